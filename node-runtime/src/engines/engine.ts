@@ -1,0 +1,72 @@
+/**
+ * The contract every synthesis engine honours, whatever runs underneath (flite in WebAssembly,
+ * ChatTTS on onnxruntime-node, the test-only simulator).
+ *
+ * Lifecycle: `load()` once (sessions, weights) → `warm()` once (first inference, so the first
+ * client request does not pay for lazy initialisation) → `synthesize()` many times, concurrently
+ * up to the scheduler's slot count → `dispose()` once, after the last in-flight request finished.
+ * @module
+ */
+import type { LoadedPack } from '../packs/manifest.ts';
+
+export interface SynthesisRequest {
+  text: string;
+  /** A voice the pack declares; the engine's default when absent. */
+  voice?: string | undefined;
+  /** Playback speed multiplier, 1 = natural. */
+  speed?: number | undefined;
+  /** Same seed + same text + same pack → byte-identical audio, for engines that sample. */
+  seed?: number | undefined;
+  /**
+   * Aborted when the request's deadline passes or the client disconnects. Engines that work in
+   * steps (ChatTTS decode) check it between steps and throw `signal.reason`; engines that cannot
+   * stop mid-run (flite) may ignore it — the scheduler already refuses expired work before it starts.
+   */
+  signal: AbortSignal;
+}
+
+export interface SynthesisResult {
+  /** Mono PCM16 samples. */
+  pcm: Int16Array;
+  sampleRate: number;
+  /** Engine-specific counters worth logging (tokens generated, sentences…). */
+  stats?: Record<string, number>;
+}
+
+export interface EngineDescription {
+  kind: string;
+  /** Where the compute happens: `wasm`, `cpu`, `cuda`, `simulated`. */
+  executionProvider: string;
+  sampleRate: number;
+  voices: string[];
+  /** Free-form engine facts an operator needs (threads, GPU memory limit…). */
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface Engine {
+  load(): Promise<void>;
+  warm(): Promise<void>;
+  synthesize(request: SynthesisRequest): Promise<SynthesisResult>;
+  /** Releases sessions, workers and buffers. Idempotent. */
+  dispose(): Promise<void>;
+  describe(): EngineDescription;
+}
+
+/** What the runtime hands an engine factory: the verified pack plus runtime-level settings. */
+export interface EngineContext {
+  pack: LoadedPack;
+  /** Execution-provider and threading settings from the runtime config. */
+  execution: ExecutionSettings;
+}
+
+export interface ExecutionSettings {
+  /** Ordered preference, e.g. ['cuda', 'cpu']; engines take the first one available. */
+  providers: string[];
+  deviceId: number;
+  /** Per-process GPU memory cap in bytes (0 = no cap), so several runtimes can share a card. */
+  gpuMemLimitBytes: number;
+  arenaExtendStrategy: 'kNextPowerOfTwo' | 'kSameAsRequested';
+  intraOpThreads: number;
+}
+
+export type EngineFactory = (context: EngineContext) => Engine;

@@ -1,0 +1,45 @@
+/**
+ * A model pack is a directory with `manifest.json` and the files it lists. The manifest is the
+ * only thing the runtime trusts about a pack, so it is validated strictly.
+ * @module
+ */
+import { z } from 'zod';
+
+export const PackFileSchema = z
+  .object({
+    /** Relative to the pack directory; never absolute, never climbing out of it. */
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'path must stay inside the pack'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
+    bytes: z.number().int().nonnegative(),
+  })
+  .strict();
+
+export const ManifestSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'name: lowercase letters, digits, . _ -'),
+    version: z.string().min(1),
+    /** Engine kind from the engine registry (`flite`, `chattts`, `sim`). */
+    engine: z.string().min(1),
+    /** BCP-47 primary subtags the model speaks, e.g. ['en'] or ['zh', 'en']. */
+    languages: z.array(z.string().min(2)).min(1),
+    voices: z.array(z.string().min(1)).min(1),
+    sample_rate: z.number().int().positive().optional(),
+    /** Engine-specific knobs (sampling defaults, graph names…), validated by the engine. */
+    parameters: z.record(z.string(), z.unknown()).default({}),
+    files: z.array(PackFileSchema).default([]),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type PackFile = z.infer<typeof PackFileSchema>;
+
+/** A pack whose every file was verified against its manifest. */
+export interface LoadedPack {
+  dir: string;
+  manifest: Manifest;
+  /** Absolute path of a listed file. */
+  file(relativePath: string): string;
+}
