@@ -57,6 +57,8 @@ export interface EngineContext {
   pack: LoadedPack;
   /** Execution-provider and threading settings from the runtime config. */
   execution: ExecutionSettings;
+  /** How many synthesize() calls the scheduler may run at once (its slot count). */
+  concurrency?: number;
 }
 
 export interface ExecutionSettings {

@@ -1,0 +1,30 @@
+/**
+ * Per-request state shared by the runtime's middleware and handlers, typed once.
+ * @module
+ */
+import type { HttpBindings } from '@hono/node-server';
+
+export interface RequestLog {
+  model?: string;
+  model_version?: string;
+  input_len?: number;
+  queue_ms?: number;
+  compute_ms?: number;
+  audio_ms?: number;
+  error_code?: string;
+  shadow?: boolean;
+}
+
+export interface RuntimeEnv {
+  Bindings: HttpBindings;
+  Variables: { traceId: string; log: RequestLog };
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The W3C trace id when the caller sent a valid `traceparent`, else a fresh one. */
+export function traceIdFrom(traceparent: string | undefined): string {
+  const match = traceparent ? TRACEPARENT.exec(traceparent.trim()) : null;
+  if (match && match[1] !== '00000000000000000000000000000000') return match[1]!;
+  return crypto.randomUUID().replaceAll('-', '');
+}

@@ -1,0 +1,51 @@
+/**
+ * Liveness, readiness and load. These never touch the engines or the scheduler's queue, so they
+ * answer in microseconds even when every slot is busy.
+ * @module
+ */
+import type { Context } from 'hono';
+import type { ModelRegistry } from '../packs/registry.ts';
+import type { Ewma } from '../scheduler/ewma.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { RuntimeEnv } from './context.ts';
+
+export interface HealthDeps {
+  nodeId: string;
+  region: string;
+  registry: ModelRegistry;
+  scheduler: Scheduler;
+  rtf: Ewma;
+  isReady(): boolean;
+  isDraining(): boolean;
+}
+
+export function createHealthHandlers(deps: HealthDeps) {
+  return {
+    healthz: function healthz(c: Context<RuntimeEnv>) {
+      return c.json({ status: 'ok' });
+    },
+    readyz: function readyz(c: Context<RuntimeEnv>) {
+      const ready = deps.isReady();
+      return c.json({ ready, draining: deps.isDraining() }, ready ? 200 : 503);
+    },
+    load: function load(c: Context<RuntimeEnv>) {
+      const memory = process.memoryUsage();
+      return c.json({
+        node_id: deps.nodeId,
+        region: deps.region,
+        ready: deps.isReady(),
+        draining: deps.isDraining(),
+        ...deps.scheduler.load(),
+        rtf_ewma: Math.round(deps.rtf.value() * 10_000) / 10_000,
+        models: deps.registry.describe(),
+        memory: {
+          rss: memory.rss,
+          heap_used: memory.heapUsed,
+          heap_total: memory.heapTotal,
+          external: memory.external,
+          array_buffers: memory.arrayBuffers,
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The node runtime process: config → runtime → listen. SIGTERM/SIGINT drain and exit 0;
+ * SIGHUP reloads model packs.
+ * @module
+ */
+import { loadRuntimeConfig } from './config/load.ts';
+import { createRuntime } from './runtime.ts';
+
+const config = loadRuntimeConfig();
+const runtime = createRuntime(config);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    runtime.logger.info({ signal }, 'shutting down');
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        runtime.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+process.on('SIGHUP', () => {
+  runtime.registry.reload().catch((error: unknown) => runtime.logger.error({ err: error }, 'reload failed'));
+});
+
+runtime.start().catch((error: unknown) => {
+  runtime.logger.fatal({ err: error }, 'failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+/**
+ * Reads a pack directory and proves it whole: the manifest parses, and every listed file exists
+ * with the declared size and sha256. A half-written or corrupt pack fails here, before any
+ * engine sees it.
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ManifestSchema, type LoadedPack, type Manifest } from './manifest.ts';
+
+export class PackError extends Error {
+  override readonly name = 'PackError';
+  constructor(
+    readonly code: 'manifest_missing' | 'manifest_invalid' | 'file_missing' | 'file_size_mismatch' | 'checksum_mismatch' | 'engine_unknown' | 'engine_load_failed',
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  let raw: string;
+  try {
+    raw = await readFile(path.join(dir, 'manifest.json'), 'utf8');
+  } catch (cause) {
+    throw new PackError('manifest_missing', `${dir}: no readable manifest.json`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (cause) {
+    throw new PackError('manifest_invalid', `${dir}: manifest.json is not JSON`, { cause });
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new PackError('manifest_invalid', `${dir}: manifest.json invalid: ${issues}`);
+  }
+  return parsed.data;
+}
+
+/** Verifies every file; resolves the pack directory first so a symlink swap mid-verify cannot mix versions. */
+export async function verifyPack(dir: string): Promise<LoadedPack> {
+  const root = await realpath(dir).catch((cause: unknown) => {
+    throw new PackError('manifest_missing', `${dir}: pack directory not found`, { cause });
+  });
+  const manifest = await readManifest(root);
+  for (const file of manifest.files) {
+    const full = path.join(root, file.path);
+    const info = await stat(full).catch((cause: unknown) => {
+      throw new PackError('file_missing', `${manifest.name}@${manifest.version}: missing file ${file.path}`, { cause });
+    });
+    if (info.size !== file.bytes) {
+      throw new PackError('file_size_mismatch', `${manifest.name}@${manifest.version}: ${file.path} has ${info.size} bytes, manifest says ${file.bytes}`);
+    }
+    const actual = await sha256File(full);
+    if (actual !== file.sha256) {
+      throw new PackError('checksum_mismatch', `${manifest.name}@${manifest.version}: ${file.path} sha256 ${actual} != manifest ${file.sha256}`);
+    }
+  }
+  return { dir: root, manifest, file: (relativePath) => path.join(root, relativePath) };
+}
