@@ -1,0 +1,149 @@
+"""Loading the released ChatTTS weights (spec §1) onto chattts_arch modules, and writing a
+synthetic checkpoint with the same file layout and key names (for tests: no real weights here).
+
+Layout (HF `2Noise/ChatTTS`, `asset/` may be the given dir or its child):
+  gpt/config.json, gpt/model.safetensors, Embed.safetensors, Decoder.safetensors,
+  Vocos.safetensors, tokenizer/tokenizer.json
+Every key is accounted for: a missing or unexpected key is an error naming the key, because a
+silently half-loaded model produces plausible-sounding garbage.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import torch
+
+import safetensors_io
+from chattts_arch import NUM_VQ, Decoder, Dims, Embed, GPTTrunk, Model, Vocos
+
+# Present in the release but unused by the decoder-path runtime (spec §1.1, §1.3).
+GPT_DROPPED = {"embed_tokens.weight"}
+VOCOS_DROPPED = {"feature_extractor.mel_spec.spectrogram.window", "feature_extractor.mel_spec.mel_scale.fb",
+                 "head.istft.window"}
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+def asset_dir(root: str | Path) -> Path:
+    root = Path(root)
+    for cand in (root / "asset", root):
+        if (cand / "gpt" / "model.safetensors").is_file():
+            return cand
+    raise CheckpointError(f"{root}: no gpt/model.safetensors under it or under asset/")
+
+
+def _fold_weight_norm(sd: dict[str, torch.Tensor], prefix: str) -> torch.Tensor:
+    g = sd.pop(f"{prefix}.parametrizations.weight.original0")
+    v = sd.pop(f"{prefix}.parametrizations.weight.original1")
+    # torch weight_norm(dim=0): W[r] = g[r] · v[r] / ‖v[r]‖ (spec §2.2)
+    return g.reshape(-1, 1) * v / v.norm(dim=1, keepdim=True)
+
+
+def _strict_load(module: torch.nn.Module, sd: dict[str, torch.Tensor], what: str) -> None:
+    expected = set(module.state_dict().keys())
+    got = set(sd.keys())
+    missing, unexpected = sorted(expected - got), sorted(got - expected)
+    if missing or unexpected:
+        raise CheckpointError(f"{what}: missing keys {missing[:8]}{'…' if len(missing) > 8 else ''}, "
+                              f"unexpected keys {unexpected[:8]}{'…' if len(unexpected) > 8 else ''}")
+    for k, t in module.state_dict().items():
+        if tuple(t.shape) != tuple(sd[k].shape):
+            raise CheckpointError(f"{what}: {k} has shape {tuple(sd[k].shape)}, expected {tuple(t.shape)}")
+    module.load_state_dict(sd, strict=True)
+
+
+def _count(prefix_re: str, keys) -> int:
+    idx = {int(m.group(1)) for k in keys if (m := re.match(prefix_re, k))}
+    if idx != set(range(len(idx))):
+        raise CheckpointError(f"non-contiguous layer indices for {prefix_re}: {sorted(idx)}")
+    return len(idx)
+
+
+def load_checkpoint(root: str | Path) -> Model:
+    a = asset_dir(root)
+    cfg = json.loads((a / "gpt" / "config.json").read_text())
+    gpt = safetensors_io.load(a / "gpt" / "model.safetensors")
+    emb = safetensors_io.load(a / "Embed.safetensors")
+    dec = safetensors_io.load(a / "Decoder.safetensors")
+    voc = safetensors_io.load(a / "Vocos.safetensors")
+    for k in GPT_DROPPED:
+        if k not in gpt:
+            raise CheckpointError(f"gpt: missing key {k}")
+        del gpt[k]
+    for k in VOCOS_DROPPED:
+        if k not in voc:
+            raise CheckpointError(f"vocos: missing key {k}")
+        del voc[k]
+
+    # Dims come from config.json (GPT) and from tensor shapes (the rest), so the same code loads
+    # the release and the small synthetic checkpoints used in tests.
+    try:
+        d = Dims(
+            hidden=int(cfg["hidden_size"]), intermediate=int(cfg["intermediate_size"]),
+            layers=int(cfg["num_hidden_layers"]), heads=int(cfg["num_attention_heads"]),
+            text_vocab=int(emb["emb_text.weight"].shape[0]),
+            dec_idim=int(dec["out_conv.weight"].shape[1]),
+            dec_hidden=int(dec["decoder.conv_in.2.weight"].shape[0]),
+            dec_layers=_count(r"decoder\.decoder_block\.(\d+)\.", dec.keys()),
+            dec_bn=int(dec["decoder.conv_in.0.weight"].shape[0]),
+            voc_dim=int(voc["backbone.embed.weight"].shape[0]),
+            voc_intermediate=int(voc["backbone.convnext.0.pwconv1.weight"].shape[0]),
+            voc_layers=_count(r"backbone\.convnext\.(\d+)\.", voc.keys()),
+            rms_eps=float(cfg.get("rms_norm_eps", 1e-6)), rope_theta=float(cfg.get("rope_theta", 10000.0)),
+        )
+    except KeyError as e:
+        raise CheckpointError(f"missing key {e} needed to infer dimensions") from e
+    if cfg.get("num_key_value_heads", d.heads) != d.heads:
+        raise CheckpointError("grouped-query attention is not part of ChatTTS's config (spec §2.1)")
+    if cfg.get("rope_scaling") not in (None, {}):
+        raise CheckpointError(f"unsupported rope_scaling {cfg['rope_scaling']}")
+
+    trunk, embed, decoder, vocos = GPTTrunk(d), Embed(d), Decoder(d), Vocos(d)
+    _strict_load(trunk, gpt, "gpt")
+    folded = dict(emb)
+    folded["head_text.weight"] = _fold_weight_norm(folded, "head_text")
+    for i in range(NUM_VQ):
+        folded[f"head_code.{i}.weight"] = _fold_weight_norm(folded, f"head_code.{i}")
+    _strict_load(embed, folded, "embed")
+    _strict_load(decoder, dec, "decoder")
+    _strict_load(vocos, voc, "vocos")
+    return Model(d, trunk, embed, decoder, vocos).eval()
+
+
+def write_synthetic_checkpoint(m: Model, out: str | Path, tokenizer: dict) -> None:
+    """The inverse of load_checkpoint: the release's files and key names, weight norm unfolded
+    into (g, v) with a non-trivial g, plus the unused tensors the release carries."""
+    a = Path(out) / "asset"
+    (a / "gpt").mkdir(parents=True, exist_ok=True)
+    (a / "tokenizer").mkdir(parents=True, exist_ok=True)
+    d = m.dims
+    cfg = {"architectures": ["LlamaModel"], "hidden_size": d.hidden, "intermediate_size": d.intermediate,
+           "num_hidden_layers": d.layers, "num_attention_heads": d.heads, "num_key_value_heads": d.heads,
+           "hidden_act": "silu", "rms_norm_eps": d.rms_eps, "rope_theta": d.rope_theta, "rope_scaling": None,
+           "max_position_embeddings": 4096, "vocab_size": 32000, "torch_dtype": "float32"}
+    (a / "gpt" / "config.json").write_text(json.dumps(cfg, indent=2))
+    gpt = dict(m.trunk.state_dict())
+    gpt["embed_tokens.weight"] = torch.randn(32, d.hidden)
+    safetensors_io.save(a / "gpt" / "model.safetensors", gpt)
+    emb: dict[str, torch.Tensor] = {}
+    for k, t in m.embed.state_dict().items():
+        mm = re.match(r"(head_text|head_code\.\d+)\.weight$", k)
+        if mm:
+            g = t.norm(dim=1, keepdim=True)
+            v = t / g * 2.5  # scale v so folding must really use g·v/‖v‖
+            emb[f"{mm.group(1)}.parametrizations.weight.original0"] = g
+            emb[f"{mm.group(1)}.parametrizations.weight.original1"] = v
+        else:
+            emb[k] = t
+    safetensors_io.save(a / "Embed.safetensors", emb)
+    safetensors_io.save(a / "Decoder.safetensors", dict(m.decoder.state_dict()))
+    voc = dict(m.vocos.state_dict())
+    voc["feature_extractor.mel_spec.spectrogram.window"] = torch.hann_window(1024)
+    voc["feature_extractor.mel_spec.mel_scale.fb"] = torch.zeros(513, 100)
+    voc["head.istft.window"] = torch.hann_window(1024)
+    safetensors_io.save(a / "Vocos.safetensors", voc)
+    (a / "tokenizer" / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False))
