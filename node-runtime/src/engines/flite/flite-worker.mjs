@@ -7,8 +7,12 @@
  * file must load the same way under `tsx`, vitest and a bare `node`.
  * The module is compiled once per worker; each synthesis gets a fresh instance because flite's
  * `main` is not re-entrant. Returns the WAV file bytes; the engine parses them.
+ *
+ * The text goes in through a file, never argv: in a worker thread, Node 20's WASI corrupts memory
+ * and segfaults the whole process once argv passes roughly a kilobyte (reproduced here with
+ * 1,127 characters; the same call on the main thread is fine).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,7 +29,8 @@ process.once('exit', () => rmSync(outDir, { recursive: true, force: true }));
 
 /** @param {{ text: string, voice: string, speed: number }} task */
 export default async function synthesize(task) {
-  const args = ['flite', '-voice', task.voice, '--setf', `duration_stretch=${(1 / task.speed).toFixed(4)}`, '-t', task.text, '-o', '/out/speech.wav'];
+  writeFileSync(path.join(outDir, 'text.txt'), task.text);
+  const args = ['flite', '-voice', task.voice, '--setf', `duration_stretch=${(1 / task.speed).toFixed(4)}`, '-f', '/out/text.txt', '-o', '/out/speech.wav'];
   const wasi = new WASI({ version: 'preview1', args, preopens: { '/out': outDir }, returnOnExit: true });
   const instance = await WebAssembly.instantiate(module, /** @type {WebAssembly.Imports} */ (wasi.getImportObject()));
   const exitCode = wasi.start(instance);

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { Scheduler } from '../../../node-runtime/src/scheduler/scheduler.ts';
+
+const never = new AbortController().signal;
+
+describe('Scheduler', () => {
+  it('grants up to `slots` at once, queues up to the limit, refuses the rest at once', async () => {
+    const s = new Scheduler({ slots: 2, queueLimit: 1 });
+    const a = await s.acquire(never);
+    const b = await s.acquire(never);
+    const queued = s.acquire(never);
+    await expect(s.acquire(never)).rejects.toMatchObject({ code: 'queue_full', status: 503 });
+    expect(s.load()).toMatchObject({ inflight: 2, queue_depth: 1 });
+    a.release();
+    const c = await queued;
+    expect(s.load()).toMatchObject({ inflight: 2, queue_depth: 0 });
+    b.release();
+    c.release();
+    c.release(); // idempotent: must not free a slot twice
+    expect(s.load()).toMatchObject({ inflight: 0, queue_depth: 0 });
+    expect(s.idle()).toBe(true);
+  });
+
+  it('serves the queue first-in first-out, and a new arrival cannot overtake it', async () => {
+    const s = new Scheduler({ slots: 1, queueLimit: 3 });
+    const first = await s.acquire(never);
+    const order: number[] = [];
+    const waiters = [1, 2, 3].map((n) => s.acquire(never).then((slot) => (order.push(n), slot)));
+    first.release();
+    for (const w of waiters) (await w).release();
+    expect(order).toEqual([1, 2, 3]);
+  });
+
+  it('removes a waiter whose signal fires, rejecting with the signal reason, without leaking its place', async () => {
+    const s = new Scheduler({ slots: 1, queueLimit: 1 });
+    const held = await s.acquire(never);
+    const controller = new AbortController();
+    const waiting = s.acquire(controller.signal);
+    const reason = new Error('deadline');
+    controller.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
+    expect(s.load().queue_depth).toBe(0);
+    held.release();
+    expect(s.load().inflight).toBe(0);
+  });
+
+  it('rejects an already-aborted signal without taking a slot', async () => {
+    const s = new Scheduler({ slots: 1, queueLimit: 0 });
+    await expect(s.acquire(AbortSignal.abort(new Error('gone')))).rejects.toThrow('gone');
+    expect(s.load().inflight).toBe(0);
+  });
+
+  it('refuses invalid options before creating anything', () => {
+    expect(() => new Scheduler({ slots: 0, queueLimit: 1 })).toThrow(RangeError);
+    expect(() => new Scheduler({ slots: 1, queueLimit: -1 })).toThrow(RangeError);
+  });
+
+  it('suggests a Retry-After that grows with the queue', async () => {
+    const s = new Scheduler({ slots: 1, queueLimit: 10 });
+    expect(s.retryAfterS()).toBeGreaterThanOrEqual(1);
+    const held = await s.acquire(never);
+    for (let i = 0; i < 10; i++) void s.acquire(never);
+    expect(s.retryAfterS()).toBeGreaterThanOrEqual(10);
+    held.release();
+  });
+});
