@@ -10,6 +10,7 @@ type FactoryLoader = () => Promise<EngineFactory>;
 
 const kinds = new Map<string, FactoryLoader>([
   ['flite', async () => (await import('./flite/flite-engine.ts')).createFliteEngine],
+  ['sim', async () => (await import('./sim/sim-engine.ts')).createSimEngine],
 ]);
 
 export function engineKinds(): string[] {

@@ -1,0 +1,45 @@
+/**
+ * The simulator's test-only fault hooks. The leak store is module-level on purpose: a real leak
+ * survives a model hot swap (it lives in the process, not the model), so disposing the engine
+ * must not free it — only the process dying does, which is the point of the scenario.
+ * @module
+ */
+import type { SimTestFaults } from './sim-parameters.ts';
+
+const leaked: Buffer[] = [];
+let leakedBytes = 0;
+
+export interface FaultHooks {
+  /** Called once per served request. */
+  afterRequest(): void;
+  /** True when this request should fail as a retryable engine failure. */
+  shouldFail(): boolean;
+  readonly active: boolean;
+}
+
+export function createFaultHooks(faults: SimTestFaults, random: () => number = Math.random): FaultHooks {
+  const active = faults.leak_bytes_per_request > 0 || faults.fail_rate > 0;
+  return {
+    active,
+    afterRequest() {
+      if (faults.leak_bytes_per_request === 0) return;
+      // Buffer.alloc with a fill touches every page, so the leak shows in RSS, not just in the
+      // virtual size — the OOM killer (and the chaos supervisor playing it) reads RSS.
+      leaked.push(Buffer.alloc(faults.leak_bytes_per_request, 0x5a));
+      leakedBytes += faults.leak_bytes_per_request;
+    },
+    shouldFail() {
+      return faults.fail_rate > 0 && random() < faults.fail_rate;
+    },
+  };
+}
+
+export function leakedByteCount(): number {
+  return leakedBytes;
+}
+
+/** A failure the runtime maps to 503 `engine_failure` (retryable), like a GPU out-of-memory. */
+export class SimulatedEngineFailure extends Error {
+  override readonly name = 'SimulatedEngineFailure';
+  readonly code = 'engine_failure';
+}
