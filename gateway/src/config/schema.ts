@@ -1,0 +1,260 @@
+/**
+ * The gateway's configuration: one zod schema, defaults in the schema, invariants as refinements.
+ * `config/load.ts` parses a file with it once and freezes the result; each subsystem receives only
+ * its own slice (`config.retry`, `config.health`…), never the whole object.
+ * @module
+ */
+import { z } from 'zod';
+
+const ms = (def: number) => z.number().int().nonnegative().default(def);
+const positive = (def: number) => z.number().positive().default(def);
+
+export const LanguageSchema = z.enum(['en', 'zh', 'ja', 'ko']);
+export type Language = z.infer<typeof LanguageSchema>;
+
+export const NodeSchema = z
+  .object({
+    id: z.string().min(1),
+    url: z.url(),
+    /** Config model ids (not pack names) this node serves. */
+    models: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+export const RegionSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Lower is preferred after the home region (Envoy priority levels). */
+    priority: z.number().int().nonnegative().default(0),
+    nodes: z.array(NodeSchema).min(1),
+  })
+  .strict();
+
+export const ModelSchema = z
+  .object({
+    id: z.string().min(1),
+    role: z.enum(['primary', 'fallback', 'canary']),
+    engine: z.string().min(1),
+    /** Pack name the node runtimes serve (`model` in the runtime body). Defaults to `id`. */
+    pack: z.string().min(1).optional(),
+    languages: z.array(LanguageSchema).min(1).default(['en']),
+    voices: z.array(z.string().min(1)).min(1),
+    /** Voice used when the request names none (or names one this model lacks on degrade). */
+    default_voice: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const PlanSchema = z
+  .object({
+    /**
+     * `primary_always` (enterprise): primary; fallback only when no primary capacity anywhere.
+     * `primary_unless_busy` (pro): primary unless its estimated queue wait is over budget.
+     * `fallback_unless_idle` (free): fallback, or primary while the primary pool is idle.
+     */
+    policy: z.enum(['primary_always', 'primary_unless_busy', 'fallback_unless_idle']),
+    primary: z.string().min(1),
+    fallback: z.string().min(1),
+    max_text_chars: z.number().int().positive(),
+    long_text: z.enum(['reject', 'truncate']).default('reject'),
+    rate_limit: z
+      .object({ rps: z.number().positive(), burst: z.number().int().positive() })
+      .strict(),
+    /**
+     * Share of the gateway concurrency limit this plan may fill: under load the lower plans are
+     * shed first (free 0.6 → refused once 60% of the slots are busy).
+     */
+    load_share: z.number().gt(0).max(1).default(1),
+    /** Default and maximum overall deadline for this plan's requests. */
+    timeout_ms: ms(10_000),
+  })
+  .strict();
+
+export const KeySchema = z
+  .object({
+    /** Plain key: only in a config with `local: true`. */
+    key: z.string().min(1).optional(),
+    /** Hex sha256 of the key: what real configs hold. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    tenant: z.string().min(1),
+    plan: z.string().min(1),
+  })
+  .strict()
+  .refine((k) => (k.key === undefined) !== (k.sha256 === undefined), {
+    message: 'a key has exactly one of `key` or `sha256`',
+  });
+
+export const CanarySchema = z
+  .object({
+    canary: z.string().min(1),
+    baseline: z.string().min(1),
+    sample_rate: z.number().min(0).max(1).default(0.05),
+    plans: z.array(z.string()).default([]),
+    max_concurrent: z.number().int().positive().default(4),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    /** Marks a developer config: plain-text keys are allowed only here. */
+    local: z.boolean().default(false),
+    /** This gateway's home region (overridable by `--region`). */
+    region: z.string().min(1),
+    listen: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    regions: z.array(RegionSchema).min(1),
+    models: z.array(ModelSchema).min(1),
+    plans: z.record(z.string(), PlanSchema),
+    keys: z.array(KeySchema).default([]),
+    canaries: z.array(CanarySchema).default([]),
+    /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
+    openai_models: z
+      .record(z.string(), z.enum(['primary', 'fallback']))
+      .default({ 'tts-1-hd': 'primary', 'tts-1': 'fallback' }),
+    admission: z
+      .object({
+        max_concurrency: z.number().int().positive().default(30),
+        body_limit_bytes: z.number().int().positive().default(64 * 1024),
+        max_timeout_ms: ms(60_000),
+      })
+      .strict()
+      .prefault({}),
+    timeouts: z
+      .object({
+        /** Per-try timeout ceiling; each try also stops at the overall deadline. */
+        attempt_ms: ms(3_000),
+        connect_ms: ms(500),
+        /** How long a request with no capable node reachable waits for one (within its deadline). */
+        capacity_wait_ms: ms(1_000),
+      })
+      .strict()
+      .prefault({}),
+    retry: z
+      .object({
+        max_attempts: z.number().int().min(1).max(10).default(4),
+        /** Envoy retry budget: retries ≤ budget_percent of active requests, at least min_retry_concurrency. */
+        budget_percent: z.number().min(0).max(100).default(20),
+        min_retry_concurrency: z.number().int().nonnegative().default(3),
+        backoff_base_ms: ms(25),
+        backoff_max_ms: ms(250),
+        /** Longest `Retry-After` from a node the gateway will honour by waiting. */
+        max_retry_after_ms: ms(1_000),
+      })
+      .strict()
+      .prefault({})
+      .refine((r) => r.backoff_base_ms <= r.backoff_max_ms, { message: 'retry.backoff_base_ms must be ≤ backoff_max_ms' }),
+    health: z
+      .object({
+        interval_ms: z.number().int().positive().default(1_000),
+        timeout_ms: z.number().int().positive().default(500),
+        healthy_threshold: z.number().int().positive().default(2),
+        unhealthy_threshold: z.number().int().positive().default(2),
+      })
+      .strict()
+      .prefault({}),
+    outlier_detection: z
+      .object({
+        consecutive_failures: z.number().int().positive().default(5),
+        /** Connection refusals are local-origin failures: eject after this many (default at once). */
+        consecutive_connect_failures: z.number().int().positive().default(1),
+        base_ejection_ms: z.number().int().positive().default(5_000),
+        max_ejection_ms: z.number().int().positive().default(60_000),
+        max_ejection_percent: z.number().min(0).max(100).default(50),
+      })
+      .strict()
+      .prefault({}),
+    breaker: z
+      .object({
+        error_threshold_percentage: z.number().min(1).max(100).default(50),
+        volume_threshold: z.number().int().nonnegative().default(5),
+        reset_timeout_ms: z.number().int().positive().default(5_000),
+        rolling_window_ms: z.number().int().positive().default(10_000),
+        /** Sentinel slow-call ratio: calls slower than expected count like failures. */
+        slow_call_ratio: z.number().gt(0).max(1).default(0.5),
+        slow_call_base_ms: z.number().int().positive().default(1_500),
+        slow_call_per_char_ms: z.number().nonnegative().default(5),
+      })
+      .strict()
+      .prefault({}),
+    saturation: z
+      .object({
+        queue_depth: z.number().int().positive().default(20),
+        cooldown_ms: z.number().int().positive().default(10_000),
+      })
+      .strict()
+      .prefault({}),
+    routing: z
+      .object({
+        overprovisioning_factor: z.number().min(1).default(1.4),
+        panic_threshold_percent: z.number().min(0).max(100).default(50),
+      })
+      .strict()
+      .prefault({}),
+    degradation: z
+      .object({
+        /** pro: degrade when the primary pool's estimated queue wait exceeds enter, recover below exit. */
+        busy_enter_wait_ms: z.number().nonnegative().default(1_000),
+        busy_exit_wait_ms: z.number().nonnegative().default(400),
+        /** free: primary while the primary pool's utilisation is below idle_enter, until it exceeds idle_exit. */
+        idle_enter_utilization: z.number().min(0).max(1).default(0.25),
+        idle_exit_utilization: z.number().min(0).max(1).default(0.5),
+      })
+      .strict()
+      .prefault({})
+      .refine((d) => d.busy_exit_wait_ms <= d.busy_enter_wait_ms, { message: 'degradation: busy_exit_wait_ms must be ≤ busy_enter_wait_ms' })
+      .refine((d) => d.idle_enter_utilization <= d.idle_exit_utilization, {
+        message: 'degradation: idle_enter_utilization must be ≤ idle_exit_utilization',
+      }),
+    upstream: z
+      .object({
+        connections_per_node: z.number().int().positive().default(64),
+        /** Bodies up to this size are buffered; larger ones are streamed to the client. */
+        buffer_max_bytes: z.number().int().positive().default(128 * 1024),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const models = new Map(cfg.models.map((m) => [m.id, m]));
+    if (models.size !== cfg.models.length) ctx.addIssue({ code: 'custom', message: 'model ids must be unique', path: ['models'] });
+    const regionNames = new Set(cfg.regions.map((r) => r.name));
+    if (regionNames.size !== cfg.regions.length) ctx.addIssue({ code: 'custom', message: 'region names must be unique', path: ['regions'] });
+    if (!regionNames.has(cfg.region)) ctx.addIssue({ code: 'custom', message: `home region ${cfg.region} is not in regions`, path: ['region'] });
+    const nodeIds = new Set<string>();
+    cfg.regions.forEach((r, ri) =>
+      r.nodes.forEach((n, ni) => {
+        if (nodeIds.has(n.id)) ctx.addIssue({ code: 'custom', message: `duplicate node id ${n.id}`, path: ['regions', ri, 'nodes', ni, 'id'] });
+        nodeIds.add(n.id);
+        for (const m of n.models)
+          if (!models.has(m)) ctx.addIssue({ code: 'custom', message: `node ${n.id} serves unknown model ${m}`, path: ['regions', ri, 'nodes', ni, 'models'] });
+      }),
+    );
+    for (const [name, plan] of Object.entries(cfg.plans)) {
+      const p = models.get(plan.primary);
+      const f = models.get(plan.fallback);
+      if (!p) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown primary model ${plan.primary}`, path: ['plans', name, 'primary'] });
+      if (!f) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown fallback model ${plan.fallback}`, path: ['plans', name, 'fallback'] });
+    }
+    for (const m of cfg.models)
+      if (m.default_voice !== undefined && !m.voices.includes(m.default_voice))
+        ctx.addIssue({ code: 'custom', message: `model ${m.id}: default_voice not in voices`, path: ['models'] });
+    cfg.keys.forEach((k, i) => {
+      if (!(k.plan in cfg.plans)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
+      if (k.key !== undefined && !cfg.local)
+        ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
+    });
+    cfg.canaries.forEach((c, i) => {
+      if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
+      if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });
+    });
+  });
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema>;
+export type RegionConfig = Config['regions'][number];
+export type NodeConfig = RegionConfig['nodes'][number];
+export type ModelConfig = Config['models'][number];
+export type PlanConfig = Config['plans'][string];
+export type KeyConfig = Config['keys'][number];

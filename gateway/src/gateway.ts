@@ -1,0 +1,234 @@
+/**
+ * Builds and wires the gateway: pools, endpoint state, health checks, breakers, the layer stack,
+ * the request path and the Hono app. Returns `{ app, close, reload… }`; whoever calls
+ * `createGateway` owns it and must `close()` it (or `await using`).
+ * @module
+ */
+import { Hono, type Context } from 'hono';
+import type { Config, ModelConfig } from './config/schema.ts';
+import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
+import { GatewayError } from './errors/gateway-error.ts';
+import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
+import { statusBody } from './http/status.ts';
+import { balance } from './layers/balance/balance.ts';
+import { p2c } from './layers/balance/p2c.ts';
+import type { Balancer } from './layers/balance/balancer.ts';
+import { Breakers, breakerLayer } from './layers/breaker/breaker.ts';
+import { compose } from './layers/compose.ts';
+import { retry } from './layers/retry/retry.ts';
+import { RetryBudget } from './layers/retry/retry-budget.ts';
+import type { Service } from './layers/service.ts';
+import { attemptTimeout } from './layers/timeout/attempt-timeout.ts';
+import { systemClock, type Clock } from './lifecycle/clock.ts';
+import { shutdownSequence, waitForDrain } from './lifecycle/shutdown.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { KeyTable } from './request-path/admit/auth.ts';
+import { ConcurrencyLimiter } from './request-path/admit/load-shed.ts';
+import { TenantRateLimiter } from './request-path/admit/rate-limit.ts';
+import { createRequestPath } from './request-path/index.ts';
+import { Latches } from './request-path/plan/hysteresis.ts';
+import { nullShadow, type ShadowHook } from './request-path/shadow/shadow.ts';
+import { callNode } from './upstream/call-node.ts';
+import { EndpointSet } from './upstream/endpoints.ts';
+import { HealthChecker } from './upstream/health/checker.ts';
+import { OutlierDetector } from './upstream/outlier-detection.ts';
+import { Pools } from './upstream/pools.ts';
+
+export interface GatewayOptions {
+  clock?: Clock;
+  logger?: Logger;
+  balancer?: Balancer;
+  /** The shadow/canary seam (issue 6); a null object by default. */
+  shadow?: ShadowHook;
+  /** `--region` override kept across reloads. */
+  region?: string;
+  /** Longest wait for in-flight requests on close. */
+  drainMs?: number;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  error?: string;
+}
+
+export interface Gateway {
+  app: Hono;
+  config(): Config;
+  /** Resolves once the first health sweep finished. */
+  ready: Promise<void>;
+  endpoints: EndpointSet;
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** Swaps the shadow hook (issue 6 installs its mirror here). */
+  setShadow(hook: ShadowHook): void;
+  /** Applies a new config; a config that fails validation is refused and the old one stays. */
+  reload(next: Config | string): ReloadResult;
+  reloadFile(path: string): ReloadResult;
+  draining(): boolean;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function modelMap(config: Config): ReadonlyMap<string, ModelConfig> {
+  return new Map(config.models.map((m) => [m.id, m]));
+}
+
+/**
+ * @example
+ * const gw = createGateway(loadConfigFile('config/local.yaml'));
+ * serve({ fetch: gw.app.fetch, port: 8080 });
+ * process.on('SIGTERM', () => void gw.close());
+ */
+export function createGateway(initial: Config, options: GatewayOptions = {}): Gateway {
+  const clock = options.clock ?? systemClock;
+  const log = options.logger ?? createLogger();
+  const metrics = createMetrics({ defaultMetrics: true });
+  let config = initial;
+  let models = modelMap(config);
+  let keys = new KeyTable(config.keys);
+  let shadow: ShadowHook = options.shadow ?? nullShadow;
+  let draining = false;
+
+  const pools = new Pools({ connections: config.upstream.connections_per_node, connectTimeoutMs: config.timeouts.connect_ms });
+  const endpoints = new EndpointSet(config.regions, clock);
+  const health = new HealthChecker({ endpoints, pools, clock, log, metrics, health: () => config.health, saturation: () => config.saturation });
+  const breakers = new Breakers({ config: () => config.breaker, clock, log, metrics });
+  for (const e of endpoints.all()) breakers.for(e);
+  const outliers = new OutlierDetector({
+    endpoints,
+    clock,
+    log,
+    metrics,
+    config: () => config.outlier_detection,
+    maxRetryAfterMs: () => config.retry.max_retry_after_ms,
+  });
+  const concurrency = new ConcurrencyLimiter(() => config.admission.max_concurrency);
+  const budget = new RetryBudget({
+    budgetPercent: () => config.retry.budget_percent,
+    minRetryConcurrency: () => config.retry.min_retry_concurrency,
+    activeRequests: () => concurrency.inFlight(),
+  });
+
+  // The one ordering of the stack, outermost first: retry → attempt timeout → balance → breaker → pool.
+  const service: Service = compose(
+    retry({ retry: () => config.retry, budget, clock, metrics, maxReselects: () => endpoints.all().length }),
+    attemptTimeout({ attemptMs: () => config.timeouts.attempt_ms, clock }),
+    balance({
+      endpoints,
+      balancer: options.balancer ?? p2c(),
+      outliers,
+      clock,
+      metrics,
+      priority: () => ({
+        overprovisioningFactor: config.routing.overprovisioning_factor,
+        panicThresholdPercent: config.routing.panic_threshold_percent,
+      }),
+      capacityWaitMs: () => config.timeouts.capacity_wait_ms,
+    }),
+    breakerLayer(breakers, { config: () => config.breaker, clock }),
+  )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes }));
+
+  const handle = createRequestPath({
+    config: () => config,
+    models: () => models,
+    keys: () => keys,
+    rateLimiter: new TenantRateLimiter(clock),
+    concurrency,
+    endpoints,
+    latches: new Latches(),
+    service,
+    shadow: () => shadow,
+    clock,
+    log,
+    metrics,
+    draining: () => draining,
+  });
+
+  const app = new Hono();
+  const fail = (c: Context, err: GatewayError, flavor: ErrorFlavor = 'native') => {
+    const out = errorResponse(err, c.res.headers.get('x-trace-id') ?? '-', flavor);
+    return new Response(out.body, { status: out.status, headers: out.headers });
+  };
+  app.post('/v1/synthesize', (c) => handle(c, 'native'));
+  app.post('/v1/audio/speech', (c) => handle(c, 'openai'));
+  app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock)));
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    const now = clock.now();
+    const anyNode = endpoints.all().some((e) => e.isAvailable(now));
+    return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
+  });
+  // Issue 6 replaces these with the canary report; the contract shape holds with no canaries.
+  app.get('/v1/canary/report', (c) => c.json({ canaries: [] }));
+  for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report'])
+    app.all(path, (c) => fail(c, new GatewayError('VOX_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`), path === '/v1/audio/speech' ? 'openai' : 'native'));
+  app.notFound((c) => fail(c, new GatewayError('VOX_ERR_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
+  app.onError((err, c) => {
+    log.error({ err, path: c.req.path }, 'unhandled error');
+    return fail(c, new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }));
+  });
+
+  const ready = health.start();
+
+  function refuse(err: unknown): ReloadResult {
+    metrics.configReloads.inc({ result: 'refused' });
+    const message = err instanceof ConfigError ? err.message : String((err as Error)?.message ?? err);
+    log.error({ issues: (err as ConfigError).issues, err: message }, 'config reload refused; keeping the running config');
+    return { ok: false, error: message };
+  }
+
+  function reload(next: Config | string): ReloadResult {
+    let parsed: Config;
+    try {
+      parsed = typeof next === 'string' ? parseConfigText(next, { region: options.region }) : next;
+    } catch (err) {
+      return refuse(err);
+    }
+    config = parsed;
+    models = modelMap(parsed);
+    keys = new KeyTable(parsed.keys);
+    for (const origin of endpoints.update(parsed.regions)) void pools.remove(origin);
+    breakers.retain(new Set(endpoints.all().map((e) => e.id)));
+    for (const e of endpoints.all()) breakers.for(e);
+    metrics.configReloads.inc({ result: 'applied' });
+    log.info({ regions: parsed.regions.length, nodes: endpoints.all().length, keys: parsed.keys.length }, 'config reloaded');
+    return { ok: true };
+  }
+
+  const close = shutdownSequence(
+    [
+      { name: 'stop admitting', run: () => void (draining = true) },
+      { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000) },
+      { name: 'health checks', run: () => health.close() },
+      { name: 'breakers', run: () => breakers.close() },
+      { name: 'shadow', run: () => shadow.close?.() },
+      { name: 'pools', run: () => pools.close() },
+    ],
+    (name, err) => log.error({ step: name, err }, 'shutdown step failed'),
+  );
+
+  return {
+    app,
+    config: () => config,
+    ready,
+    endpoints,
+    metrics,
+    log,
+    setShadow: (hook) => void (shadow = hook),
+    reload,
+    reloadFile(path) {
+      let parsed: Config;
+      try {
+        parsed = loadConfigFile(path, { region: options.region });
+      } catch (err) {
+        return refuse(err);
+      }
+      return reload(parsed);
+    },
+    draining: () => draining,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The balance layer: picks the node for this attempt (region by priority load, node by the
+ * balancer among that region's untried candidates), keeps the gateway's in-flight count and
+ * latency EWMA per node, and reports each outcome to outlier detection. With no capable node
+ * available it waits for one (within `capacity_wait_ms` and the deadline) and then answers
+ * 503 `no_capacity`; with every candidate saturated it answers 503 `busy` at once.
+ * @module
+ */
+import { GatewayError } from '../../errors/gateway-error.ts';
+import { toGatewayError } from '../../errors/to-response.ts';
+import type { Clock } from '../../lifecycle/clock.ts';
+import type { GatewayMetrics } from '../../observability/metrics.ts';
+import type { EndpointSet } from '../../upstream/endpoints.ts';
+import type { OutlierDetector } from '../../upstream/outlier-detection.ts';
+import type { Balancer } from './balancer.ts';
+import { selectCandidates, type PriorityOptions } from './priority.ts';
+import type { Layer } from '../service.ts';
+
+export interface BalanceOptions {
+  endpoints: EndpointSet;
+  balancer: Balancer;
+  outliers: OutlierDetector;
+  clock: Clock;
+  metrics: GatewayMetrics;
+  priority: () => PriorityOptions;
+  capacityWaitMs: () => number;
+  random?: () => number;
+}
+
+const POLL_MS = 25;
+
+/**
+ * @example
+ * const layer = balance({ endpoints, balancer: p2c(), outliers, clock, metrics, priority: () => opts, capacityWaitMs: () => 1000 });
+ */
+export function balance(options: BalanceOptions): Layer {
+  const { endpoints, balancer, clock, outliers, metrics } = options;
+  return (inner) =>
+    async function balanceLayer(req) {
+      const waitUntil = Math.min(req.deadlineAt, clock.now() + options.capacityWaitMs());
+      let endpoint;
+      for (;;) {
+        const pool = endpoints.all().filter((e) => e.serves(req.route.model));
+        const sel = selectCandidates(pool, req.route.regions, req.tried, clock.now(), options.priority(), options.random);
+        if (sel.panic) metrics.panics.inc();
+        endpoint = sel.candidates.length > 0 ? balancer.pick(sel.candidates) : undefined;
+        if (endpoint) break;
+        if (sel.empty === 'saturated')
+          throw new GatewayError('VOX_ERR_BUSY', `every node serving ${req.route.model} is saturated`, { retryAfterMs: 1000 });
+        if (sel.empty === 'tried' || req.tried.size > 0)
+          throw new GatewayError('VOX_ERR_NO_CAPACITY', `every node serving ${req.route.model} was tried`, { retryAfterMs: 1000 });
+        // Nothing available yet: wait for a node to come back, within the deadline.
+        if (clock.now() + POLL_MS > waitUntil)
+          throw new GatewayError('VOX_ERR_NO_CAPACITY', `no node serving ${req.route.model} is reachable`, { retryAfterMs: 1000 });
+        await clock.sleep(POLL_MS, req.deadline);
+      }
+      req.tried.add(endpoint.id);
+      endpoint.inflight += 1;
+      const started = clock.now();
+      let settled = false;
+      const settle = () => {
+        if (!settled) {
+          settled = true;
+          endpoint.inflight -= 1;
+        }
+      };
+      try {
+        const res = await inner({ ...req, endpoint });
+        const ms = clock.now() - started;
+        endpoint.observeLatency(ms);
+        outliers.success(endpoint);
+        req.attempts.push({ node: endpoint.id, region: endpoint.region, outcome: 'ok', ms });
+        if (Buffer.isBuffer(res.body)) settle();
+        else {
+          res.body.once('close', settle);
+          res.body.once('error', (err: unknown) => outliers.failure(endpoint, err));
+        }
+        return res;
+      } catch (err) {
+        settle();
+        outliers.failure(endpoint, err);
+        req.attempts.push({ node: endpoint.id, region: endpoint.region, outcome: toGatewayError(err).wire, ms: clock.now() - started });
+        throw err;
+      }
+    };
+}

@@ -1,0 +1,16 @@
+/**
+ * The balancer interface: pick one endpoint from a non-empty candidate list. Implementations
+ * (`p2c.ts`, `round-robin.ts`) share one contract test.
+ * @module
+ */
+import type { Endpoint } from '../../upstream/endpoints.ts';
+
+export interface Balancer {
+  readonly name: string;
+  pick(candidates: readonly Endpoint[]): Endpoint | undefined;
+}
+
+/** Load score used by load-aware balancers: work ahead (+1 for us) × latency EWMA. */
+export function loadScore(e: Endpoint): number {
+  return (e.outstanding() + 1) * e.latencyMs();
+}

@@ -1,0 +1,100 @@
+/**
+ * Region choice per attempt (Envoy priority levels + overprovisioning factor + panic threshold).
+ *
+ * - Regions are ordered home first, then by priority. Each region's health for the model's pool is
+ *   its available share × overprovisioning factor (1.4), capped at 100%. The first region takes
+ *   that share of traffic and the rest spills to the next, in proportion: a region at 50% healthy
+ *   keeps 70%; it keeps all traffic until fewer than ~72% of its nodes are healthy.
+ * - Panic: when fewer than `panic_threshold_percent` of all the pool's nodes are available, health
+ *   is ignored and every node is a candidate (better some requests fail than all are refused).
+ * - Saturated nodes get no new requests while another node can serve.
+ * @module
+ */
+import type { Endpoint } from '../../upstream/endpoints.ts';
+
+export interface PriorityOptions {
+  overprovisioningFactor: number;
+  panicThresholdPercent: number;
+}
+
+export interface RegionLoad {
+  region: string;
+  /** Share of traffic (0..1) this region receives. */
+  share: number;
+}
+
+/** Envoy's priority load: each level takes min(remaining, health × factor). */
+export function priorityLoad(health: { region: string; healthy: number; total: number }[], factor: number): RegionLoad[] {
+  let remaining = 1;
+  const out: RegionLoad[] = [];
+  for (const h of health) {
+    const score = h.total === 0 ? 0 : Math.min(1, (h.healthy / h.total) * factor);
+    const share = Math.min(remaining, score);
+    out.push({ region: h.region, share });
+    remaining -= share;
+  }
+  // Total health under 100%: normalise so the healthy levels share all traffic (Envoy normalises).
+  const total = out.reduce((s, r) => s + r.share, 0);
+  if (total > 0 && total < 1) for (const r of out) r.share /= total;
+  return out;
+}
+
+export interface Selection {
+  candidates: Endpoint[];
+  region: string | undefined;
+  panic: boolean;
+  /** Why there is nothing to pick: every capable node tried, unavailable, or saturated. */
+  empty?: 'tried' | 'unavailable' | 'saturated';
+}
+
+/**
+ * Candidates for one attempt: the untried nodes of one region, chosen by priority load.
+ * `random` picks the region in proportion to the shares.
+ */
+export function selectCandidates(
+  pool: readonly Endpoint[],
+  regions: readonly string[],
+  tried: ReadonlySet<string>,
+  now: number,
+  options: PriorityOptions,
+  random: () => number = Math.random,
+): Selection {
+  if (pool.length === 0) return { candidates: [], region: undefined, panic: false, empty: 'unavailable' };
+  const available = pool.filter((e) => e.isAvailable(now));
+  const panic = available.length * 100 < pool.length * options.panicThresholdPercent;
+  const usable = (e: Endpoint) => !tried.has(e.id) && (panic ? e.breakerState() !== 'open' : e.isAvailable(now));
+  const untried = pool.filter(usable);
+  if (untried.length === 0) {
+    const anyUntried = pool.some((e) => !tried.has(e.id));
+    return { candidates: [], region: undefined, panic, empty: anyUntried ? 'unavailable' : 'tried' };
+  }
+  // Prefer nodes that are not saturated; use saturated ones only when nothing else can serve.
+  const fresh = untried.filter((e) => !e.isSaturated(now));
+  const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));
+  if (pickFrom.length === 0) return { candidates: [], region: undefined, panic, empty: 'saturated' };
+
+  const byRegion = regions.map((region) => ({
+    region,
+    nodes: pickFrom.filter((e) => e.region === region),
+    healthy: pool.filter((e) => e.region === region && e.isAvailable(now) && !e.isSaturated(now)).length,
+    total: pool.filter((e) => e.region === region).length,
+  }));
+  const withNodes = byRegion.filter((r) => r.nodes.length > 0);
+  if (withNodes.length === 0) return { candidates: [], region: undefined, panic, empty: 'unavailable' };
+  const shares = panic
+    ? withNodes.map((r) => ({ region: r.region, share: 1 / withNodes.length }))
+    : priorityLoad(
+        withNodes.map((r) => ({ region: r.region, healthy: Math.min(r.healthy, r.nodes.length), total: r.total })),
+        options.overprovisioningFactor,
+      );
+  let x = random();
+  let chosen = withNodes[withNodes.length - 1]!;
+  for (let i = 0; i < shares.length; i++) {
+    x -= shares[i]!.share;
+    if (x < 0) {
+      chosen = withNodes[i]!;
+      break;
+    }
+  }
+  return { candidates: chosen.nodes, region: chosen.region, panic };
+}

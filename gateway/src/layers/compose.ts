@@ -1,0 +1,14 @@
+/**
+ * Orders the layers, outermost first. The gateway's stack is composed here and nowhere else:
+ * retry → attempt timeout → balance → breaker (one per endpoint) → undici pool.
+ * @module
+ */
+import type { Layer, Service } from './service.ts';
+
+/**
+ * @example
+ * const service = compose(retry, attemptTimeout, balance, breaker)(callNode);
+ */
+export function compose(...layers: Layer[]): (inner: Service) => Service {
+  return (inner) => layers.reduceRight<Service>((svc, layer) => layer(svc), inner);
+}

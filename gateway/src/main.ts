@@ -1,0 +1,74 @@
+/**
+ * The gateway process: `--config FILE` (default config/local.yaml), `--port N` (0 = ephemeral;
+ * `PORT` env also works), `--host`, `--region`. Prints one JSON line with msg "listening" and
+ * `url` once the first health sweep finished and the socket is bound. SIGHUP and file changes
+ * reload the config (a bad file is refused, the running config stays); SIGTERM/SIGINT drain
+ * and exit.
+ * @module
+ */
+import { serve } from '@hono/node-server';
+import { parseArgs } from 'node:util';
+import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts';
+import { createGateway } from './gateway.ts';
+import { createLogger } from './observability/logger.ts';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'config/local.yaml' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    region: { type: 'string' },
+    'no-watch': { type: 'boolean', default: false },
+  },
+});
+
+const log = createLogger();
+const env = envOverrides();
+const region = values.region ?? env.region;
+const configPath = values.config!;
+
+let config;
+try {
+  config = loadConfigFile(configPath, { region });
+} catch (err) {
+  log.fatal({ err: (err as Error).message, issues: (err as { issues?: unknown }).issues }, 'config refused');
+  process.exit(1);
+}
+
+const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}) });
+await Promise.race([gateway.ready, new Promise((r) => setTimeout(r, 5_000))]);
+
+const port = values.port !== undefined ? Number(values.port) : (env.port ?? config.listen.port);
+const host = values.host ?? config.listen.host;
+const server = serve({ fetch: gateway.app.fetch, port, hostname: host }, (info) => {
+  log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`, region: gateway.config().region, port: info.port }, 'listening');
+});
+server.on('error', (err) => {
+  log.fatal({ err }, 'server error');
+  process.exit(1);
+});
+
+const reload = (why: string) => {
+  const r = gateway.reloadFile(configPath);
+  log.info({ why, ok: r.ok }, 'config reload requested');
+};
+process.on('SIGHUP', () => reload('SIGHUP'));
+const unwatch = values['no-watch'] ? () => undefined : watchConfigFile(configPath, () => reload('file changed'));
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  unwatch();
+  const force = setTimeout(() => process.exit(1), 15_000);
+  force.unref();
+  server.close();
+  void gateway.close().then(() => {
+    log.info({}, 'stopped');
+    log.flush?.();
+    process.exit(0);
+  });
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,43 @@
+/**
+ * The gateway's Prometheus metrics, on a registry owned by one gateway instance (so several
+ * gateways in one test process do not collide). Names follow `voxgate_gateway_*`; each metric
+ * says which layer updates it.
+ * @module
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'voxgate_gateway_' });
+  const r = [registry];
+  return {
+    registry,
+    /** record: every finished request. */
+    requests: new Counter({ name: 'voxgate_gateway_requests_total', help: 'Requests by status, plan, model, region and error code', labelNames: ['status', 'plan', 'model', 'region', 'code'], registers: r }),
+    /** record: 5xx answers (the number the project exists to keep at zero, 503/504 included). */
+    responses5xx: new Counter({ name: 'voxgate_gateway_responses_5xx_total', help: '5xx responses by code', labelNames: ['code'], registers: r }),
+    duration: new Histogram({ name: 'voxgate_gateway_request_duration_seconds', help: 'Request duration at the gateway', labelNames: ['plan', 'outcome'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r }),
+    /** dispatch: node-reported queue time (`x-queue-ms`). */
+    nodeQueue: new Histogram({ name: 'voxgate_gateway_node_queue_seconds', help: 'Time a request waited for a slot on the node', labelNames: ['node'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: r }),
+    inflight: new Gauge({ name: 'voxgate_gateway_inflight_requests', help: 'Admitted requests in progress', registers: r }),
+    /** admit: refusals by reason. */
+    admissionRejections: new Counter({ name: 'voxgate_gateway_admission_rejections_total', help: 'Requests refused at admission', labelNames: ['reason', 'plan'], registers: r }),
+    /** plan: degraded answers by reason. */
+    degraded: new Counter({ name: 'voxgate_gateway_degraded_total', help: 'Requests served by a cheaper model or another region', labelNames: ['reason'], registers: r }),
+    failedOver: new Counter({ name: 'voxgate_gateway_failed_over_total', help: 'Requests served outside the home region', labelNames: ['from', 'to'], registers: r }),
+    /** retry: attempts and the budget. */
+    retries: new Counter({ name: 'voxgate_gateway_retries_total', help: 'Retries by outcome (allowed, budget_exhausted, reselect)', labelNames: ['outcome'], registers: r }),
+    retryBudgetActive: new Gauge({ name: 'voxgate_gateway_retry_budget_active_retries', help: 'Retries in progress (bounded by the retry budget)', registers: r }),
+    /** breaker: state per node, 0 closed, 1 half_open, 2 open. */
+    breakerState: new Gauge({ name: 'voxgate_gateway_breaker_state', help: 'Circuit breaker state per node (0 closed, 1 half_open, 2 open)', labelNames: ['node'], registers: r }),
+    breakerTransitions: new Counter({ name: 'voxgate_gateway_breaker_transitions_total', help: 'Breaker state changes', labelNames: ['node', 'to'], registers: r }),
+    /** health: nodes healthy per region. */
+    healthyNodes: new Gauge({ name: 'voxgate_gateway_healthy_nodes', help: 'Healthy nodes per region', labelNames: ['region'], registers: r }),
+    ejections: new Counter({ name: 'voxgate_gateway_outlier_ejections_total', help: 'Outlier ejections by node (enforced)', labelNames: ['node'], registers: r }),
+    panics: new Counter({ name: 'voxgate_gateway_panic_routing_total', help: 'Routing decisions made in panic mode', registers: r }),
+    /** config: reload results. */
+    configReloads: new Counter({ name: 'voxgate_gateway_config_reloads_total', help: 'Config reloads by result (applied, refused)', labelNames: ['result'], registers: r }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createMetrics>;

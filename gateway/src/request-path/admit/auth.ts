@@ -1,0 +1,40 @@
+/**
+ * API key → tenant and plan. Keys are held as sha256 digests (plain demo keys in a local config
+ * are hashed at load); a presented key is hashed and compared with `timingSafeEqual` against every
+ * entry, so the time taken says nothing about which bytes matched.
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../../config/schema.ts';
+import { GatewayError } from '../../errors/gateway-error.ts';
+
+export interface Principal {
+  tenant: string;
+  plan: string;
+}
+
+export function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+export class KeyTable {
+  private readonly entries: { digest: Buffer; principal: Principal }[];
+
+  constructor(keys: Config['keys']) {
+    this.entries = keys.map((k) => ({
+      digest: k.sha256 !== undefined ? Buffer.from(k.sha256, 'hex') : sha256(k.key ?? ''),
+      principal: { tenant: k.tenant, plan: k.plan },
+    }));
+  }
+
+  /** Resolves `Authorization: Bearer KEY`; throws 401 `unauthorized`. */
+  authenticate(authorization: string | undefined): Principal {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    if (!m) throw new GatewayError('VOX_ERR_UNAUTHORIZED', 'missing Authorization: Bearer <key>');
+    const digest = sha256(m[1]!);
+    let found: Principal | undefined;
+    for (const e of this.entries) if (timingSafeEqual(e.digest, digest) && !found) found = e.principal;
+    if (!found) throw new GatewayError('VOX_ERR_UNAUTHORIZED', 'invalid API key');
+    return found;
+  }
+}

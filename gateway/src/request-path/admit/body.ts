@@ -1,0 +1,97 @@
+/**
+ * Reads and validates the request body: JSON content type (415), a byte cap (413
+ * `body_too_large`, checked on `Content-Length` and again while reading, since chunked bodies have
+ * none: RFC 9112 §6), valid JSON (400 `invalid_json`), the zod schema (400 `invalid_request`).
+ * Both the native and the OpenAI body end up as one `SynthesisInput`.
+ * @module
+ */
+import { z } from 'zod';
+import { GatewayError } from '../../errors/gateway-error.ts';
+
+export interface SynthesisInput {
+  text: string;
+  voice: string | undefined;
+  format: 'wav' | 'pcm';
+  speed: number | undefined;
+  seed: number | undefined;
+  /** OpenAI `model` mapped to a role (tts-1-hd → primary, tts-1 → fallback). */
+  role: 'primary' | 'fallback' | undefined;
+}
+
+export const NativeBodySchema = z.object({
+  text: z.string().refine((t) => t.trim().length > 0, 'text must not be empty'),
+  voice: z.string().min(1).max(64).optional(),
+  format: z.enum(['wav', 'pcm']).optional(),
+  speed: z.number().min(0.25).max(4).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+});
+
+export const OpenAiBodySchema = z.object({
+  model: z.string().min(1),
+  input: z.string().refine((t) => t.trim().length > 0, 'input must not be empty'),
+  voice: z.string().min(1).max(64),
+  response_format: z.string().optional(),
+  speed: z.number().min(0.25).max(4).optional(),
+  instructions: z.string().optional(),
+});
+
+/** Reads the raw body with a byte cap. */
+export async function readBody(req: Request, limit: number): Promise<Buffer> {
+  const type = req.headers.get('content-type') ?? '';
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim()))
+    throw new GatewayError('VOX_ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  const declared = req.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit)
+    throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
+  if (!req.body) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}
+
+export function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new GatewayError('VOX_ERR_INVALID_JSON', 'body is not valid JSON');
+  }
+}
+
+function schemaError(error: z.ZodError): GatewayError {
+  const first = error.issues[0];
+  const path = first?.path.join('.') ?? '';
+  return new GatewayError('VOX_ERR_INVALID_REQUEST', `${path ? `${path}: ` : ''}${first?.message ?? 'invalid request'}`, {
+    ...(path ? { param: path } : {}),
+  });
+}
+
+export function parseNative(json: unknown): SynthesisInput {
+  const r = NativeBodySchema.safeParse(json);
+  if (!r.success) throw schemaError(r.error);
+  return { text: r.data.text, voice: r.data.voice, format: r.data.format ?? 'wav', speed: r.data.speed, seed: r.data.seed, role: undefined };
+}
+
+/** OpenAI voice names, mapped onto a model's voices by position. */
+export const OPENAI_VOICES = ['alloy', 'echo', 'fable', 'onyx', 'nova', 'shimmer', 'ash', 'ballad', 'coral', 'sage', 'verse'];
+
+export function parseOpenAi(json: unknown, models: Record<string, 'primary' | 'fallback'>): SynthesisInput {
+  const r = OpenAiBodySchema.safeParse(json);
+  if (!r.success) throw schemaError(r.error);
+  const role = models[r.data.model];
+  if (!role) throw new GatewayError('VOX_ERR_UNKNOWN_MODEL', `model ${r.data.model} does not exist; use ${Object.keys(models).join(' or ')}`, { param: 'model' });
+  const fmt = r.data.response_format ?? 'wav';
+  if (fmt !== 'wav' && fmt !== 'pcm')
+    throw new GatewayError('VOX_ERR_UNSUPPORTED_FORMAT', `response_format ${fmt} is not supported; use wav or pcm`, { param: 'response_format' });
+  return { text: r.data.input, voice: r.data.voice, format: fmt, speed: r.data.speed, seed: undefined, role };
+}

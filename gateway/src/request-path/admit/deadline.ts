@@ -1,0 +1,41 @@
+/**
+ * The request's one deadline budget: `x-request-timeout-ms` (capped at
+ * `admission.max_timeout_ms`) or the plan's `timeout_ms`. One AbortController aborts at the
+ * deadline (reason: `VOX_ERR_DEADLINE_EXCEEDED`) or when the client disconnects (reason:
+ * `VOX_ERR_CLIENT_CLOSED`); every later timeout derives from it.
+ * @module
+ */
+import { GatewayError } from '../../errors/gateway-error.ts';
+import type { Clock } from '../../lifecycle/clock.ts';
+
+export interface Deadline {
+  at: number;
+  signal: AbortSignal;
+  /** Stops the timer and detaches from the client signal; idempotent. */
+  dispose(): void;
+}
+
+export function parseTimeoutHeader(value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value.trim())) throw new GatewayError('VOX_ERR_INVALID_REQUEST', 'x-request-timeout-ms must be a positive integer', { param: 'x-request-timeout-ms' });
+  const ms = Number(value);
+  if (ms <= 0) throw new GatewayError('VOX_ERR_INVALID_REQUEST', 'x-request-timeout-ms must be positive', { param: 'x-request-timeout-ms' });
+  return Math.min(ms, max);
+}
+
+export function startDeadline(ms: number, clock: Clock, client: AbortSignal | undefined): Deadline {
+  const ctrl = new AbortController();
+  const at = clock.now() + ms;
+  const timer = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
+  const onClient = () => ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+  if (client?.aborted) onClient();
+  else client?.addEventListener('abort', onClient, { once: true });
+  return {
+    at,
+    signal: ctrl.signal,
+    dispose() {
+      clearTimeout(timer);
+      client?.removeEventListener('abort', onClient);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The plan's long-text policy: reject (413 `text_too_long`) or cut at the last sentence boundary
+ * within the limit (falling back to a word boundary, then a hard cut), marked `x-truncated: true`.
+ * @module
+ */
+import { GatewayError } from '../../errors/gateway-error.ts';
+
+const SENTENCE_END = /[.!?。！？；;…]["'”’)\]]*\s*/g;
+
+export function cutAtSentence(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  const head = chars.slice(0, max).join('');
+  let cut = -1;
+  for (const m of head.matchAll(SENTENCE_END)) cut = m.index + m[0].length;
+  if (cut > 0) return head.slice(0, cut).trimEnd();
+  const space = head.lastIndexOf(' ');
+  return (space > max / 2 ? head.slice(0, space) : head).trimEnd();
+}
+
+export function applyTextPolicy(text: string, max: number, policy: 'reject' | 'truncate'): { text: string; truncated: boolean } {
+  const length = Array.from(text).length;
+  if (length <= max) return { text, truncated: false };
+  if (policy === 'reject') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
+  return { text: cutAtSentence(text, max), truncated: true };
+}

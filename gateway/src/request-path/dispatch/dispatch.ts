@@ -1,0 +1,82 @@
+/**
+ * Runs a Plan through the composed layer stack (layers/compose.ts) to a node. When the planned
+ * model has no capacity anywhere (every node refused, unavailable or tried) and the plan's other
+ * model can speak the text, it tries that one once, within the same deadline (enterprise's
+ * "fallback only when no primary capacity is reachable"). Marks answers served outside the home
+ * region as degraded (`region_failover`).
+ * @module
+ */
+import type { ModelConfig } from '../../config/schema.ts';
+import { toGatewayError } from '../../errors/to-response.ts';
+import type { AttemptRecord, Service, UpstreamResponse } from '../../layers/service.ts';
+import type { SynthesisInput } from '../admit/body.ts';
+import { resolveVoice, type Plan } from '../plan/plan.ts';
+
+export interface DispatchInput {
+  traceId: string;
+  input: SynthesisInput;
+  text: string;
+  plan: Plan;
+  deadlineAt: number;
+  deadline: AbortSignal;
+  models: ReadonlyMap<string, ModelConfig>;
+}
+
+export interface Served {
+  response: UpstreamResponse;
+  model: ModelConfig;
+  attempts: AttemptRecord[];
+  degraded: string[];
+}
+
+const CAPACITY_CODES = new Set(['VOX_ERR_NO_CAPACITY', 'VOX_ERR_UPSTREAM_UNAVAILABLE']);
+
+function nodeBody(d: DispatchInput, pack: string, voice: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      text: d.text,
+      model: pack,
+      voice,
+      format: d.input.format,
+      ...(d.input.speed !== undefined ? { speed: d.input.speed } : {}),
+      ...(d.input.seed !== undefined ? { seed: d.input.seed } : {}),
+    }),
+  );
+}
+
+/**
+ * @example
+ * const served = await dispatch(service, { traceId, input, text, plan, deadlineAt, deadline, models });
+ */
+export async function dispatch(service: Service, d: DispatchInput): Promise<Served> {
+  const attempts: AttemptRecord[] = [];
+  const run = (model: ModelConfig, voice: string) =>
+    service({
+      traceId: d.traceId,
+      body: nodeBody(d, model.pack ?? model.id, voice),
+      route: { model: model.id, regions: d.plan.regions },
+      textLength: d.text.length,
+      deadlineAt: d.deadlineAt,
+      deadline: d.deadline,
+      signal: d.deadline,
+      attempt: 0,
+      tried: new Set(),
+      attempts,
+    });
+  const degraded = [...d.plan.degraded];
+  let model = d.plan.model;
+  let response: UpstreamResponse;
+  try {
+    response = await run(model, d.plan.voice);
+  } catch (err) {
+    const ge = toGatewayError(err);
+    const other = d.models.get(model.id === d.plan.plan.primary ? d.plan.plan.fallback : d.plan.plan.primary);
+    if (!CAPACITY_CODES.has(ge.code) || !other || other.id === model.id || !other.languages.includes(d.plan.language) || d.deadline.aborted) throw err;
+    const toFallback = other.id === d.plan.plan.fallback;
+    model = other;
+    response = await run(other, resolveVoice(other, d.input.voice, true));
+    if (toFallback) degraded.push('primary_unavailable');
+  }
+  if (response.region !== d.plan.home) degraded.push('region_failover');
+  return { response, model, attempts, degraded: [...new Set(degraded)] };
+}

@@ -1,0 +1,203 @@
+/**
+ * The request path, composed here and nowhere else:
+ *
+ *   admit (draining → auth → body → rate limit → concurrency → text policy → deadline)
+ *   → plan (language, model by plan and load, voice, region order)
+ *   → dispatch (retry → attempt timeout → balance → breaker → undici pool)
+ *   → shadow (fire and forget; never awaited)
+ *   → record (one log line, metrics)
+ *
+ * docs/request-path.md draws it with the status each stage can fail with.
+ * @module
+ */
+import type { Context } from 'hono';
+import type { Config, ModelConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors/gateway-error.ts';
+import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
+import type { Service } from '../layers/service.ts';
+import type { Clock } from '../lifecycle/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { EndpointSet } from '../upstream/endpoints.ts';
+import type { KeyTable, Principal } from './admit/auth.ts';
+import { parseJson, parseNative, parseOpenAi, readBody, type SynthesisInput } from './admit/body.ts';
+import { parseTimeoutHeader, startDeadline, type Deadline } from './admit/deadline.ts';
+import { detectLanguage } from './admit/language.ts';
+import type { ConcurrencyLimiter } from './admit/load-shed.ts';
+import type { TenantRateLimiter } from './admit/rate-limit.ts';
+import { applyTextPolicy } from './admit/text-policy.ts';
+import { traceIdFrom } from './admit/trace.ts';
+import { dispatch, type Served } from './dispatch/dispatch.ts';
+import type { Latches } from './plan/hysteresis.ts';
+import { planRequest, type Plan } from './plan/plan.ts';
+import { poolView } from './plan/pool-view.ts';
+import { recordRequest, type RequestRecord } from './record/access-log.ts';
+import { pullStream } from './respond.ts';
+import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
+
+export interface RequestPathDeps {
+  config: () => Config;
+  models: () => ReadonlyMap<string, ModelConfig>;
+  keys: () => KeyTable;
+  rateLimiter: TenantRateLimiter;
+  concurrency: ConcurrencyLimiter;
+  endpoints: EndpointSet;
+  latches: Latches;
+  service: Service;
+  shadow: () => ShadowHook;
+  clock: Clock;
+  log: Logger;
+  metrics: GatewayMetrics;
+  draining: () => boolean;
+}
+
+const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
+const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engine'];
+
+/**
+ * @example
+ * app.post('/v1/synthesize', (c) => handle(c, 'native'));
+ */
+export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: ErrorFlavor) => Promise<Response> {
+  const { clock, log, metrics } = deps;
+
+  return async function requestPath(c, flavor) {
+    const started = performance.now();
+    const traceId = traceIdFrom(c.req.header('traceparent'));
+    const rec: RequestRecord = { traceId, route: c.req.path, status: 0, attempts: 0, costMs: 0 };
+    let release: (() => void) | undefined;
+    let deadline: Deadline | undefined;
+    let streaming = false;
+    const finish = (status: number, err?: unknown) => {
+      rec.status = status;
+      if (err !== undefined) rec.errorCode = toGatewayError(err).wire;
+      rec.costMs = performance.now() - started;
+      release?.();
+      deadline?.dispose();
+      metrics.inflight.set(deps.concurrency.inFlight());
+      recordRequest(log, metrics, rec);
+    };
+
+    try {
+      // ── admit ──────────────────────────────────────────────────────────────
+      if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
+      const config = deps.config();
+      const principal: Principal = deps.keys().authenticate(c.req.header('authorization'));
+      rec.tenant = principal.tenant;
+      rec.plan = principal.plan;
+      const planCfg = config.plans[principal.plan];
+      if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
+      const json = parseJson(await readBody(c.req.raw, config.admission.body_limit_bytes));
+      const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
+      rec.inputLen = input.text.length;
+      const timeoutMs = parseTimeoutHeader(c.req.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+      try {
+        deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+      } catch (err) {
+        metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
+        throw err;
+      }
+      try {
+        release = deps.concurrency.acquire(planCfg.load_share);
+      } catch (err) {
+        metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
+        throw err;
+      }
+      metrics.inflight.set(deps.concurrency.inFlight());
+      const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
+      rec.truncated = truncated;
+      deadline = startDeadline(timeoutMs, clock, c.req.raw.signal);
+
+      // ── plan ───────────────────────────────────────────────────────────────
+      const headerRegion = c.req.header('x-region');
+      const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : config.region;
+      rec.home = home;
+      const now = clock.now();
+      const plan: Plan = planRequest({
+        input,
+        planName: principal.plan,
+        language: detectLanguage(text),
+        home,
+        regionOrder: (h) => deps.endpoints.regionsFrom(h),
+        config,
+        models: deps.models(),
+        view: (model) => poolView(deps.endpoints, model, now),
+        latches: deps.latches,
+      });
+
+      // ── dispatch ───────────────────────────────────────────────────────────
+      const served: Served = await dispatch(deps.service, {
+        traceId,
+        input,
+        text,
+        plan,
+        deadlineAt: deadline.at,
+        deadline: deadline.signal,
+        models: deps.models(),
+      });
+      const res = served.response;
+      rec.model = served.model.id;
+      rec.region = res.region;
+      rec.node = res.node;
+      rec.attempts = served.attempts.length;
+      rec.attemptLog = served.attempts.length > 1 ? served.attempts : undefined;
+      rec.queueMs = res.headers['x-queue-ms'] !== undefined ? Number(res.headers['x-queue-ms']) : undefined;
+      if (rec.queueMs !== undefined && Number.isFinite(rec.queueMs)) metrics.nodeQueue.observe({ node: res.node }, rec.queueMs / 1000);
+      rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
+
+      // ── shadow (never awaited) ─────────────────────────────────────────────
+      fireShadow(
+        deps.shadow(),
+        {
+          traceId,
+          tenant: principal.tenant,
+          input,
+          text,
+          plan,
+          served: {
+            model: served.model.id,
+            node: res.node,
+            region: res.region,
+            status: res.status,
+            latencyMs: performance.now() - started,
+            attempts: served.attempts.length,
+            headers: res.headers,
+            audio: Buffer.isBuffer(res.body) ? res.body : undefined,
+          },
+        },
+        (err) => log.warn({ trace_id: traceId, err: (err as Error)?.message }, 'shadow failed'),
+      );
+
+      // ── respond + record ───────────────────────────────────────────────────
+      const headers: Record<string, string> = {
+        'content-type': AUDIO_TYPES[input.format],
+        'x-trace-id': traceId,
+        'x-model': served.model.id,
+        'x-region': res.region,
+        'x-node': res.node,
+        'x-attempts': String(served.attempts.length),
+      };
+      for (const h of PASS_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h];
+      if (rec.degraded) headers['x-degraded'] = rec.degraded;
+      if (truncated) headers['x-truncated'] = 'true';
+      if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
+      if (Buffer.isBuffer(res.body)) {
+        finish(200);
+        return new Response(new Uint8Array(res.body.buffer as ArrayBuffer, res.body.byteOffset, res.body.byteLength), { status: 200, headers });
+      }
+      streaming = true;
+      return new Response(
+        pullStream(res.body, res.contentLength, (err) => {
+          if (err === undefined) finish(200);
+          else finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
+        }),
+        { status: 200, headers },
+      );
+    } catch (err) {
+      const out = errorResponse(err, traceId, flavor);
+      if (out.error.code === 'VOX_ERR_INTERNAL') log.error({ trace_id: traceId, err }, 'internal error');
+      if (!streaming) finish(out.error.status === 499 ? 499 : out.status, out.error);
+      return new Response(out.body, { status: out.status, headers: out.headers });
+    }
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The shadow seam (issue 6 fills it in: `request-path/shadow/`, `canary/`). After dispatch the
+ * request path hands every served request to `ShadowHook.observe` and never awaits it: a mirror
+ * must not delay, alter or fail the client's response. The default is a null object.
+ * @module
+ */
+import type { SynthesisInput } from '../admit/body.ts';
+import type { Plan } from '../plan/plan.ts';
+
+export interface ServedMeta {
+  model: string;
+  node: string;
+  region: string;
+  status: number;
+  latencyMs: number;
+  attempts: number;
+  /** Response headers from the node (x-audio-ms, x-sample-rate, x-model-version…). */
+  headers: Readonly<Record<string, string>>;
+  /** The audio when it was buffered (bodies over the buffer limit stream and are not kept). */
+  audio: Buffer | undefined;
+}
+
+export interface ShadowEvent {
+  traceId: string;
+  tenant: string;
+  input: Readonly<SynthesisInput>;
+  /** The (possibly truncated) text that was synthesised. */
+  text: string;
+  plan: Readonly<Plan>;
+  served: ServedMeta;
+}
+
+export interface ShadowHook {
+  observe(event: ShadowEvent): void | Promise<void>;
+  close?(): Promise<void>;
+}
+
+export const nullShadow: ShadowHook = { observe() {} };
+
+/** Fire and forget: errors (sync or async) go to `onError`, never to the caller. */
+export function fireShadow(hook: ShadowHook, event: ShadowEvent, onError: (err: unknown) => void): void {
+  void Promise.resolve()
+    .then(() => hook.observe(event))
+    .catch(onError);
+}

@@ -1,0 +1,153 @@
+/**
+ * What the gateway knows about each node: active health, node-reported load, gateway in-flight,
+ * latency EWMA, outlier ejection and saturation. `EndpointSet` groups them by region and model
+ * and enforces Envoy's `max_ejection_percent` so detection never empties a region.
+ * @module
+ */
+import type { Config, NodeConfig } from '../config/schema.ts';
+import type { Clock } from '../lifecycle/clock.ts';
+
+export interface NodeLoad {
+  ready: boolean;
+  draining: boolean;
+  slots: number;
+  inflight: number;
+  queueDepth: number;
+  queueLimit: number;
+  latencyEwmaMs: number;
+  at: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export class Endpoint {
+  readonly id: string;
+  readonly region: string;
+  url: string;
+  models: ReadonlySet<string>;
+  /** Active health (health/checker.ts); starts healthy so a fresh gateway can serve at once. */
+  healthy = true;
+  /** False until the first probe answered: the first result sets health directly. */
+  probed = false;
+  healthOk = 0;
+  healthFail = 0;
+  load: NodeLoad | undefined;
+  /** Requests this gateway has in flight to the node. */
+  inflight = 0;
+  /** Gateway-measured latency EWMA (ms) of successful calls. */
+  latencyEwmaMs = 0;
+  consecutiveFailures = 0;
+  consecutiveConnectFailures = 0;
+  ejectedUntil = 0;
+  ejections = 0;
+  saturatedUntil = 0;
+  /** Set by the breaker layer; read by the balancer and `/v1/status`. */
+  breakerState: () => BreakerState = () => 'closed';
+
+  constructor(node: NodeConfig, region: string) {
+    this.id = node.id;
+    this.region = region;
+    this.url = node.url.replace(/\/+$/, '');
+    this.models = new Set(node.models);
+  }
+
+  serves(model: string): boolean {
+    return this.models.has(model);
+  }
+  isEjected(now: number): boolean {
+    return this.ejectedUntil > now;
+  }
+  isSaturated(now: number): boolean {
+    return this.saturatedUntil > now;
+  }
+  /** Healthy, not ejected, breaker not open: may receive traffic (saturation aside). */
+  isAvailable(now: number): boolean {
+    return this.healthy && !this.isEjected(now) && this.breakerState() !== 'open';
+  }
+  /** Requests ahead of a new one on this node: the freshest of node report and our own count. */
+  outstanding(): number {
+    const reported = this.load ? this.load.inflight + this.load.queueDepth : 0;
+    return Math.max(this.inflight, reported);
+  }
+  slots(): number {
+    return Math.max(1, this.load?.slots ?? 1);
+  }
+  latencyMs(): number {
+    return this.latencyEwmaMs || this.load?.latencyEwmaMs || 100;
+  }
+  /** Estimated wait for a slot (ms): work ahead of us beyond the free slots, spread over slots. */
+  estimatedWaitMs(): number {
+    const ahead = this.outstanding() + 1 - this.slots();
+    return ahead <= 0 ? 0 : (ahead / this.slots()) * this.latencyMs();
+  }
+  utilization(): number {
+    return this.outstanding() / this.slots();
+  }
+  observeLatency(ms: number): void {
+    this.latencyEwmaMs = this.latencyEwmaMs === 0 ? ms : this.latencyEwmaMs + 0.2 * (ms - this.latencyEwmaMs);
+  }
+}
+
+export class EndpointSet {
+  private byId = new Map<string, Endpoint>();
+  private regionOrder: { name: string; priority: number }[] = [];
+
+  constructor(
+    regions: Config['regions'],
+    private readonly clock: Clock,
+  ) {
+    this.update(regions);
+  }
+
+  /** Reconciles with a new topology; returns the origins no longer used (their pools close). */
+  update(regions: Config['regions']): string[] {
+    const next = new Map<string, Endpoint>();
+    for (const region of regions)
+      for (const node of region.nodes) {
+        const existing = this.byId.get(node.id);
+        if (existing && existing.region === region.name) {
+          existing.url = node.url.replace(/\/+$/, '');
+          existing.models = new Set(node.models);
+          next.set(node.id, existing);
+        } else next.set(node.id, new Endpoint(node, region.name));
+      }
+    const removed = [...this.byId.values()].filter((e) => next.get(e.id) !== e).map((e) => e.url);
+    this.byId = next;
+    this.regionOrder = regions.map((r) => ({ name: r.name, priority: r.priority }));
+    const kept = new Set([...next.values()].map((e) => e.url));
+    return removed.filter((u) => !kept.has(u));
+  }
+
+  all(): Endpoint[] {
+    return [...this.byId.values()];
+  }
+  get(id: string): Endpoint | undefined {
+    return this.byId.get(id);
+  }
+  regions(): string[] {
+    return this.regionOrder.map((r) => r.name);
+  }
+  inRegion(region: string): Endpoint[] {
+    return this.all().filter((e) => e.region === region);
+  }
+  /** Home region first, then the others by priority (stable in config order). */
+  regionsFrom(home: string): string[] {
+    const others = this.regionOrder.filter((r) => r.name !== home).sort((a, b) => a.priority - b.priority);
+    return [...(this.regionOrder.some((r) => r.name === home) ? [home] : []), ...others.map((r) => r.name)];
+  }
+
+  /**
+   * Ejects `e` for base × ejection count (capped) unless that would push the region's ejected
+   * share over `maxPercent` (at least one node may always be ejected). Returns whether enforced.
+   */
+  eject(e: Endpoint, baseMs: number, maxMs: number, maxPercent: number): boolean {
+    const now = this.clock.now();
+    const region = this.inRegion(e.region);
+    const ejected = region.filter((x) => x !== e && x.isEjected(now)).length;
+    const cap = Math.max(1, Math.floor((region.length * maxPercent) / 100));
+    if (ejected + 1 > cap) return false;
+    e.ejections += 1;
+    e.ejectedUntil = now + Math.min(maxMs, baseMs * e.ejections);
+    return true;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * One active health probe of one node: `GET /readyz` and `GET /v1/load` in parallel through the
+ * node's pool, bounded by a timeout. Never throws: the result says what was seen.
+ * @module
+ */
+import type { Pool } from 'undici';
+import type { NodeLoad } from '../endpoints.ts';
+
+export interface ProbeResult {
+  ok: boolean;
+  /** The node said it is draining: fail at once instead of waiting for the threshold. */
+  draining: boolean;
+  load?: NodeLoad;
+  error?: string;
+}
+
+async function getJson(pool: Pool, path: string, signal: AbortSignal): Promise<{ status: number; json: unknown }> {
+  const res = await pool.request({ method: 'GET', path, signal });
+  const text = await res.body.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.statusCode, json };
+}
+
+function num(v: unknown, d: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : d;
+}
+
+/**
+ * @example
+ * const r = await probe(pools.get(node.url), 500, Date.now());
+ * if (r.ok) node.load = r.load;
+ */
+export async function probe(pool: Pool, timeoutMs: number, now: number): Promise<ProbeResult> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const [ready, load] = await Promise.all([getJson(pool, '/readyz', signal), getJson(pool, '/v1/load', signal)]);
+    const l = (load.json ?? {}) as Record<string, unknown>;
+    const nodeLoad: NodeLoad | undefined =
+      load.status === 200
+        ? {
+            ready: l['ready'] === true,
+            draining: l['draining'] === true,
+            slots: num(l['slots'], 1),
+            inflight: num(l['inflight'], 0),
+            queueDepth: num(l['queue_depth'], 0),
+            queueLimit: num(l['queue_limit'], Number.POSITIVE_INFINITY),
+            latencyEwmaMs: num(l['latency_ewma_ms'], 0),
+            at: now,
+          }
+        : undefined;
+    const draining = nodeLoad?.draining === true;
+    return { ok: ready.status === 200 && nodeLoad !== undefined && !draining, draining, ...(nodeLoad ? { load: nodeLoad } : {}) };
+  } catch (err) {
+    return { ok: false, draining: false, error: (err as Error)?.message ?? String(err) };
+  }
+}

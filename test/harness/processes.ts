@@ -1,0 +1,169 @@
+/**
+ * Child processes the harness starts: spawned directly with `node --import tsx` (no npx wrapper,
+ * so the pid is the real process and SIGSTOP/SIGKILL reach it), tracked in one registry and
+ * killed on `close()`, on test-process exit and on SIGINT/SIGTERM: no orphans, even when a test
+ * fails. Each process's JSON log lines are kept (bounded) for assertions.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  const killAll = () => {
+    for (const p of live) {
+      try {
+        p.kill('SIGCONT');
+        p.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+}
+
+export interface LogLine {
+  msg?: string;
+  level?: number;
+  [k: string]: unknown;
+}
+
+export interface StartOptions {
+  /** Script path relative to the repo root, run with `node --import tsx`. */
+  script: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Resolves when a JSON line with this `msg` appears. */
+  readyMsg?: string;
+  readyTimeoutMs?: number;
+  name: string;
+}
+
+export class ManagedProcess {
+  readonly logs: LogLine[] = [];
+  readonly stderr: string[] = [];
+  readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+  private readonly listeners = new Set<(l: LogLine) => void>();
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        this.exitCode = code ?? (signal ? -1 : null);
+        resolve(code);
+      }),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        parsed = { msg: line };
+      }
+      this.logs.push(parsed);
+      if (this.logs.length > 5000) this.logs.splice(0, 1000);
+      for (const l of this.listeners) l(parsed);
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (!line.includes('ExperimentalWarning') && !line.includes('--trace-warnings')) {
+        this.stderr.push(line);
+        if (this.stderr.length > 200) this.stderr.shift();
+      }
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Resolves with the first log line matching `pred` (past or future). */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
+    const seen = this.logs.find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.listeners.delete(on);
+        reject(new Error(`${this.name}: no matching log line within ${timeoutMs} ms; stderr: ${this.stderr.slice(-5).join(' | ')}`));
+      }, timeoutMs);
+      const on = (l: LogLine) => {
+        if (pred(l)) {
+          clearTimeout(timer);
+          this.listeners.delete(on);
+          resolve(l);
+        }
+      };
+      this.listeners.add(on);
+      void this.exited.then(() => {
+        if (this.listeners.has(on)) {
+          clearTimeout(timer);
+          this.listeners.delete(on);
+          reject(new Error(`${this.name} exited before the expected log line; stderr: ${this.stderr.slice(-10).join(' | ')}`));
+        }
+      });
+    });
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) this.child.kill(sig);
+  }
+  /** SIGKILL: the process dies at once, its sockets are reset. */
+  async kill(): Promise<void> {
+    this.signal('SIGCONT');
+    this.signal('SIGKILL');
+    await this.exited;
+  }
+  /** SIGSTOP: the process hangs with its sockets open (a hung node). */
+  pause(): void {
+    this.signal('SIGSTOP');
+  }
+  resume(): void {
+    this.signal('SIGCONT');
+  }
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 3_000): Promise<void> {
+    if (!this.running) return;
+    this.signal('SIGCONT');
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Spawns a tracked process and waits for its ready line. */
+export async function startProcess(opts: StartOptions): Promise<{ proc: ManagedProcess; ready: LogLine | undefined }> {
+  hookExit();
+  const child = spawn(process.execPath, ['--import', 'tsx', opts.script, ...opts.args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  const proc = new ManagedProcess(opts.name, child);
+  if (!opts.readyMsg) return { proc, ready: undefined };
+  try {
+    const ready = await proc.waitForLog((l) => l.msg === opts.readyMsg, opts.readyTimeoutMs ?? 30_000);
+    return { proc, ready };
+  } catch (err) {
+    await proc.kill();
+    throw err;
+  }
+}
