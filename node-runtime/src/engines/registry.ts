@@ -10,6 +10,7 @@ type FactoryLoader = () => Promise<EngineFactory>;
 
 const kinds = new Map<string, FactoryLoader>([
   ['flite', async () => (await import('./flite/flite-engine.ts')).createFliteEngine],
+  ['chattts', async () => (await import('./chattts/chattts-engine.ts')).createChatttsEngine],
   ['sim', async () => (await import('./sim/sim-engine.ts')).createSimEngine],
 ]);
 

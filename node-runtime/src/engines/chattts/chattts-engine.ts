@@ -1,0 +1,120 @@
+/**
+ * The `chattts` engine: ChatTTS on onnxruntime-node behind the runtime's Engine interface.
+ * load() validates the pack's parameters and speakers, loads the tokenizer and embeddings and
+ * creates the GPT, decoder and Vocos sessions on the configured execution provider; warm() runs
+ * one short synthesis; synthesize() runs pipeline.ts; dispose() releases the sessions.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import type * as ort from 'onnxruntime-node';
+import type { Engine, EngineContext, EngineDescription, SynthesisRequest, SynthesisResult } from '../engine.ts';
+import { loadEmbeddings } from './embeddings.ts';
+import { Gpt } from './gpt.ts';
+import { ChatttsParametersSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
+import { runPipeline, SAMPLE_RATE, type PipelineParts, type PipelineRequest, type PipelineResult } from './pipeline.ts';
+import { createSessionFactory } from './session.ts';
+import { decodeSpeaker, decodeSpeakerStats, normalizeSpeaker } from './speaker.ts';
+import { loadTokenizer } from './tokenizer.ts';
+import { Vocoder } from './vocoder.ts';
+
+export interface ChatttsEngine extends Engine {
+  /** The pipeline with test/benchmark hooks (sampling overrides, per-step callback). */
+  run(request: PipelineRequest): Promise<PipelineResult>;
+  /** Loaded parts, for golden-vector tests and benchmarks. */
+  parts(): PipelineParts;
+}
+
+/**
+ * @example
+ * const engine = createChatttsEngine({ pack, execution: { providers: ['cpu'], deviceId: 0,
+ *   gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 2 } });
+ * await engine.load(); await engine.warm();
+ * const { pcm } = await engine.synthesize({ text: '你好。', seed: 7, signal });
+ */
+export function createChatttsEngine(context: EngineContext): ChatttsEngine {
+  const { pack, execution } = context;
+  const sessions = createSessionFactory(execution);
+  let params: ChatttsParameters | undefined;
+  let loaded: PipelineParts | undefined;
+  let owned: ort.InferenceSession[] = [];
+
+  const ready = (): PipelineParts => {
+    if (!loaded) throw new Error('chattts engine used before load()');
+    return loaded;
+  };
+
+  return {
+    async load() {
+      if (pack.manifest.engine !== 'chattts') throw new Error(`pack ${pack.manifest.name} is for engine ${pack.manifest.engine}`);
+      const p = ChatttsParametersSchema.parse(pack.manifest.parameters);
+      params = p;
+      const d = p.dims;
+      const speakersFile = SpeakersFileSchema.parse(JSON.parse(await readFile(pack.file(p.speakers), 'utf8')));
+      const voices = new Map<string, Float32Array>();
+      for (const [name, text] of Object.entries(speakersFile.voices)) voices.set(name, normalizeSpeaker(decodeSpeaker(text, d.hidden)));
+      for (const name of pack.manifest.voices) {
+        if (name !== 'random' && !voices.has(name)) throw new Error(`manifest voice ${name} has no speaker in ${p.speakers}`);
+      }
+      if (p.default_voice !== 'random' && !voices.has(p.default_voice)) throw new Error(`default_voice ${p.default_voice} has no speaker`);
+      const tokenizer = await loadTokenizer(pack.file(p.tokenizer));
+      if (tokenizer.vocabSize > d.text_vocab) throw new Error(`tokenizer has ${tokenizer.vocabSize} ids, emb_text only ${d.text_vocab}`);
+      const embeddings = await loadEmbeddings(pack.file(p.embeddings), { textVocab: d.text_vocab, hidden: d.hidden, numVq: d.num_vq, audioVocab: d.num_audio_tokens });
+      const gptFile = p.gpt_precision === 'int8' ? p.graphs.gpt_int8! : p.graphs.gpt;
+      const created: ort.InferenceSession[] = [];
+      try {
+        for (const f of [gptFile, p.graphs.decoder, p.graphs.vocos]) created.push(await sessions.create(pack.file(f)));
+      } catch (error) {
+        await Promise.all(created.map((s) => s.release()));
+        throw error;
+      }
+      owned = created;
+      const [gptSession, decSession, vocSession] = created as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
+      loaded = {
+        tokenizer,
+        embeddings,
+        gpt: new Gpt(gptSession, { hidden: d.hidden, layers: d.layers, heads: d.heads, headDim: d.head_dim, numVq: d.num_vq, audioVocab: d.num_audio_tokens }),
+        vocoder: new Vocoder(decSession, vocSession, d.hidden),
+        voices,
+        stats: decodeSpeakerStats(speakersFile.spk_stat, d.hidden),
+        defaultVoice: p.default_voice,
+        sampling: p.sampling,
+      };
+    },
+
+    async warm() {
+      // A fixed short generation touches every session and allocator path once.
+      await runPipeline(ready(), { text: 'hello.', seed: 1, signal: new AbortController().signal, sampling: { max_new_tokens: 4 } });
+    },
+
+    async synthesize(request: SynthesisRequest): Promise<SynthesisResult> {
+      const { pcm, sampleRate, stats } = await runPipeline(ready(), request);
+      return { pcm, sampleRate, stats };
+    },
+
+    run: (request) => runPipeline(ready(), request),
+    parts: ready,
+
+    async dispose() {
+      const closing = owned;
+      owned = [];
+      loaded = undefined;
+      await Promise.all(closing.map((s) => s.release()));
+    },
+
+    describe(): EngineDescription {
+      return {
+        kind: 'chattts',
+        executionProvider: sessions.provider(),
+        sampleRate: pack.manifest.sample_rate ?? SAMPLE_RATE,
+        voices: pack.manifest.voices,
+        details: {
+          gpt_precision: params?.gpt_precision ?? 'fp32',
+          layers: params?.dims.layers ?? 0,
+          hidden: params?.dims.hidden ?? 0,
+          max_new_tokens: params?.sampling.max_new_tokens ?? 0,
+          ...sessions.notes(),
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The chattts pack's `manifest.parameters` and `speakers.json`, validated once at load: a pack
+ * with a missing graph name or an impossible sampling default is refused before any session is
+ * created (the runtime then keeps serving the previous pack).
+ * @module
+ */
+import { z } from 'zod';
+
+export const SamplingSchema = z
+  .object({
+    temperature: z.number().positive().max(10).default(0.3),
+    top_p: z.number().gt(0).max(1).default(0.7),
+    top_k: z.number().int().positive().default(20),
+    repetition_penalty: z.number().positive().max(10).default(1.05),
+    max_new_tokens: z.number().int().positive().max(4096).default(2048),
+    min_new_tokens: z.number().int().nonnegative().default(0),
+    /** Code-stage prompt before the text; `[speed_N]` is replaced when a request sets `speed`. */
+    prompt: z.string().default('[speed_5]'),
+  })
+  .strict()
+  .refine((s) => s.min_new_tokens <= s.max_new_tokens, 'min_new_tokens must not exceed max_new_tokens');
+
+export type Sampling = z.infer<typeof SamplingSchema>;
+
+export const ChatttsParametersSchema = z
+  .object({
+    source: z.string().optional(),
+    dims: z
+      .object({
+        hidden: z.number().int().positive(),
+        layers: z.number().int().positive(),
+        heads: z.number().int().positive(),
+        head_dim: z.number().int().positive(),
+        num_vq: z.literal(4),
+        num_audio_tokens: z.literal(626),
+        text_vocab: z.number().int().positive(),
+      })
+      .strict()
+      .refine((d) => d.heads * d.head_dim === d.hidden, 'heads × head_dim must equal hidden')
+      .refine((d) => d.hidden % 2 === 0, 'hidden must be even (two mel frames per token)'),
+    graphs: z
+      .object({
+        gpt: z.string().min(1),
+        gpt_int8: z.string().min(1).optional(),
+        head_text: z.string().min(1).optional(),
+        decoder: z.string().min(1),
+        vocos: z.string().min(1),
+      })
+      .strict(),
+    /** Which GPT graph to run: `fp32` (reference) or `int8` (weight-quantised, faster on CPU). */
+    gpt_precision: z.enum(['fp32', 'int8']).default('fp32'),
+    embeddings: z.string().min(1),
+    tokenizer: z.string().min(1),
+    speakers: z.string().min(1),
+    default_voice: z.string().min(1),
+    sampling: SamplingSchema.default(SamplingSchema.parse({})),
+  })
+  .strict()
+  .refine((p) => p.gpt_precision === 'fp32' || p.graphs.gpt_int8 !== undefined, 'gpt_precision int8 needs graphs.gpt_int8');
+
+export type ChatttsParameters = z.infer<typeof ChatttsParametersSchema>;
+
+export const SpeakersFileSchema = z
+  .object({
+    spk_stat: z.string().min(1),
+    voices: z.record(z.string().min(1), z.string().min(1)),
+  })
+  .strict();
+
+export type SpeakersFile = z.infer<typeof SpeakersFileSchema>;
