@@ -1,0 +1,49 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fullJitterBackoff } from '../../../../gateway/src/layers/retry/backoff.ts';
+import { RetryBudget } from '../../../../gateway/src/layers/retry/retry-budget.ts';
+import { retryDecision } from '../../../../gateway/src/layers/retry/retry-policy.ts';
+import { GatewayError } from '../../../../gateway/src/errors/gateway-error.ts';
+
+describe('full-jitter backoff', () => {
+  it('stays within [0, min(max, base·2^(n-1)))', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (n, r) => {
+        const d = fullJitterBackoff(n, { baseMs: 25, maxMs: 250, random: () => r });
+        return d >= 0 && d < Math.min(250, 25 * 2 ** (n - 1)) + 1e-9;
+      }),
+    );
+    expect(fullJitterBackoff(3, { baseMs: 25, maxMs: 250, random: () => 0 })).toBe(0);
+  });
+  it('rejects base > max', () => {
+    expect(() => fullJitterBackoff(1, { baseMs: 10, maxMs: 5 })).toThrow(RangeError);
+  });
+});
+
+describe('retry budget (Envoy: 20% of active requests, at least 3)', () => {
+  it('allows min_retry_concurrency retries at low load and 20% at high load', () => {
+    let active = 5;
+    const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => active });
+    const held = [b.tryAcquire(), b.tryAcquire(), b.tryAcquire()];
+    expect(held.every(Boolean)).toBe(true);
+    expect(b.tryAcquire()).toBeUndefined();
+    held[0]!();
+    held[0]!(); // idempotent
+    expect(b.activeRetries()).toBe(2);
+    active = 50;
+    expect(b.limit()).toBe(10);
+    const more = Array.from({ length: 10 }, () => b.tryAcquire());
+    expect(more.filter(Boolean).length).toBe(8);
+  });
+});
+
+describe('retry policy', () => {
+  it('retries only failures that did not start a response', () => {
+    expect(retryDecision(new GatewayError('VOX_ERR_UPSTREAM_CONNECT'))).toBe('reselect');
+    expect(retryDecision(new GatewayError('VOX_ERR_BREAKER_OPEN'))).toBe('reselect');
+    for (const c of ['VOX_ERR_UPSTREAM_RESET', 'VOX_ERR_UPSTREAM_BUSY', 'VOX_ERR_UPSTREAM_FAILURE', 'VOX_ERR_ATTEMPT_TIMEOUT'] as const)
+      expect(retryDecision(new GatewayError(c))).toBe('retry');
+    for (const c of ['VOX_ERR_UPSTREAM_REJECTED', 'VOX_ERR_DEADLINE_EXCEEDED', 'VOX_ERR_CLIENT_CLOSED', 'VOX_ERR_BUSY'] as const)
+      expect(retryDecision(new GatewayError(c))).toBe('no');
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The layer stack against fake upstream services (the real-process behaviour is in
+ * test/scenarios): retry → attempt timeout → balance → breaker → fake node.
+ */
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../gateway/src/errors/gateway-error.ts';
+import { balance } from '../../../gateway/src/layers/balance/balance.ts';
+import { roundRobin } from '../../../gateway/src/layers/balance/round-robin.ts';
+import { Breakers, breakerLayer } from '../../../gateway/src/layers/breaker/breaker.ts';
+import { compose } from '../../../gateway/src/layers/compose.ts';
+import { retry } from '../../../gateway/src/layers/retry/retry.ts';
+import { RetryBudget } from '../../../gateway/src/layers/retry/retry-budget.ts';
+import type { Service, UpstreamRequest } from '../../../gateway/src/layers/service.ts';
+import { attemptTimeout } from '../../../gateway/src/layers/timeout/attempt-timeout.ts';
+import { systemClock } from '../../../gateway/src/lifecycle/clock.ts';
+import { createLogger } from '../../../gateway/src/observability/logger.ts';
+import { createMetrics } from '../../../gateway/src/observability/metrics.ts';
+import { EndpointSet } from '../../../gateway/src/upstream/endpoints.ts';
+import { OutlierDetector } from '../../../gateway/src/upstream/outlier-detection.ts';
+
+const log = createLogger({ level: 'silent' });
+
+function setup(opts: { nodes?: number; regions?: number; attemptMs?: number; active?: () => number; breaker?: Partial<{ volume_threshold: number }> } = {}) {
+  const metrics = createMetrics();
+  const regions = Array.from({ length: opts.regions ?? 1 }, (_, r) => ({
+    name: `r${r}`,
+    priority: r,
+    nodes: Array.from({ length: opts.nodes ?? 3 }, (_, i) => ({ id: `r${r}n${i}`, url: `http://127.0.0.1:1/r${r}n${i}`, models: ['m'] })),
+  }));
+  const endpoints = new EndpointSet(regions, systemClock);
+  const breakerCfg = { error_threshold_percentage: 50, volume_threshold: opts.breaker?.volume_threshold ?? 4, reset_timeout_ms: 200, rolling_window_ms: 10_000, slow_call_ratio: 0.5, slow_call_base_ms: 1000, slow_call_per_char_ms: 0 };
+  const breakers = new Breakers({ config: () => breakerCfg, clock: systemClock, log, metrics });
+  const outliers = new OutlierDetector({ endpoints, clock: systemClock, log, metrics, config: () => ({ consecutive_failures: 3, consecutive_connect_failures: 1, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }), maxRetryAfterMs: () => 1000 });
+  const budget = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: opts.active ?? (() => 1) });
+  const calls: string[] = [];
+  let behaviour: (node: string, req: UpstreamRequest) => Promise<void> = async () => undefined;
+  const fake: Service = async (req) => {
+    calls.push(req.endpoint!.id);
+    await behaviour(req.endpoint!.id, req);
+    return { status: 200, headers: {}, body: Buffer.from('ok'), contentLength: 2, node: req.endpoint!.id, region: req.endpoint!.region };
+  };
+  const service = compose(
+    retry({ retry: () => ({ max_attempts: 4, backoff_base_ms: 1, backoff_max_ms: 2 }), budget, clock: systemClock, metrics, maxReselects: () => 10 }),
+    attemptTimeout({ attemptMs: () => opts.attemptMs ?? 200, clock: systemClock }),
+    balance({ endpoints, balancer: roundRobin(), outliers, clock: systemClock, metrics, priority: () => ({ overprovisioningFactor: 1.4, panicThresholdPercent: 50 }), capacityWaitMs: () => 100 }),
+    breakerLayer(breakers, { config: () => breakerCfg, clock: systemClock }),
+  )(fake);
+  const request = (deadlineMs = 2000): Promise<unknown> => {
+    const ctrl = new AbortController();
+    const t = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED')), deadlineMs);
+    return service({ traceId: 't', body: Buffer.from('{}'), route: { model: 'm', regions: regions.map((r) => r.name) }, textLength: 10, deadlineAt: Date.now() + deadlineMs, deadline: ctrl.signal, signal: ctrl.signal, attempt: 0, tried: new Set(), attempts: [] }).finally(() => clearTimeout(t));
+  };
+  return { endpoints, breakers, calls, metrics, setBehaviour: (b: typeof behaviour) => (behaviour = b), request, budget };
+}
+
+const fail = (code: ConstructorParameters<typeof GatewayError>[0]) => async () => {
+  throw new GatewayError(code);
+};
+
+describe('layer stack', () => {
+  it('retries a failed node on another node and succeeds', async () => {
+    const s = setup();
+    s.setBehaviour(async (node) => {
+      if (node === 'r0n0') throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE');
+    });
+    const res = (await s.request()) as { node: string };
+    expect(res.node).not.toBe('r0n0');
+    expect(s.calls[0]).toBe('r0n0');
+    expect(s.calls.length).toBe(2);
+  });
+
+  it('never retries a 4xx from the node', async () => {
+    const s = setup();
+    s.setBehaviour(fail('VOX_ERR_UPSTREAM_REJECTED'));
+    await expect(s.request()).rejects.toMatchObject({ code: 'VOX_ERR_UPSTREAM_REJECTED' });
+    expect(s.calls.length).toBe(1);
+  });
+
+  it('a per-try timeout moves on to another node within the attempt budget', async () => {
+    const s = setup({ attemptMs: 100 });
+    s.setBehaviour((node, req) =>
+      node === 'r0n0' ? new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason))) : Promise.resolve(),
+    );
+    const t0 = Date.now();
+    const res = (await s.request()) as { node: string };
+    expect(res.node).not.toBe('r0n0');
+    expect(Date.now() - t0).toBeLessThan(400);
+  });
+
+  it('stops at max_attempts and answers upstream_unavailable', async () => {
+    const s = setup({ nodes: 6 });
+    s.setBehaviour(fail('VOX_ERR_UPSTREAM_FAILURE'));
+    await expect(s.request()).rejects.toMatchObject({ code: 'VOX_ERR_UPSTREAM_UNAVAILABLE', status: 503 });
+    expect(s.calls.length).toBe(4);
+  });
+
+  it('refused connections reselect another node without spending the retry budget', async () => {
+    const s = setup({ nodes: 2, regions: 2 });
+    s.setBehaviour(async (node) => {
+      if (node.startsWith('r0')) throw new GatewayError('VOX_ERR_UPSTREAM_CONNECT');
+    });
+    const held = [s.budget.tryAcquire(), s.budget.tryAcquire(), s.budget.tryAcquire()];
+    expect(held.every(Boolean)).toBe(true); // budget fully used by others
+    const res = (await s.request()) as { region: string };
+    expect(res.region).toBe('r1');
+    // both r0 nodes are now marked unhealthy: the next request goes straight to r1
+    expect(s.endpoints.inRegion('r0').every((e) => !e.healthy)).toBe(true);
+  });
+
+  it('the retry budget stops retries when it is spent', async () => {
+    const s = setup();
+    s.setBehaviour(fail('VOX_ERR_UPSTREAM_FAILURE'));
+    const held = [s.budget.tryAcquire(), s.budget.tryAcquire(), s.budget.tryAcquire()];
+    await expect(s.request()).rejects.toMatchObject({ code: 'VOX_ERR_UPSTREAM_UNAVAILABLE', message: expect.stringMatching(/budget/) });
+    expect(s.calls.length).toBe(1);
+    held.forEach((r) => r!());
+  });
+
+  it('never goes past the deadline', async () => {
+    const s = setup({ attemptMs: 1000 });
+    s.setBehaviour((_n, req) => new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason))));
+    const t0 = Date.now();
+    await expect(s.request(150)).rejects.toMatchObject({ code: 'VOX_ERR_DEADLINE_EXCEEDED' });
+    expect(Date.now() - t0).toBeLessThan(300);
+  });
+
+  it('a node failing every call trips its breaker; an open breaker gets no traffic until a half-open probe succeeds', async () => {
+    const s = setup({ nodes: 2, breaker: { volume_threshold: 2 } });
+    let broken = true;
+    s.setBehaviour(async (node) => {
+      if (node === 'r0n0' && broken) throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE');
+    });
+    for (let i = 0; i < 10; i++) await s.request();
+    const n0 = s.endpoints.get('r0n0')!;
+    expect(n0.breakerState()).toBe('open');
+    const before = s.calls.filter((c) => c === 'r0n0').length;
+    for (let i = 0; i < 5; i++) await s.request();
+    expect(s.calls.filter((c) => c === 'r0n0').length).toBe(before);
+    broken = false;
+    n0.ejectedUntil = 0;
+    await new Promise((r) => setTimeout(r, 250)); // reset_timeout_ms 200 → half-open
+    expect(n0.breakerState()).toBe('half_open');
+    for (let i = 0; i < 4; i++) await s.request();
+    expect(n0.breakerState()).toBe('closed');
+    s.breakers.close();
+  });
+
+  it('slow successes count like failures (slow-call ratio) and open the breaker', async () => {
+    const s = setup({ nodes: 2, attemptMs: 5000, breaker: { volume_threshold: 3 } });
+    // expected time = 1000 ms + 0/char; r0n0 takes 1100 ms
+    s.setBehaviour((node) => new Promise((r) => setTimeout(r, node === 'r0n0' ? 1100 : 1)));
+    await Promise.all(Array.from({ length: 6 }, () => s.request(5000)));
+    expect(s.endpoints.get('r0n0')!.breakerState()).toBe('open');
+    expect(s.endpoints.get('r0n1')!.breakerState()).toBe('closed');
+    s.breakers.close();
+  });
+});
