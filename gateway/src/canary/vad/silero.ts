@@ -50,7 +50,7 @@ export class SileroVad {
     if (!session) throw new Error('SileroVad used after close()');
     const windows = Math.floor(samples.length / WINDOW);
     if (windows === 0) return { speechFraction: 0, windows: 0, meanProbability: 0 };
-    let state = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
+    let state: ort.Tensor = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
     const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(RATE)]), []);
     const input = new Float32Array(CONTEXT + WINDOW);
     let speech = 0;
@@ -61,7 +61,7 @@ export class SileroVad {
       if (w === 0) input.fill(0, 0, CONTEXT);
       input.set(samples.subarray(w * WINDOW, (w + 1) * WINDOW), CONTEXT);
       const out = await session.run({ input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + WINDOW]), state, sr });
-      state = out.stateN as ort.Tensor & { type: 'float32' };
+      state = out.stateN!;
       const p = (out.output!.data as Float32Array)[0]!;
       probSum += p;
       if (p >= threshold) speech++;
