@@ -6,7 +6,8 @@
  *   that share of traffic and the rest spills to the next, in proportion: a region at 50% healthy
  *   keeps 70%; it keeps all traffic until fewer than ~72% of its nodes are healthy.
  * - Panic: when fewer than `panic_threshold_percent` of all the pool's nodes are available, health
- *   is ignored and every node is a candidate (better some requests fail than all are refused).
+ *   is ignored and every node is a candidate (better some requests fail than all are refused),
+ *   except nodes whose last connection attempt was refused.
  * - Saturated nodes get no new requests while another node can serve.
  * @module
  */
@@ -62,8 +63,14 @@ export function selectCandidates(
   if (pool.length === 0) return { candidates: [], region: undefined, panic: false, empty: 'unavailable' };
   const available = pool.filter((e) => e.isAvailable(now));
   const panic = available.length * 100 < pool.length * options.panicThresholdPercent;
+  // In panic every node is a candidate except those known to refuse connections (a refusal is
+  // proof, a failed health check only a hint) — unless that would leave none.
   const usable = (e: Endpoint) => !tried.has(e.id) && (panic ? e.breakerState() !== 'open' : e.isAvailable(now));
-  const untried = pool.filter(usable);
+  let untried = pool.filter(usable);
+  if (panic) {
+    const notRefusing = untried.filter((e) => e.consecutiveConnectFailures === 0);
+    if (notRefusing.length > 0) untried = notRefusing;
+  }
   if (untried.length === 0) {
     const anyUntried = pool.some((e) => !tried.has(e.id));
     return { candidates: [], region: undefined, panic, empty: anyUntried ? 'unavailable' : 'tried' };

@@ -70,6 +70,8 @@ export class HealthChecker {
     }
     const now = this.deps.clock.now();
     const r = await probe(pool, cfg.timeout_ms, now);
+    if (r.refused) e.consecutiveConnectFailures = Math.max(1, e.consecutiveConnectFailures);
+    else if (r.ok) e.consecutiveConnectFailures = 0;
     if (r.load) {
       e.load = r.load;
       const sat = this.deps.saturation();

@@ -10,6 +10,8 @@ export interface ProbeResult {
   ok: boolean;
   /** The node said it is draining: fail at once instead of waiting for the threshold. */
   draining: boolean;
+  /** The connection was refused: the process is gone. */
+  refused: boolean;
   load?: NodeLoad;
   error?: string;
 }
@@ -54,8 +56,9 @@ export async function probe(pool: Pool, timeoutMs: number, now: number): Promise
           }
         : undefined;
     const draining = nodeLoad?.draining === true;
-    return { ok: ready.status === 200 && nodeLoad !== undefined && !draining, draining, ...(nodeLoad ? { load: nodeLoad } : {}) };
+    return { ok: ready.status === 200 && nodeLoad !== undefined && !draining, draining, refused: false, ...(nodeLoad ? { load: nodeLoad } : {}) };
   } catch (err) {
-    return { ok: false, draining: false, error: (err as Error)?.message ?? String(err) };
+    const code = (err as { code?: string })?.code;
+    return { ok: false, draining: false, refused: code === 'ECONNREFUSED', error: (err as Error)?.message ?? String(err) };
   }
 }
