@@ -2,7 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishPack, stampPack } from '../../node-runtime/src/packs/publish.ts';
-import { copyModels, startRuntime, synthesize, type RuntimeProcess } from './support/runtime-process.ts';
+import { copyModels, startRuntime, synthesize, waitForLog, type RuntimeProcess } from './support/runtime-process.ts';
 
 const ADMIN_TOKEN = 'test-admin-token-0123456789';
 let node: RuntimeProcess;
@@ -75,7 +75,7 @@ describe('model pack hot swap', () => {
     const result = await reload();
     expect(result.body.refused).toEqual([expect.objectContaining({ code: 'checksum_mismatch' })]);
     expect(await servedVersion()).toBe('1.1.0');
-    const line = node.logs.find((l) => l.msg === 'model pack refused; previous version keeps serving');
+    const line = await waitForLog(node, (l) => l.msg === 'model pack refused; previous version keeps serving');
     expect(line).toMatchObject({ error_code: 'checksum_mismatch' });
   });
 

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LONG_TEXT, startRuntime, synthesize, type RuntimeProcess } from './support/runtime-process.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LONG_TEXT, startRuntime, synthesize, waitForLog, type RuntimeProcess } from './support/runtime-process.ts';
 
 // One slot and a queue of one: a third concurrent request must be refused at once.
 let node: RuntimeProcess;
@@ -10,6 +10,15 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await node.stop();
+});
+// Each test starts from an idle node, whatever the previous one left running.
+beforeEach(async () => {
+  for (let i = 0; i < 200; i++) {
+    const load = (await (await fetch(`${node.url}/v1/load`)).json()) as { inflight: number; queue_depth: number };
+    if (load.inflight === 0 && load.queue_depth === 0) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('node did not become idle');
 });
 
 async function timed(p: Promise<Response>) {
@@ -32,8 +41,13 @@ describe('scheduler under overload', () => {
     for (const r of overflow) {
       expect(r.res.status).toBe(503);
       expect(Number(r.res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect((r.body as { error: { code: string; retryable: boolean } }).error).toMatchObject({ code: 'queue_full', retryable: true });
-      expect(r.headersMs).toBeLessThan(100);
+      const { error } = r.body as { error: { code: string; retryable: boolean; trace_id: string } };
+      expect(error).toMatchObject({ code: 'queue_full', retryable: true });
+      // The node's own time to refuse (its access log) is the figure; the client-side time adds
+      // this shared machine's scheduling noise, so it only has to beat the admitted work (> 1 s).
+      const line = await waitForLog(node, (l) => l.trace_id === error.trace_id);
+      expect(line?.cost_ms as number).toBeLessThan(100);
+      expect(r.headersMs).toBeLessThan(1000);
     }
     for (const r of await Promise.all(admitted)) expect(r.res.status).toBe(200);
   });
@@ -62,7 +76,7 @@ describe('scheduler under overload', () => {
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('deadline_exceeded');
     expect((await holder).status).toBe(200);
-    const line = node.logs.find((l) => l.trace_id === traceId);
+    const line = await waitForLog(node, (l) => l.trace_id === traceId);
     expect(line).toMatchObject({ status: 504, error_code: 'deadline_exceeded' });
     // compute_ms is only logged for requests that ran on the engine.
     expect(line).not.toHaveProperty('compute_ms');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../node-runtime/src/audio/wav.ts';
-import { LONG_TEXT, startRuntime, synthesize, type RuntimeProcess } from './support/runtime-process.ts';
+import { LONG_TEXT, startRuntime, synthesize, waitForLog, type RuntimeProcess } from './support/runtime-process.ts';
 
 let node: RuntimeProcess;
 
@@ -55,7 +55,7 @@ describe('POST /v1/synthesize', () => {
     const res = await synthesize(node.url, { text: 'Trace me.' }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
     expect(res.headers.get('x-trace-id')).toBe(traceId);
     await res.arrayBuffer();
-    const line = node.logs.find((l) => l.trace_id === traceId && l.msg === 'request completed');
+    const line = await waitForLog(node, (l) => l.trace_id === traceId && l.msg === 'request completed');
     expect(line).toMatchObject({ node_id: 'syn-1', model: 'flite', input_len: 9, status: 200 });
     expect(typeof line?.cost_ms).toBe('number');
   });

@@ -79,3 +79,13 @@ export async function synthesize(url: string, body: unknown, headers: Record<str
 export const LONG_TEXT =
   'The quick brown fox jumps over the lazy dog while the committee reviews the quarterly report. ' +
   'Meanwhile the engineers measure latency at the edge, and the gateway routes every request to a healthy node.';
+
+/** The process logs after it answers, so a line may arrive a moment after the response. */
+export async function waitForLog(node: RuntimeProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs = 2000): Promise<Record<string, unknown> | undefined> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    const line = node.logs.find(match);
+    if (line || performance.now() > until) return line;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
