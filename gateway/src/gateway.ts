@@ -5,6 +5,7 @@
  * @module
  */
 import { Hono, type Context } from 'hono';
+import { createCanary } from './canary/canary.ts';
 import type { Config, ModelConfig } from './config/schema.ts';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
 import { GatewayError } from './errors/gateway-error.ts';
@@ -92,6 +93,9 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   const pools = new Pools({ connections: config.upstream.connections_per_node, connectTimeoutMs: config.timeouts.connect_ms });
   const endpoints = new EndpointSet(config.regions, clock);
+  // Issue 6: shadow mirroring to canaries and their judge/report; the mirror is the default hook.
+  const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
+  if (!options.shadow) shadow = canary.mirror;
   const health = new HealthChecker({ endpoints, pools, clock, log, metrics, health: () => config.health, saturation: () => config.saturation });
   const breakers = new Breakers({ config: () => config.breaker, clock, log, metrics });
   for (const e of endpoints.all()) breakers.for(e);
@@ -160,9 +164,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     const anyNode = endpoints.all().some((e) => e.isAvailable(now));
     return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
   });
-  // Issue 6 replaces these with the canary report; the contract shape holds with no canaries.
-  app.get('/v1/canary/report', (c) => c.json({ canaries: [] }));
-  for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report'])
+  canary.mount(app);
+  for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report', '/canary'])
     app.all(path, (c) => fail(c, new GatewayError('VOX_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`), path === '/v1/audio/speech' ? 'openai' : 'native'));
   app.notFound((c) => fail(c, new GatewayError('VOX_ERR_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
@@ -204,6 +207,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       { name: 'health checks', run: () => health.close() },
       { name: 'breakers', run: () => breakers.close() },
       { name: 'shadow', run: () => shadow.close?.() },
+      { name: 'canary', run: () => canary.close() },
       { name: 'pools', run: () => pools.close() },
     ],
     (name, err) => log.error({ step: name, err }, 'shutdown step failed'),

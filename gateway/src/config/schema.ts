@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from 'zod';
+import { CanaryJudgeSchema, CanarySchema } from '../canary/config.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 const positive = (def: number) => z.number().positive().default(def);
@@ -83,15 +84,8 @@ export const KeySchema = z
     message: 'a key has exactly one of `key` or `sha256`',
   });
 
-export const CanarySchema = z
-  .object({
-    canary: z.string().min(1),
-    baseline: z.string().min(1),
-    sample_rate: z.number().min(0).max(1).default(0.05),
-    plans: z.array(z.string()).default([]),
-    max_concurrent: z.number().int().positive().default(4),
-  })
-  .strict();
+// The canary section is issue 6's: its schema lives with the canary code (gateway/src/canary/config.ts).
+export { CanarySchema };
 
 export const ConfigSchema = z
   .object({
@@ -108,6 +102,7 @@ export const ConfigSchema = z
     plans: z.record(z.string(), PlanSchema),
     keys: z.array(KeySchema).default([]),
     canaries: z.array(CanarySchema).default([]),
+    canary_judge: CanaryJudgeSchema.prefault({}),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
       .record(z.string(), z.enum(['primary', 'fallback']))
@@ -211,6 +206,15 @@ export const ConfigSchema = z
         connections_per_node: z.number().int().positive().default(64),
         /** Bodies up to this size are buffered; larger ones are streamed to the client. */
         buffer_max_bytes: z.number().int().positive().default(128 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    /** Read only by `npm start` (cluster/), which launches this topology's node runtimes on one machine. */
+    local_cluster: z
+      .object({
+        models_dir: z.string().min(1).default('models'),
+        slots: z.number().int().min(1).default(2),
+        queue_limit: z.number().int().min(0).default(8),
       })
       .strict()
       .prefault({}),

@@ -1,0 +1,218 @@
+/**
+ * The canary service: receives the mirror's counts and finished mirrors (it is the mirror's
+ * `ShadowSink`), has the judge score each pair in a worker thread, keeps every result in the
+ * store, and answers the report. Each canary's recent pairs are also kept in memory (bounded by
+ * `canary_judge.window`) so a report never scans the database.
+ *
+ * Owns the judge pool and the store; `close()` waits for pairs being judged, then closes both.
+ * The store opens on first use, so a gateway without canaries never creates a file.
+ * @module
+ */
+import type { Clock } from '../lifecycle/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { MirrorOutcome, ShadowCounter, ShadowSink } from '../request-path/shadow/mirror.ts';
+import { sampled } from '../request-path/shadow/sampler.ts';
+import { detectPocketsphinx } from './asr/pocketsphinx.ts';
+import type { CanaryMetrics } from './canary-metrics.ts';
+import { thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from './config.ts';
+import { JUDGE_BACKLOG, JudgePool } from './judge/judge-pool.ts';
+import type { JudgeTask, PairMetrics } from './judge/pair-metrics.ts';
+import { buildReport } from './report/build-report.ts';
+import type { Report } from './report/report-types.ts';
+import { CanaryStore } from './store/canary-store.ts';
+import type { PairRecord } from './store/pair-record.ts';
+import { decide, type Verdict } from './verdict/verdict.ts';
+
+export interface Judge {
+  run(task: JudgeTask): Promise<PairMetrics>;
+  close(): Promise<void>;
+}
+
+export interface CanaryServiceOptions {
+  canaries: () => readonly CanaryConfig[];
+  judge: () => CanaryJudgeConfig;
+  clock: Clock;
+  log: Logger;
+  metrics?: CanaryMetrics;
+  /** Replaces the worker pool (tests). */
+  judgeImpl?: Judge;
+}
+
+const FLUSH_MS = 1_000;
+/** A verdict point is recorded when the verdict changes, or at most this often otherwise. */
+const HISTORY_EVERY_MS = 5_000;
+
+export class CanaryService implements ShadowSink {
+  private store: CanaryStore | undefined;
+  private judge: Judge | undefined;
+  private readonly windows = new Map<string, PairRecord[]>();
+  private readonly lastPoint = new Map<string, { at: number; verdict: Verdict }>();
+  private readonly judging = new Set<Promise<void>>();
+  private readonly stop = new AbortController();
+  private closed = false;
+  readonly asr: { available: boolean; reason?: string };
+
+  /**
+   * @example
+   * const canary = new CanaryService({ canaries: () => config.canaries, judge: () => config.canary_judge, clock, log });
+   * const mirror = createMirror({ ..., sink: canary });
+   */
+  constructor(private readonly o: CanaryServiceOptions) {
+    const asr = o.judge().asr === 'off' ? { available: false as const, reason: 'disabled by canary_judge.asr: off' } : detectPocketsphinx();
+    this.asr = asr.available ? { available: true } : { available: false, reason: asr.reason };
+  }
+
+  private open(): CanaryStore {
+    if (this.closed) throw new Error('canary service closed');
+    if (!this.store) {
+      this.store = new CanaryStore(this.o.judge().store);
+      void this.flushLoop();
+    }
+    return this.store;
+  }
+
+  private judgeImpl(): Judge {
+    const cfg = this.o.judge();
+    this.judge ??= this.o.judgeImpl ?? new JudgePool({ threads: cfg.threads, queue: cfg.queue, asr: cfg.asr });
+    return this.judge;
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      try {
+        await this.o.clock.sleep(FLUSH_MS, this.stop.signal);
+      } catch {
+        return;
+      }
+      try {
+        this.store?.flush();
+      } catch (err) {
+        this.o.log.error({ err: (err as Error).message }, 'canary store flush failed');
+      }
+    }
+  }
+
+  count(canary: string, name: ShadowCounter | string, by = 1): void {
+    if (this.closed) return;
+    this.open().count(canary, name, by);
+    this.o.metrics?.shadow.inc({ canary, event: name }, by);
+  }
+
+  submit(outcome: MirrorOutcome): void {
+    if (this.closed) return;
+    const p = this.finish(outcome)
+      .catch((err: unknown) => this.o.log.error({ canary: outcome.canary.canary, err: (err as Error)?.message }, 'canary pair not recorded'))
+      .finally(() => this.judging.delete(p));
+    this.judging.add(p);
+  }
+
+  private async finish(o: MirrorOutcome): Promise<void> {
+    const name = o.canary.canary;
+    const base = {
+      canary: name,
+      traceId: o.traceId,
+      textLength: o.text.length,
+      servedModel: o.servedModel,
+      configuredBaseline: o.servedModel === o.canary.baseline,
+      baselineLatencyMs: round(o.baseline.latencyMs),
+      canaryLatencyMs: round(o.answer.latencyMs),
+    };
+    if (!o.answer.ok) {
+      this.count(name, 'errors');
+      this.count(name, `error:${o.answer.code}`);
+      if (o.answer.timeout) this.count(name, 'timeouts');
+      this.record({ ...base, at: this.o.clock.now(), outcome: o.answer.timeout ? 'timeout' : 'error', errorCode: o.answer.code });
+      return;
+    }
+    const cfg = this.o.judge();
+    let metrics: PairMetrics;
+    try {
+      metrics = await this.judgeImpl().run({
+        text: o.text,
+        baseline: o.baseline,
+        canary: { bytes: o.answer.bytes, latencyMs: o.answer.latencyMs, ...(o.answer.sampleRate ? { sampleRate: o.answer.sampleRate } : {}) },
+        // Its own salted draw, so the ASR subsample is independent of the shadow sample.
+        asr: this.asr.available && sampled(o.text, cfg.asr_sample_rate, 'asr'),
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === JUDGE_BACKLOG) this.count(name, 'dropped_judge_backlog');
+      else {
+        this.count(name, 'judge_failed');
+        this.o.log.warn({ canary: name, trace_id: o.traceId, err: (err as Error)?.message }, 'canary judge failed');
+      }
+      return;
+    }
+    this.o.metrics?.judgeSeconds.observe({ canary: name }, metrics.judgeMs / 1000);
+    this.count(name, 'compared');
+    this.record({ ...base, at: this.o.clock.now(), outcome: 'ok', metrics, ...(o.answer.version ? { canaryVersion: o.answer.version } : {}) });
+  }
+
+  private window(canary: string): PairRecord[] {
+    let w = this.windows.get(canary);
+    if (!w) {
+      w = this.open().recentPairs(canary, this.o.judge().window);
+      this.windows.set(canary, w);
+    }
+    return w;
+  }
+
+  private record(p: PairRecord): void {
+    if (this.closed) return;
+    this.open().addPair(p);
+    const w = this.window(p.canary);
+    w.push(p);
+    const max = this.o.judge().window;
+    if (w.length > max) w.splice(0, w.length - max);
+    const cfg = this.o.canaries().find((c) => c.canary === p.canary);
+    if (!cfg) return;
+    // The verdict over time: a point whenever it changes, else at most every few seconds.
+    const pairs = w.filter((x) => x.configuredBaseline);
+    const { verdict, reasons } = decide(pairs, thresholdsFor(this.o.judge(), cfg), this.asr);
+    this.o.metrics?.verdict.set({ canary: p.canary }, verdict === 'promote' ? 1 : verdict === 'rollback' ? -1 : 0);
+    const last = this.lastPoint.get(p.canary);
+    const now = this.o.clock.now();
+    if (!last || last.verdict !== verdict || now - last.at >= HISTORY_EVERY_MS) {
+      this.open().addVerdict(p.canary, { at: now, verdict, compared: pairs.length, reasons });
+      this.lastPoint.set(p.canary, { at: now, verdict });
+    }
+  }
+
+  /** Resolves when every pair handed in so far is judged and recorded (tests, shutdown). */
+  async settle(): Promise<void> {
+    while (this.judging.size > 0) await Promise.allSettled([...this.judging]);
+  }
+
+  report(): Report {
+    const canaries = this.o.canaries();
+    const judge = this.o.judge();
+    return {
+      generated_at: new Date(this.o.clock.now()).toISOString(),
+      asr: this.asr,
+      canaries: canaries.map((c) => {
+        const store = this.open();
+        return buildReport({
+          config: c,
+          thresholds: thresholdsFor(judge, c),
+          pairs: this.window(c.canary),
+          counters: store.counters(c.canary),
+          history: store.verdicts(c.canary),
+          asr: this.asr,
+        });
+      }),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stop.abort();
+    await this.settle();
+    this.closed = true;
+    await this.judge?.close();
+    this.store?.close();
+    this.store = undefined;
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}

@@ -1,0 +1,192 @@
+/**
+ * The mirror: the `ShadowHook` that sends a deterministic sample of served requests to each
+ * configured canary. It runs after dispatch and is never awaited by the request path
+ * (`fireShadow`), so it cannot delay, alter or fail the client's response; it sits after
+ * admission, so it never counts against the tenant's rate limit. A sampled request is dropped
+ * and counted when:
+ *   - the baseline's audio streamed past the buffer limit (nothing to compare with),
+ *   - the canary's shadow cap (`max_concurrent`) is reached,
+ *   - no canary node has headroom (canary-node.ts).
+ * Mirrors carry `x-shadow: 1`. They use their own undici pools, so they never hold a
+ * connection the client path could use. Finished mirrors go to the sink (the canary service).
+ * @module
+ */
+import type { ModelConfig } from '../../config/schema.ts';
+import type { CanaryConfig } from '../../canary/config.ts';
+import type { Clock } from '../../lifecycle/clock.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { EndpointSet } from '../../upstream/endpoints.ts';
+import { Pools } from '../../upstream/pools.ts';
+import { resolveVoice } from '../plan/plan.ts';
+import { canaryNode } from './canary-node.ts';
+import { sampled } from './sampler.ts';
+import { ShadowBudget } from './shadow-budget.ts';
+import type { ShadowEvent, ShadowHook } from './shadow.ts';
+
+export type ShadowCounter =
+  | 'eligible'
+  | 'sampled'
+  | 'mirrored'
+  | 'dropped_cap'
+  | 'dropped_no_headroom'
+  | 'dropped_baseline_streamed';
+
+export type CanaryAnswer =
+  | { ok: true; bytes: Uint8Array; sampleRate?: number; latencyMs: number; version?: string; node: string }
+  | { ok: false; code: string; timeout: boolean; latencyMs: number; node: string };
+
+export interface MirrorOutcome {
+  canary: CanaryConfig;
+  traceId: string;
+  text: string;
+  servedModel: string;
+  baseline: { bytes: Uint8Array; sampleRate?: number; latencyMs: number };
+  answer: CanaryAnswer;
+}
+
+/** Where counts and finished mirrors go; implemented by `CanaryService`. */
+export interface ShadowSink {
+  count(canary: string, name: ShadowCounter): void;
+  submit(outcome: MirrorOutcome): void;
+}
+
+export interface MirrorOptions {
+  canaries: () => readonly CanaryConfig[];
+  models: () => ReadonlyMap<string, ModelConfig>;
+  endpoints: EndpointSet;
+  home: () => string;
+  clock: Clock;
+  log: Logger;
+  sink: ShadowSink;
+  connectTimeoutMs?: number;
+}
+
+/** Largest canary body read (bytes): a runaway canary cannot exhaust the gateway's memory. */
+const MAX_BODY = 32 * 1024 * 1024;
+
+export interface Mirror extends ShadowHook {
+  budget: ShadowBudget;
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * const mirror = createMirror({ canaries: () => config.canaries, models, endpoints, home, clock, log, sink });
+ * gateway.setShadow(mirror);
+ */
+export function createMirror(o: MirrorOptions): Mirror {
+  const budget = new ShadowBudget();
+  // Shadow connections are few: at most the sum of the caps are ever in flight.
+  const pools = new Pools({ connections: 8, connectTimeoutMs: o.connectTimeoutMs ?? 500 });
+  const inflight = new Set<Promise<void>>();
+  let closed = false;
+
+  function observe(event: ShadowEvent): void {
+    if (closed) return;
+    for (const c of o.canaries()) {
+      if (c.plans.length > 0 && !c.plans.includes(event.plan.planName)) continue;
+      o.sink.count(c.canary, 'eligible');
+      if (!sampled(event.text, c.sample_rate)) continue;
+      o.sink.count(c.canary, 'sampled');
+      const audio = event.served.audio;
+      if (!audio) {
+        o.sink.count(c.canary, 'dropped_baseline_streamed');
+        continue;
+      }
+      const model = o.models().get(c.canary);
+      if (!model) continue;
+      const release = budget.tryAcquire(c.canary, c.max_concurrent);
+      if (!release) {
+        o.sink.count(c.canary, 'dropped_cap');
+        continue;
+      }
+      const node = canaryNode(o.endpoints, model.id, o.home(), o.clock.now());
+      if (!node) {
+        release();
+        o.sink.count(c.canary, 'dropped_no_headroom');
+        continue;
+      }
+      o.sink.count(c.canary, 'mirrored');
+      const rate = Number(event.served.headers['x-sample-rate']);
+      const baseline = { bytes: audio, latencyMs: event.served.latencyMs, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}) };
+      // The node's in-flight count includes shadow requests, so the client path's balancer
+      // sees the load a mirror adds to a node it shares.
+      node.inflight++;
+      const p = send(c, model, event, node.url, node.id)
+        .then((answer) => o.sink.submit({ canary: c, traceId: event.traceId, text: event.text, servedModel: event.served.model, baseline, answer }))
+        .catch((err: unknown) => o.log.warn({ trace_id: event.traceId, canary: c.canary, err: (err as Error)?.message }, 'shadow mirror failed'))
+        .finally(() => {
+          node.inflight = Math.max(0, node.inflight - 1);
+          release();
+          inflight.delete(p);
+        });
+      inflight.add(p);
+    }
+  }
+
+  async function send(c: CanaryConfig, model: ModelConfig, event: ShadowEvent, url: string, nodeId: string): Promise<CanaryAnswer> {
+    const started = performance.now();
+    const elapsed = () => performance.now() - started;
+    const signal = AbortSignal.timeout(c.timeout_ms);
+    const body = JSON.stringify({
+      text: event.text,
+      model: model.pack ?? model.id,
+      voice: resolveVoice(model, event.input.voice, true),
+      format: 'wav',
+      ...(event.input.speed !== undefined ? { speed: event.input.speed } : {}),
+      ...(event.input.seed !== undefined ? { seed: event.input.seed } : {}),
+    });
+    try {
+      const res = await pools.get(url).request({
+        method: 'POST',
+        path: '/v1/synthesize',
+        headers: {
+          'content-type': 'application/json',
+          'x-shadow': '1',
+          'x-request-deadline-ms': String(c.timeout_ms),
+          traceparent: `00-${event.traceId}-${'0'.repeat(15)}1-01`,
+        },
+        body,
+        signal,
+      });
+      const header = (name: string) => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      if (res.statusCode !== 200) {
+        const text = await res.body.text().catch(() => '');
+        let code = `http_${res.statusCode}`;
+        try {
+          const parsed = JSON.parse(text) as { error?: { code?: unknown } };
+          if (typeof parsed.error?.code === 'string') code = parsed.error.code;
+        } catch {
+          // Not the runtime's JSON envelope: the status code says enough.
+        }
+        return { ok: false, code, timeout: res.statusCode === 504, latencyMs: elapsed(), node: nodeId };
+      }
+      const declared = Number(header('content-length'));
+      if (Number.isFinite(declared) && declared > MAX_BODY) {
+        res.body.destroy();
+        return { ok: false, code: 'canary_body_too_large', timeout: false, latencyMs: elapsed(), node: nodeId };
+      }
+      const bytes = new Uint8Array(await res.body.arrayBuffer());
+      const rate = Number(header('x-sample-rate'));
+      const version = header('x-model-version');
+      return { ok: true, bytes, latencyMs: elapsed(), node: nodeId, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}), ...(version ? { version } : {}) };
+    } catch (err) {
+      const timeout = signal.aborted;
+      const code = timeout ? 'canary_timeout' : String((err as { code?: unknown })?.code ?? 'canary_transport_error');
+      return { ok: false, code, timeout, latencyMs: elapsed(), node: nodeId };
+    }
+  }
+
+  return {
+    budget,
+    observe,
+    async close() {
+      closed = true;
+      await Promise.allSettled([...inflight]);
+      await pools.close();
+    },
+  };
+}
