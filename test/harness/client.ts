@@ -71,6 +71,8 @@ export interface LoadOptions {
   fn: (i: number) => Promise<CallResult>;
   /** Pause between a worker's calls. */
   thinkMs?: number;
+  /** Stops issuing new calls once aborted. */
+  signal?: AbortSignal;
 }
 
 /** Closed-loop load: `concurrency` workers issue calls back to back. Bounded by total or time. */
@@ -80,7 +82,7 @@ export async function runLoad(o: LoadOptions): Promise<CallResult[]> {
   const total = o.total ?? Number.POSITIVE_INFINITY;
   let next = 0;
   const worker = async () => {
-    while (next < total && Date.now() < until) {
+    while (next < total && Date.now() < until && !o.signal?.aborted) {
       const i = next++;
       results.push(await o.fn(i));
       if (o.thinkMs) await new Promise((r) => setTimeout(r, o.thinkMs));

@@ -34,6 +34,8 @@ export class Endpoint {
   load: NodeLoad | undefined;
   /** Requests this gateway has in flight to the node. */
   inflight = 0;
+  /** Our in-flight count when the last load report arrived: the rest of the report is others' work. */
+  inflightAtReport = 0;
   /** Gateway-measured latency EWMA (ms) of successful calls. */
   latencyEwmaMs = 0;
   consecutiveFailures = 0;
@@ -64,10 +66,14 @@ export class Endpoint {
   isAvailable(now: number): boolean {
     return this.healthy && !this.isEjected(now) && this.breakerState() !== 'open';
   }
-  /** Requests ahead of a new one on this node: the freshest of node report and our own count. */
+  /**
+   * Requests ahead of a new one on this node: our own in-flight count (exact, live) plus the work
+   * other gateways had there at the last report (reported minus ours at that moment; stale by at
+   * most one health interval, so our own finished requests never linger as load).
+   */
   outstanding(): number {
-    const reported = this.load ? this.load.inflight + this.load.queueDepth : 0;
-    return Math.max(this.inflight, reported);
+    const others = this.load ? Math.max(0, this.load.inflight + this.load.queueDepth - this.inflightAtReport) : 0;
+    return this.inflight + others;
   }
   slots(): number {
     return Math.max(1, this.load?.slots ?? 1);

@@ -3,7 +3,8 @@
  * window passes the threshold (after `volume_threshold` calls) or when the slow-call ratio trips;
  * after `reset_timeout_ms` it lets one half-open probe through and closes on its success.
  * Only `failure` outcomes count (`errorFilter`): a full node (overload), a bad request or a
- * cancelled one say nothing about the node's health. Opossum's own timeout is off: deadlines
+ * cancelled one say nothing about the node's health. A call's slowness is judged without the
+ * queue time the node reports (`x-queue-ms`): waiting for a slot is load, not sickness. Opossum's own timeout is off: deadlines
  * are AbortSignals (layers/timeout), which free the socket.
  * @module
  */
@@ -103,7 +104,9 @@ export function breakerLayer(breakers: Breakers, opts: { config: () => BreakerCo
       try {
         const res = await breaker.fire(inner, req);
         const cfg = opts.config();
-        const tooSlow = opts.clock.now() - started > expectedCallMs(req.textLength, cfg.slow_call_base_ms, cfg.slow_call_per_char_ms);
+        // Time spent waiting for a slot (node-reported) is load, not a sick node: judge the rest.
+        const queueMs = Number(res.headers['x-queue-ms']) || 0;
+        const tooSlow = opts.clock.now() - started - queueMs > expectedCallMs(req.textLength, cfg.slow_call_base_ms, cfg.slow_call_per_char_ms);
         if (slow.record(tooSlow) && !breaker.opened) {
           breaker.open();
           slow.reset();

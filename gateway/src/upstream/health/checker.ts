@@ -74,6 +74,7 @@ export class HealthChecker {
     else if (r.ok) e.consecutiveConnectFailures = 0;
     if (r.load) {
       e.load = r.load;
+      e.inflightAtReport = e.inflight;
       const sat = this.deps.saturation();
       const limit = Math.min(sat.queue_depth, r.load.queueLimit);
       if (r.load.queueDepth >= limit && !e.isSaturated(now)) {
