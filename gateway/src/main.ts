@@ -71,4 +71,6 @@ const stop = (signal: string) => {
   });
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
+// Under `npm start` (an IPC channel to the supervisor): never outlive the supervisor.
+if (process.send) process.once('disconnect', () => stop('disconnect'));
 process.on('SIGINT', () => stop('SIGINT'));

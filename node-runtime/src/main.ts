@@ -21,6 +21,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
   });
 }
+// Started by a supervisor with an IPC channel (`npm start`): its death, even by SIGKILL, closes the
+// channel, and this node must not live on as an orphan.
+if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+
 process.on('SIGHUP', () => {
   runtime.registry.reload().catch((error: unknown) => runtime.logger.error({ err: error }, 'reload failed'));
 });

@@ -1,0 +1,140 @@
+/**
+ * `npm start`: the whole local multi-region deployment from one config file — every node runtime
+ * of every region, then the gateway, all on 127.0.0.1, supervised.
+ *
+ *   npm start                         config/local.yaml, gateway on 8080 (PORT overrides)
+ *   npm start -- --config FILE        another topology
+ *
+ * Prints one line containing `ready` and the gateway URL once every node is ready. Ctrl-C or
+ * SIGTERM stops every child and exits 0.
+ * @module
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { loadConfigFile } from '../../gateway/src/config/load.ts';
+import { SupervisedChild } from './child.ts';
+import { describeRoles } from './roles.ts';
+import { choosePort } from './ports.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const { values } = parseArgs({ options: { config: { type: 'string', default: 'config/local.yaml' } } });
+const configPath = path.resolve(values.config);
+const config = loadConfigFile(configPath);
+const stateDir = path.join(ROOT, '.voxgate');
+const logDir = path.join(stateDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+const host = '127.0.0.1';
+const gatewayPort = process.env.PORT ? Number(process.env.PORT) : config.listen.port;
+const { models_dir: modelsDir, slots, queue_limit: queueLimit } = config.local_cluster;
+const packOf = new Map(config.models.map((m) => [m.id, m.pack ?? m.id]));
+
+// Nodes keep their configured port when free; a moved port is written into an effective config
+// the gateway reads instead, so a busy 7101 never stops the cluster from starting.
+const raw = parseYaml(readFileSync(configPath, 'utf8')) as { regions: { nodes: { id: string; url: string }[] }[] };
+const nodes: { id: string; region: string; port: number; packs: string[] }[] = [];
+let moved = false;
+for (const region of config.regions) {
+  for (const node of region.nodes) {
+    const wanted = Number(new URL(node.url).port);
+    const { port, moved: changed } = await choosePort(wanted, host);
+    if (changed) {
+      moved = true;
+      say(`port ${wanted} is taken: node ${node.id} uses ${port}`);
+      const rawNode = raw.regions.flatMap((r) => r.nodes).find((n) => n.id === node.id);
+      if (rawNode) rawNode.url = `http://${host}:${port}`;
+    }
+    nodes.push({ id: node.id, region: region.name, port, packs: [...new Set(node.models.map((m) => packOf.get(m) ?? m))] });
+  }
+}
+const gatewayConfigPath = moved ? path.join(stateDir, 'effective-config.yaml') : configPath;
+if (moved) writeFileSync(gatewayConfigPath, stringifyYaml(raw));
+
+for (const line of describeRoles(config, path.resolve(ROOT, modelsDir))) say(line);
+
+const ready = new Map<string, boolean>();
+let gatewayUrl: string | undefined;
+let announced = false;
+const children: SupervisedChild[] = [];
+
+function announceWhenReady(): void {
+  if (announced || !gatewayUrl || nodes.some((n) => !ready.get(n.id))) return;
+  announced = true;
+  const keys = config.keys.filter((k) => 'key' in k && k.key).map((k) => `${(k as { key: string }).key} (${k.plan})`);
+  say(`voxgate ready: ${gatewayUrl}  (${config.regions.length} regions, ${nodes.length} nodes; logs in ${path.relative(process.cwd(), logDir)}/)`);
+  if (keys.length) say(`demo keys: ${keys.join(', ')}`);
+  say(`try: curl -s -X POST ${gatewayUrl}/v1/synthesize -H 'authorization: Bearer ${keys[0]?.split(' ')[0] ?? 'KEY'}' -H 'content-type: application/json' -d '{"text":"Hello from voxgate."}' -o hello.wav`);
+  say(`playground: ${gatewayUrl}/   status: ${gatewayUrl}/v1/status`);
+}
+
+async function waitReady(id: string, url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ok) {
+      ready.set(id, true);
+      announceWhenReady();
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  say(`node ${id} did not become ready; see ${path.join(logDir, `${id}.log`)}`);
+}
+
+const onExit = (name: string, code: number | null, signal: NodeJS.Signals | null, restartInMs: number | undefined): void => {
+  if (name !== 'gateway') ready.set(name, false);
+  say(`${name} exited (${signal ?? `code ${code}`}); restarting in ${restartInMs} ms`);
+};
+
+for (const node of nodes) {
+  const url = `http://${host}:${node.port}`;
+  const child = new SupervisedChild(
+    {
+      name: node.id,
+      cwd: ROOT,
+      logFile: path.join(logDir, `${node.id}.log`),
+      args: ['node-runtime/src/main.ts', '--node-id', node.id, '--region', node.region, '--host', host, '--port', String(node.port), '--models-dir', modelsDir, '--models', node.packs.join(','), '--slots', String(slots), '--queue', String(queueLimit)],
+    },
+    {
+      onExit,
+      onLog: (name, line) => {
+        if (line.msg === 'listening') {
+          if (announced) say(`${name} is back (restarted)`);
+          void waitReady(name, url);
+        }
+      },
+    },
+  );
+  children.push(child);
+  child.start();
+}
+
+const gateway = new SupervisedChild(
+  { name: 'gateway', cwd: ROOT, logFile: path.join(logDir, 'gateway.log'), args: ['gateway/src/main.ts', '--config', gatewayConfigPath, '--host', host, '--port', String(gatewayPort)] },
+  {
+    onExit,
+    onLog: (_name, line) => {
+      if (line.msg === 'listening' && typeof line.url === 'string') {
+        gatewayUrl = line.url;
+        announceWhenReady();
+      }
+      if (line.level === 50 || line.level === 60) say(`gateway: ${String(line.msg)}`);
+    },
+  },
+);
+gateway.start();
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: stopping the gateway, then ${nodes.length} nodes…`);
+  await gateway.stop();
+  await Promise.all(children.map((c) => c.stop()));
+  say('stopped');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
