@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono';
 import { createCanary } from './canary/canary.ts';
 import type { Config, ModelConfig } from './config/schema.ts';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
+import { createPlaygroundHandler } from './playground/playground.ts';
 import { GatewayError } from './errors/gateway-error.ts';
 import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
 import { statusBody } from './http/status.ts';
@@ -157,6 +158,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   app.post('/v1/synthesize', (c) => handle(c, 'native'));
   app.post('/v1/audio/speech', (c) => handle(c, 'openai'));
   app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock)));
+  app.get('/', createPlaygroundHandler(() => config));
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
