@@ -1,8 +1,13 @@
 /**
- * The `chattts` engine: ChatTTS on onnxruntime-node behind the runtime's Engine interface.
- * load() validates the pack's parameters and speakers, loads the tokenizer and embeddings and
- * creates the GPT, decoder and Vocos sessions on the configured execution provider; warm() runs
- * one short synthesis; synthesize() runs pipeline.ts; dispose() releases the sessions.
+ * ChatTTS in the calling thread: load() validates the pack's parameters and speakers, loads the
+ * tokenizer and embeddings and creates the GPT, decoder and Vocos sessions on the configured
+ * execution provider; warm() runs one short synthesis; synthesize() runs pipeline.ts; dispose()
+ * releases the sessions.
+ *
+ * onnxruntime-node runs `session.run` synchronously on the calling thread (its backend only
+ * defers the call with setImmediate), so this must not run on the runtime's event loop: the
+ * `chattts` engine (chattts-engine.ts) hosts it in a worker thread. Tests and benchmarks use it
+ * directly for its hooks (`run`, `parts`).
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -17,7 +22,7 @@ import { decodeSpeaker, decodeSpeakerStats, normalizeSpeaker } from './speaker.t
 import { loadTokenizer } from './tokenizer.ts';
 import { Vocoder } from './vocoder.ts';
 
-export interface ChatttsEngine extends Engine {
+export interface LocalChattts extends Engine {
   /** The pipeline with test/benchmark hooks (sampling overrides, per-step callback). */
   run(request: PipelineRequest): Promise<PipelineResult>;
   /** Loaded parts, for golden-vector tests and benchmarks. */
@@ -26,12 +31,12 @@ export interface ChatttsEngine extends Engine {
 
 /**
  * @example
- * const engine = createChatttsEngine({ pack, execution: { providers: ['cpu'], deviceId: 0,
+ * const engine = createLocalChattts({ pack, execution: { providers: ['cpu'], deviceId: 0,
  *   gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 2 } });
  * await engine.load(); await engine.warm();
  * const { pcm } = await engine.synthesize({ text: '你好。', seed: 7, signal });
  */
-export function createChatttsEngine(context: EngineContext): ChatttsEngine {
+export function createLocalChattts(context: EngineContext): LocalChattts {
   const { pack, execution } = context;
   const sessions = createSessionFactory(execution);
   let params: ChatttsParameters | undefined;

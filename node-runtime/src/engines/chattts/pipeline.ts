@@ -46,11 +46,17 @@ export interface PipelineRequest {
   voice?: string | undefined;
   speed?: number | undefined;
   seed?: number | undefined;
-  signal: AbortSignal;
+  /** An AbortSignal, or the worker's view of the caller's (a shared flag). */
+  signal: CancelSignal;
   /** Overrides of the pack's sampling defaults (benchmarks force a fixed token count). */
   sampling?: Partial<Sampling>;
   /** Called before each GPT step; tests use it to abort at a known step. */
   onStep?: (info: { sentence: number; step: number }) => void;
+}
+
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
 }
 
 export interface PipelineResult {
@@ -67,7 +73,7 @@ export interface PipelineResult {
   };
 }
 
-function throwIfAborted(signal: AbortSignal): void {
+function throwIfAborted(signal: CancelSignal): void {
   if (signal.aborted) throw signal.reason ?? new Error('aborted');
 }
 

@@ -69,7 +69,7 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     const out = await engine.synthesize({ text: '你好。', seed: 1, signal: new AbortController().signal });
     expect(out.pcm.length % 512).toBe(0);
     await engine.dispose();
-  });
+  }, 240_000);
 
   it('fails loudly, naming the key, on an unexpected or a missing key', () => {
     const rename = (file: string, from: string, to: string | null) =>
@@ -88,5 +88,5 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     r = exporter(['--checkpoint', ckpt, '--out', path.join(tmp, 'bad2')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/head_code\.2\.parametrizations\.weight\.original0/);
-  });
+  }, 120_000);
 });

@@ -7,7 +7,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatttsEngine } from '../../../../node-runtime/src/engines/chattts/chattts-engine.ts';
+import type { LocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
 import { istft } from '../../../../node-runtime/src/engines/chattts/istft.ts';
 import { codePrompt } from '../../../../node-runtime/src/engines/chattts/prompt.ts';
 import { pickIndex, processRow } from '../../../../node-runtime/src/engines/chattts/sampler.ts';
@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const golden = loadGolden();
-let engine: ChatttsEngine;
+let engine: LocalChattts;
 
 beforeAll(async () => {
   engine = await loadTinyEngine();

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { verifyPack } from '../../../../node-runtime/src/packs/verify.ts';
-import { createChatttsEngine, type ChatttsEngine } from '../../../../node-runtime/src/engines/chattts/chattts-engine.ts';
+import { createLocalChattts, type LocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
 import type { ExecutionSettings } from '../../../../node-runtime/src/engines/engine.ts';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -20,9 +20,9 @@ export const CPU: ExecutionSettings = {
   intraOpThreads: 1,
 };
 
-export async function loadTinyEngine(execution: ExecutionSettings = CPU): Promise<ChatttsEngine> {
+export async function loadTinyEngine(execution: ExecutionSettings = CPU): Promise<LocalChattts> {
   const pack = await verifyPack(TINY_PACK);
-  const engine = createChatttsEngine({ pack, execution });
+  const engine = createLocalChattts({ pack, execution });
   await engine.load();
   return engine;
 }
