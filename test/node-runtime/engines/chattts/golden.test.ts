@@ -13,8 +13,10 @@ import { codePrompt } from '../../../../node-runtime/src/engines/chattts/prompt.
 import { pickIndex, processRow } from '../../../../node-runtime/src/engines/chattts/sampler.ts';
 import { decodeSpeaker, decodeSpeakerStats, normalizeSpeaker } from '../../../../node-runtime/src/engines/chattts/speaker.ts';
 import { loadTokenizer, SPECIAL } from '../../../../node-runtime/src/engines/chattts/tokenizer.ts';
-import { loadGolden, loadTinyEngine, maxAbs, maxAbsDiff, TINY_PACK } from './helpers.ts';
+import { CPU, loadGolden, loadTinyEngine, maxAbs, maxAbsDiff, TINY_PACK } from './helpers.ts';
 import { readFileSync } from 'node:fs';
+import { createLocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
+import { verifyPack } from '../../../../node-runtime/src/packs/verify.ts';
 import path from 'node:path';
 
 const golden = loadGolden();
@@ -161,5 +163,39 @@ describe('decoder, vocos and iSTFT', () => {
       embeds = parts.embeddings.codes(codes[k]!);
     }
     seq.dispose();
+  });
+});
+
+describe('int8 weight-quantised GPT', () => {
+  it('stays close to the fp32 golden vectors (drift reported, bounded)', async () => {
+    const pack = await verifyPack(TINY_PACK);
+    const manifest = structuredClone(pack.manifest);
+    (manifest.parameters as Record<string, unknown>).gpt_precision = 'int8';
+    const int8 = createLocalChattts({ pack: { ...pack, manifest }, execution: CPU });
+    await int8.load();
+    const parts = int8.parts();
+    const seq = parts.gpt.begin();
+    let embeds = golden.tensor('prompt.embeds');
+    const forced = golden.cases.gpt.forced_codes as number[][];
+    let worstLogits = 0;
+    let worstHidden = 0;
+    let agree = 0;
+    for (let k = 0; k < golden.cases.gpt.steps; k++) {
+      const out = await seq.step(embeds);
+      const refL = golden.tensor(`gpt.step${k}.logits`);
+      const refH = golden.tensor(`gpt.step${k}.hidden`);
+      worstLogits = Math.max(worstLogits, maxAbsDiff(out.logits, refL) / maxAbs(refL));
+      worstHidden = Math.max(worstHidden, maxAbsDiff(out.hidden, refH) / maxAbs(refH));
+      for (let q = 0; q < 4; q++) {
+        const arg = (a: Float32Array) => a.subarray(q * 626, (q + 1) * 626).reduce((best, v, i, arr) => (v > arr[best]! ? i : best), 0);
+        if (arg(out.logits) === arg(refL)) agree++;
+      }
+      embeds = parts.embeddings.codes(forced[k]!);
+    }
+    seq.dispose();
+    await int8.dispose();
+    console.log(`int8 drift on golden GPT steps: logits rel ${worstLogits.toExponential(2)}, hidden rel ${worstHidden.toExponential(2)}, greedy agreement ${agree}/${4 * golden.cases.gpt.steps}`);
+    expect(worstLogits).toBeLessThan(0.1);
+    expect(worstHidden).toBeLessThan(0.1);
   });
 });
