@@ -98,7 +98,7 @@ describe('sim engine in a real runtime process', () => {
     expect(res.headers.get('x-engine')).toBe('sim');
     const wav = decodeWav(new Uint8Array(await res.arrayBuffer()));
     expect(wav.sampleRate).toBe(16_000);
-    expect(wav.durationS).toBeCloseTo(25 * 0.05, 1);
+    expect(wav.durationS).toBeCloseTo(25 * 0.02, 1); // ms_per_char 20
     const load = (await (await fetch(`${node.url}/v1/load`)).json()) as { models: { name: string; execution_provider: string }[] };
     expect(load.models.map((m) => m.execution_provider)).toEqual(['simulated', 'simulated']);
     expect(node.logs.some((l) => l.level === 40 && String(l.msg).includes('tests and benchmarks only'))).toBe(true);

@@ -1,0 +1,93 @@
+/**
+ * Writes the proving ground's report: `results/<run>/report.md` (summary table, then one section
+ * per scenario with its checks, figures and chart), `report.json` (everything, records excluded
+ * beyond a sample), one SVG chart per scenario and a PNG of it when ImageMagick is installed.
+ * `results/latest.md` and `results/latest.json` always point at the newest run.
+ * @module
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ScenarioResult } from '../scenarios/scenario.ts';
+import { chartSvg } from './chart-svg.ts';
+import { summarize, type ScenarioSummary } from './summarize.ts';
+
+export const RESULTS_DIR = path.resolve(import.meta.dirname, '../results');
+
+function fmt(v: number | null, unit = ''): string {
+  return v === null ? '–' : `${Math.round(v * 10) / 10}${unit}`;
+}
+
+function outcomesText(s: ScenarioSummary): string {
+  return Object.entries(s.outcomes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+export function summaryTable(summaries: ScenarioSummary[]): string {
+  const rows = [
+    '| # | scenario | sent | outcomes by class | 5xx | p50 / p99 ms (ok) | recovery ms | RSS growth MB (gateway / node) | verdict |',
+    '| --- | --- | ---: | --- | ---: | --- | ---: | --- | --- |',
+  ];
+  for (const s of summaries) {
+    rows.push(`| ${s.id} | ${s.title} | ${s.sent} | ${outcomesText(s)} | ${s.fiveXx} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.recoveryMs)} | ${fmt(s.gatewayGrowthMb)} / ${fmt(s.nodeGrowthMb)} | ${s.pass ? 'pass' : '**FAIL**'} |`);
+  }
+  return rows.join('\n');
+}
+
+function toPng(svgFile: string): string | undefined {
+  const png = svgFile.replace(/\.svg$/, '.png');
+  try {
+    execFileSync('convert', [svgFile, png], { stdio: 'ignore', timeout: 20_000 });
+    return png;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RunInfo {
+  startedAt: string;
+  mode: string;
+  machine: string;
+}
+
+export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: string; markdown: string; summaries: ScenarioSummary[] } {
+  const dir = path.join(RESULTS_DIR, info.startedAt.replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  const summaries = results.map(summarize);
+  const md: string[] = [];
+  md.push(`# voxgate reliability proving ground — ${info.startedAt}`, '');
+  md.push(`Mode: ${info.mode}. Machine: ${info.machine}. Nodes run the **simulator engine** (test-only), so the figures measure the gateway, not a model.`, '');
+  md.push(summaryTable(summaries), '');
+  md.push('5xx counts server errors other than 503 (503 + Retry-After is the allowed way to shed). Latencies are of successful (`ok`) requests, measured by a separate load-generator process, open loop.', '');
+  for (const r of results) {
+    const s = summaries.find((x) => x.id === r.id)!;
+    const svgName = `scenario-${r.id}.svg`;
+    const svgFile = path.join(dir, svgName);
+    writeFileSync(svgFile, chartSvg(r));
+    const png = toPng(svgFile);
+    md.push(`## ${r.id}. ${r.title}`, '', `Claim: ${r.claim}`, '');
+    md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.`, '');
+    md.push('| check | result | detail |', '| --- | --- | --- |');
+    for (const c of r.checks) md.push(`| ${c.name} | ${c.pass ? 'pass' : '**FAIL**'} | ${c.detail.replace(/\|/g, '\\|')} |`);
+    md.push('');
+    if (Object.keys(r.figures).length > 0) {
+      md.push('| figure | value |', '| --- | --- |');
+      for (const [k, v] of Object.entries(r.figures)) md.push(`| ${k} | ${v} |`);
+      md.push('');
+    }
+    md.push(`![${r.title}](${svgName})${png ? ` ([PNG](${path.basename(png)}))` : ''}`, '');
+  }
+  const markdown = md.join('\n');
+  writeFileSync(path.join(dir, 'report.md'), markdown);
+  const json = {
+    ...info,
+    summaries,
+    scenarios: results.map((r) => ({ ...r, records: undefined, record_count: r.records.length, failures_sample: r.records.filter((x) => x.outcome !== 'ok').slice(0, 50) })),
+  };
+  writeFileSync(path.join(dir, 'report.json'), JSON.stringify(json, null, 2));
+  // latest.md embeds charts from the run directory.
+  writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown.replace(/\]\((scenario-[^)]+)\)/g, `](${path.basename(dir)}/$1)`));
+  copyFileSync(path.join(dir, 'report.json'), path.join(RESULTS_DIR, 'latest.json'));
+  return { dir, markdown, summaries };
+}
