@@ -11,6 +11,7 @@ import { fromTransportError, fromUpstreamStatus, parseRetryAfter } from '../erro
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Service } from '../layers/service.ts';
 import type { Pools } from './pools.ts';
+import { wavProblem } from './wav-integrity.ts';
 
 const ERROR_BODY_MAX = 16 * 1024;
 
@@ -78,6 +79,8 @@ export function callNode({ pools, clock, bufferMaxBytes }: CallNodeOptions): Ser
       if (len !== undefined && Number.isFinite(len) && len <= bufferMaxBytes()) {
         const body = Buffer.from(await res.body.arrayBuffer());
         if (body.length !== len) throw new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${e.id} sent ${body.length} of ${len} bytes`, { upstream: facts });
+        const cut = headers['content-type'] === 'audio/wav' ? wavProblem(body) : null;
+        if (cut) throw new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${e.id} sent an incomplete WAV: ${cut}`, { upstream: facts });
         return { status: 200, headers, body, contentLength: len, node: e.id, region: e.region };
       }
       return { status: 200, headers, body: res.body, contentLength: len, node: e.id, region: e.region };
