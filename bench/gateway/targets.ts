@@ -1,0 +1,183 @@
+/**
+ * Starts what the overhead scenarios measure, each in its own process on 127.0.0.1:
+ *   - fake upstreams: region A's node (also the `direct` baseline), region B's node, a canary sink;
+ *   - `raw`: the node:http + undici `Pool.stream()` pass-through to region A's node;
+ *   - `nginx`: native reverse proxy to region A's node, when installed;
+ *   - `gateway`: the real gateway, full configuration, shadow off;
+ *   - `gateway+shadow`: the same with 5 % of requests mirrored to the canary.
+ * `close()` stops everything, also after a failure half-way through starting.
+ * @module
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startService, type Service } from '../lib/proc.ts';
+import { BENCH_KEY, benchConfig, type Topology } from './config.ts';
+import type { UpstreamKnobs } from './fake-upstream.ts';
+import { nginxPath, startNginx } from './nginx.ts';
+
+export type TargetName = 'direct' | 'nginx' | 'raw' | 'gateway' | 'gateway+shadow';
+
+export interface Target {
+  name: TargetName;
+  url: string;
+  /** The process whose CPU and RSS are charged to this target. */
+  pid: number;
+}
+
+export interface Upstream {
+  service: Service;
+  url: string;
+  urls: string[];
+}
+
+export async function startUpstream(dir: string, name: string, opts: { ports?: number; slots?: number } = {}): Promise<Upstream> {
+  const service = await startService({
+    name,
+    script: 'bench/gateway/fake-upstream.ts',
+    args: ['--port', '0', '--node-id', name, '--ports', String(opts.ports ?? 1), '--slots', String(opts.slots ?? 256)],
+    logFile: join(dir, `${name}.log`),
+    readyMsg: 'listening',
+  });
+  return { service, url: String(service.ready['url']), urls: service.ready['urls'] as string[] };
+}
+
+export async function setKnobs(urls: string[], knobs: Partial<UpstreamKnobs>): Promise<void> {
+  await Promise.all(
+    urls.map(async (u) => {
+      const r = await request(`${u}/__bench/config`, { method: 'POST', body: JSON.stringify(knobs), headers: { 'content-type': 'application/json' } });
+      await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`upstream ${u} refused knobs`);
+    }),
+  );
+}
+
+export interface UpstreamStats {
+  connections: number;
+  active: number;
+  requests: number;
+  completed: number;
+  aborted: number;
+}
+
+export async function upstreamStats(url: string): Promise<UpstreamStats> {
+  const r = await request(`${url}/__bench/stats`);
+  return (await r.body.json()) as UpstreamStats;
+}
+
+export interface GatewayStart {
+  dir: string;
+  name: string;
+  topology: Topology;
+  /** A whole config instead of the benchmark one built from `topology`. */
+  config?: Record<string, unknown>;
+  shadowRate?: number;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+}
+
+export async function startBenchGateway(o: GatewayStart): Promise<{ service: Service; url: string }> {
+  const configPath = join(o.dir, `${o.name}.json`);
+  const config = o.config ?? benchConfig(o.topology, { storeDir: join(o.dir, `${o.name}-canary`), ...(o.shadowRate ? { shadowRate: o.shadowRate } : {}) });
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const service = await startService({
+    name: o.name,
+    script: 'gateway/src/main.ts',
+    args: ['--config', configPath, '--port', '0', '--host', '127.0.0.1', '--no-watch'],
+    env: { LOG_LEVEL: 'info' },
+    logFile: join(o.dir, `${o.name}.log`),
+    readyMsg: 'listening',
+    readyTimeoutMs: 60_000,
+    ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
+  });
+  return { service, url: String(service.ready['url']) };
+}
+
+export interface TargetSet {
+  targets: Target[];
+  upstreams: Upstream[];
+  /** Region A's node: the `direct` target. */
+  primary: Upstream;
+  canary: Upstream;
+  notes: string[];
+  configure(knobs: Partial<UpstreamKnobs>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TargetOptions {
+  dir: string;
+  names: TargetName[];
+  shadowRate?: number;
+  gatewayNodeFlags?: string[];
+}
+
+export async function startTargets(o: TargetOptions): Promise<TargetSet> {
+  const services: Service[] = [];
+  const notes: string[] = [];
+  try {
+    const a = await startUpstream(o.dir, 'upstream-a');
+    services.push(a.service);
+    const b = await startUpstream(o.dir, 'upstream-b');
+    services.push(b.service);
+    const canary = await startUpstream(o.dir, 'upstream-canary');
+    services.push(canary.service);
+    const topology: Topology = { regions: [{ name: 'A', urls: [a.url] }, { name: 'B', urls: [b.url] }], canaryUrl: canary.url };
+    const targets: Target[] = [];
+    for (const name of o.names) {
+      if (name === 'direct') targets.push({ name, url: a.url, pid: a.service.pid });
+      else if (name === 'raw') {
+        const s = await startService({ name: 'raw', script: 'bench/gateway/raw-proxy.ts', args: ['--upstream', a.url, '--connections', '256'], logFile: join(o.dir, 'raw.log'), readyMsg: 'listening' });
+        services.push(s);
+        targets.push({ name, url: String(s.ready['url']), pid: s.pid });
+      } else if (name === 'nginx') {
+        const bin = nginxPath();
+        if (!bin) {
+          notes.push('nginx is not installed: the native reverse-proxy baseline was skipped (apt-get install nginx-light to add it).');
+          continue;
+        }
+        try {
+          const n = await startNginx(bin, a.url, o.dir);
+          services.push(n.service);
+          targets.push({ name, url: n.url, pid: n.service.pid });
+        } catch (err) {
+          notes.push(`nginx failed to start (${(err as Error).message}); its baseline was skipped.`);
+        }
+      } else {
+        const shadow = name === 'gateway+shadow';
+        const g = await startBenchGateway({
+          dir: o.dir,
+          name: shadow ? 'gateway-shadow' : 'gateway',
+          topology,
+          ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
+          ...(o.gatewayNodeFlags ? { nodeFlags: o.gatewayNodeFlags } : {}),
+        });
+        services.push(g.service);
+        targets.push({ name, url: g.url, pid: g.service.pid });
+      }
+    }
+    const upstreams = [a, b, canary];
+    return {
+      targets,
+      upstreams,
+      primary: a,
+      canary,
+      notes,
+      configure: (knobs) => setKnobs(upstreams.map((u) => u.url), knobs),
+      close: async () => {
+        await Promise.all(services.map((s) => s.stop(3_000)));
+      },
+    };
+  } catch (err) {
+    await Promise.all(services.map((s) => s.kill()));
+    throw err;
+  }
+}
+
+/** Every target must answer 200 with exactly `size` bytes before anything is measured. */
+export async function sanityCheck(targets: Target[], body: string, size: number): Promise<void> {
+  for (const t of targets) {
+    const r = await request(`${t.url}/v1/synthesize`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` } });
+    const buf = Buffer.from(await r.body.arrayBuffer());
+    if (r.statusCode !== 200 || buf.length !== size) throw new Error(`sanity check failed for ${t.name}: status ${r.statusCode}, ${buf.length} of ${size} bytes: ${buf.subarray(0, 200).toString()}`);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * `npm run bench`: the gateway benchmark suite (bench/gateway/), then optionally the other
+ * standalone benches, and one summary. Every figure is a ratio against a baseline measured in
+ * the same run, with the absolute numbers beside it.
+ *
+ *   npm run bench                      full suite (~6–8 min on a 2-core machine)
+ *   npm run bench -- --quick           short windows (~3 min), same shape
+ *   npm run bench -- --only overhead,aborts   phases: overhead aborts failover scale degradation
+ *   npm run bench -- --profile         gateway under node --cpu-prof; hot spots in the summary
+ *   npm run bench -- --with runtime    also bench/runtime.ts (and/or chattts; --all for every one)
+ *   npm run bench -- --readme          rewrite README.md between <!-- bench:start/end -->
+ *   npm run bench -- --strict          exit 1 when a goal is missed
+ *
+ * Writes bench/results/gateway.json (+ a timestamped copy), bench/results/latest.md and
+ * bench/results/gateway.svg. Load comes from wrk when installed (`apt-get install wrk`), else
+ * autocannon. Every process it starts is stopped at the end, also on failure or Ctrl-C.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluateGoals, goalsMet } from './gateway/goals.ts';
+import { SCENARIOS } from './gateway/overhead.ts';
+import { chartSvg, goalsTable, markdownReport, type RunMeta } from './gateway/report.ts';
+import { ALL_PHASES, runSuite, suiteSteps, type Phase, type SuiteOptions } from './gateway/suite.ts';
+import { loadTool } from './lib/load.ts';
+import { REPO_ROOT, stopAll } from './lib/proc.ts';
+import { Progress } from './lib/progress.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    reps: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    with: { type: 'string' },
+    all: { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
+    'keep-logs': { type: 'boolean', default: false },
+  },
+});
+
+const OTHER_BENCHES: Record<string, string> = { runtime: 'bench/runtime.ts', chattts: 'bench/chattts/run.ts', 'gateway-overhead': 'bench/gateway-overhead.ts' };
+const RESULTS = join(REPO_ROOT, 'bench', 'results');
+
+function phases(): Phase[] {
+  if (!values.only) return ALL_PHASES;
+  const want = values.only.split(',').map((s) => s.trim()) as Phase[];
+  for (const p of want) if (!ALL_PHASES.includes(p)) throw new Error(`unknown phase ${p}; phases: ${ALL_PHASES.join(', ')}`);
+  return want;
+}
+
+function suiteOptions(dir: string): Omit<SuiteOptions, 'progress'> {
+  const q = values.quick;
+  return {
+    dir,
+    phases: phases(),
+    scenarios: SCENARIOS,
+    durationS: Number(values.duration ?? (q ? 2 : 5)),
+    warmupS: Number(values.warmup ?? (q ? 1 : 2)),
+    reps: Number(values.reps ?? 2),
+    abortClients: 200,
+    abortWrkRuns: q ? 1 : 3,
+    failover: { rate: 640, durationMs: q ? 6_000 : 9_000, killAtMs: q ? 3_000 : 4_000 },
+    scale: { sizes: [10, 100, 1000], budgetMs: q ? 300 : 800, sweeps: q ? 2 : 4 },
+    degradation: { nodes: 2, slots: 4, queue: 8, multiples: q ? [0.5, 1, 2, 3] : [0.5, 1, 1.5, 2, 3], levelMs: q ? 3_000 : 6_000 },
+    profile: values.profile,
+  };
+}
+
+function runOther(name: string, script: string): Promise<number> {
+  return new Promise((resolve) => {
+    process.stderr.write(`\n── ${name}: npx tsx ${script}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function updateReadme(section: string): void {
+  const file = join(REPO_ROOT, 'README.md');
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const body = `${start}\n${section}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + body + text.slice(j + end.length) : `${text.trimEnd()}\n\n${body}\n`);
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const t0 = performance.now();
+  const dir = mkdtempSync(join(tmpdir(), 'voxgate-bench-'));
+  mkdirSync(RESULTS, { recursive: true });
+  const opts = suiteOptions(dir);
+  const progress = new Progress(suiteSteps(opts));
+  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' ');
+  process.stderr.write(`voxgate bench: phases ${opts.phases.join(', ')}; load from ${loadTool()}; logs in ${dir}\n`);
+  let exit = 0;
+  try {
+    const out = await runSuite({ ...opts, progress });
+    const goals = evaluateGoals(out.results);
+    const meta: RunMeta = {
+      startedAt: started.toISOString().replace(/\.\d+Z$/, 'Z'),
+      wallS: (performance.now() - t0) / 1000,
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+      loadAvgStart: loadStart,
+      loadAvgEnd: loadavg().map((x) => x.toFixed(1)).join(' '),
+      node: process.version,
+      tool: loadTool() === 'wrk' ? 'wrk -t1' : 'autocannon (wrk not installed; coarser latency, more client CPU)',
+      durationS: opts.durationS,
+      warmupS: opts.warmupS,
+      reps: opts.reps,
+      notes: out.notes,
+    };
+    const md = markdownReport(meta, out.results, goals, out.hotSpots);
+    const json = { meta, goals, results: out.results, runs: out.rows };
+    const stamp = meta.startedAt.replace(/[:]/g, '-');
+    writeFileSync(join(RESULTS, 'gateway.json'), JSON.stringify(json, null, 2));
+    writeFileSync(join(RESULTS, `gateway-${stamp}.json`), JSON.stringify(json, null, 2));
+    writeFileSync(join(RESULTS, 'latest.md'), md);
+    writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(out.results));
+    const tally = goalsMet(goals);
+    if (values.readme)
+      updateReadme(
+        [
+          `Gateway benchmark (\`npm run bench\`, ${meta.startedAt}, ${meta.machine}, load average ${meta.loadAvgStart}): every figure against a baseline measured in the same run — \`direct\` to the upstream and a raw node:http + undici \`Pool.stream()\` proxy. ${tally.met} goals met, ${tally.missed} missed. Full tables: [bench/results/latest.md](bench/results/latest.md).`,
+          '',
+          goalsTable(goals),
+          '',
+          '![gateway benchmark](bench/results/gateway.svg)',
+        ].join('\n'),
+      );
+    process.stdout.write(`\n${md}\n`);
+    process.stdout.write(`goals: ${tally.met} met, ${tally.missed} missed, ${tally.notRun} not run. Wrote bench/results/gateway.json, latest.md, gateway.svg${values.readme ? ', README.md' : ''}.\n`);
+    if (values.strict && tally.missed > 0) exit = 1;
+  } catch (err) {
+    process.stderr.write(`\nbench failed: ${(err as Error)?.stack ?? String(err)}\nlogs kept in ${dir}\n`);
+    exit = 2;
+  } finally {
+    await stopAll();
+  }
+
+  const others = values.all ? Object.keys(OTHER_BENCHES) : (values.with ?? '').split(',').filter(Boolean);
+  for (const name of others) {
+    const script = OTHER_BENCHES[name];
+    if (!script || !existsSync(join(REPO_ROOT, script))) {
+      process.stderr.write(`(skipping ${name}: ${script ?? 'unknown bench'} not present)\n`);
+      continue;
+    }
+    const code = await runOther(name, script);
+    if (code !== 0) {
+      process.stderr.write(`${name} exited ${code}\n`);
+      exit = exit || 1;
+    }
+  }
+  if (others.length === 0) process.stderr.write(`(other benches: ${Object.keys(OTHER_BENCHES).join(', ')}; add them with --with NAME or --all)\n`);
+  if (exit !== 2 && !values['keep-logs']) rmSync(dir, { recursive: true, force: true });
+  return exit;
+}
+
+process.exitCode = await main();
