@@ -1,11 +1,12 @@
 /**
  * Shadowing and judging in a real cluster (issue 6). One region, four node runtimes:
  *   north-1, north-2  the primary `flite-hd` (flite slt) and fallback: they serve the clients
- *   north-3           good canaries: `flite-rms` and `flite-awb` (other flite voices)
+ *   north-3           the good canary: `flite-rms` (another flite voice)
  *   north-4           the broken canary: the random-weight ChatTTS pack (noise), 1 slot
  * Client traffic is the enterprise plan (always the primary). The good and broken canaries
- * sample 10% of texts so a verdict comes within a few hundred requests; `flite-awb` samples the
- * production 5% and is where the measured share is checked on real traffic. The 5% share over
+ * sample 6% of texts so a verdict comes within a few hundred requests; `flite-awb` samples the
+ * production 5% and is where the measured share is checked on real traffic (no node serves it,
+ * so its sample is counted and dropped for lack of headroom: the judge's time goes to the others). The 5% share over
  * thousands of texts is checked with the pure sampler (test/canary/sampler.test.ts).
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +33,8 @@ const MODELS = [
 const canaries = (scale = 1) => [
   // Latency bound relaxed for the good canary: its node shares two cores with the ChatTTS node
   // and the judge here, so it is slower than the primaries for reasons that are not its own.
-  { canary: 'flite-rms', baseline: 'flite-hd', sample_rate: 0.1 * scale, max_concurrent: 2, thresholds: { min_pairs: 12, max_latency_increase: 4 } },
-  { canary: 'chattts-noise', baseline: 'flite-hd', sample_rate: 0.1 * scale, max_concurrent: 1, timeout_ms: 20_000, thresholds: { min_pairs: 12 } },
+  { canary: 'flite-rms', baseline: 'flite-hd', sample_rate: 0.06 * scale, max_concurrent: 2, thresholds: { min_pairs: 12, max_latency_increase: 4 } },
+  { canary: 'chattts-noise', baseline: 'flite-hd', sample_rate: 0.06 * scale, max_concurrent: 1, timeout_ms: 20_000, thresholds: { min_pairs: 12 } },
   { canary: 'flite-awb', baseline: 'flite-hd', sample_rate: 0.05 * scale, max_concurrent: 2 },
 ];
 
@@ -69,7 +70,7 @@ beforeAll(async () => {
         nodes: [
           { models: ['flite-hd', 'flite-fast'], modelsDir: primary },
           { models: ['flite-hd', 'flite-fast'], modelsDir: primary },
-          { models: ['flite-rms', 'flite-awb'], modelsDir: good },
+          { models: ['flite-rms'], modelsDir: good },
           { models: ['chattts-noise'], modelsDir: broken, slots: 1, queue: 2 },
         ],
       },
@@ -129,6 +130,7 @@ describe('shadowing to canaries', () => {
     expect(share.sampled).toBe(Array.from({ length: sent }, (_, i) => sampled(text(i), 0.05)).filter(Boolean).length);
     expect(share.measured_share!).toBeGreaterThan(0.03);
     expect(share.measured_share!).toBeLessThan(0.07);
+    expect(share.dropped.no_headroom).toBe(share.sampled);
 
     const good = entry(r, 'flite-rms');
     const broken = entry(r, 'chattts-noise');

@@ -158,8 +158,9 @@ export class CanaryService implements ShadowSink {
 
   private record(p: PairRecord): void {
     if (this.closed) return;
-    this.open().addPair(p);
+    // The window first: loading it after the insert would read this pair from the store too.
     const w = this.window(p.canary);
+    this.open().addPair(p);
     w.push(p);
     const max = this.o.judge().window;
     if (w.length > max) w.splice(0, w.length - max);

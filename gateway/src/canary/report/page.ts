@@ -34,7 +34,7 @@ function section(r: CanaryReport): string {
 <table class="counts">${counts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <div class="charts">
 ${histogramChart('latency distribution', r.latency_ms.histogram.edges, r.latency_ms.histogram.baseline, r.latency_ms.histogram.canary, 'ms')}
-${histogramChart('spectral distance (pairs)', a.spectral_distance.histogram.edges, new Array(a.spectral_distance.histogram.counts.length).fill(0), a.spectral_distance.histogram.counts, `relative log-mel DTW; max ${t.max_distance}`)}
+${histogramChart('spectral distance per pair', a.spectral_distance.histogram.edges, null, a.spectral_distance.histogram.counts, `relative log-mel DTW (dashed: max ${t.max_distance})`, t.max_distance)}
 ${boxChart('latency', r.latency_ms.baseline, r.latency_ms.canary, 'ms')}
 ${boxChart('real-time factor', r.latency_ms.rtf.baseline, r.latency_ms.rtf.canary, 'latency / audio')}
 ${boxChart('speech fraction', a.speech_fraction.baseline, a.speech_fraction.canary, 'Silero VAD')}

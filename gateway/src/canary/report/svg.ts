@@ -14,25 +14,33 @@ export function esc(s: unknown): string {
 
 const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toFixed(2));
 
-/** Two overlaid histograms (baseline and canary) on shared bin edges. */
-export function histogramChart(title: string, edges: number[], baseline: number[], canary: number[], unit: string): string {
+/**
+ * Two histograms (baseline and canary) side by side on shared bin edges; `baseline` null draws the
+ * canary alone (a per-pair metric). `bound` marks a threshold on the x axis.
+ */
+export function histogramChart(title: string, edges: number[], baseline: number[] | null, canary: number[], unit: string, bound?: number): string {
   const W = 420;
   const H = 180;
   const pad = { l: 36, r: 10, t: 24, b: 30 };
-  const bins = Math.max(1, baseline.length);
-  const max = Math.max(1, ...baseline, ...canary);
+  const bins = Math.max(1, canary.length);
+  const max = Math.max(1, ...(baseline ?? []), ...canary);
   const bw = (W - pad.l - pad.r) / bins;
+  const lo = edges[0] ?? 0;
+  const hi = edges[edges.length - 1] ?? 1;
+  const bx = bound !== undefined && hi > lo ? pad.l + ((bound - lo) / (hi - lo)) * (W - pad.l - pad.r) : undefined;
   const y = (v: number) => H - pad.b - (v / max) * (H - pad.t - pad.b);
+  const width = baseline ? bw / 2 - 1 : bw - 1;
   const bars = (counts: number[], color: string, off: number) =>
-    counts.map((c, i) => `<rect x="${(pad.l + i * bw + off).toFixed(1)}" y="${y(c).toFixed(1)}" width="${(bw / 2 - 1).toFixed(1)}" height="${(H - pad.b - y(c)).toFixed(1)}" fill="${color}"><title>${esc(`${num(edges[i] ?? 0)}–${num(edges[i + 1] ?? 0)} ${unit}: ${c}`)}</title></rect>`).join('');
+    counts.map((c, i) => `<rect x="${(pad.l + i * bw + off).toFixed(1)}" y="${y(c).toFixed(1)}" width="${width.toFixed(1)}" height="${(H - pad.b - y(c)).toFixed(1)}" fill="${color}"><title>${esc(`${num(edges[i] ?? 0)}–${num(edges[i + 1] ?? 0)} ${unit}: ${c}`)}</title></rect>`).join('');
   const ticks = [0, Math.floor(bins / 2), bins].map((i) => `<text x="${(pad.l + i * bw).toFixed(1)}" y="${H - 12}" font-size="10" text-anchor="middle">${esc(num(edges[i] ?? 0))}</text>`).join('');
   return `<svg class="chart" role="img" aria-label="${esc(title)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">
 <text x="${pad.l}" y="14" font-size="12" font-weight="bold">${esc(title)}</text>
 <line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="${COLORS.grid}"/>
-${bars(baseline, COLORS.baseline, 0)}${bars(canary, COLORS.canary, bw / 2)}${ticks}
+${baseline ? bars(baseline, COLORS.baseline, 0) + bars(canary, COLORS.canary, bw / 2) : bars(canary, COLORS.canary, 0)}${ticks}
+${bx !== undefined ? `<line x1="${bx.toFixed(1)}" y1="${pad.t}" x2="${bx.toFixed(1)}" y2="${H - pad.b}" stroke="${COLORS.rollback}" stroke-dasharray="4 3"><title>threshold ${esc(num(bound!))}</title></line>` : ''}
 <text x="${W - pad.r}" y="${H - 1}" font-size="10" text-anchor="end">${esc(unit)}</text>
 <text x="4" y="${pad.t + 8}" font-size="10">${max}</text>
-${legend(W - 150, 8)}
+${baseline ? legend(W - 150, 8) : ''}
 </svg>`;
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The mirror against a fake canary node (a real HTTP server on 127.0.0.1 that records what it
+ * receives): sampling, the plan filter, the cap, headroom, the x-shadow mark, error answers, and
+ * that `observe()` returns before the canary has answered.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CanarySchema } from '../../gateway/src/canary/config.ts';
+import type { ModelConfig } from '../../gateway/src/config/schema.ts';
+import { systemClock } from '../../gateway/src/lifecycle/clock.ts';
+import { createLogger } from '../../gateway/src/observability/logger.ts';
+import { createMirror, type MirrorOutcome, type ShadowSink } from '../../gateway/src/request-path/shadow/mirror.ts';
+import { sampled } from '../../gateway/src/request-path/shadow/sampler.ts';
+import type { ShadowEvent } from '../../gateway/src/request-path/shadow/shadow.ts';
+import { EndpointSet } from '../../gateway/src/upstream/endpoints.ts';
+import { encodeWav } from '../../gateway/src/canary/audio/wav.ts';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+interface Seen {
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
+
+async function fakeNode(opts: { delayMs?: number; status?: number } = {}): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const wav = encodeWav(new Float32Array(8000), 16_000);
+  const app = new Hono();
+  app.post('/v1/synthesize', async (c) => {
+    seen.push({ headers: Object.fromEntries(c.req.raw.headers), body: await c.req.json() });
+    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+    if (opts.status && opts.status !== 200) return c.json({ error: { code: 'queue_full', message: 'full', retryable: true } }, opts.status as 503);
+    return c.body(wav.buffer as ArrayBuffer, 200, { 'content-type': 'audio/wav', 'x-sample-rate': '16000', 'x-model-version': '9.9.9' });
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  closers.push(() => new Promise((r) => server.close(() => r())));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+}
+
+class Sink implements ShadowSink {
+  counts: Record<string, number> = {};
+  outcomes: MirrorOutcome[] = [];
+  count(canary: string, name: string) {
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+  }
+  submit(o: MirrorOutcome) {
+    this.outcomes.push(o);
+  }
+}
+
+const MODELS = new Map<string, ModelConfig>([
+  ['canary-m', { id: 'canary-m', role: 'canary', engine: 'flite', pack: 'flite', languages: ['en'], voices: ['rms'] } as ModelConfig],
+]);
+
+function setup(url: string, canary: Record<string, unknown>) {
+  const endpoints = new EndpointSet([{ name: 'north', priority: 0, nodes: [{ id: 'c1', url, models: ['canary-m'] }] }], systemClock);
+  const sink = new Sink();
+  const mirror = createMirror({
+    canaries: () => [CanarySchema.parse({ canary: 'canary-m', baseline: 'primary', ...canary })],
+    models: () => MODELS,
+    endpoints,
+    home: () => 'north',
+    clock: systemClock,
+    log: createLogger({ level: 'silent' }),
+    sink,
+  });
+  closers.push(() => mirror.close());
+  return { endpoints, sink, mirror };
+}
+
+/** `audio: null` = the baseline streamed (no bytes kept). */
+function event(text: string, plan = 'pro', audio: Buffer | null = Buffer.from(encodeWav(new Float32Array(8000), 16_000))): ShadowEvent {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    tenant: 't',
+    input: { text, voice: 'slt', format: 'wav', speed: undefined, seed: undefined, role: undefined },
+    text,
+    plan: { planName: plan } as ShadowEvent['plan'],
+    served: { model: 'primary', node: 'p1', region: 'north', status: 200, latencyMs: 42, attempts: 1, headers: { 'x-sample-rate': '16000' }, audio: audio ?? undefined },
+  };
+}
+
+/** Texts the sampler puts in (or out) at `rate`. */
+const texts = (rate: number, inside: boolean, n: number) => Array.from({ length: 2000 }, (_, i) => `sentence ${i}`).filter((t) => sampled(t, rate) === inside).slice(0, n);
+
+describe('mirror', () => {
+  it('mirrors sampled texts only, marked x-shadow, with the canary pack and its own voice', async () => {
+    const node = await fakeNode();
+    const { sink, mirror } = setup(node.url, { sample_rate: 0.2 });
+    const [yes] = texts(0.2, true, 1);
+    const [no] = texts(0.2, false, 1);
+    mirror.observe(event(no!));
+    mirror.observe(event(yes!));
+    await mirror.close();
+    expect(sink.counts).toEqual({ eligible: 2, sampled: 1, mirrored: 1 });
+    expect(node.seen).toHaveLength(1);
+    expect(node.seen[0]!.headers['x-shadow']).toBe('1');
+    expect(node.seen[0]!.headers['x-request-deadline-ms']).toBe('10000');
+    expect(node.seen[0]!.body).toMatchObject({ text: yes, model: 'flite', voice: 'rms', format: 'wav' });
+    const o = sink.outcomes[0]!;
+    expect(o.answer).toMatchObject({ ok: true, sampleRate: 16_000, version: '9.9.9', node: 'c1' });
+    expect(o.baseline).toMatchObject({ latencyMs: 42, sampleRate: 16_000 });
+    expect(o.servedModel).toBe('primary');
+  });
+
+  it('returns at once, never waiting for the canary', async () => {
+    const node = await fakeNode({ delayMs: 300 });
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    const t0 = performance.now();
+    mirror.observe(event('hello there'));
+    // Far below the node's 300 ms: observe() only starts the request.
+    expect(performance.now() - t0).toBeLessThan(150);
+    expect(sink.outcomes).toHaveLength(0);
+    await mirror.close();
+    expect(sink.outcomes).toHaveLength(1);
+  });
+
+  it('drops and counts at the cap, without headroom, when the baseline streamed, and skips other plans', async () => {
+    const node = await fakeNode({ delayMs: 200 });
+    const { sink, mirror, endpoints } = setup(node.url, { sample_rate: 1, max_concurrent: 1, plans: ['pro'] });
+    mirror.observe(event('one'));
+    mirror.observe(event('two'));
+    mirror.observe(event('three', 'free'));
+    mirror.observe(event('four', 'pro', null));
+    expect(sink.counts).toEqual({ eligible: 3, sampled: 3, mirrored: 1, dropped_cap: 1, dropped_baseline_streamed: 1 });
+    await mirror.close();
+
+    const second = setup(node.url, { sample_rate: 1 });
+    second.endpoints.all()[0]!.healthy = false;
+    second.mirror.observe(event('five'));
+    const e = second.endpoints.all()[0]!;
+    e.healthy = true;
+    e.inflight = 2; // both slots (default 1 without a load report) busy
+    second.mirror.observe(event('six'));
+    expect(second.sink.counts).toEqual({ eligible: 2, sampled: 2, dropped_no_headroom: 2 });
+    expect(endpoints).toBeDefined();
+  });
+
+  it('reports a canary error answer with the runtime code', async () => {
+    const node = await fakeNode({ status: 503 });
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    mirror.observe(event('hello'));
+    await mirror.close();
+    expect(sink.outcomes[0]!.answer).toMatchObject({ ok: false, code: 'queue_full', timeout: false });
+  });
+
+  it('counts a canary that does not answer in time as a timeout', async () => {
+    const node = await fakeNode({ delayMs: 1_000 });
+    const { sink, mirror } = setup(node.url, { sample_rate: 1, timeout_ms: 100 });
+    mirror.observe(event('hello'));
+    await mirror.close();
+    expect(sink.outcomes[0]!.answer).toMatchObject({ ok: false, code: 'canary_timeout', timeout: true });
+  });
+});
