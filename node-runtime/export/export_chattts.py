@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--spk-stat", help="file holding the base16384 spk_stat string (checkpoint mode)")
     ap.add_argument("--int8", action="store_true", help="also write gpt.int8.onnx (weight-only int8)")
+    ap.add_argument("--int4", action="store_true", help="also write gpt.int4.onnx (block-32 int4, MatMulNBits)")
     ap.add_argument("--golden", action="store_true", help="write golden vectors under <out>/golden/")
     ap.add_argument("--max-new-tokens", type=int, help="pack default for max_new_tokens")
     ap.add_argument("--write-checkpoint", help="with --random: write a synthetic release checkpoint here and stop")
@@ -121,6 +122,11 @@ def main() -> None:
         n = quantize_int8.quantize(str(out / "gpt.onnx"), str(out / "gpt.int8.onnx"))
         print(f"int8: {n} MatMuls quantised")
         graphs["gpt_int8"] = "gpt.int8.onnx"
+    if args.int4:
+        import quantize_int4
+        n = quantize_int4.quantize(str(out / "gpt.onnx"), str(out / "gpt.int4.onnx"))
+        print(f"int4: {n} MatMuls quantised")
+        graphs["gpt_int4"] = "gpt.int4.onnx"
     write_embeddings(m, out / "embeddings.bin")
     (out / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False))
     voices = {"default": speaker_codec.encode_speaker(sample_speaker(std, mean, args.seed + 1)),

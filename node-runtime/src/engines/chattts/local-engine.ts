@@ -64,7 +64,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       const tokenizer = await loadTokenizer(pack.file(p.tokenizer));
       if (tokenizer.vocabSize > d.text_vocab) throw new Error(`tokenizer has ${tokenizer.vocabSize} ids, emb_text only ${d.text_vocab}`);
       const embeddings = await loadEmbeddings(pack.file(p.embeddings), { textVocab: d.text_vocab, hidden: d.hidden, numVq: d.num_vq, audioVocab: d.num_audio_tokens });
-      const gptFile = p.gpt_precision === 'int8' ? p.graphs.gpt_int8! : p.graphs.gpt;
+      const gptFile = { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
       const created: ort.InferenceSession[] = [];
       try {
         for (const f of [gptFile, p.graphs.decoder, p.graphs.vocos]) created.push(await sessions.create(pack.file(f)));

@@ -42,13 +42,14 @@ export const ChatttsParametersSchema = z
       .object({
         gpt: z.string().min(1),
         gpt_int8: z.string().min(1).optional(),
+        gpt_int4: z.string().min(1).optional(),
         head_text: z.string().min(1).optional(),
         decoder: z.string().min(1),
         vocos: z.string().min(1),
       })
       .strict(),
-    /** Which GPT graph to run: `fp32` (reference) or `int8` (weight-quantised, faster on CPU). */
-    gpt_precision: z.enum(['fp32', 'int8']).default('fp32'),
+    /** Which GPT graph to run: `fp32` (reference), `int8` or `int4` (weight-quantised, faster on CPU). */
+    gpt_precision: z.enum(['fp32', 'int8', 'int4']).default('fp32'),
     embeddings: z.string().min(1),
     tokenizer: z.string().min(1),
     speakers: z.string().min(1),
@@ -56,7 +57,8 @@ export const ChatttsParametersSchema = z
     sampling: SamplingSchema.default(SamplingSchema.parse({})),
   })
   .strict()
-  .refine((p) => p.gpt_precision === 'fp32' || p.graphs.gpt_int8 !== undefined, 'gpt_precision int8 needs graphs.gpt_int8');
+  .refine((p) => p.gpt_precision !== 'int8' || p.graphs.gpt_int8 !== undefined, 'gpt_precision int8 needs graphs.gpt_int8')
+  .refine((p) => p.gpt_precision !== 'int4' || p.graphs.gpt_int4 !== undefined, 'gpt_precision int4 needs graphs.gpt_int4');
 
 export type ChatttsParameters = z.infer<typeof ChatttsParametersSchema>;
 

@@ -166,14 +166,20 @@ describe('decoder, vocos and iSTFT', () => {
   });
 });
 
-describe('int8 weight-quantised GPT', () => {
+// Weight quantisation trades accuracy for speed; bounds are per variant. Random Gaussian weights
+// are a worst case for 4-bit blocks: ~10% rms error per weight (vs 0.6% for int8 per column),
+// compounding through the layers; the int4 bound only catches a broken graph, not quality.
+describe.each([
+  ['int8', 0.1],
+  ['int4', 0.6],
+] as const)('%s weight-quantised GPT', (precision, bound) => {
   it('stays close to the fp32 golden vectors (drift reported, bounded)', async () => {
     const pack = await verifyPack(TINY_PACK);
     const manifest = structuredClone(pack.manifest);
-    (manifest.parameters as Record<string, unknown>).gpt_precision = 'int8';
-    const int8 = createLocalChattts({ pack: { ...pack, manifest }, execution: CPU });
-    await int8.load();
-    const parts = int8.parts();
+    (manifest.parameters as Record<string, unknown>).gpt_precision = precision;
+    const quantised = createLocalChattts({ pack: { ...pack, manifest }, execution: CPU });
+    await quantised.load();
+    const parts = quantised.parts();
     const seq = parts.gpt.begin();
     let embeds = golden.tensor('prompt.embeds');
     const forced = golden.cases.gpt.forced_codes as number[][];
@@ -193,9 +199,9 @@ describe('int8 weight-quantised GPT', () => {
       embeds = parts.embeddings.codes(forced[k]!);
     }
     seq.dispose();
-    await int8.dispose();
-    console.log(`int8 drift on golden GPT steps: logits rel ${worstLogits.toExponential(2)}, hidden rel ${worstHidden.toExponential(2)}, greedy agreement ${agree}/${4 * golden.cases.gpt.steps}`);
-    expect(worstLogits).toBeLessThan(0.1);
-    expect(worstHidden).toBeLessThan(0.1);
+    await quantised.dispose();
+    console.log(`${precision} drift on golden GPT steps: logits rel ${worstLogits.toExponential(2)}, hidden rel ${worstHidden.toExponential(2)}, greedy agreement ${agree}/${4 * golden.cases.gpt.steps}`);
+    expect(worstLogits).toBeLessThan(bound);
+    expect(worstHidden).toBeLessThan(bound);
   });
 });
