@@ -113,6 +113,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     budgetPercent: () => config.retry.budget_percent,
     minRetryConcurrency: () => config.retry.min_retry_concurrency,
     activeRequests: () => concurrency.inFlight(),
+    maxConcurrency: () => config.admission.max_concurrency,
   });
 
   // The one ordering of the stack, outermost first: retry → attempt timeout → balance → breaker → pool.
@@ -130,6 +131,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
         panicThresholdPercent: config.routing.panic_threshold_percent,
       }),
       capacityWaitMs: () => config.timeouts.capacity_wait_ms,
+      attemptMs: () => config.timeouts.attempt_ms,
     }),
     breakerLayer(breakers, { config: () => config.breaker, clock }),
   )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes }));
@@ -140,6 +142,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     keys: () => keys,
     rateLimiter: new TenantRateLimiter(clock),
     concurrency,
+    retryBudget: budget,
     endpoints,
     latches: new Latches(),
     service,

@@ -155,7 +155,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     throw failed.reason;
   }
   const base = baseConfig();
-  const allModels = (base.models as { id: string }[]).map((m) => m.id);
+  const allModels = (((options.gateway?.['models'] as unknown[]) ?? base['models']) as { id: string }[]).map((m) => m.id);
   const config = deepMerge(base, {
     region: options.home ?? options.regions[0]!.name,
     regions: options.regions.map((r, ri) => ({

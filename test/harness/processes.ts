@@ -2,7 +2,8 @@
  * Child processes the harness starts: spawned directly with `node --import tsx` (no npx wrapper,
  * so the pid is the real process and SIGSTOP/SIGKILL reach it), tracked in one registry and
  * killed on `close()`, on test-process exit and on SIGINT/SIGTERM: no orphans, even when a test
- * fails. Each process's JSON log lines are kept (bounded) for assertions.
+ * fails — and when the test process dies too hard for exit handlers, each child notices it was
+ * orphaned (`parent-watch.ts`, preloaded) and exits. Each process's JSON log lines are kept (bounded) for assertions.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { createInterface } from 'node:readline';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
+const PARENT_WATCH = new URL('./parent-watch.ts', import.meta.url).pathname;
 const live = new Set<ChildProcess>();
 let hooked = false;
 function hookExit(): void {
@@ -115,7 +117,8 @@ export class ManagedProcess {
         if (this.listeners.has(on)) {
           clearTimeout(timer);
           this.listeners.delete(on);
-          reject(new Error(`${this.name} exited before the expected log line; stderr: ${this.stderr.slice(-10).join(' | ')}`));
+          const errors = this.logs.filter((l) => (l.level ?? 0) >= 50).map((l) => JSON.stringify(l));
+          reject(new Error(`${this.name} exited before the expected log line; errors: ${errors.slice(-3).join(' | ')}; stderr: ${this.stderr.slice(-10).join(' | ')}`));
         }
       });
     });
@@ -151,7 +154,7 @@ export class ManagedProcess {
 /** Spawns a tracked process and waits for its ready line. */
 export async function startProcess(opts: StartOptions): Promise<{ proc: ManagedProcess; ready: LogLine | undefined }> {
   hookExit();
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.script, ...opts.args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', PARENT_WATCH, opts.script, ...opts.args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,6 +14,7 @@ import type { Context } from 'hono';
 import type { Config, ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
+import type { RetryBudget } from '../layers/retry/retry-budget.ts';
 import type { Service } from '../layers/service.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -34,6 +35,7 @@ import { poolView } from './plan/pool-view.ts';
 import { recordRequest, type RequestRecord } from './record/access-log.ts';
 import { pullStream } from './respond.ts';
 import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
+import { SHADOW_CAPTURE_MAX_BYTES, teeBody } from './shadow/tee.ts';
 
 export interface RequestPathDeps {
   config: () => Config;
@@ -41,6 +43,7 @@ export interface RequestPathDeps {
   keys: () => KeyTable;
   rateLimiter: TenantRateLimiter;
   concurrency: ConcurrencyLimiter;
+  retryBudget: RetryBudget;
   endpoints: EndpointSet;
   latches: Latches;
   service: Service;
@@ -104,6 +107,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
         throw err;
       }
       metrics.inflight.set(deps.concurrency.inFlight());
+      deps.retryBudget.deposit();
       const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
       rec.truncated = truncated;
       deadline = startDeadline(timeoutMs, clock, c.req.raw.signal);
@@ -146,6 +150,8 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
 
       // ── shadow (never awaited) ─────────────────────────────────────────────
+      // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
+      const teed = !Buffer.isBuffer(res.body) && deps.shadow().captureStreams?.() ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
       fireShadow(
         deps.shadow(),
         {
@@ -163,6 +169,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
             attempts: served.attempts.length,
             headers: res.headers,
             audio: Buffer.isBuffer(res.body) ? res.body : undefined,
+            ...(teed ? { audioLater: teed.audio } : {}),
           },
         },
         (err) => log.warn({ trace_id: traceId, err: (err as Error)?.message }, 'shadow failed'),
@@ -187,7 +194,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       }
       streaming = true;
       return new Response(
-        pullStream(res.body, res.contentLength, (err) => {
+        pullStream(teed?.body ?? res.body, res.contentLength, (err) => {
           if (err === undefined) finish(200);
           else finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
         }),

@@ -103,8 +103,10 @@ describe('layer stack', () => {
     expect(held.every(Boolean)).toBe(true); // budget fully used by others
     const res = (await s.request()) as { region: string };
     expect(res.region).toBe('r1');
-    // both r0 nodes are now marked unhealthy: the next request goes straight to r1
-    expect(s.endpoints.inRegion('r0').every((e) => !e.healthy)).toBe(true);
+    // the refusing node is marked unhealthy at once: no later request waits for a health check
+    const refused = s.endpoints.inRegion('r0').filter((e) => s.calls.includes(e.id));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((e) => !e.healthy)).toBe(true);
   });
 
   it('the retry budget stops retries when it is spent', async () => {

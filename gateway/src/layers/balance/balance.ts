@@ -24,6 +24,8 @@ export interface BalanceOptions {
   metrics: GatewayMetrics;
   priority: () => PriorityOptions;
   capacityWaitMs: () => number;
+  /** Per-try timeout ceiling: nodes that cannot answer within it are skipped. */
+  attemptMs?: () => number;
   random?: () => number;
 }
 
@@ -41,7 +43,9 @@ export function balance(options: BalanceOptions): Layer {
       let endpoint;
       for (;;) {
         const pool = endpoints.all().filter((e) => e.serves(req.route.model));
-        const sel = selectCandidates(pool, req.route.regions, req.tried, clock.now(), options.priority(), options.random);
+        const now = clock.now();
+        const budgetMs = options.attemptMs ? Math.min(options.attemptMs(), req.deadlineAt - now) : undefined;
+        const sel = selectCandidates(pool, req.route.regions, req.tried, now, options.priority(), options.random, budgetMs);
         if (sel.panic) metrics.panics.inc();
         endpoint = sel.candidates.length > 0 ? balancer.pick(sel.candidates) : undefined;
         if (endpoint) break;
@@ -67,7 +71,9 @@ export function balance(options: BalanceOptions): Layer {
       try {
         const res = await inner({ ...req, endpoint });
         const ms = clock.now() - started;
-        endpoint.observeLatency(ms);
+        // The EWMA is of service time: the node's reported queue wait is load, already counted
+        // by `outstanding()`; counting it twice would make a briefly busy node look slow for long.
+        endpoint.observeLatency(Math.max(1, ms - (Number(res.headers['x-queue-ms']) || 0)));
         outliers.success(endpoint);
         req.attempts.push({ node: endpoint.id, region: endpoint.region, outcome: 'ok', ms });
         if (Buffer.isBuffer(res.body)) settle();

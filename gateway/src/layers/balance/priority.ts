@@ -8,7 +8,8 @@
  * - Panic: when fewer than `panic_threshold_percent` of all the pool's nodes are available, health
  *   is ignored and every node is a candidate (better some requests fail than all are refused),
  *   except nodes whose last connection attempt was refused.
- * - Saturated nodes get no new requests while another node can serve.
+ * - Saturated nodes get no new requests while another node can serve; a node whose estimated
+ *   wait + service time exceeds the try's budget gets none at all (it would only time out).
  * @module
  */
 import type { Endpoint } from '../../upstream/endpoints.ts';
@@ -59,6 +60,8 @@ export function selectCandidates(
   now: number,
   options: PriorityOptions,
   random: () => number = Math.random,
+  /** This try's time budget (ms); nodes that cannot answer within it are skipped. */
+  budgetMs?: number,
 ): Selection {
   if (pool.length === 0) return { candidates: [], region: undefined, panic: false, empty: 'unavailable' };
   const available = pool.filter((e) => e.isAvailable(now));
@@ -75,9 +78,12 @@ export function selectCandidates(
     const anyUntried = pool.some((e) => !tried.has(e.id));
     return { candidates: [], region: undefined, panic, empty: anyUntried ? 'unavailable' : 'tried' };
   }
+  // A node whose estimated queue wait plus service time is over this try's budget would only
+  // time out: it cannot take the request (sending it anyway turns overload into slow 5xx).
+  const fits = (e: Endpoint) => budgetMs === undefined || e.estimatedWaitMs() === 0 || e.estimatedWaitMs() + e.latencyMs() <= budgetMs;
   // Prefer nodes that are not saturated; use saturated ones only when nothing else can serve.
-  const fresh = untried.filter((e) => !e.isSaturated(now));
-  const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));
+  const fresh = untried.filter((e) => !e.isSaturated(now) && fits(e));
+  const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => fits(e) && e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));
   if (pickFrom.length === 0) return { candidates: [], region: undefined, panic, empty: 'saturated' };
 
   const byRegion = regions.map((region) => ({

@@ -63,7 +63,11 @@ export function retry(options: RetryOptions): Layer {
             drop();
             const last = toGatewayError(err);
             // "Nothing left to try" after a real failure: the failure is the better answer.
-            if (last.code === 'VOX_ERR_NO_CAPACITY' && previous) throw exhausted(previous, 'every capable node failed');
+            if (last.code === 'VOX_ERR_NO_CAPACITY' && previous) {
+              // Only refusals so far: nothing is reachable (no capacity), nothing actually failed.
+              if (retries === 0) throw new GatewayError('VOX_ERR_NO_CAPACITY', `no node serving ${req.route.model} is reachable`, { cause: previous, retryAfterMs: 1000 });
+              throw exhausted(previous, 'every capable node failed');
+            }
             if (last.upstream) previous = last;
             if (req.deadline.aborted) throw req.deadline.reason;
             const decision = retryDecision(last);

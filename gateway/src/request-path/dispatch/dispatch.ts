@@ -1,6 +1,6 @@
 /**
  * Runs a Plan through the composed layer stack (layers/compose.ts) to a node. When the planned
- * model has no capacity anywhere (every node refused, unavailable or tried) and the plan's other
+ * model has no capacity anywhere (every node refused, unavailable or saturated) and the plan's other
  * model can speak the text, it tries that one once, within the same deadline (enterprise's
  * "fallback only when no primary capacity is reachable"). Marks answers served outside the home
  * region as degraded (`region_failover`).
@@ -29,7 +29,9 @@ export interface Served {
   degraded: string[];
 }
 
-const CAPACITY_CODES = new Set(['VOX_ERR_NO_CAPACITY', 'VOX_ERR_UPSTREAM_UNAVAILABLE']);
+/** No capacity for the planned model: nothing reachable, or every node saturated. Nodes that
+ * answered and failed are not "no capacity": trying a second pool then would double the load. */
+const CAPACITY_CODES = new Set(['VOX_ERR_NO_CAPACITY', 'VOX_ERR_BUSY']);
 
 function nodeBody(d: DispatchInput, pack: string, voice: string): Buffer {
   return Buffer.from(

@@ -20,10 +20,10 @@ describe('full-jitter backoff', () => {
   });
 });
 
-describe('retry budget (Envoy: 20% of active requests, at least 3)', () => {
-  it('allows min_retry_concurrency retries at low load and 20% at high load', () => {
+describe('retry budget', () => {
+  it('concurrency: min_retry_concurrency retries at low load, 20% of active requests at high load (Envoy)', () => {
     let active = 5;
-    const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => active });
+    const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => active, maxConcurrency: () => 100 });
     const held = [b.tryAcquire(), b.tryAcquire(), b.tryAcquire()];
     expect(held.every(Boolean)).toBe(true);
     expect(b.tryAcquire()).toBeUndefined();
@@ -34,6 +34,24 @@ describe('retry budget (Envoy: 20% of active requests, at least 3)', () => {
     expect(b.limit()).toBe(10);
     const more = Array.from({ length: 10 }, () => b.tryAcquire());
     expect(more.filter(Boolean).length).toBe(8);
+  });
+
+  it('ratio: with every retry failing fast, retries stay ≤ 20% of requests plus the reserve (Finagle deposit)', () => {
+    const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => 1, maxConcurrency: () => 30 });
+    let retries = 0;
+    const requests = 1000;
+    for (let i = 0; i < requests; i++) {
+      b.deposit();
+      // each request tries to retry up to 3 times, back to back
+      for (let k = 0; k < 3; k++) {
+        const release = b.tryAcquire();
+        if (!release) break;
+        retries++;
+        release();
+      }
+    }
+    expect(retries).toBeLessThanOrEqual(requests * 0.2 + 6);
+    expect(retries).toBeGreaterThanOrEqual(requests * 0.2 - 1);
   });
 });
 
