@@ -174,7 +174,7 @@ export async function runOverhead(o: OverheadOptions, set: TargetSet): Promise<{
       const targets = set.targets.filter((t) => s.targets.includes(t.name));
       await set.configure({ chunks: 1, failRate: 0, ...s.knobs });
       await sanityCheck(targets, bodies[0]!, s.knobs.size ?? KiB64);
-      for (const t of targets) {
+      for (const t of o.warmupS > 0 ? targets : []) {
         o.progress.begin(`${s.id} · ${t.name} · warm-up ${o.warmupS}s`);
         const w = await measure(t, s, o.warmupS, bodies);
         o.progress.end(`${Math.round(w.load.rps)} req/s`);

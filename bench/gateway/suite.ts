@@ -13,7 +13,7 @@ import type { SuiteResults } from './goals.ts';
 import { overheadSteps, runOverhead, SCENARIOS, targetsFor, type RunRow, type Scenario } from './overhead.ts';
 import { runScale } from './scale.ts';
 import { startTargets, type TargetSet } from './targets.ts';
-import { summarize } from '../lib/cpuprofile.ts';
+import { buckets, summarize } from '../lib/cpuprofile.ts';
 import { table } from '../lib/markdown.ts';
 import type { Progress } from '../lib/progress.ts';
 
@@ -55,17 +55,38 @@ export function suiteSteps(o: Omit<SuiteOptions, 'progress'>): number {
   return n;
 }
 
-function hotSpots(profDir: string, pid: number): string | undefined {
+function mainProfile(profDir: string, pid: number): string | undefined {
   if (!existsSync(profDir)) return undefined;
   const file = readdirSync(profDir).find((f) => f.includes(`.${pid}.0.`) && f.endsWith('.cpuprofile'));
-  if (!file) return undefined;
-  const s = summarize(join(profDir, file), 15);
+  return file ? join(profDir, file) : undefined;
+}
+
+/**
+ * "What costs what": main-thread self time of each profiled process grouped into buckets, turned
+ * into µs per request with the main-thread CPU/request measured at saturation (c=32).
+ */
+function hotSpots(profDir: string, procs: { name: string; pid: number; mainMsPerReq: number | undefined }[]): string | undefined {
+  const cols = procs.map((p) => ({ ...p, file: mainProfile(profDir, p.pid) })).filter((p) => p.file);
+  if (cols.length === 0) return undefined;
+  const per = cols.map((c) => new Map(buckets(c.file!).map((b) => [b.name, b.share])));
+  const names = [...new Set(per.flatMap((m) => [...m.keys()]))];
+  const us = (i: number, name: string) => (per[i]!.get(name) ?? 0) * (cols[i]!.mainMsPerReq ?? Number.NaN) * 1000;
+  names.sort((a, b) => us(cols.length - 1, b) - us(cols.length - 1, a));
+  const gw = cols.findIndex((c) => c.name === 'gateway');
+  const top = gw >= 0 ? summarize(cols[gw]!.file!, 12) : undefined;
   return [
-    `Whole gateway lifetime (all scenarios), ${Math.round(s.totalMs)} ms sampled, ${Math.round(s.idleShare * 100)}% idle; self time as a share of busy time. Profile: \`${join(profDir, file)}\`.`,
+    'Main-thread self time from `node --cpu-prof` over the whole run (startup excluded), grouped into buckets and scaled to µs per request with each process\'s main-thread CPU/request at saturation c=32. Worker threads (GC helpers, the canary judge) are not in these columns; see the CPU columns above for whole-process figures.',
     '',
-    table(['file or package', 'share', 'self ms'], s.byFile.map((h) => [h.name, `${(h.share * 100).toFixed(1)}%`, Math.round(h.selfMs)])),
-    '',
-    table(['function', 'share', 'self ms'], s.byFunction.map((h) => [h.name, `${(h.share * 100).toFixed(1)}%`, Math.round(h.selfMs)])),
+    table(
+      ['bucket', ...cols.map((c) => `${c.name} µs/req`)],
+      [
+        ...names.map((n) => [n, ...cols.map((_, i) => (Number.isFinite(us(i, n)) ? Math.round(us(i, n)) : '–'))]),
+        ['**main thread total**', ...cols.map((c) => (c.mainMsPerReq === undefined ? '–' : `**${Math.round(c.mainMsPerReq * 1000)}**`))],
+      ],
+    ),
+    ...(top
+      ? ['', 'Top gateway functions by self time:', '', table(['function', 'share of busy', 'self ms'], top.byFunction.map((h) => [h.name, `${(h.share * 100).toFixed(1)}%`, Math.round(h.selfMs)]))]
+      : []),
   ].join('\n');
 }
 
@@ -83,7 +104,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutput> {
     o.progress.note(`starting targets: ${names.join(', ')}`);
     let set: TargetSet | undefined;
     try {
-      set = await startTargets({ dir: o.dir, names, ...(o.profile ? { gatewayNodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}) });
+      set = await startTargets({ dir: o.dir, names, ...(o.profile ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}) });
       notes.push(...set.notes);
       for (const n of set.notes) o.progress.note(n);
       if (o.phases.includes('overhead')) {
@@ -94,12 +115,27 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutput> {
       }
       if (o.phases.includes('aborts')) results.aborts = await runAborts(set, { clients: o.abortClients, wrkRuns: o.abortWrkRuns, progress: o.progress });
     } finally {
-      const gwPid = set?.targets.find((t) => t.name === 'gateway')?.pid;
+      const procs = (set?.targets ?? [])
+        .filter((t) => t.name === 'raw' || t.name === 'gateway' || t.name === 'gateway+shadow')
+        .map((t) => ({ name: t.name, pid: t.pid, mainMsPerReq: results.overhead?.find((s) => s.id === 'sat-c32')?.targets.find((x) => x.target === t.name)?.mainThreadCpuMsPerReq }));
       await set?.close();
-      if (o.profile && gwPid !== undefined) hot = hotSpots(profDir, gwPid);
+      if (o.profile) hot = hotSpots(profDir, procs);
     }
   }
-  if (o.phases.includes('failover')) results.failover = await runFailover({ dir: o.dir, ...o.failover, steadyMs: 2_000, switchMs: 1_500, progress: o.progress });
+  if (o.phases.includes('failover')) {
+    // A region kill is only meaningful from a steady state: when this machine cannot carry the
+    // nominal rate through the gateway (its saturation throughput measured above), offer half of
+    // what it can carry instead, and say so.
+    const sat = results.overhead?.find((s) => s.id === 'sat-c32')?.targets.find((t) => t.target === 'gateway')?.rps;
+    let rate = o.failover.rate;
+    if (sat !== undefined && sat * 0.5 < rate) {
+      rate = Math.max(20, Math.round(sat * 0.5));
+      const note = `region-kill scenario offered ${rate} req/s instead of ${o.failover.rate}: the gateway saturated at ${Math.round(sat)} req/s on this machine in this run, and a kill is measured from a steady state.`;
+      notes.push(note);
+      o.progress.note(note);
+    }
+    results.failover = await runFailover({ dir: o.dir, ...o.failover, rate, steadyMs: 2_000, switchMs: 1_500, progress: o.progress });
+  }
   if (o.phases.includes('scale')) results.scale = await runScale({ dir: o.dir, ...o.scale, progress: o.progress });
   if (o.phases.includes('degradation')) results.degradation = await runDegradation({ dir: o.dir, ...o.degradation, progress: o.progress });
   return { results, rows, notes, ...(hot ? { hotSpots: hot } : {}) };

@@ -108,53 +108,70 @@ export interface TargetOptions {
   dir: string;
   names: TargetName[];
   shadowRate?: number;
-  gatewayNodeFlags?: string[];
+  /** Node flags for the raw proxy and both gateways (e.g. --cpu-prof). */
+  nodeFlags?: string[];
 }
 
 export async function startTargets(o: TargetOptions): Promise<TargetSet> {
   const services: Service[] = [];
   const notes: string[] = [];
+  const track = <T extends { service: Service } | Service>(p: Promise<T>): Promise<T> =>
+    p.then((x) => {
+      services.push('service' in x ? x.service : x);
+      return x;
+    });
   try {
-    const a = await startUpstream(o.dir, 'upstream-a');
-    services.push(a.service);
-    const b = await startUpstream(o.dir, 'upstream-b');
-    services.push(b.service);
-    const canary = await startUpstream(o.dir, 'upstream-canary');
-    services.push(canary.service);
+    // Independent processes start in parallel: upstreams first, then everything in front of them.
+    const settled = await Promise.allSettled([startUpstream(o.dir, 'upstream-a'), startUpstream(o.dir, 'upstream-b'), startUpstream(o.dir, 'upstream-canary')].map(track));
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [a, b, canary] = settled.map((x) => (x as PromiseFulfilledResult<Upstream>).value) as [Upstream, Upstream, Upstream];
     const topology: Topology = { regions: [{ name: 'A', urls: [a.url] }, { name: 'B', urls: [b.url] }], canaryUrl: canary.url };
-    const targets: Target[] = [];
-    for (const name of o.names) {
-      if (name === 'direct') targets.push({ name, url: a.url, pid: a.service.pid });
-      else if (name === 'raw') {
-        const s = await startService({ name: 'raw', script: 'bench/gateway/raw-proxy.ts', args: ['--upstream', a.url, '--connections', '256'], logFile: join(o.dir, 'raw.log'), readyMsg: 'listening' });
-        services.push(s);
-        targets.push({ name, url: String(s.ready['url']), pid: s.pid });
-      } else if (name === 'nginx') {
+    const startOne = async (name: TargetName): Promise<Target | undefined> => {
+      if (name === 'direct') return { name, url: a.url, pid: a.service.pid };
+      if (name === 'raw') {
+        const s = await track(
+          startService({
+            name: 'raw',
+            script: 'bench/gateway/raw-proxy.ts',
+            args: ['--upstream', a.url, '--connections', '256'],
+            logFile: join(o.dir, 'raw.log'),
+            readyMsg: 'listening',
+            ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
+          }),
+        );
+        return { name, url: String(s.ready['url']), pid: s.pid };
+      }
+      if (name === 'nginx') {
         const bin = nginxPath();
         if (!bin) {
           notes.push('nginx is not installed: the native reverse-proxy baseline was skipped (apt-get install nginx-light to add it).');
-          continue;
+          return undefined;
         }
         try {
-          const n = await startNginx(bin, a.url, o.dir);
-          services.push(n.service);
-          targets.push({ name, url: n.url, pid: n.service.pid });
+          const n = await track(startNginx(bin, a.url, o.dir));
+          return { name, url: n.url, pid: n.service.pid };
         } catch (err) {
           notes.push(`nginx failed to start (${(err as Error).message}); its baseline was skipped.`);
+          return undefined;
         }
-      } else {
-        const shadow = name === 'gateway+shadow';
-        const g = await startBenchGateway({
+      }
+      const shadow = name === 'gateway+shadow';
+      const g = await track(
+        startBenchGateway({
           dir: o.dir,
           name: shadow ? 'gateway-shadow' : 'gateway',
           topology,
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
-          ...(o.gatewayNodeFlags ? { nodeFlags: o.gatewayNodeFlags } : {}),
-        });
-        services.push(g.service);
-        targets.push({ name, url: g.url, pid: g.service.pid });
-      }
-    }
+          ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
+        }),
+      );
+      return { name, url: g.url, pid: g.service.pid };
+    };
+    const started = await Promise.allSettled(o.names.map(startOne));
+    const bad = started.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (bad) throw bad.reason;
+    const targets = started.map((x) => (x as PromiseFulfilledResult<Target | undefined>).value).filter((t): t is Target => t !== undefined);
     const upstreams = [a, b, canary];
     return {
       targets,
