@@ -73,14 +73,16 @@ interface GptRun {
   decode_ms: number;
   decode_tok_s: number;
   step_ms: number[];
+  cpu_ms_per_step: number;
 }
 
 /** On a shared machine single steps are delayed at random; the median and the 10th percentile
  * of per-step times (prompt excluded) are steadier than a mean. */
-function stepStats(steps: number[]) {
+function stepStats(steps: number[], cpuMs: number[]) {
   const s = [...steps].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))]!;
-  return { median_ms: q(0.5), p10_ms: q(0.1), n: s.length };
+  const c = [...cpuMs].sort((a, b) => a - b);
+  return { median_ms: q(0.5), p10_ms: q(0.1), n: s.length, cpu_ms_per_step: c[Math.floor((c.length - 1) / 2)]! };
 }
 
 /** Prefill + N steps of the real loop (sampler, code embeddings, KV hand-over), timed. */
@@ -92,6 +94,7 @@ async function timeGpt(engine: LocalChattts, seed: number): Promise<GptRun> {
   const seq = parts.gpt.begin();
   const t0 = performance.now();
   let t1 = t0;
+  let c1 = process.cpuUsage();
   const stepMs: number[] = [];
   for (let step = 0; step < N; step++) {
     const ts = performance.now();
@@ -99,12 +102,15 @@ async function timeGpt(engine: LocalChattts, seed: number): Promise<GptRun> {
     const row = sampler.sample(out.logits, step);
     sampler.accept(row);
     embeds = parts.embeddings.codes(row);
-    if (step === 0) t1 = performance.now();
-    else stepMs.push(performance.now() - ts);
+    if (step === 0) {
+      t1 = performance.now();
+      c1 = process.cpuUsage();
+    } else stepMs.push(performance.now() - ts);
   }
   const t2 = performance.now();
+  const cpu = process.cpuUsage(c1);
   seq.dispose();
-  return { prefill_ms: t1 - t0, decode_ms: t2 - t1, decode_tok_s: (N - 1) / ((t2 - t1) / 1000), step_ms: stepMs };
+  return { prefill_ms: t1 - t0, decode_ms: t2 - t1, decode_tok_s: (N - 1) / ((t2 - t1) / 1000), step_ms: stepMs, cpu_ms_per_step: (cpu.user + cpu.system) / 1000 / (N - 1) };
 }
 
 /** int8 vs fp32 on the same teacher-forced inputs: error of hidden/logits, greedy agreement. */
@@ -176,9 +182,9 @@ async function onnxSuite(precision: Precision) {
   const gpt: GptRun[] = [];
   for (let r = 0; r < REPEATS; r++) gpt.push(await timeGpt(engine, r));
   const best = gpt.reduce((x, y) => (y.decode_tok_s > x.decode_tok_s ? y : x));
-  const step = stepStats(gpt.flatMap((g) => g.step_ms));
+  const step = stepStats(gpt.flatMap((g) => g.step_ms), gpt.map((g) => g.cpu_ms_per_step));
   const pipe = await pipelineRun(engine, 1);
-  console.log(`  onnx ${precision}: load ${loadMs.toFixed(0)} ms, decode step median ${step.median_ms.toFixed(1)} ms (p10 ${step.p10_ms.toFixed(1)}), RTF ${pipe.rtf.toFixed(2)}`);
+  console.log(`  onnx ${precision}: load ${loadMs.toFixed(0)} ms, decode step median ${step.median_ms.toFixed(1)} ms (p10 ${step.p10_ms.toFixed(1)}), ${step.cpu_ms_per_step.toFixed(1)} CPU ms/step, RTF ${pipe.rtf.toFixed(2)}`);
   return { engine, result: { precision, load_ms: loadMs, gpt_runs: gpt.map(({ step_ms: _s, ...rest }) => rest), gpt: { ...best, step_ms: undefined }, step, pipeline: pipe } };
 }
 
@@ -210,10 +216,10 @@ function torchBaseline(promptLen: number) {
     console.error(r.stderr);
     return { error: `bench_reference.py exited ${r.status}` };
   }
-  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { best: { decode_tok_s: number; total_ms: number; prefill_ms: number; decode_ms: number; vocode_ms: number; samples: number; step_ms?: number[] }; step: { median_ms: number; p10_ms: number; n: number }; torch: string; threads: number; runs?: unknown };
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { best: { decode_tok_s: number; total_ms: number; prefill_ms: number; decode_ms: number; vocode_ms: number; samples: number; step_ms?: number[] }; step: { median_ms: number; p10_ms: number; n: number; cpu_ms_per_step: number }; torch: string; threads: number; runs?: unknown };
   delete parsed.best.step_ms;
   delete parsed.runs;
-  console.log(`  pytorch: decode step median ${parsed.step.median_ms.toFixed(1)} ms (p10 ${parsed.step.p10_ms.toFixed(1)})`);
+  console.log(`  pytorch: decode step median ${parsed.step.median_ms.toFixed(1)} ms (p10 ${parsed.step.p10_ms.toFixed(1)}), ${parsed.step.cpu_ms_per_step.toFixed(1)} CPU ms/step`);
   return parsed;
 }
 
@@ -267,6 +273,10 @@ async function main() {
       onnx_fp32_vs_pytorch_decode: torchOk ? torchOk.step.median_ms / fp32.result.step.median_ms : null,
       onnx_int8_vs_pytorch_decode: torchOk ? torchOk.step.median_ms / int8.result.step.median_ms : null,
       onnx_int4_vs_pytorch_decode: torchOk ? torchOk.step.median_ms / int4.result.step.median_ms : null,
+      // CPU time per decode step: what each token costs in core-time, whatever else runs.
+      cpu_time_fp32_vs_pytorch: torchOk ? torchOk.step.cpu_ms_per_step / fp32.result.step.cpu_ms_per_step : null,
+      cpu_time_int8_vs_pytorch: torchOk ? torchOk.step.cpu_ms_per_step / int8.result.step.cpu_ms_per_step : null,
+      cpu_time_int4_vs_pytorch: torchOk ? torchOk.step.cpu_ms_per_step / int4.result.step.cpu_ms_per_step : null,
     },
     goals: {
       faster_than_pytorch_1_5x: torchOk ? torchOk.step.median_ms / Math.min(fp32.result.step.median_ms, int8.result.step.median_ms, int4.result.step.median_ms) >= 1.5 : null,
@@ -279,6 +289,7 @@ async function main() {
   const f = (x: number | undefined, d = 1) => (x === undefined ? '—' : x.toFixed(d));
   console.log(`\nvariant               tok/s (median step)  tok/s (p10 step)    RTF   first audio ms (torch: total)`);
   for (const [name, tok, tokP10, rtf, ms] of rows) console.log(`${name.padEnd(22)} ${f(tok).padStart(18)} ${f(tokP10).padStart(17)} ${f(rtf, 2).padStart(6)} ${f(ms, 0).padStart(14)}`);
+  console.log(`CPU ms per decode step: pytorch ${f(torchOk?.step.cpu_ms_per_step)}, onnx fp32 ${f(fp32.result.step.cpu_ms_per_step)}, int8 ${f(int8.result.step.cpu_ms_per_step)}, int4 ${f(int4.result.step.cpu_ms_per_step)}`);
   if (torchTokS) {
     console.log(`\nratio vs PyTorch eager (median decode step): fp32 ${f(result.ratios.onnx_fp32_vs_pytorch_decode!, 2)}×, int8 ${f(result.ratios.onnx_int8_vs_pytorch_decode!, 2)}×, int4 ${f(result.ratios.onnx_int4_vs_pytorch_decode!, 2)}×`);
   }
