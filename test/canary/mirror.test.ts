@@ -31,7 +31,7 @@ async function fakeNode(opts: { delayMs?: number; status?: number } = {}): Promi
   const wav = encodeWav(new Float32Array(8000), 16_000);
   const app = new Hono();
   app.post('/v1/synthesize', async (c) => {
-    seen.push({ headers: Object.fromEntries(c.req.raw.headers), body: await c.req.json() });
+    seen.push({ headers: c.req.header(), body: await c.req.json() });
     if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     if (opts.status && opts.status !== 200) return c.json({ error: { code: 'queue_full', message: 'full', retryable: true } }, opts.status as 503);
     return c.body(wav.buffer as ArrayBuffer, 200, { 'content-type': 'audio/wav', 'x-sample-rate': '16000', 'x-model-version': '9.9.9' });
@@ -156,5 +156,55 @@ describe('mirror', () => {
     mirror.observe(event('hello'));
     await mirror.close();
     expect(sink.outcomes[0]!.answer).toMatchObject({ ok: false, code: 'canary_timeout', timeout: true });
+  });
+});
+
+describe('streamed baselines', () => {
+  it('tees the body: the client gets every byte, the judge a copy once it ended', async () => {
+    const { teeBody } = await import('../../gateway/src/request-path/shadow/tee.ts');
+    const { Readable } = await import('node:stream');
+    const parts = [Buffer.from('RIFF'), Buffer.alloc(1000, 1), Buffer.alloc(500, 2)];
+    const t = teeBody(Readable.from(parts), 10_000);
+    const got: Buffer[] = [];
+    for await (const c of t.body) got.push(c as Buffer);
+    expect(Buffer.concat(got)).toEqual(Buffer.concat(parts));
+    expect(await t.audio).toEqual(Buffer.concat(parts));
+
+    const big = teeBody(Readable.from(parts), 100);
+    for await (const _ of big.body) void _;
+    expect(await big.audio).toBeUndefined();
+
+    let destroyed = false;
+    const upstream = new Readable({ read() {} });
+    upstream.on('close', () => (destroyed = true));
+    upstream.push(Buffer.alloc(10));
+    const cut = teeBody(upstream, 10_000);
+    const it = cut.body[Symbol.asyncIterator]();
+    await it.next();
+    cut.body.destroy();
+    expect(await cut.audio).toBeUndefined();
+    await new Promise((r) => setImmediate(r));
+    expect(destroyed).toBe(true);
+  });
+
+  it('mirrors a streamed baseline once its audio is complete, and drops one that broke off', async () => {
+    const node = await fakeNode();
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    expect(mirror.captureStreams!()).toBe(true);
+    let finish!: (b: Buffer | undefined) => void;
+    const ev = event('streamed', 'pro', null);
+    ev.served.audioLater = new Promise((r) => (finish = r));
+    mirror.observe(ev);
+    const broken = event('broken', 'pro', null);
+    broken.served.audioLater = Promise.resolve(undefined);
+    mirror.observe(broken);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(node.seen).toHaveLength(0);
+    finish(Buffer.from(encodeWav(new Float32Array(100), 16_000)));
+    await new Promise((r) => setTimeout(r, 20));
+    await mirror.close();
+    expect(node.seen.map((s) => s.body.text)).toEqual(['streamed']);
+    expect(sink.counts).toMatchObject({ sampled: 2, mirrored: 1, dropped_baseline_streamed: 1 });
+    expect(mirror.captureStreams!()).toBe(false);
   });
 });

@@ -4,7 +4,8 @@
  * (`fireShadow`), so it cannot delay, alter or fail the client's response; it sits after
  * admission, so it never counts against the tenant's rate limit. A sampled request is dropped
  * and counted when:
- *   - the baseline's audio streamed past the buffer limit (nothing to compare with),
+ *   - the baseline's audio streamed and could not be kept (tee.ts: it broke off or was over
+ *     SHADOW_CAPTURE_MAX_BYTES); a streamed baseline is otherwise mirrored once the client has it,
  *   - the canary's shadow cap (`max_concurrent`) is reached,
  *   - no canary node has headroom (canary-node.ts).
  * Mirrors carry `x-shadow: 1`. They use their own undici pools, so they never hold a
@@ -89,39 +90,51 @@ export function createMirror(o: MirrorOptions): Mirror {
       if (!sampled(event.text, c.sample_rate)) continue;
       o.sink.count(c.canary, 'sampled');
       const audio = event.served.audio;
-      if (!audio) {
-        o.sink.count(c.canary, 'dropped_baseline_streamed');
-        continue;
-      }
-      const model = o.models().get(c.canary);
-      if (!model) continue;
-      const release = budget.tryAcquire(c.canary, c.max_concurrent);
-      if (!release) {
-        o.sink.count(c.canary, 'dropped_cap');
-        continue;
-      }
-      const node = canaryNode(o.endpoints, model.id, o.home(), o.clock.now());
-      if (!node) {
-        release();
-        o.sink.count(c.canary, 'dropped_no_headroom');
-        continue;
-      }
-      o.sink.count(c.canary, 'mirrored');
-      const rate = Number(event.served.headers['x-sample-rate']);
-      const baseline = { bytes: audio, latencyMs: event.served.latencyMs, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}) };
-      // The node's in-flight count includes shadow requests, so the client path's balancer
-      // sees the load a mirror adds to a node it shares.
-      node.inflight++;
-      const p = send(c, model, event, node.url, node.id)
+      if (audio) mirror(c, event, audio);
+      else if (event.served.audioLater) {
+        // A streamed baseline: mirror once the client has all of it (the tee copied it aside).
+        const p = event.served.audioLater.then((later) => {
+          if (later && !closed) mirror(c, event, later);
+          else o.sink.count(c.canary, 'dropped_baseline_streamed');
+        });
+        track(p);
+      } else o.sink.count(c.canary, 'dropped_baseline_streamed');
+    }
+  }
+
+  function track(p: Promise<void>): void {
+    const t = p.catch((err: unknown) => o.log.warn({ err: (err as Error)?.message }, 'shadow mirror failed')).finally(() => inflight.delete(t));
+    inflight.add(t);
+  }
+
+  function mirror(c: CanaryConfig, event: ShadowEvent, audio: Buffer): void {
+    const model = o.models().get(c.canary);
+    if (!model) return;
+    const release = budget.tryAcquire(c.canary, c.max_concurrent);
+    if (!release) {
+      o.sink.count(c.canary, 'dropped_cap');
+      return;
+    }
+    const node = canaryNode(o.endpoints, model.id, o.home(), o.clock.now());
+    if (!node) {
+      release();
+      o.sink.count(c.canary, 'dropped_no_headroom');
+      return;
+    }
+    o.sink.count(c.canary, 'mirrored');
+    const rate = Number(event.served.headers['x-sample-rate']);
+    const baseline = { bytes: audio, latencyMs: event.served.latencyMs, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}) };
+    // The node's in-flight count includes shadow requests, so the client path's balancer
+    // sees the load a mirror adds to a node it shares.
+    node.inflight++;
+    track(
+      send(c, model, event, node.url, node.id)
         .then((answer) => o.sink.submit({ canary: c, traceId: event.traceId, text: event.text, servedModel: event.served.model, baseline, answer }))
-        .catch((err: unknown) => o.log.warn({ trace_id: event.traceId, canary: c.canary, err: (err as Error)?.message }, 'shadow mirror failed'))
         .finally(() => {
           node.inflight = Math.max(0, node.inflight - 1);
           release();
-          inflight.delete(p);
-        });
-      inflight.add(p);
-    }
+        }),
+    );
   }
 
   async function send(c: CanaryConfig, model: ModelConfig, event: ShadowEvent, url: string, nodeId: string): Promise<CanaryAnswer> {
@@ -183,6 +196,7 @@ export function createMirror(o: MirrorOptions): Mirror {
   return {
     budget,
     observe,
+    captureStreams: () => !closed && o.canaries().some((c) => c.sample_rate > 0),
     async close() {
       closed = true;
       await Promise.allSettled([...inflight]);

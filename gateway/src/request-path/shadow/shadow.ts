@@ -18,6 +18,11 @@ export interface ServedMeta {
   headers: Readonly<Record<string, string>>;
   /** The audio when it was buffered (bodies over the buffer limit stream and are not kept). */
   audio: Buffer | undefined;
+  /**
+   * For a streamed body when the hook asked for it (`captureStreams`): the bytes the client got,
+   * once its stream has ended; undefined when it broke off or was too large to keep.
+   */
+  audioLater?: Promise<Buffer | undefined>;
 }
 
 export interface ShadowEvent {
@@ -32,6 +37,8 @@ export interface ShadowEvent {
 
 export interface ShadowHook {
   observe(event: ShadowEvent): void | Promise<void>;
+  /** True when streamed bodies should be copied aside for it (see tee.ts); absent = never. */
+  captureStreams?(): boolean;
   close?(): Promise<void>;
 }
 
