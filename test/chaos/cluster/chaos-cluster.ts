@@ -27,6 +27,8 @@ export interface ChaosClusterOptions {
   /** Deep-merged over the harness base config plus the sim model overrides. */
   gateway?: Record<string, unknown>;
   gatewayEnv?: Record<string, string>;
+  /** Extra environment for the gateway homed in one region (e.g. a skewed clock for just one). */
+  gatewayEnvByHome?: Record<string, Record<string, string>>;
   /** Node and gateway log level; at least `info`, which carries the "listening" line. */
   logLevel?: string;
 }
@@ -158,7 +160,7 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
     });
     Object.assign(cluster.config, config);
     for (const home of homes) {
-      const gw = await startGateway(config, { region: home, env: { LOG_LEVEL: logLevel, ...options.gatewayEnv } });
+      const gw = await startGateway(config, { region: home, env: { LOG_LEVEL: logLevel, ...options.gatewayEnv, ...options.gatewayEnvByHome?.[home] } });
       gateways.push(Object.assign(gw, { home }));
     }
     return cluster;

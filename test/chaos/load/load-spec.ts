@@ -52,9 +52,11 @@ export type OutcomeClass =
   | 'net_error'
   | 'client_timeout'
   /** Never sent: the generator's own in-flight cap was reached. */
-  | 'client_saturated';
+  | 'client_saturated'
+  /** Hostile input only: the server closed the connection without an answer (protocol garbage). */
+  | 'conn_closed';
 
-export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['ok', 'bad_audio', '4xx', '429', '503', '504', '5xx', 'net_error', 'client_timeout', 'client_saturated'];
+export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['ok', 'bad_audio', '4xx', '429', '503', '504', '5xx', 'net_error', 'client_timeout', 'client_saturated', 'conn_closed'];
 
 export interface RequestRecord {
   /** ms since the generator's epoch (`LoadSummary.epoch_ms`). */
@@ -62,6 +64,8 @@ export interface RequestRecord {
   ms: number;
   status: number;
   outcome: OutcomeClass;
+  /** Index into `targets` of the gateway this request went to (when there are several). */
+  gw?: number;
   bytes: number;
   region?: string;
   node?: string;

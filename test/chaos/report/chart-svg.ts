@@ -18,6 +18,7 @@ const COLORS: Record<OutcomeClass, string> = {
   net_error: '#222222',
   client_timeout: '#7048e8',
   client_saturated: '#cfd4da',
+  conn_closed: '#5c7cfa',
 };
 
 const W = 900;

@@ -1,0 +1,124 @@
+/**
+ * Scenario 8: bad input — a few thousand generated malformed, oversized, wrongly encoded and
+ * hostile requests (fast-check plus a hand-written corpus: invalid UTF-8, control characters,
+ * 10 MB bodies, deep JSON, header injection, request smuggling, slowloris) from a separate
+ * process. Only 4xx, never 5xx; no stack trace in any answer; the gateway's memory and latency
+ * unchanged afterwards.
+ * @module
+ */
+import { call, percentile } from '../../harness/index.ts';
+import { startChaosCluster, type ChaosCluster } from '../cluster/chaos-cluster.ts';
+import { rssBytes } from '../faults/rss.ts';
+import type { HostileRecord } from '../load/hostile-client.ts';
+import type { OutcomeClass, RequestRecord } from '../load/load-spec.ts';
+import { runHostile } from '../load/run-hostile.ts';
+import { standardTopology, TEXTS, type Profile } from './common.ts';
+import { check, type ScenarioResult } from './scenario.ts';
+
+function outcomeOf(r: HostileRecord): OutcomeClass {
+  if (r.result === 'timeout') return 'client_timeout';
+  if (r.result === 'error') return 'net_error';
+  if (r.result !== 'status') return 'conn_closed';
+  if (r.status < 300) return 'ok';
+  if (r.status === 429) return '429';
+  if (r.status === 503) return '503';
+  if (r.status >= 500) return '5xx';
+  return '4xx';
+}
+
+/** p50 of `n` sequential valid requests: the gateway's latency before and after the attack. */
+async function probe(url: string, n: number): Promise<number> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await call(url, 'demo-enterprise', { text: TEXTS[i % TEXTS.length] });
+    if (r.status === 200) ms.push(r.ms);
+  }
+  return Math.round(percentile(ms, 50));
+}
+
+export async function badInput(profile: Profile, shared?: ChaosCluster): Promise<ScenarioResult> {
+  const cluster = shared ?? (await startChaosCluster(standardTopology()));
+  try {
+    const gw = cluster.gateway;
+    const probes = profile.short ? 6 : 20;
+    const beforeMs = await probe(gw.url, probes);
+    const rssBefore = rssBytes(gw.proc.pid) ?? 0;
+    const spec = {
+      target: gw.url,
+      key: 'demo-free',
+      generated: profile.short ? 700 : 2_000,
+      seed: 7,
+      slow: profile.short ? 10 : 40,
+      slow_gap_ms: 200,
+      slow_bytes: profile.short ? 15 : 40,
+      concurrency: 12,
+    };
+    // Two identical rounds: RSS may rise once to a high-water mark (10 MB uploads), but a leak
+    // keeps rising, so the second round must add (almost) nothing.
+    const first = runHostile(spec);
+    const started = Date.now();
+    const records1 = await first.done;
+    const rssMid = rssBytes(gw.proc.pid) ?? 0;
+    const midS = (Date.now() - started) / 1000;
+    const records2 = await runHostile({ ...spec, seed: spec.seed + 1 }).done;
+    const records = [...records1, ...records2.map((r) => ({ ...r, t: r.t + Math.round(midS * 1000) }))];
+    const attackMs = Date.now() - started;
+    // Valid traffic right after the attack, with the slow connections gone.
+    const afterMs = await probe(gw.url, probes);
+    const rssAfter = rssBytes(gw.proc.pid) ?? 0;
+    const alive = (await call(gw.url, undefined, undefined, { method: 'GET', path: '/healthz' })).status === 200;
+
+    const rec: RequestRecord[] = records.map((r) => ({ t: r.t, ms: r.ms, status: r.status, outcome: outcomeOf(r), bytes: 0, ...(r.sample ? { detail: `${r.name}: ${r.sample.slice(0, 120)}` } : { detail: r.name }) }));
+    const fiveXx = records.filter((r) => r.status >= 500);
+    const leaks = records.filter((r) => r.leak);
+    const nonSlow = records.filter((r) => r.kind !== 'slow');
+    const hangs = nonSlow.filter((r) => r.result === 'timeout');
+    // A connection closed without an answer is fine for protocol garbage (raw cases) and for
+    // oversized uploads (the server answers 413 and closes while the client is still writing).
+    const closedHttp = nonSlow.filter((r) => r.kind === 'http' && !r.big && (r.result === 'error' || r.result === 'closed'));
+    const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+    const growthMb = mb(rssAfter - rssBefore);
+    const secondRoundMb = mb(rssAfter - rssMid);
+    const by = (pred: (r: HostileRecord) => boolean) => records.filter(pred).length;
+    return {
+      id: '8',
+      title: 'Bad input',
+      claim: 'only 4xx, never 5xx; the gateway\'s memory and latency unchanged afterwards',
+      epochMs: first.epochMs,
+      records: rec,
+      faults: [
+        { label: 'hostile client, round 1', startS: 0, endS: Math.round(midS * 10) / 10 },
+        { label: 'round 2', startS: Math.round(midS * 10) / 10, endS: Math.round(attackMs / 100) / 10 },
+      ],
+      samples: [
+        { t: 0, rss: { 'gateway:north': rssBefore } },
+        { t: midS, rss: { 'gateway:north': rssMid } },
+        { t: attackMs / 1000, rss: { 'gateway:north': rssAfter } },
+      ],
+      checks: [
+        check('never a 5xx', fiveXx.length === 0, fiveXx.length === 0 ? `0 of ${records.length}` : fiveXx.slice(0, 3).map((r) => `${r.name} → ${r.status} ${r.sample?.slice(0, 100) ?? ''}`).join('; ')),
+        check('no stack trace or source path in any answer', leaks.length === 0, leaks.length === 0 ? `0 of ${records.length}` : leaks.slice(0, 2).map((r) => `${r.name}: ${r.sample?.slice(0, 120)}`).join('; ')),
+        check('no request left hanging (slowloris excepted)', hangs.length === 0, hangs.length === 0 ? '0' : hangs.slice(0, 5).map((r) => r.name).join('; ')),
+        check('structured requests (uploads ≤ 1 MiB) get an HTTP answer', closedHttp.length === 0, closedHttp.length === 0 ? '0 closed without answer' : closedHttp.slice(0, 4).map((r) => `${r.name}: ${r.sample}`).join('; ')),
+        check('gateway alive afterwards', alive, alive ? '/healthz 200' : '/healthz failed'),
+        check('no memory growth from a second identical attack (≤ 15 MB)', secondRoundMb <= 15, `${secondRoundMb} MB in round 2; ${growthMb} MB in all (${mb(rssBefore)} → ${mb(rssMid)} → ${mb(rssAfter)} MB)`),
+        check('valid-request p50 unchanged (≤ 1.5× + 100 ms)', afterMs <= beforeMs * 1.5 + 100, `${beforeMs} ms before, ${afterMs} ms after`),
+      ],
+      figures: {
+        cases: records.length,
+        answered_2xx: by((r) => r.result === 'status' && r.status < 300),
+        answered_4xx: by((r) => r.status >= 400 && r.status < 500),
+        closed_without_answer_raw: by((r) => r.kind === 'raw' && r.result !== 'status'),
+        slowloris_connections: by((r) => r.kind === 'slow'),
+        slowloris_still_open_at_end: by((r) => r.kind === 'slow' && r.result === 'open'),
+        p50_before_ms: beforeMs,
+        p50_after_ms: afterMs,
+        gateway_rss_growth_mb: growthMb,
+        gateway_rss_growth_round_2_mb: secondRoundMb,
+        attack_s: Math.round(attackMs / 100) / 10,
+      },
+    };
+  } finally {
+    if (!shared) await cluster.close();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Scenario 9: soak — moderate load for a long time; the RSS of the gateway and of every node
+ * stays flat within a stated bound. Growth is measured from the end of warm-up (the first 20 %
+ * of the run, when pools, JIT and caches fill) to the end, and also per thousand requests.
+ * @module
+ */
+import { startChaosCluster } from '../cluster/chaos-cluster.ts';
+import { baseChecks, capacityRps, okRecords, standardTopology, TEXTS, type Profile } from './common.ts';
+import { drive } from './drive.ts';
+import { check, type MemorySample, type ScenarioResult } from './scenario.ts';
+
+/** The bound: RSS may grow at most this much after warm-up, per process. */
+export const SOAK_BOUND_MB = 25;
+
+function growthAfterWarmup(samples: MemorySample[], key: string, warmupS: number): number | null {
+  const series = samples.filter((s) => s.rss[key] !== undefined);
+  const warm = series.filter((s) => s.t >= warmupS);
+  if (warm.length < 4) return null;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const start = median(warm.slice(0, 3).map((s) => s.rss[key]!));
+  const end = median(warm.slice(-3).map((s) => s.rss[key]!));
+  return Math.round(((end - start) / 2 ** 20) * 10) / 10;
+}
+
+export async function soak(profile: Profile): Promise<ScenarioResult> {
+  const cluster = await startChaosCluster(standardTopology());
+  try {
+    const capacity = capacityRps(cluster.nodes.length);
+    const rps = Math.round(capacity * 0.5 * 10) / 10;
+    const durationMs = profile.soakMs;
+    const run = await drive(
+      cluster,
+      {
+        targets: cluster.gateways.map((g) => g.url),
+        keys: ['demo-enterprise', 'demo-pro', 'demo-free'],
+        texts: TEXTS,
+        phases: [{ duration_ms: durationMs, rps }],
+        max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
+        max_inflight: 128,
+      },
+      async () => undefined,
+      { sampleEveryMs: Math.max(1_000, Math.round(durationMs / 120)) },
+    );
+    const warmupS = durationMs / 1000 / 5;
+    const keys = [...new Set(run.samples.flatMap((s) => Object.keys(s.rss)))].sort();
+    const growth = Object.fromEntries(keys.map((k) => [k, growthAfterWarmup(run.samples, k, warmupS)]));
+    const worst = Math.max(...Object.values(growth).map((g) => g ?? 0));
+    const requests = run.records.length;
+    const ok = okRecords(run.records).length;
+    return {
+      id: '9',
+      title: `Soak (${Math.round(durationMs / 60_000)} min)`,
+      claim: `RSS of gateway and nodes flat within ${SOAK_BOUND_MB} MB after warm-up`,
+      ...run,
+      capacityRps: capacity,
+      checks: [
+        check('every request served', ok === requests, `${ok} of ${requests} ok`),
+        ...baseChecks(run.records),
+        check(`RSS flat within ${SOAK_BOUND_MB} MB per process after warm-up`, worst <= SOAK_BOUND_MB, Object.entries(growth).map(([k, g]) => `${k} ${g ?? '–'} MB`).join(', ')),
+      ],
+      figures: {
+        offered_rps: rps,
+        warmup_s: Math.round(warmupS),
+        worst_growth_mb: worst,
+        worst_growth_mb_per_1000_requests: requests > 0 ? Math.round((worst / (requests / 1000)) * 100) / 100 : 0,
+      },
+    };
+  } finally {
+    await cluster.close();
+  }
+}
