@@ -85,6 +85,9 @@ beforeAll(async () => {
       timeouts: { attempt_ms: 10_000, connect_ms: 1_000, capacity_wait_ms: 2_000 },
       breaker: { volume_threshold: 100_000 },
       outlier_detection: { consecutive_failures: 1_000 },
+      // Most answers (1.5–2.5 s of 16 kHz audio) stream past this, so the baseline reaches the
+      // judge through the tee on the client's stream (request-path/shadow/tee.ts).
+      upstream: { buffer_max_bytes: 48_000 },
     },
   });
   gateway = cluster.gateway;
@@ -120,6 +123,8 @@ describe('shadowing to canaries', () => {
     // The clients never noticed: every answer is the primary's.
     expect(traffic.filter((r) => r.status !== 200).map((r) => r.json)).toEqual([]);
     expect(new Set(traffic.map((r) => r.headers['x-model']))).toEqual(new Set(['flite-hd']));
+    expect(traffic.filter((r) => r.body.length !== Number(r.headers['content-length']) || r.body.subarray(0, 4).toString() !== 'RIFF')).toEqual([]);
+    expect(traffic.filter((r) => r.body.length > 48_000).length).toBeGreaterThan(traffic.length / 2);
 
     const r = await report();
     console.log(JSON.stringify({ phase_ms: Date.now() - t0 }));
@@ -149,6 +154,8 @@ describe('shadowing to canaries', () => {
     expect(broken.reasons.some((x) => x.startsWith('speech_fraction'))).toBe(true);
     expect(broken.reasons.some((x) => x.startsWith('spectral_distance'))).toBe(true);
     expect(broken.judged_against).toEqual({ 'flite-hd': broken.compared + broken.errors.count });
+    // Streamed baselines were teed, not lost.
+    expect(good.dropped.baseline_streamed + broken.dropped.baseline_streamed).toBe(0);
     // Mirrors are marked: the canary nodes logged them as shadow requests, the primaries saw none.
     expect(cluster.node('north-3').proc.logs.some((l) => l['msg'] === 'request completed' && l['shadow'] === true)).toBe(true);
     expect(cluster.node('north-1').proc.logs.some((l) => l['shadow'] === true)).toBe(false);

@@ -41,6 +41,9 @@ export class JudgePool {
       // Workers keep their ONNX session between pairs; an idle pool gives its threads back.
       idleTimeout: 60_000,
       workerData: { asr: options.asr },
+      // No inherited preloads: judge-worker.mjs brings its own TypeScript loader, and a parent's
+      // `--import some.ts` (test harnesses do this) would fail inside the worker before it.
+      execArgv: [],
     });
   }
 
