@@ -36,6 +36,20 @@ export const ThresholdsSchema = z
 
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
 
+const THRESHOLD_KEYS = [
+  'min_pairs',
+  'alpha',
+  'max_error_rate',
+  'max_latency_increase',
+  'max_speech_fraction_drop',
+  'max_distance',
+  'duration_ratio_min',
+  'duration_ratio_max',
+  'max_wer_increase',
+  'max_loudness_diff_db',
+  'max_clipping',
+] as const satisfies readonly (keyof Thresholds)[];
+
 export const CanarySchema = z
   .object({
     /** Config model id of the canary (usually `role: canary`). */
@@ -49,8 +63,8 @@ export const CanarySchema = z
     max_concurrent: z.number().int().positive().default(4),
     /** Budget of one shadow request (sent as x-request-deadline-ms). */
     timeout_ms: z.number().int().positive().default(10_000),
-    /** Per-canary overrides of `canary_judge.thresholds`. */
-    thresholds: z.record(z.string(), z.number()).default({}),
+    /** Per-canary overrides of `canary_judge.thresholds` (same keys; checked again as a whole). */
+    thresholds: z.partialRecord(z.enum(THRESHOLD_KEYS), z.number()).default({}),
   })
   .strict();
 
