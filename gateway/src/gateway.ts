@@ -133,7 +133,18 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       capacityWaitMs: () => config.timeouts.capacity_wait_ms,
       attemptMs: () => config.timeouts.attempt_ms,
     }),
-    breakerLayer(breakers, { config: () => config.breaker, clock }),
+    breakerLayer(breakers, {
+      config: () => config.breaker,
+      clock,
+      peerLatencyMs: () => {
+        const l = endpoints
+          .all()
+          .filter((e) => e.latencyEwmaMs > 0)
+          .map((e) => e.latencyEwmaMs)
+          .sort((a, b) => a - b);
+        return l.length === 0 ? 0 : l[Math.floor(l.length / 2)]!;
+      },
+    }),
   )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes }));
 
   const handle = createRequestPath({

@@ -17,6 +17,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaultProxy } from './fault-proxy.ts';
+import { getJson } from './client.ts';
 import { ManagedProcess, startProcess } from './processes.ts';
 import { baseConfig, deepMerge, type ConfigOverrides } from './config.ts';
 
@@ -28,6 +29,11 @@ export interface NodeOptions {
   models?: string[];
   /** Put a fault proxy in front (the gateway talks to the proxy). */
   proxy?: boolean;
+  /**
+   * Packs to load (`--models`) and wait for before the node counts as started. Default: flite and
+   * flite-fast from `models/`, the sim packs from the sim fixtures, otherwise whatever the dir holds.
+   */
+  packs?: string[];
 }
 
 export interface RegionSpec {
@@ -88,15 +94,45 @@ export class GatewayHandle {
   }
 }
 
+const DEFAULT_PACKS: Record<string, string[]> = {
+  models: ['flite', 'flite-fast'],
+  'test/fixtures/models/sim': ['sim-primary', 'sim-fallback'],
+};
+
 export async function startNode(id: string, region: string, opts: NodeOptions = {}): Promise<NodeHandle> {
+  const dir = opts.modelsDir ?? 'models';
+  const packs = opts.packs ?? DEFAULT_PACKS[dir];
   const { proc, ready } = await startProcess({
     name: `node ${id}`,
     script: 'node-runtime/src/main.ts',
-    args: ['--port', '0', '--host', '127.0.0.1', '--node-id', id, '--region', region, '--models-dir', opts.modelsDir ?? 'models', '--slots', String(opts.slots ?? 2), '--queue', String(opts.queue ?? 8)],
+    args: [
+      '--port', '0', '--host', '127.0.0.1', '--node-id', id, '--region', region, '--models-dir', dir,
+      '--slots', String(opts.slots ?? 2), '--queue', String(opts.queue ?? 8),
+      ...(packs ? ['--models', packs.join(',')] : []),
+    ],
     readyMsg: 'listening',
     readyTimeoutMs: 60_000,
   });
   const url = String(ready!['url']);
+  // "listening" can come before every pack is warm: wait until the node reports them all.
+  const t0 = Date.now();
+  for (;;) {
+    let served: string[] = [];
+    let isReady = false;
+    try {
+      const load = (await getJson(`${url}/v1/load`)) as { ready?: boolean; models?: { name: string }[] };
+      served = (load.models ?? []).map((m) => m.name);
+      isReady = load.ready === true;
+    } catch {
+      /* not answering yet */
+    }
+    if (isReady && (packs ?? []).every((p) => served.includes(p))) break;
+    if (Date.now() - t0 > 60_000) {
+      await proc.kill();
+      throw new Error(`node ${id}: packs ${packs?.join(',')} not loaded within 60 s (serving: ${served.join(',')})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const proxy = opts.proxy ? await FaultProxy.start(url) : undefined;
   return new NodeHandle(id, region, url, proc, proxy);
 }

@@ -15,7 +15,9 @@ export type Fault =
   | { kind: 'delay'; ms: number }
   | { kind: 'fail'; status: number; code?: string; retryAfterS?: number; delayMs?: number }
   | { kind: 'hang' }
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** Forwards the answer's headers and its first `bytes` bytes, then drops the connection. */
+  | { kind: 'truncate'; bytes: number };
 
 export interface FaultStats {
   /** Synthesis requests seen. */
@@ -24,6 +26,8 @@ export interface FaultStats {
   other: number;
   inflight: number;
   peakInflight: number;
+  /** Requests whose client (the gateway) hung up before the answer was complete. */
+  cancelled: number;
 }
 
 export class FaultProxy {
@@ -31,7 +35,7 @@ export class FaultProxy {
   private scope: 'synthesize' | 'all' = 'synthesize';
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   private readonly hung = new Set<http.ServerResponse>();
-  readonly stats: FaultStats = { synth: 0, other: 0, inflight: 0, peakInflight: 0 };
+  readonly stats: FaultStats = { synth: 0, other: 0, inflight: 0, peakInflight: 0, cancelled: 0 };
   private constructor(
     private readonly server: http.Server,
     public target: string,
@@ -57,7 +61,7 @@ export class FaultProxy {
   }
 
   resetStats(): void {
-    Object.assign(this.stats, { synth: 0, other: 0, peakInflight: this.stats.inflight });
+    Object.assign(this.stats, { synth: 0, other: 0, cancelled: 0, peakInflight: this.stats.inflight });
   }
 
   private releaseHung(): void {
@@ -71,11 +75,16 @@ export class FaultProxy {
     else this.stats.other += 1;
     this.stats.inflight += 1;
     this.stats.peakInflight = Math.max(this.stats.peakInflight, this.stats.inflight);
-    res.once('close', () => (this.stats.inflight -= 1));
+    res.once('close', () => {
+      this.stats.inflight -= 1;
+      if (!res.writableFinished && this.fault.kind !== 'reset' && this.fault.kind !== 'truncate') this.stats.cancelled += 1;
+    });
     const fault = isSynth || this.scope === 'all' ? this.fault : ({ kind: 'pass' } as Fault);
     switch (fault.kind) {
       case 'pass':
         return this.forward(req, res);
+      case 'truncate':
+        return this.forward(req, res, fault.bytes);
       case 'delay':
         setTimeout(() => this.forward(req, res), fault.ms);
         return;
@@ -104,14 +113,26 @@ export class FaultProxy {
     }
   }
 
-  private forward(req: http.IncomingMessage, res: http.ServerResponse): void {
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, truncateAt?: number): void {
     const target = new URL(this.target);
     const up = http.request(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: this.agent },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
         upRes.on('error', () => res.destroy());
+        if (truncateAt === undefined) return void upRes.pipe(res);
+        let sent = 0;
+        upRes.on('data', (chunk: Buffer) => {
+          if (sent >= truncateAt) return;
+          const part = chunk.subarray(0, truncateAt - sent);
+          sent += part.length;
+          res.write(part);
+          if (sent >= truncateAt) {
+            upRes.destroy();
+            // Let the bytes reach the gateway, then die mid-body.
+            setTimeout(() => res.socket?.destroy(), 20);
+          }
+        });
       },
     );
     // A dead node behind the proxy looks like a dead node: the connection is reset.

@@ -3,7 +3,7 @@
  * so the pid is the real process and SIGSTOP/SIGKILL reach it), tracked in one registry and
  * killed on `close()`, on test-process exit and on SIGINT/SIGTERM: no orphans, even when a test
  * fails — and when the test process dies too hard for exit handlers, each child notices it was
- * orphaned (`parent-watch.ts`, preloaded) and exits. Each process's JSON log lines are kept (bounded) for assertions.
+ * orphaned (`parent-watch.mjs`, preloaded) and exits. Each process's JSON log lines are kept (bounded) for assertions.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
-const PARENT_WATCH = new URL('./parent-watch.ts', import.meta.url).pathname;
+const PARENT_WATCH = new URL('./parent-watch.mjs', import.meta.url).pathname;
 const live = new Set<ChildProcess>();
 let hooked = false;
 function hookExit(): void {

@@ -5,7 +5,7 @@
  * half-open probe.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countBy, getJson, getText, metricValue, runLoad, startCluster, synthesize, waitFor, type Cluster } from '../harness/index.ts';
+import { call, countBy, getJson, getText, metricValue, runLoad, startCluster, synthesize, waitFor, type Cluster } from '../harness/index.ts';
 
 const TEXT = 'Breakers open so clients never wait.';
 const ATTEMPT_MS = 1500;
@@ -105,6 +105,40 @@ describe('failure accrual', () => {
       expect(slow.fault.stats.synth - before).toBeLessThanOrEqual(1);
     } finally {
       slow.fault.set({ kind: 'pass' });
+    }
+  });
+
+  it('an upstream that dies mid-body: a buffered answer is retried elsewhere, a streamed one never reaches the client as complete', async () => {
+    await settle();
+    for (const n of cluster.nodes) n.fault.set({ kind: 'truncate', bytes: 1000 });
+    const others = cluster.nodes.filter((n) => n.id !== 'north-1');
+    try {
+      // Only north-1 cuts bodies now.
+      for (const n of others) n.fault.set({ kind: 'pass' });
+      const small = await runLoad({ concurrency: 2, total: 12, fn: () => synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT }) });
+      expect(countBy(small, (r) => String(r.status))).toEqual({ 200: 12 });
+      for (const r of small) expect(Number(r.headers['content-length'])).toBe(r.body.length);
+      // Every node cuts bodies: a large (streamed) answer must fail visibly, not look complete.
+      for (const n of cluster.nodes) n.fault.set({ kind: 'truncate', bytes: 200_000 });
+      const big = await synthesize(cluster.gateway.url, 'demo-enterprise', { text: 'A long answer that streams from the node to the client. '.repeat(14) });
+      expect(big.status === 200 && big.error === undefined && big.body.length === Number(big.headers['content-length'])).toBe(false);
+    } finally {
+      for (const n of cluster.nodes) n.fault.set({ kind: 'pass' });
+    }
+  });
+
+  it('a client that disconnects cancels the upstream request', async () => {
+    for (const n of cluster.nodes) {
+      n.fault.resetStats();
+      n.fault.set({ kind: 'delay', ms: 1_000 });
+    }
+    try {
+      const r = await call(cluster.gateway.url, 'demo-pro', { text: TEXT }, { signal: AbortSignal.timeout(300) });
+      expect(r.error).toBeDefined();
+      const ms = await waitFor(() => cluster.nodes.reduce((s, n) => s + n.fault.stats.cancelled, 0) === 1, 3_000, 20);
+      expect(ms).toBeLessThan(1_000);
+    } finally {
+      for (const n of cluster.nodes) n.fault.set({ kind: 'pass' });
     }
   });
 });

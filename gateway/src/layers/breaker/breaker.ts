@@ -4,7 +4,9 @@
  * after `reset_timeout_ms` it lets one half-open probe through and closes on its success.
  * Only `failure` outcomes count (`errorFilter`): a full node (overload), a bad request or a
  * cancelled one say nothing about the node's health. A call's slowness is judged without the
- * queue time the node reports (`x-queue-ms`): waiting for a slot is load, not sickness. Opossum's own timeout is off: deadlines
+ * queue time the node reports (`x-queue-ms`): waiting for a slot is load, not sickness; and
+ * "expected" is never below 3× the pool's median service latency, so when every node is slow
+ * (the whole machine is starved) no breaker trips for it — only a node slow next to its peers. Opossum's own timeout is off: deadlines
  * are AbortSignals (layers/timeout), which free the socket.
  * @module
  */
@@ -94,7 +96,19 @@ export class Breakers {
  * @example
  * const layer = breakerLayer(breakers, { config: () => cfg.breaker, clock });
  */
-export function breakerLayer(breakers: Breakers, opts: { config: () => BreakerConfig; clock: Clock }): Layer {
+export function breakerLayer(
+  breakers: Breakers,
+  opts: {
+    config: () => BreakerConfig;
+    clock: Clock;
+    /** Median service latency of the pool now: "expected" is never less than 3× it. */
+    peerLatencyMs?: () => number;
+  },
+): Layer {
+  const expected = (textLength: number) => {
+    const cfg = opts.config();
+    return Math.max(expectedCallMs(textLength, cfg.slow_call_base_ms, cfg.slow_call_per_char_ms), 3 * (opts.peerLatencyMs?.() ?? 0));
+  };
   return (inner) =>
     async function breakerLayer(req) {
       const endpoint = req.endpoint;
@@ -103,10 +117,9 @@ export function breakerLayer(breakers: Breakers, opts: { config: () => BreakerCo
       const started = opts.clock.now();
       try {
         const res = await breaker.fire(inner, req);
-        const cfg = opts.config();
         // Time spent waiting for a slot (node-reported) is load, not a sick node: judge the rest.
         const queueMs = Number(res.headers['x-queue-ms']) || 0;
-        const tooSlow = opts.clock.now() - started - queueMs > expectedCallMs(req.textLength, cfg.slow_call_base_ms, cfg.slow_call_per_char_ms);
+        const tooSlow = opts.clock.now() - started - queueMs > expected(req.textLength);
         if (slow.record(tooSlow) && !breaker.opened) {
           breaker.open();
           slow.reset();
@@ -114,11 +127,8 @@ export function breakerLayer(breakers: Breakers, opts: { config: () => BreakerCo
         return res;
       } catch (err) {
         const outcome = classify(err);
-        if (outcome === 'failure') {
-          const cfg = opts.config();
-          // A timed-out call is also a slow one.
-          slow.record(opts.clock.now() - started > expectedCallMs(req.textLength, cfg.slow_call_base_ms, cfg.slow_call_per_char_ms));
-        }
+        // A timed-out call is also a slow one.
+        if (outcome === 'failure') slow.record(opts.clock.now() - started > expected(req.textLength));
         throw fromBreakerError(err, { node: endpoint.id, region: endpoint.region }) ?? err;
       }
     };
