@@ -95,6 +95,8 @@ describe('mirror', () => {
     const { sink, mirror } = setup(node.url, { sample_rate: 0.2 });
     const [yes] = texts(0.2, true, 1);
     const [no] = texts(0.2, false, 1);
+    // Streamed bodies are teed only for requests some canary will sample.
+    expect([mirror.captureStreams!(yes!, 'pro'), mirror.captureStreams!(no!, 'pro')]).toEqual([true, false]);
     mirror.observe(event(no!));
     mirror.observe(event(yes!));
     await mirror.close();
@@ -190,7 +192,7 @@ describe('streamed baselines', () => {
   it('mirrors a streamed baseline once its audio is complete, and drops one that broke off', async () => {
     const node = await fakeNode();
     const { sink, mirror } = setup(node.url, { sample_rate: 1 });
-    expect(mirror.captureStreams!()).toBe(true);
+    expect(mirror.captureStreams!('streamed', 'pro')).toBe(true);
     let finish!: (b: Buffer | undefined) => void;
     const ev = event('streamed', 'pro', null);
     ev.served.audioLater = new Promise((r) => (finish = r));
@@ -205,6 +207,6 @@ describe('streamed baselines', () => {
     await mirror.close();
     expect(node.seen.map((s) => s.body.text)).toEqual(['streamed']);
     expect(sink.counts).toMatchObject({ sampled: 2, mirrored: 1, dropped_baseline_streamed: 1 });
-    expect(mirror.captureStreams!()).toBe(false);
+    expect(mirror.captureStreams!('streamed', 'pro')).toBe(false);
   });
 });

@@ -120,9 +120,13 @@ describe('shadowing to canaries', () => {
       return ['flite-rms', 'chattts-noise'].every((c) => entry(r, c).mirrored === finished(entry(r, c)));
     }, 60_000, 250);
 
-    // The clients never noticed: every answer is the primary's.
+    // The clients never noticed: every answer is audio, from the primary unless the gateway
+    // degraded it (a loaded machine can make it do that; those pairs are judged against what
+    // served and kept out of the verdict).
     expect(traffic.filter((r) => r.status !== 200).map((r) => r.json)).toEqual([]);
-    expect(new Set(traffic.map((r) => r.headers['x-model']))).toEqual(new Set(['flite-hd']));
+    const servedBy = new Set(traffic.map((r) => r.headers['x-model']));
+    expect(servedBy.has('flite-hd')).toBe(true);
+    for (const m of servedBy) expect(['flite-hd', 'flite-fast']).toContain(m);
     expect(traffic.filter((r) => r.body.length !== Number(r.headers['content-length']) || r.body.subarray(0, 4).toString() !== 'RIFF')).toEqual([]);
     expect(traffic.filter((r) => r.body.length > 48_000).length).toBeGreaterThan(traffic.length / 2);
 
@@ -153,7 +157,8 @@ describe('shadowing to canaries', () => {
     expect(broken.verdict).toBe('rollback');
     expect(broken.reasons.some((x) => x.startsWith('speech_fraction'))).toBe(true);
     expect(broken.reasons.some((x) => x.startsWith('spectral_distance'))).toBe(true);
-    expect(broken.judged_against).toEqual({ 'flite-hd': broken.compared + broken.errors.count });
+    expect(Object.values(broken.judged_against).reduce((a, b) => a + b, 0)).toBe(broken.compared + broken.errors.count);
+    expect(broken.window.verdict_pairs).toBe(broken.judged_against['flite-hd']);
     // Streamed baselines were teed, not lost.
     expect(good.dropped.baseline_streamed + broken.dropped.baseline_streamed).toBe(0);
     // Mirrors are marked: the canary nodes logged them as shadow requests, the primaries saw none.
@@ -216,9 +221,11 @@ describe('shadowing to canaries', () => {
       const after = await report();
 
       expect(down.map((r) => r.status)).toEqual(control.map(() => 200));
-      expect(down.every((r) => r.headers['x-model'] === 'flite-hd')).toBe(true);
-      // Byte for byte what the client got without shadowing (flite is deterministic).
-      expect(down.filter((r, i) => !r.body.equals(control[i]!.body)).length).toBe(0);
+      // Byte for byte what the client got without shadowing (flite is deterministic), wherever the
+      // same model served both (load alone may degrade a request to the fallback in either run).
+      const same = down.map((r, i) => r.headers['x-model'] === control[i]!.headers['x-model']);
+      expect(same.filter(Boolean).length).toBeGreaterThan(0.8 * down.length);
+      expect(down.filter((r, i) => same[i] && !r.body.equals(control[i]!.body)).length).toBe(0);
       const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const sampledMs = down.filter((_, i) => i % 2 === 0).map((r) => r.ms);
       const plainMs = down.filter((_, i) => i % 2 === 1).map((r) => r.ms);

@@ -125,7 +125,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
         regionOrder: (h) => deps.endpoints.regionsFrom(h),
         config,
         models: deps.models(),
-        view: (model) => poolView(deps.endpoints, model, now),
+        view: (model) => poolView(deps.endpoints, model, now, deps.models().get(model)?.pack ?? model),
         latches: deps.latches,
       });
 
@@ -151,7 +151,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
 
       // ── shadow (never awaited) ─────────────────────────────────────────────
       // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
-      const teed = !Buffer.isBuffer(res.body) && deps.shadow().captureStreams?.() ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
+      const teed = !Buffer.isBuffer(res.body) && deps.shadow().captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
       fireShadow(
         deps.shadow(),
         {

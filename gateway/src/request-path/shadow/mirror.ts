@@ -196,7 +196,7 @@ export function createMirror(o: MirrorOptions): Mirror {
   return {
     budget,
     observe,
-    captureStreams: () => !closed && o.canaries().some((c) => c.sample_rate > 0),
+    captureStreams: (text, planName) => !closed && o.canaries().some((c) => (c.plans.length === 0 || c.plans.includes(planName)) && sampled(text, c.sample_rate)),
     async close() {
       closed = true;
       await Promise.allSettled([...inflight]);

@@ -37,8 +37,11 @@ export interface ShadowEvent {
 
 export interface ShadowHook {
   observe(event: ShadowEvent): void | Promise<void>;
-  /** True when streamed bodies should be copied aside for it (see tee.ts); absent = never. */
-  captureStreams?(): boolean;
+  /**
+   * True when this request's streamed body should be copied aside for the hook (see tee.ts):
+   * asked before the body streams, so only requests the hook will use pay for the copy.
+   */
+  captureStreams?(text: string, planName: string): boolean;
   close?(): Promise<void>;
 }
 
