@@ -21,6 +21,12 @@ export interface SamplerOptions {
 /**
  * Processed distribution of one codebook row. `history` holds this codebook's generated tokens
  * (oldest first); `step` is the index of the token being sampled.
+ *
+ * Equivalent to sorting the row (HF's warpers do) but without a sort: after top-K only the
+ * k (+ ties) highest logits can survive, so we select those, and decide top-P for each from the
+ * probability mass ranked above it — HF removes a token when the ascending cumulative mass up to
+ * it is ≤ 1 − top_p, i.e. when the mass strictly above it is ≥ top_p (never the top 3). This runs
+ * on every step for 4 codebooks, where two full sorts cost as much as a tiny model's GPT step.
  */
 export function processRow(logits: ArrayLike<number>, history: ArrayLike<number>, step: number, eos: number, o: SamplerOptions): Float64Array {
   const v = logits.length;
@@ -40,33 +46,53 @@ export function processRow(logits: ArrayLike<number>, history: ArrayLike<number>
       x[tok] = Math.fround(l < 0 ? l * alpha : l / alpha);
     }
   }
-  // top-P: ascending sort; drop the low tail whose cumulative mass is ≤ 1 − top_p, never the top 3.
-  const order = Array.from({ length: v }, (_, j) => j).sort((a, b) => x[a]! - x[b]! || a - b);
-  const max = x[order[v - 1]!]!;
+  const k = Math.min(Math.max(o.topK, 3), v);
+  // Top k + a few candidates (ties at the k-th value survive top-K), best first.
+  const cap = Math.min(v, k + 8);
+  const cand: number[] = [];
+  for (let j = 0; j < v; j++) {
+    const val = x[j]!;
+    if (cand.length === cap && val <= x[cand[cap - 1]!]!) continue;
+    let pos = cand.length === cap ? cap - 1 : cand.length;
+    while (pos > 0 && x[cand[pos - 1]!]! < val) pos--;
+    cand.splice(pos, 0, j);
+    if (cand.length > cap) cand.pop();
+  }
+  const max = x[cand[0]!]!;
   let z = 0;
   for (let j = 0; j < v; j++) z += Math.exp(x[j]! - max);
-  let cum = 0;
-  for (let r = 0; r < v - 3; r++) {
-    const j = order[r]!;
-    cum += Math.exp(x[j]! - max) / z;
-    if (cum <= 1 - o.topP) x[j] = Number.NEGATIVE_INFINITY;
-    else break;
+  // top-P over the ranking: keep rank r while the mass ranked above it is < top_p (or r < 3).
+  let kept = 0;
+  let above = 0;
+  for (; kept < cand.length; kept++) {
+    if (kept >= 3 && above >= o.topP) break;
+    above += Math.exp(x[cand[kept]!]! - max) / z;
   }
-  // top-K: drop everything strictly below the k-th largest.
-  const k = Math.min(Math.max(o.topK, 3), v);
-  const threshold = Array.from(x).sort((a, b) => b - a)[k - 1]!;
-  for (let j = 0; j < v; j++) if (x[j]! < threshold) x[j] = Number.NEGATIVE_INFINITY;
-  if (step < o.minNewTokens) x[eos] = Number.NEGATIVE_INFINITY;
+  // top-K on what top-P left: drop values strictly below the k-th largest (if k survive).
+  if (kept >= k) {
+    const threshold = x[cand[k - 1]!]!;
+    let n = k;
+    while (n < kept && x[cand[n]!]! >= threshold) n++;
+    kept = n;
+  }
+  const out = new Float64Array(v);
   let m = Number.NEGATIVE_INFINITY;
-  for (let j = 0; j < v; j++) m = Math.max(m, x[j]!);
+  const maskEos = step < o.minNewTokens;
+  for (let r = 0; r < kept; r++) {
+    const j = cand[r]!;
+    if (maskEos && j === eos) continue;
+    m = Math.max(m, x[j]!);
+  }
   let s = 0;
-  for (let j = 0; j < v; j++) {
-    const e = x[j] === Number.NEGATIVE_INFINITY ? 0 : Math.exp(x[j]! - m);
-    x[j] = e;
+  for (let r = 0; r < kept; r++) {
+    const j = cand[r]!;
+    if (maskEos && j === eos) continue;
+    const e = Math.exp(x[j]! - m);
+    out[j] = e;
     s += e;
   }
-  for (let j = 0; j < v; j++) x[j] = x[j]! / s;
-  return x;
+  for (let r = 0; r < kept; r++) out[cand[r]!] = out[cand[r]!]! / s;
+  return out;
 }
 
 /** First index whose running sum exceeds `u` (u in [0,1)); never a zero-probability index. */
