@@ -35,10 +35,39 @@ export function detectLang(text: string): Lang {
   return (text.match(CJK)?.length ?? 0) > (text.match(EN_WORD)?.length ?? 0) ? 'zh' : 'en';
 }
 
-/** Splits after sentence-final punctuation or at newlines; empty pieces are dropped. */
-export function splitSentences(text: string): string[] {
+/** Longest piece sent to the GPT at once; beyond ~30 s of audio ChatTTS drops words (spec §13.2). */
+export const MAX_PIECE_CHARS = 120;
+
+/**
+ * Splits after sentence-final punctuation or at newlines; empty pieces are dropped. A piece
+ * longer than MAX_PIECE_CHARS is further cut after commas (or, failing that, spaces).
+ */
+export function splitSentences(text: string, maxChars = MAX_PIECE_CHARS): string[] {
   const pieces = text.includes('\n') ? text.split('\n') : text.split(/(?<=[。！？])|(?<=[.!?]\s)/);
-  return pieces.map((p) => p.trim()).filter((p) => p.length > 0);
+  return pieces.map((p) => p.trim()).filter((p) => p.length > 0).flatMap((p) => cutLong(p, maxChars));
+}
+
+function cutLong(piece: string, maxChars: number): string[] {
+  if (piece.length <= maxChars) return [piece];
+  for (const boundary of [/(?<=[，、；,;])/, /(?<=\s)/]) {
+    const parts = piece.split(boundary);
+    if (parts.length < 2) continue;
+    const out: string[] = [];
+    let cur = '';
+    for (const part of parts) {
+      if (cur && (cur + part).trim().length > maxChars) {
+        out.push(cur.trim());
+        cur = '';
+      }
+      cur += part;
+    }
+    if (cur.trim()) out.push(cur.trim());
+    return out.flatMap((o) => (o.length > maxChars && o !== piece ? cutLong(o, maxChars) : [o]));
+  }
+  // No boundary at all (e.g. a run of CJK without punctuation): hard cuts.
+  const out: string[] = [];
+  for (let i = 0; i < piece.length; i += maxChars) out.push(piece.slice(i, i + maxChars));
+  return out;
 }
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven',

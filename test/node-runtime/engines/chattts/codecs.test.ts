@@ -90,6 +90,13 @@ describe('text front-end', () => {
     expect(splitSentences('3.14 is pi')).toEqual(['3.14 is pi']);
   });
 
+  it('cuts pieces longer than the limit after commas, then spaces, then hard', () => {
+    expect(splitSentences('aaaa, bbbb, cccc, dddd.', 12)).toEqual(['aaaa, bbbb,', 'cccc, dddd.']);
+    expect(splitSentences('one two three four five six', 10)).toEqual(['one two', 'three four', 'five six']);
+    expect(splitSentences('你'.repeat(25), 10)).toEqual(['你'.repeat(10), '你'.repeat(10), '你'.repeat(5)]);
+    for (const p of splitSentences('word, '.repeat(100))) expect(p.length).toBeLessThanOrEqual(120);
+  });
+
   it('detects language and normalises like upstream with digits spelled out', () => {
     expect(detectLang('你好 world')).toBe('zh');
     expect(detectLang('hello world 你')).toBe('en');
