@@ -10,6 +10,12 @@
  *   npm run bench -- --with runtime    also bench/runtime.ts (and/or chattts; --all for every one)
  *   npm run bench -- --readme          rewrite README.md between <!-- bench:start/end -->
  *   npm run bench -- --strict          exit 1 when a goal is missed
+ *   npm run bench -- --results DIR     write results elsewhere (experiments)
+ *   npm run bench -- --scenarios unloaded,sat-c32   a subset of: unloaded paced sat-c32 sat-c128 large
+ *   npm run bench -- --targets direct,raw,gateway   a subset of: direct nginx raw gateway gateway+shadow gateway-b
+ *   BENCH_GATEWAY_B=/copy/gateway/src/main.ts …      adds target gateway-b (an A/B build) beside gateway
+ *   BENCH_GATEWAY_MAIN=/copy/gateway/src/main.ts npm run bench …   an A/B build of the gateway
+ *   BENCH_LOAD=autocannon              force the autocannon fallback
  *
  * Writes bench/results/gateway.json (+ a timestamped copy), bench/results/latest.md and
  * bench/results/gateway.svg. Load comes from wrk when installed (`apt-get install wrk`), else
@@ -23,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateGoals, goalsMet } from './gateway/goals.ts';
 import { SCENARIOS } from './gateway/overhead.ts';
+import type { TargetName } from './gateway/targets.ts';
 import { chartSvg, goalsTable, markdownReport, type RunMeta } from './gateway/report.ts';
 import { ALL_PHASES, runSuite, suiteSteps, type Phase, type SuiteOptions } from './gateway/suite.ts';
 import { loadTool } from './lib/load.ts';
@@ -42,11 +49,14 @@ const { values } = parseArgs({
     readme: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     'keep-logs': { type: 'boolean', default: false },
+    results: { type: 'string' },
+    scenarios: { type: 'string' },
+    targets: { type: 'string' },
   },
 });
 
 const OTHER_BENCHES: Record<string, string> = { runtime: 'bench/runtime.ts', chattts: 'bench/chattts/run.ts', 'gateway-overhead': 'bench/gateway-overhead.ts' };
-const RESULTS = join(REPO_ROOT, 'bench', 'results');
+const RESULTS = values.results ?? join(REPO_ROOT, 'bench', 'results');
 
 function phases(): Phase[] {
   if (!values.only) return ALL_PHASES;
@@ -60,7 +70,8 @@ function suiteOptions(dir: string): Omit<SuiteOptions, 'progress'> {
   return {
     dir,
     phases: phases(),
-    scenarios: SCENARIOS,
+    scenarios: values.scenarios ? SCENARIOS.filter((s) => values.scenarios!.split(',').includes(s.id)) : SCENARIOS,
+    ...(values.targets ? { targets: values.targets.split(',') as TargetName[] } : {}),
     durationS: Number(values.duration ?? (q ? 2 : 5)),
     warmupS: Number(values.warmup ?? (q ? 1 : 2)),
     reps: Number(values.reps ?? 2),
@@ -125,12 +136,15 @@ async function main(): Promise<number> {
     const md = markdownReport(meta, out.results, goals, out.hotSpots);
     const json = { meta, goals, results: out.results, runs: out.rows };
     const stamp = meta.startedAt.replace(/[:]/g, '-');
-    writeFileSync(join(RESULTS, 'gateway.json'), JSON.stringify(json, null, 2));
-    writeFileSync(join(RESULTS, `gateway-${stamp}.json`), JSON.stringify(json, null, 2));
-    writeFileSync(join(RESULTS, 'latest.md'), md);
-    writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(out.results));
     const tally = goalsMet(goals);
-    if (values.readme)
+    // A profiled run is slower and its RSS includes the profiler's sample tree: it goes to
+    // profile.md and never replaces the summary of a clean run.
+    const base = values.profile ? 'gateway-profile' : 'gateway';
+    writeFileSync(join(RESULTS, `${base}.json`), JSON.stringify(json, null, 2));
+    writeFileSync(join(RESULTS, `${base}-${stamp}.json`), JSON.stringify(json, null, 2));
+    writeFileSync(join(RESULTS, values.profile ? 'profile.md' : 'latest.md'), md);
+    if (!values.profile) writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(out.results));
+    if (values.readme && !values.profile)
       updateReadme(
         [
           `Gateway benchmark (\`npm run bench\`, ${meta.startedAt}, ${meta.machine}, load average ${meta.loadAvgStart}): every figure against a baseline measured in the same run — \`direct\` to the upstream and a raw node:http + undici \`Pool.stream()\` proxy. ${tally.met} goals met, ${tally.missed} missed. Full tables: [bench/results/latest.md](bench/results/latest.md).`,
@@ -138,10 +152,14 @@ async function main(): Promise<number> {
           goalsTable(goals),
           '',
           '![gateway benchmark](bench/results/gateway.svg)',
+          '',
+          'Run it: `npm run bench` (~8 min on 2 cores; `-- --quick` ~4 min; `-- --only overhead,aborts,failover,scale,degradation`; `-- --profile` adds the CPU attribution; `-- --with runtime` or `--all` also runs the standalone benches). Load comes from `wrk` when installed (`apt-get install wrk`), else autocannon.',
         ].join('\n'),
       );
     process.stdout.write(`\n${md}\n`);
-    process.stdout.write(`goals: ${tally.met} met, ${tally.missed} missed, ${tally.notRun} not run. Wrote bench/results/gateway.json, latest.md, gateway.svg${values.readme ? ', README.md' : ''}.\n`);
+    process.stdout.write(
+      `goals: ${tally.met} met, ${tally.missed} missed, ${tally.notRun} not run. Wrote ${RESULTS}/${values.profile ? 'gateway-profile.json, profile.md' : `gateway.json, latest.md, gateway.svg${values.readme ? ', README.md' : ''}`}.\n`,
+    );
     if (values.strict && tally.missed > 0) exit = 1;
   } catch (err) {
     process.stderr.write(`\nbench failed: ${(err as Error)?.stack ?? String(err)}\nlogs kept in ${dir}\n`);

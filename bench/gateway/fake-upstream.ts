@@ -72,6 +72,16 @@ function wav(size: number): Buffer {
   return b;
 }
 
+const PACKS = ['hd', 'fast', 'canary'].map((name) => ({
+  name,
+  version: '1.0.0',
+  engine: 'fake',
+  languages: ['en'],
+  voices: ['alto', 'tenor'],
+  execution_provider: 'none',
+  sample_rate: SAMPLE_RATE,
+}));
+
 const stats = { connections: 0, active: 0, requests: 0, completed: 0, aborted: 0, failed: 0 };
 const ENGINE_FAILURE = JSON.stringify({ error: { code: 'engine_failure', message: 'simulated failure', trace_id: '-', retryable: true } });
 
@@ -178,7 +188,9 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       latency_ewma_ms: knobs.delayMs,
       queue_wait_ewma_ms: 0,
       rtf_ewma: 0,
-      models: [],
+      // The packs the benchmark config names (bench/gateway/config.ts): the gateway routes only to
+      // nodes that report the pack loaded.
+      models: PACKS,
       memory: { rss: 0, heap_used: 0, heap_total: 0, external: 0, array_buffers: 0 },
     });
   if (req.method === 'POST' && url === '/__bench/config') return control(req, res);

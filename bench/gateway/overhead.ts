@@ -30,17 +30,20 @@ export interface Scenario {
   targets: TargetName[];
 }
 
-export const ALL_TARGETS: TargetName[] = ['direct', 'nginx', 'raw', 'gateway', 'gateway+shadow'];
+export const ALL_TARGETS: TargetName[] = ['direct', 'nginx', 'raw', 'gateway', 'gateway+shadow', 'gateway-b'];
+/** With BENCH_GATEWAY_B set, every scenario that runs `gateway` also runs the B build beside it. */
+const AB = process.env['BENCH_GATEWAY_B'] ? (['gateway-b'] as TargetName[]) : [];
+const BASE_TARGETS: TargetName[] = ['direct', 'nginx', 'raw', 'gateway', 'gateway+shadow'];
 const KiB64 = 65_536;
 const MiB = 1_048_576;
 
 export const SCENARIOS: Scenario[] = [
-  { id: 'unloaded', title: 'unloaded, c=1, 64 KiB', connections: 1, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: ALL_TARGETS },
-  { id: 'paced', title: 'paced ~640 req/s, upstream 50 ± 30 ms, 64 KiB', connections: 64, thinkMs: 50, knobs: { size: KiB64, delayMs: 50, jitterMs: 30 }, targets: ALL_TARGETS },
-  { id: 'sat-c32', title: 'saturation c=32, 64 KiB', connections: 32, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: ALL_TARGETS },
-  { id: 'sat-c128', title: 'saturation c=128, 64 KiB', connections: 128, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: ALL_TARGETS },
-  // Streamed bodies are never mirrored (nothing buffered to compare), so shadow on = off here.
-  { id: 'large', title: 'saturation c=32, 1 MiB', connections: 32, knobs: { size: MiB, delayMs: 0, jitterMs: 0 }, targets: ['direct', 'nginx', 'raw', 'gateway'] },
+  { id: 'unloaded', title: 'unloaded, c=1, 64 KiB', connections: 1, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
+  { id: 'paced', title: 'paced ~640 req/s, upstream 50 ± 30 ms, 64 KiB', connections: 64, thinkMs: 50, knobs: { size: KiB64, delayMs: 50, jitterMs: 30 }, targets: [...BASE_TARGETS, ...AB] },
+  { id: 'sat-c32', title: 'saturation c=32, 64 KiB', connections: 32, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
+  { id: 'sat-c128', title: 'saturation c=128, 64 KiB', connections: 128, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
+  // 1 MiB bodies stream through the gateway; with shadow on, a sampled one is also teed for the judge.
+  { id: 'large', title: 'saturation c=32, 1 MiB', connections: 32, knobs: { size: MiB, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
 ];
 
 export interface RunRow {
@@ -72,6 +75,10 @@ export interface TargetSummary {
   rpsVsRaw?: number;
   /** Target CPU/request ÷ raw CPU/request, averaged. */
   cpuVsRaw?: number;
+  /** gateway-b only: its CPU/request and req/s ÷ the repo gateway's, same repetition (A/B). */
+  cpuVsGateway?: number;
+  mainCpuVsGateway?: number;
+  rpsVsGateway?: number;
   perRep: { rps: number; p50: number; p99: number; cpuMsPerReq: number }[];
 }
 
@@ -153,6 +160,14 @@ function summarise(rows: RunRow[], s: Scenario, names: TargetName[]): TargetSumm
       const b = paired((x, r) => x.cpuMsPerReq / r.cpuMsPerReq, 'raw');
       if (a !== undefined) out.rpsVsRaw = a;
       if (b !== undefined) out.cpuVsRaw = b;
+    }
+    if (t === 'gateway-b') {
+      const a = paired((x, g) => x.cpuMsPerReq / g.cpuMsPerReq, 'gateway');
+      const b = paired((x, g) => x.load.rps / g.load.rps, 'gateway');
+      const c = paired((x, g) => x.mainThreadCpuMsPerReq / g.mainThreadCpuMsPerReq, 'gateway');
+      if (c !== undefined) out.mainCpuVsGateway = c;
+      if (a !== undefined) out.cpuVsGateway = a;
+      if (b !== undefined) out.rpsVsGateway = b;
     }
     return out;
   });

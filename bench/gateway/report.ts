@@ -71,6 +71,9 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
           ]),
         ),
       );
+      const b = s.targets.find((t) => t.target === 'gateway-b');
+      if (b?.cpuVsGateway !== undefined)
+        out.push('', `A/B: gateway-b (${process.env['BENCH_GATEWAY_B'] ?? 'other build'}) ÷ gateway, same repetitions: CPU/request ${fmt(b.cpuVsGateway)} (main thread ${fmt(b.mainCpuVsGateway)}), req/s ${fmt(b.rpsVsGateway)}.`);
     }
   }
   if (r.aborts?.length) {

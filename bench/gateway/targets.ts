@@ -16,7 +16,8 @@ import { BENCH_KEY, benchConfig, type Topology } from './config.ts';
 import type { UpstreamKnobs } from './fake-upstream.ts';
 import { nginxPath, startNginx } from './nginx.ts';
 
-export type TargetName = 'direct' | 'nginx' | 'raw' | 'gateway' | 'gateway+shadow';
+/** `gateway-b`: another build of the gateway (BENCH_GATEWAY_B=/copy/gateway/src/main.ts), shadow off, for A/B runs. */
+export type TargetName = 'direct' | 'nginx' | 'raw' | 'gateway' | 'gateway+shadow' | 'gateway-b';
 
 export interface Target {
   name: TargetName;
@@ -74,6 +75,8 @@ export interface GatewayStart {
   shadowRate?: number;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** Entry point of the gateway build to run (default: this repo's, or BENCH_GATEWAY_MAIN). */
+  main?: string;
 }
 
 export async function startBenchGateway(o: GatewayStart): Promise<{ service: Service; url: string }> {
@@ -82,7 +85,8 @@ export async function startBenchGateway(o: GatewayStart): Promise<{ service: Ser
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   const service = await startService({
     name: o.name,
-    script: 'gateway/src/main.ts',
+    // BENCH_GATEWAY_MAIN points at another build of the gateway (an A/B copy) for before/after runs.
+    script: o.main ?? process.env['BENCH_GATEWAY_MAIN'] ?? 'gateway/src/main.ts',
     args: ['--config', configPath, '--port', '0', '--host', '127.0.0.1', '--no-watch'],
     env: { LOG_LEVEL: 'info' },
     logFile: join(o.dir, `${o.name}.log`),
@@ -157,11 +161,13 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
         }
       }
       const shadow = name === 'gateway+shadow';
+      const b = name === 'gateway-b';
       const g = await track(
         startBenchGateway({
           dir: o.dir,
-          name: shadow ? 'gateway-shadow' : 'gateway',
+          name: shadow ? 'gateway-shadow' : b ? 'gateway-b' : 'gateway',
           topology,
+          ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : {}),
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
           ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
         }),
