@@ -59,8 +59,9 @@ async function one(i: number): Promise<void> {
     } else {
       if (res.statusCode === 429 || res.statusCode === 503) rec.retry_after = header(res.headers, 'retry-after') !== undefined;
       try {
-        const json = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown } };
+        const json = JSON.parse(body.toString('utf8')) as { error?: { code?: unknown; message?: unknown } };
         if (typeof json.error?.code === 'string') rec.code = json.error.code;
+        if (typeof json.error?.message === 'string') rec.detail = json.error.message.slice(0, 200);
       } catch {
         rec.detail = body.subarray(0, 200).toString('utf8');
       }

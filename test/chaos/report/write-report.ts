@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { KNOWN_ISSUES } from '../known-issues.ts';
 import type { ScenarioResult } from '../scenarios/scenario.ts';
 import { chartSvg } from './chart-svg.ts';
 import { summarize, type ScenarioSummary } from './summarize.ts';
@@ -69,7 +70,11 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
     md.push(`## ${r.id}. ${r.title}`, '', `Claim: ${r.claim}`, '');
     md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.`, '');
     md.push('| check | result | detail |', '| --- | --- | --- |');
-    for (const c of r.checks) md.push(`| ${c.name} | ${c.pass ? 'pass' : '**FAIL**'} | ${c.detail.replace(/\|/g, '\\|')} |`);
+    const known = KNOWN_ISSUES[r.id];
+    for (const c of r.checks) {
+      const verdict = c.pass ? 'pass' : known?.checks.includes(c.name) ? `**FAIL** (known gateway bug, ${known.regression})` : '**FAIL**';
+      md.push(`| ${c.name} | ${verdict} | ${c.detail.replace(/\|/g, '\\|')} |`);
+    }
     md.push('');
     if (Object.keys(r.figures).length > 0) {
       md.push('| figure | value |', '| --- | --- |');
