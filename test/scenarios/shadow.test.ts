@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampled } from '../../gateway/src/request-path/shadow/sampler.ts';
 import type { Report } from '../../gateway/src/canary/report/report-types.ts';
-import { REPO_ROOT, getJson, getText, runLoad, startCluster, startGateway, synthesize, waitFor, type CallResult, type Cluster, type GatewayHandle } from '../harness/index.ts';
+import { REPO_ROOT, getJson, getText, metricValue, runLoad, startCluster, startGateway, synthesize, waitFor, type CallResult, type Cluster, type GatewayHandle } from '../harness/index.ts';
 
 let cluster: Cluster;
 let gateway: GatewayHandle;
@@ -176,6 +176,9 @@ describe('shadowing to canaries', () => {
 
     const page = await getText(`${gateway.url}/canary`);
     expect(page).toContain('data-verdict="rollback"');
+    const metrics = await getText(`${gateway.url}/metrics`);
+    expect(metricValue(metrics, 'voxgate_gateway_shadow_events_total', { canary: 'flite-rms', event: 'mirrored' })).toBe(good.mirrored);
+    expect(metricValue(metrics, 'voxgate_gateway_canary_verdict', { canary: 'chattts-noise' })).toBe(-1);
   }, 150_000);
 
   it('keeps its results across a gateway restart', async () => {
