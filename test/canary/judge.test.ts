@@ -8,7 +8,7 @@ import { wer } from '../../gateway/src/canary/asr/wer.ts';
 import { resample } from '../../gateway/src/canary/audio/resample.ts';
 import { encodeWav } from '../../gateway/src/canary/audio/wav.ts';
 import { JudgePool } from '../../gateway/src/canary/judge/judge-pool.ts';
-import { spectralDistance } from '../../gateway/src/canary/judge/pair-metrics.ts';
+import { judgePair, spectralDistance } from '../../gateway/src/canary/judge/pair-metrics.ts';
 import { SileroVad } from '../../gateway/src/canary/vad/silero.ts';
 import { flite, fliteWav, silence, whiteNoise } from './support/flite.ts';
 
@@ -77,10 +77,21 @@ describe('judge pool (worker threads)', () => {
 describe('pocketsphinx WER', () => {
   const asr = detectPocketsphinx();
   // pocketsphinx costs seconds of CPU per clip; on a shared machine it may take much longer.
-  it.skipIf(!asr.available)('transcribes flite speech with a low WER', async () => {
+  it.skipIf(!asr.available)('scores flite speech with a low WER and noise 1 without running the ASR', async () => {
     if (!asr.available) return;
-    const hyp = await transcribe(asr.binary, slt, 100_000);
-    expect(wer(TEXT, hyp)).toBeLessThan(0.4);
+    let runs = 0;
+    const m = await judgePair(
+      { text: TEXT, baseline: { bytes: encodeWav(slt, 16_000), latencyMs: 100 }, canary: { bytes: encodeWav(whiteNoise(3), 16_000), latencyMs: 100 }, asr: true },
+      {
+        speechFraction: async (s) => (await vad.speechFraction(s)).speechFraction,
+        transcribe: (s) => (runs++, transcribe(asr.binary, s, 100_000)),
+      },
+    );
+    expect(m.asr).toBe('ok');
+    expect(m.baseline.wer!).toBeLessThan(0.4);
+    expect(wer(TEXT, m.baseline.transcript!)).toBeCloseTo(m.baseline.wer!, 4);
+    expect(m.canary.wer).toBe(1);
+    expect(runs).toBe(1);
   }, 120_000);
   it('says why when it is missing', () => {
     if (!asr.available) expect(asr.reason).toMatch(/pocketsphinx/);
