@@ -30,8 +30,9 @@ export function simGatewayOverrides(): Record<string, unknown> {
     ],
     plans: { free: plan, pro: plan, enterprise: plan },
     // The sim primary takes ~1.3 s (slower than real time on purpose, see the fixtures README):
-    // per-try timeouts and the slow-call threshold are scaled to it, as an operator would.
-    timeouts: { attempt_ms: 5_000 },
+    // per-try timeouts and the slow-call threshold are scaled to it, as an operator would —
+    // 3.5 s covers a full node queue's wait and leaves room for two more tries in a 10 s budget.
+    timeouts: { attempt_ms: 3_500 },
     breaker: { slow_call_base_ms: 4_000 },
   };
 }

@@ -1,12 +1,12 @@
 /**
  * Writes the proving ground's report: `results/<run>/report.md` (summary table, then one section
  * per scenario with its checks, figures and chart), `report.json` (everything, records excluded
- * beyond a sample), one SVG chart per scenario and a PNG of it when ImageMagick is installed.
+ * beyond a sample), one SVG chart per scenario and a PNG of it when headless Chromium is installed.
  * `results/latest.md` and `results/latest.json` always point at the newest run.
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KNOWN_ISSUES } from '../known-issues.ts';
 import type { ScenarioResult } from '../scenarios/scenario.ts';
@@ -36,14 +36,18 @@ export function summaryTable(summaries: ScenarioSummary[]): string {
   return rows.join('\n');
 }
 
+/** A PNG next to the SVG for people without an SVG viewer: headless Chromium when present. */
 function toPng(svgFile: string): string | undefined {
   const png = svgFile.replace(/\.svg$/, '.png');
-  try {
-    execFileSync('convert', [svgFile, png], { stdio: 'ignore', timeout: 20_000 });
-    return png;
-  } catch {
-    return undefined;
+  for (const browser of ['chromium', 'chromium-browser', 'google-chrome']) {
+    try {
+      execFileSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=900,320', `file://${svgFile}`], { stdio: 'ignore', timeout: 30_000 });
+      if (existsSync(png)) return png;
+    } catch {
+      // Not installed or failed: try the next, else the SVG alone is the chart.
+    }
   }
+  return undefined;
 }
 
 export interface RunInfo {
