@@ -48,6 +48,8 @@ export function createFliteEngine(context: EngineContext): Engine {
         minThreads: threads,
         maxThreads: threads,
         idleTimeout: Number.POSITIVE_INFINITY,
+        // The worker is plain JavaScript; a parent's preloads (tsx, test shims) only break it.
+        execArgv: [],
         // The scheduler bounds concurrency; the pool's own queue never holds more than `threads`.
         maxQueue: threads * 2,
       });
