@@ -211,7 +211,13 @@ async function workerEventLoop(precision: Precision) {
 
 function torchBaseline(promptLen: number) {
   if (opts['skip-torch']) return undefined;
-  const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/bench_reference.py'), '--dims', 'full', '--prompt-len', String(promptLen), '--tokens', String(N), '--threads', String(THREADS), '--repeats', String(REPEATS)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/bench_reference.py'), '--dims', 'full', '--prompt-len', String(promptLen), '--tokens', String(N), '--threads', String(THREADS), '--repeats', String(REPEATS)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    // Same courtesy as the ORT sessions (no spinning threads), so the baseline is not handicapped
+    // on a shared machine.
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+  });
   if (r.status !== 0) {
     console.error(r.stderr);
     return { error: `bench_reference.py exited ${r.status}` };
