@@ -20,11 +20,23 @@ export function tapLogs(proc: ManagedProcess, onLine: (line: LogLine) => void): 
   return () => rl.close();
 }
 
-/** Node ids a gateway access-log line says this request touched (served, or attempted and failed). */
-export function nodesTouched(line: LogLine): string[] {
-  const out = new Set<string>();
-  if (typeof line['node'] === 'string') out.add(line['node']);
+export interface Touch {
+  node: string;
+  /** `served`, or the failed attempt's error code (`upstream_connect`, `upstream_reset`…). */
+  outcome: string;
+  /** How long the attempt took at the gateway. */
+  ms: number;
+}
+
+/** Every node a gateway access-log line's request touched, with what it cost. */
+export function touches(line: LogLine): Touch[] {
+  const out: Touch[] = [];
   const attempts = line['attempt_log'];
-  if (Array.isArray(attempts)) for (const a of attempts) if (a && typeof (a as { node?: unknown }).node === 'string') out.add((a as { node: string }).node);
-  return [...out];
+  if (Array.isArray(attempts)) {
+    for (const a of attempts as { node?: unknown; outcome?: unknown; ms?: unknown }[])
+      if (typeof a?.node === 'string') out.push({ node: a.node, outcome: String(a.outcome), ms: typeof a.ms === 'number' ? a.ms : 0 });
+  } else if (typeof line['node'] === 'string') {
+    out.push({ node: line['node'], outcome: 'served', ms: typeof line['cost_ms'] === 'number' ? line['cost_ms'] : 0 });
+  }
+  return out;
 }

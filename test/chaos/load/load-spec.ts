@@ -66,6 +66,8 @@ export interface RequestRecord {
   outcome: OutcomeClass;
   /** Index into `targets` of the gateway this request went to (when there are several). */
   gw?: number;
+  /** Index into `keys` of the key it used (when there are several). */
+  k?: number;
   bytes: number;
   region?: string;
   node?: string;
