@@ -11,6 +11,7 @@
  * @module
  */
 import type { Context } from 'hono';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config, ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
@@ -21,7 +22,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { KeyTable, Principal } from './admit/auth.ts';
-import { parseJson, parseNative, parseOpenAi, readBody, type SynthesisInput } from './admit/body.ts';
+import { parseJson, parseNative, parseOpenAi, readBody, readIncoming, type SynthesisInput } from './admit/body.ts';
 import { parseTimeoutHeader, startDeadline, type Deadline } from './admit/deadline.ts';
 import { detectLanguage } from './admit/language.ts';
 import type { ConcurrencyLimiter } from './admit/load-shed.ts';
@@ -52,6 +53,21 @@ export interface RequestPathDeps {
   log: Logger;
   metrics: GatewayMetrics;
   draining: () => boolean;
+}
+
+/** What @hono/node-server passes as `c.env`; absent under `app.request()`. */
+interface NodeBindings {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+
+/** Aborts when the client's connection closes before the response finished (as the adapter's Request signal does). */
+function clientGone(outgoing: ServerResponse): AbortSignal {
+  const ctrl = new AbortController();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) ctrl.abort();
+  });
+  return ctrl.signal;
 }
 
 const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
@@ -90,7 +106,11 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       rec.plan = principal.plan;
       const planCfg = config.plans[principal.plan];
       if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-      const json = parseJson(await readBody(c.req.raw, config.admission.body_limit_bytes));
+      // Under @hono/node-server read the Node request itself: touching c.req.raw.body or .signal
+      // makes the adapter build a full web Request (Readable.toWeb body, AbortSignal) per
+      // request, which cost ~30 % of the gateway's CPU per request (bench/results/latest.md).
+      const node = c.env as NodeBindings | undefined;
+      const json = parseJson(await (node?.incoming ? readIncoming(node.incoming, c.req.header('content-type'), config.admission.body_limit_bytes) : readBody(c.req.raw, config.admission.body_limit_bytes)));
       const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
       rec.inputLen = input.text.length;
       const timeoutMs = parseTimeoutHeader(c.req.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
@@ -110,7 +130,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       deps.retryBudget.deposit();
       const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
       rec.truncated = truncated;
-      deadline = startDeadline(timeoutMs, clock, c.req.raw.signal);
+      deadline = startDeadline(timeoutMs, clock, node?.outgoing ? clientGone(node.outgoing) : c.req.raw.signal);
 
       // ── plan ───────────────────────────────────────────────────────────────
       const headerRegion = c.req.header('x-region');

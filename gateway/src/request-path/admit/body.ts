@@ -5,6 +5,7 @@
  * Both the native and the OpenAI body end up as one `SynthesisInput`.
  * @module
  */
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { GatewayError } from '../../errors/gateway-error.ts';
 
@@ -58,6 +59,27 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
     chunks.push(Buffer.from(value));
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * `readBody` for the Node request under @hono/node-server: the same checks and errors, without
+ * the web Request the adapter would otherwise build per request.
+ */
+export async function readIncoming(req: IncomingMessage, contentType: string | undefined, limit: number): Promise<Buffer> {
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test((contentType ?? '').trim()))
+    throw new GatewayError('VOX_ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit)
+    throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Leaving the loop early destroys the request stream, as cancelling the web reader does.
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 export function parseJson(raw: Buffer): unknown {
