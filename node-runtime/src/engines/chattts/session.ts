@@ -62,6 +62,7 @@ export function createSessionFactory(exec: ExecutionSettings): SessionFactory {
       return {
         device_id: exec.deviceId,
         intra_op_threads: exec.intraOpThreads,
+        intra_op_spinning: false,
         gpu_mem_limit_bytes: exec.gpuMemLimitBytes,
         arena_extend_strategy: exec.arenaExtendStrategy,
         // Honest about onnxruntime-node's binding: these two never reach the CUDA EP.
