@@ -116,10 +116,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     maxConcurrency: () => config.admission.max_concurrency,
   });
 
+  const attemptMs = (req: { textLength: number }) => config.timeouts.attempt_ms + config.timeouts.attempt_per_char_ms * req.textLength;
   // The one ordering of the stack, outermost first: retry → attempt timeout → balance → breaker → pool.
   const service: Service = compose(
     retry({ retry: () => config.retry, budget, clock, metrics, maxReselects: () => endpoints.all().length }),
-    attemptTimeout({ attemptMs: () => config.timeouts.attempt_ms, clock }),
+    attemptTimeout({ attemptMs, clock }),
     balance({
       endpoints,
       balancer: options.balancer ?? p2c(),
@@ -131,7 +132,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
         panicThresholdPercent: config.routing.panic_threshold_percent,
       }),
       capacityWaitMs: () => config.timeouts.capacity_wait_ms,
-      attemptMs: () => config.timeouts.attempt_ms,
+      attemptMs,
     }),
     breakerLayer(breakers, {
       config: () => config.breaker,

@@ -117,8 +117,9 @@ export const ConfigSchema = z
       .prefault({}),
     timeouts: z
       .object({
-        /** Per-try timeout ceiling; each try also stops at the overall deadline. */
+        /** Per-try timeout: attempt_ms + attempt_per_char_ms × text length, never past the deadline. */
         attempt_ms: ms(3_000),
+        attempt_per_char_ms: z.number().nonnegative().default(2),
         connect_ms: ms(500),
         /** How long a request with no capable node reachable waits for one (within its deadline). */
         capacity_wait_ms: ms(1_000),
@@ -249,6 +250,10 @@ export const ConfigSchema = z
       if (k.key !== undefined && !cfg.local)
         ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
     });
+    // Opossum counts a call when it starts and its failure when it ends: a window shorter than a
+    // try would forget the start before a timeout lands, and timeouts could never open a breaker.
+    if (cfg.breaker.rolling_window_ms <= cfg.timeouts.attempt_ms)
+      ctx.addIssue({ code: 'custom', message: 'breaker.rolling_window_ms must be longer than timeouts.attempt_ms', path: ['breaker', 'rolling_window_ms'] });
     cfg.canaries.forEach((c, i) => {
       if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
       if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });

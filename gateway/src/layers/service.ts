@@ -18,6 +18,8 @@ export interface AttemptRecord {
 export interface Route {
   /** Config model id. */
   model: string;
+  /** The pack name nodes serve for it. */
+  pack?: string;
   /** Home region first, then the others by priority. */
   regions: string[];
 }

@@ -15,10 +15,14 @@ export interface NodeLoad {
   queueDepth: number;
   queueLimit: number;
   latencyEwmaMs: number;
+  /** Pack names the node reports loaded (undefined when it did not say). */
+  packs?: string[];
   at: number;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
+
+const LATENCY_DECAY_MS = 5_000;
 
 export class Endpoint {
   readonly id: string;
@@ -32,12 +36,15 @@ export class Endpoint {
   healthOk = 0;
   healthFail = 0;
   load: NodeLoad | undefined;
-  /** Requests this gateway has in flight to the node. */
+  /** Requests this gateway has in flight to the node (see `begin`/`end`). */
   inflight = 0;
+  private readonly started = new Map<number, number>();
+  private nextToken = 0;
   /** Our in-flight count when the last load report arrived: the rest of the report is others' work. */
   inflightAtReport = 0;
-  /** Gateway-measured latency EWMA (ms) of successful calls. */
+  /** Gateway-measured service-latency EWMA (ms) of successful calls, and when it was last fed. */
   latencyEwmaMs = 0;
+  latencyAt = 0;
   consecutiveFailures = 0;
   consecutiveConnectFailures = 0;
   ejectedUntil = 0;
@@ -46,15 +53,22 @@ export class Endpoint {
   /** Set by the breaker layer; read by the balancer and `/v1/status`. */
   breakerState: () => BreakerState = () => 'closed';
 
-  constructor(node: NodeConfig, region: string) {
+  constructor(
+    node: NodeConfig,
+    region: string,
+    private readonly now: () => number = Date.now,
+  ) {
     this.id = node.id;
     this.region = region;
     this.url = node.url.replace(/\/+$/, '');
     this.models = new Set(node.models);
   }
 
-  serves(model: string): boolean {
-    return this.models.has(model);
+  /** Configured to serve `model` and, when the node reported its packs, actually serving `pack`. */
+  serves(model: string, pack?: string): boolean {
+    if (!this.models.has(model)) return false;
+    const packs = this.load?.packs;
+    return pack === undefined || packs === undefined || packs.includes(pack);
   }
   isEjected(now: number): boolean {
     return this.ejectedUntil > now;
@@ -78,8 +92,32 @@ export class Endpoint {
   slots(): number {
     return Math.max(1, this.load?.slots ?? 1);
   }
+  /**
+   * The latency estimate used for balancing (peak EWMA, as in Finagle/linkerd): the EWMA of
+   * service time, decaying toward zero while no call feeds it (τ = 5 s) — without the decay a node
+   * that was slow once would keep a high score, never be picked, and never get the call that could
+   * lower it — but never below the age of its oldest request still in flight.
+   */
   latencyMs(): number {
-    return this.latencyEwmaMs || this.load?.latencyEwmaMs || 100;
+    const now = this.now();
+    const base = this.latencyEwmaMs === 0 ? this.load?.latencyEwmaMs || 100 : this.latencyEwmaMs * Math.exp(-Math.max(0, now - this.latencyAt) / LATENCY_DECAY_MS);
+    // Peak: a request still outstanding after longer than the estimate raises it (a hung node
+    // must look slower and slower, not idle).
+    let oldest = now;
+    for (const t of this.started.values()) oldest = Math.min(oldest, t);
+    return Math.max(1, base, now - oldest);
+  }
+
+  /** Marks a request sent to this node; pass the token to `end` when it settles. */
+  begin(): number {
+    const token = ++this.nextToken;
+    this.started.set(token, this.now());
+    this.inflight += 1;
+    return token;
+  }
+
+  end(token: number): void {
+    if (this.started.delete(token)) this.inflight -= 1;
   }
   /** Estimated wait for a slot (ms): work ahead of us beyond the free slots, spread over slots. */
   estimatedWaitMs(): number {
@@ -90,7 +128,9 @@ export class Endpoint {
     return this.outstanding() / this.slots();
   }
   observeLatency(ms: number): void {
-    this.latencyEwmaMs = this.latencyEwmaMs === 0 ? ms : this.latencyEwmaMs + 0.2 * (ms - this.latencyEwmaMs);
+    const current = this.latencyEwmaMs === 0 ? ms : this.latencyMs();
+    this.latencyEwmaMs = current + 0.2 * (ms - current);
+    this.latencyAt = this.now();
   }
 }
 
@@ -115,7 +155,7 @@ export class EndpointSet {
           existing.url = node.url.replace(/\/+$/, '');
           existing.models = new Set(node.models);
           next.set(node.id, existing);
-        } else next.set(node.id, new Endpoint(node, region.name));
+        } else next.set(node.id, new Endpoint(node, region.name, () => this.clock.now()));
       }
     const removed = [...this.byId.values()].filter((e) => next.get(e.id) !== e).map((e) => e.url);
     this.byId = next;

@@ -14,7 +14,7 @@ import type { EndpointSet } from '../../upstream/endpoints.ts';
 import type { OutlierDetector } from '../../upstream/outlier-detection.ts';
 import type { Balancer } from './balancer.ts';
 import { selectCandidates, type PriorityOptions } from './priority.ts';
-import type { Layer } from '../service.ts';
+import type { Layer, UpstreamRequest } from '../service.ts';
 
 export interface BalanceOptions {
   endpoints: EndpointSet;
@@ -24,8 +24,8 @@ export interface BalanceOptions {
   metrics: GatewayMetrics;
   priority: () => PriorityOptions;
   capacityWaitMs: () => number;
-  /** Per-try timeout ceiling: nodes that cannot answer within it are skipped. */
-  attemptMs?: () => number;
+  /** Per-try timeout: nodes that cannot answer within it are skipped. */
+  attemptMs?: (req: UpstreamRequest) => number;
   random?: () => number;
 }
 
@@ -42,9 +42,9 @@ export function balance(options: BalanceOptions): Layer {
       const waitUntil = Math.min(req.deadlineAt, clock.now() + options.capacityWaitMs());
       let endpoint;
       for (;;) {
-        const pool = endpoints.all().filter((e) => e.serves(req.route.model));
+        const pool = endpoints.all().filter((e) => e.serves(req.route.model, req.route.pack));
         const now = clock.now();
-        const budgetMs = options.attemptMs ? Math.min(options.attemptMs(), req.deadlineAt - now) : undefined;
+        const budgetMs = options.attemptMs ? Math.min(options.attemptMs(req), req.deadlineAt - now) : undefined;
         const sel = selectCandidates(pool, req.route.regions, req.tried, now, options.priority(), options.random, budgetMs);
         if (sel.panic) metrics.panics.inc();
         endpoint = sel.candidates.length > 0 ? balancer.pick(sel.candidates) : undefined;
@@ -59,15 +59,9 @@ export function balance(options: BalanceOptions): Layer {
         await clock.sleep(POLL_MS, req.deadline);
       }
       req.tried.add(endpoint.id);
-      endpoint.inflight += 1;
+      const token = endpoint.begin();
       const started = clock.now();
-      let settled = false;
-      const settle = () => {
-        if (!settled) {
-          settled = true;
-          endpoint.inflight -= 1;
-        }
-      };
+      const settle = () => endpoint.end(token);
       try {
         const res = await inner({ ...req, endpoint });
         const ms = clock.now() - started;

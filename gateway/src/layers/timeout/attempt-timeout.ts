@@ -8,16 +8,17 @@
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
-import type { Layer } from '../service.ts';
+import type { Layer, UpstreamRequest } from '../service.ts';
 
 export interface AttemptTimeoutOptions {
-  attemptMs: () => number;
+  /** The per-try timeout for this request (longer texts get longer). */
+  attemptMs: (req: UpstreamRequest) => number;
   clock: Clock;
 }
 
 /**
  * @example
- * const layer = attemptTimeout({ attemptMs: () => 1500, clock: systemClock });
+ * const layer = attemptTimeout({ attemptMs: (req) => 1500 + 2 * req.textLength, clock: systemClock });
  */
 export function attemptTimeout({ attemptMs, clock }: AttemptTimeoutOptions): Layer {
   return (inner) =>
@@ -25,7 +26,7 @@ export function attemptTimeout({ attemptMs, clock }: AttemptTimeoutOptions): Lay
       if (req.deadline.aborted) throw req.deadline.reason;
       const left = req.deadlineAt - clock.now();
       if (left <= 0) throw new GatewayError('VOX_ERR_DEADLINE_EXCEEDED');
-      const perTry = Math.min(attemptMs(), left);
+      const perTry = Math.min(attemptMs(req), left);
       const ctrl = new AbortController();
       const timer = setTimeout(
         () => ctrl.abort(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `no answer within the ${perTry} ms per-try timeout`)),

@@ -56,7 +56,7 @@ export async function dispatch(service: Service, d: DispatchInput): Promise<Serv
     service({
       traceId: d.traceId,
       body: nodeBody(d, model.pack ?? model.id, voice),
-      route: { model: model.id, regions: d.plan.regions },
+      route: { model: model.id, pack: model.pack ?? model.id, regions: d.plan.regions },
       textLength: d.text.length,
       deadlineAt: d.deadlineAt,
       deadline: d.deadline,

@@ -14,12 +14,12 @@ export interface PoolView {
   utilization: number;
 }
 
-export function poolView(endpoints: EndpointSet, model: string, now: number): PoolView {
+export function poolView(endpoints: EndpointSet, model: string, now: number, pack?: string): PoolView {
   let available = 0;
   let waitMs = Number.POSITIVE_INFINITY;
   let utilization = Number.POSITIVE_INFINITY;
   for (const e of endpoints.all()) {
-    if (!e.serves(model) || !e.isAvailable(now) || e.isSaturated(now)) continue;
+    if (!e.serves(model, pack) || !e.isAvailable(now) || e.isSaturated(now)) continue;
     available += 1;
     waitMs = Math.min(waitMs, e.estimatedWaitMs());
     utilization = Math.min(utilization, e.utilization());

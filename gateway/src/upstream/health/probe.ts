@@ -52,6 +52,9 @@ export async function probe(pool: Pool, timeoutMs: number, now: number): Promise
             queueDepth: num(l['queue_depth'], 0),
             queueLimit: num(l['queue_limit'], Number.POSITIVE_INFINITY),
             latencyEwmaMs: num(l['latency_ewma_ms'], 0),
+            ...(Array.isArray(l['models'])
+              ? { packs: (l['models'] as unknown[]).map((m) => (m as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string') }
+              : {}),
             at: now,
           }
         : undefined;
