@@ -16,6 +16,8 @@
  *   BENCH_GATEWAY_B=/copy/gateway/src/main.ts …      adds target gateway-b (an A/B build) beside gateway
  *   BENCH_GATEWAY_MAIN=/copy/gateway/src/main.ts npm run bench …   an A/B build of the gateway
  *   BENCH_LOAD=autocannon              force the autocannon fallback
+ *   npm run bench -- --report-only bench/results/gateway.json [--readme]   rebuild latest.md, the
+ *                                      chart and the README section from a saved run
  *
  * Writes bench/results/gateway.json (+ a timestamped copy), bench/results/latest.md and
  * bench/results/gateway.svg. Load comes from wrk when installed (`apt-get install wrk`), else
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     results: { type: 'string' },
     scenarios: { type: 'string' },
     targets: { type: 'string' },
+    'report-only': { type: 'string' },
   },
 });
 
@@ -107,7 +110,34 @@ function updateReadme(section: string): void {
   writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + body + text.slice(j + end.length) : `${text.trimEnd()}\n\n${body}\n`);
 }
 
+function readmeSection(meta: RunMeta, goals: ReturnType<typeof evaluateGoals>): string {
+  const tally = goalsMet(goals);
+  return [
+    `Gateway benchmark (\`npm run bench\`, ${meta.startedAt}, ${meta.machine}, load average ${meta.loadAvgStart} from other work on the same machine): every figure against a baseline measured in the same run — \`direct\` to the upstream and a raw node:http + undici \`Pool.stream()\` proxy. ${tally.met} goals met, ${tally.missed} missed${tally.notRun ? `, ${tally.notRun} not judged` : ''}. Full tables: [bench/results/latest.md](bench/results/latest.md); where the CPU goes: [bench/results/profile.md](bench/results/profile.md).`,
+    '',
+    goalsTable(goals),
+    '',
+    '![gateway benchmark](bench/results/gateway.svg)',
+    '',
+    'Run it: `npm run bench` (~8 min on 2 cores; `-- --quick` ~4 min; `-- --only overhead,aborts,failover,scale,degradation`; `-- --profile` adds the CPU attribution; `-- --with runtime` or `--all` also runs the standalone benches). Load comes from `wrk` when installed (`apt-get install wrk`), else autocannon.',
+  ].join('\n');
+}
+
+/** Rebuilds latest.md, the chart and (with --readme) the README section from a saved run. */
+function reportOnly(file: string): number {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { meta: RunMeta; results: Parameters<typeof evaluateGoals>[0]; runs: unknown[] };
+  const goals = evaluateGoals(saved.results);
+  const md = markdownReport(saved.meta, saved.results, goals);
+  writeFileSync(join(RESULTS, 'latest.md'), md);
+  writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(saved.results));
+  writeFileSync(file, JSON.stringify({ ...saved, goals }, null, 2));
+  if (values.readme) updateReadme(readmeSection(saved.meta, goals));
+  process.stdout.write(md);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (values['report-only']) return reportOnly(values['report-only']);
   const started = new Date();
   const t0 = performance.now();
   const dir = mkdtempSync(join(tmpdir(), 'voxgate-bench-'));
@@ -144,18 +174,7 @@ async function main(): Promise<number> {
     writeFileSync(join(RESULTS, `${base}-${stamp}.json`), JSON.stringify(json, null, 2));
     writeFileSync(join(RESULTS, values.profile ? 'profile.md' : 'latest.md'), md);
     if (!values.profile) writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(out.results));
-    if (values.readme && !values.profile)
-      updateReadme(
-        [
-          `Gateway benchmark (\`npm run bench\`, ${meta.startedAt}, ${meta.machine}, load average ${meta.loadAvgStart}): every figure against a baseline measured in the same run — \`direct\` to the upstream and a raw node:http + undici \`Pool.stream()\` proxy. ${tally.met} goals met, ${tally.missed} missed. Full tables: [bench/results/latest.md](bench/results/latest.md).`,
-          '',
-          goalsTable(goals),
-          '',
-          '![gateway benchmark](bench/results/gateway.svg)',
-          '',
-          'Run it: `npm run bench` (~8 min on 2 cores; `-- --quick` ~4 min; `-- --only overhead,aborts,failover,scale,degradation`; `-- --profile` adds the CPU attribution; `-- --with runtime` or `--all` also runs the standalone benches). Load comes from `wrk` when installed (`apt-get install wrk`), else autocannon.',
-        ].join('\n'),
-      );
+    if (values.readme && !values.profile) updateReadme(readmeSection(meta, goals));
     process.stdout.write(`\n${md}\n`);
     process.stdout.write(
       `goals: ${tally.met} met, ${tally.missed} missed, ${tally.notRun} not run. Wrote ${RESULTS}/${values.profile ? 'gateway-profile.json, profile.md' : `gateway.json, latest.md, gateway.svg${values.readme ? ', README.md' : ''}`}.\n`,

@@ -40,6 +40,11 @@ export interface FailoverResult {
   switch: WindowStats;
   after: WindowStats;
   switchP99VsSteady: number;
+  /**
+   * The gateway was already overloaded before the kill (steady p50 over 4× the upstream's mean
+   * delay): there is no steady state to compare the switch with, so the p99 ratio says nothing.
+   */
+  steadyOverloaded: boolean;
 }
 
 function windowStats(records: OpenLoopRecord[], from: number, to: number): WindowStats {
@@ -119,6 +124,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
       switch: sw,
       after,
       switchP99VsSteady: round(sw.p99 / steady.p99),
+      steadyOverloaded: steady.p50 > 4 * 50,
     };
     o.progress.end(
       `${res.ok}/${res.requests} ok, ${res.status5xx} 5xx, ${res.transportErrors} transport errors; p99 steady ${steady.p99} ms, switch ${sw.p99} ms (${res.switchP99VsSteady}×), after ${after.p99} ms`,

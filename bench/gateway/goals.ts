@@ -125,12 +125,23 @@ export function evaluateGoals(r: SuiteResults): GoalRow[] {
   }
   {
     const f = r.failover;
+    // Saved runs from before the flag existed: the same test (steady p50 over 4 × the 50 ms upstream).
+    const overloaded = f ? (f.steadyOverloaded ?? f.steady.p50 > 200) : false;
     rows.push({
       metric: 'region killed under paced load',
       goal: '0 client-visible 5xx; switch p99 ≤ 2× steady',
-      measured: f ? `${f.status5xx} 5xx + ${f.transportErrors} transport errors of ${f.requests}; switch p99 ${fmt(f.switch.p99, ' ms')} = ${fmt(f.switchP99VsSteady)}× steady` : '–',
-      baseline: f ? `steady p99 ${fmt(f.steady.p99, ' ms')} (same run, before the kill)` : '–',
-      met: f === undefined ? undefined : f.status5xx === 0 && f.transportErrors === 0 && f.switchP99VsSteady <= 2,
+      measured: f
+        ? `${f.status5xx} 5xx + ${f.transportErrors} transport errors of ${f.requests} at ${f.rate} req/s; switch p99 ${fmt(f.switch.p99, ' ms')} = ${fmt(f.switchP99VsSteady)}× steady${overloaded ? ' (p99 not judged: the gateway was already overloaded before the kill)' : ''}`
+        : '–',
+      baseline: f ? `steady p50/p99 ${fmt(f.steady.p50)} / ${fmt(f.steady.p99, ' ms')} (same run, before the kill)` : '–',
+      met:
+        f === undefined
+          ? undefined
+          : f.status5xx > 0 || f.transportErrors > 0
+            ? false
+            : overloaded
+              ? undefined
+              : f.switchP99VsSteady <= 2,
     });
   }
   {

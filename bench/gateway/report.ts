@@ -22,7 +22,7 @@ export interface RunMeta {
   notes: string[];
 }
 
-const met = (m: boolean | undefined) => (m === undefined ? 'not run' : m ? '**met**' : '**missed**');
+const met = (m: boolean | undefined) => (m === undefined ? 'not judged' : m ? '**met**' : '**missed**');
 
 export function goalsTable(goals: GoalRow[]): string {
   return table(

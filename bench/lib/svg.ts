@@ -54,7 +54,7 @@ export interface Series {
 export function linePanel(x: number, y: number, w: number, h: number, title: string, series: Series[], opts: { logX?: boolean; logY?: boolean; xLabel?: string; yLabel?: string } = {}): { svg: string; height: number } {
   const left = 56;
   const top = 26;
-  const pw = w - left - 130;
+  const pw = w - left - 160;
   const ph = h - top - 34;
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
   const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter((v) => Number.isFinite(v) && (!opts.logY || v > 0));
