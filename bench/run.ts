@@ -172,7 +172,9 @@ async function main(): Promise<number> {
     const base = values.profile ? 'gateway-profile' : 'gateway';
     writeFileSync(join(RESULTS, `${base}.json`), JSON.stringify(json, null, 2));
     writeFileSync(join(RESULTS, `${base}-${stamp}.json`), JSON.stringify(json, null, 2));
-    writeFileSync(join(RESULTS, values.profile ? 'profile.md' : 'latest.md'), md);
+    const note =
+      '> **Profiled run** (`npm run bench -- --profile`): the raw proxy and the gateways ran under `node --cpu-prof`, which slows them a little and adds the profiler\'s sample tree to their RSS. Read it for *where the CPU goes* (last sections); the clean figures are in [latest.md](latest.md).\n\n';
+    writeFileSync(join(RESULTS, values.profile ? 'profile.md' : 'latest.md'), values.profile ? md.replace(/\n\n/, `\n\n${note}`) : md);
     if (!values.profile) writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(out.results));
     if (values.readme && !values.profile) updateReadme(readmeSection(meta, goals));
     process.stdout.write(`\n${md}\n`);

@@ -187,7 +187,8 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
       notes,
       configure: (knobs) => setKnobs(upstreams.map((u) => u.url), knobs),
       close: async () => {
-        await Promise.all(services.map((s) => s.stop(3_000)));
+        // Generous grace: a profiled process writes its profile on exit, and a gateway with shadow on drains its judge first.
+        await Promise.all(services.map((s) => s.stop(10_000)));
       },
     };
   } catch (err) {
