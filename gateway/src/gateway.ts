@@ -98,7 +98,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
   if (!options.shadow) shadow = canary.mirror;
   const health = new HealthChecker({ endpoints, pools, clock, log, metrics, health: () => config.health, saturation: () => config.saturation });
-  const breakers = new Breakers({ config: () => config.breaker, clock, log, metrics });
+  const breakers = new Breakers({ config: () => config.breaker, clock, log, metrics, attemptMs: () => config.timeouts.attempt_ms });
   for (const e of endpoints.all()) breakers.for(e);
   const outliers = new OutlierDetector({
     endpoints,

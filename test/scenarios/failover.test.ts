@@ -1,9 +1,11 @@
 /**
- * Failover with real node runtimes (flite) on 127.0.0.1: a node killed mid-load, then a whole
+ * Failover with real node-runtime processes on 127.0.0.1: a node killed mid-load, then a whole
  * region killed mid-load. Zero client errors in both; traffic leaves the dead region within 1 s.
+ * The nodes serve the runtime's simulator pack (timed delay, no CPU), so the timings measure the
+ * gateway and not how much CPU this shared machine leaves for synthesis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countBy, getJson, runLoad, startCluster, synthesize, type CallResult, type Cluster } from '../harness/index.ts';
+import { countBy, getJson, runLoad, SIM_MODELS_DIR, simOverrides, startCluster, synthesize, type CallResult, type Cluster } from '../harness/index.ts';
 
 const TEXT = 'Failover keeps speaking.';
 let cluster: Cluster;
@@ -14,7 +16,8 @@ beforeAll(async () => {
       { name: 'north', nodes: 2 },
       { name: 'south', nodes: 2 },
     ],
-    node: { slots: 2, queue: 8 },
+    node: { slots: 2, queue: 8, modelsDir: SIM_MODELS_DIR },
+    gateway: simOverrides(),
   });
 }, 90_000);
 
@@ -43,9 +46,9 @@ describe('failover', () => {
     });
     await killer;
     expect(summary(results).errors).toEqual([]);
-    expect(results.length).toBeGreaterThan(15);
+    expect(results.length).toBeGreaterThan(8);
     const afterKill = results.filter((r) => r.start > killedAt + 50);
-    expect(afterKill.length).toBeGreaterThan(5);
+    expect(afterKill.length).toBeGreaterThan(3);
     expect(afterKill.every((r) => r.headers['x-node'] !== 'south-1')).toBe(true);
     // Requests in flight on the victim were retried: they say so in x-attempts.
     const retried = results.filter((r) => Number(r.headers['x-attempts']) > 1);
@@ -71,7 +74,7 @@ describe('failover', () => {
     await killer;
     expect(summary(results).errors).toEqual([]);
     const before = results.filter((r) => r.end < killedAt);
-    expect(before.length).toBeGreaterThan(5);
+    expect(before.length).toBeGreaterThan(3);
     expect(before.every((r) => r.headers['x-region'] === 'north')).toBe(true);
     const after = results.filter((r) => r.start >= killedAt);
     expect(after.every((r) => r.headers['x-region'] === 'south')).toBe(true);

@@ -1,11 +1,12 @@
 /**
- * Failure accrual against real node runtimes (flite), each behind a fault proxy: a hung node
+ * Failure accrual against real node-runtime processes (serving the simulator pack: timed delay,
+ * no CPU, so the timings are the gateway's), each behind a fault proxy: a hung node
  * (SIGSTOP), a node that fails every synthesis, a slow node. Clients see no errors; the breaker
  * (and outlier detection) take the bad node out, and a recovered node comes back through a
  * half-open probe.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, countBy, getJson, getText, metricValue, runLoad, startCluster, synthesize, waitFor, type CallResult, type Cluster } from '../harness/index.ts';
+import { call, countBy, getJson, SIM_MODELS_DIR, simOverrides, getText, metricValue, runLoad, startCluster, synthesize, waitFor, type CallResult, type Cluster } from '../harness/index.ts';
 
 const TEXT = 'Breakers open so clients never wait.';
 const ATTEMPT_MS = 3000;
@@ -43,8 +44,9 @@ async function nodeStatus(id: string) {
 beforeAll(async () => {
   cluster = await startCluster({
     regions: [{ name: 'north', nodes: 3 }],
-    node: { proxy: true, slots: 2 },
+    node: { proxy: true, slots: 2, modelsDir: SIM_MODELS_DIR },
     gateway: {
+      ...simOverrides(),
       timeouts: { attempt_ms: ATTEMPT_MS, connect_ms: 300, capacity_wait_ms: 500 },
       // Slow health checks, so the breaker (not the health checker) is what takes a bad node out here.
       health: { interval_ms: 1000, timeout_ms: 500, healthy_threshold: 1, unhealthy_threshold: 8 },
@@ -127,10 +129,10 @@ describe('failure accrual', () => {
       expect(outcomes(results)).toEqual({ 200: 18 });
       expect(slow.fault.stats.synth).toBeGreaterThanOrEqual(1);
       expect(await opened('north-2')).toBeGreaterThanOrEqual(1);
-      // Once open, it got no more than a half-open probe.
+      // Once open, it got no more than half-open probes.
       const before = slow.fault.stats.synth;
       await runLoad({ concurrency: 3, total: 9, fn: () => synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT }) });
-      expect(slow.fault.stats.synth - before).toBeLessThanOrEqual(1);
+      expect(slow.fault.stats.synth - before).toBeLessThanOrEqual(2);
     } finally {
       slow.fault.set({ kind: 'pass' });
     }

@@ -165,6 +165,7 @@ export const ConfigSchema = z
         error_threshold_percentage: z.number().min(1).max(100).default(50),
         volume_threshold: z.number().int().nonnegative().default(5),
         reset_timeout_ms: z.number().int().positive().default(5_000),
+        /** Error-rate window; used as at least 2 × timeouts.attempt_ms (see layers/breaker). */
         rolling_window_ms: z.number().int().positive().default(10_000),
         /** Sentinel slow-call ratio: calls slower than expected count like failures. */
         slow_call_ratio: z.number().gt(0).max(1).default(0.5),
@@ -250,10 +251,6 @@ export const ConfigSchema = z
       if (k.key !== undefined && !cfg.local)
         ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
     });
-    // Opossum counts a call when it starts and its failure when it ends: a window shorter than a
-    // try would forget the start before a timeout lands, and timeouts could never open a breaker.
-    if (cfg.breaker.rolling_window_ms <= cfg.timeouts.attempt_ms)
-      ctx.addIssue({ code: 'custom', message: 'breaker.rolling_window_ms must be longer than timeouts.attempt_ms', path: ['breaker', 'rolling_window_ms'] });
     cfg.canaries.forEach((c, i) => {
       if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
       if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });

@@ -34,7 +34,14 @@ export class Breakers {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly deps: { config: () => BreakerConfig; clock: Clock; log: Logger; metrics: GatewayMetrics },
+    private readonly deps: {
+      config: () => BreakerConfig;
+      clock: Clock;
+      log: Logger;
+      metrics: GatewayMetrics;
+      /** The per-try timeout ceiling: the window must outlast a try (see `for`). */
+      attemptMs?: () => number;
+    },
   ) {}
 
   /** The breaker for a node, created on first use; wires `endpoint.breakerState`. */
@@ -47,7 +54,9 @@ export class Breakers {
       errorThresholdPercentage: cfg.error_threshold_percentage,
       volumeThreshold: cfg.volume_threshold,
       resetTimeout: cfg.reset_timeout_ms,
-      rollingCountTimeout: cfg.rolling_window_ms,
+      // Opossum counts a call when it starts and its failure when it ends: a window shorter than
+      // a try forgets the start before a timeout lands, and timeouts could never open the breaker.
+      rollingCountTimeout: Math.max(cfg.rolling_window_ms, 2 * (this.deps.attemptMs?.() ?? 0)),
       rollingCountBuckets: 10,
       errorFilter: (err: unknown) => classify(err) !== 'failure',
       name: endpoint.id,
@@ -56,7 +65,7 @@ export class Breakers {
     const node = endpoint.id;
     const slow = new SlowCallTracker({
       ratio: () => this.deps.config().slow_call_ratio,
-      windowMs: () => this.deps.config().rolling_window_ms,
+      windowMs: () => Math.max(this.deps.config().rolling_window_ms, 2 * (this.deps.attemptMs?.() ?? 0)),
       minCalls: () => this.deps.config().volume_threshold,
       now: () => this.deps.clock.now(),
     });
