@@ -4,7 +4,7 @@
  * `flite-hd` claims zh here so the language rule can be observed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, getJson, getText, metricValue, runLoad, startCluster, synthesize, type CallResult, type Cluster } from '../harness/index.ts';
+import { call, getJson, getText, metricValue, runLoad, startCluster, synthesize, waitFor, type CallResult, type Cluster } from '../harness/index.ts';
 
 let cluster: Cluster;
 let url: string;
@@ -43,6 +43,15 @@ afterAll(async () => {
 
 const pick = (r: CallResult) => ({ status: r.status, model: r.headers['x-model'], degraded: r.headers['x-degraded'] });
 
+/** Waits until the primary node is idle and fully available again (breaker, saturation, load). */
+async function primaryIdle(): Promise<void> {
+  await waitFor(async () => {
+    const s = (await getJson(`${url}/v1/status`)) as { regions: { nodes: { id: string; healthy: boolean; breaker: string; saturated: boolean; inflight: number }[] }[] };
+    const n = s.regions[0]!.nodes.find((x) => x.id === 'north-1')!;
+    return n.healthy && n.breaker === 'closed' && !n.saturated && n.inflight === 0;
+  }, 15_000, 100);
+}
+
 describe('routing by plan and load', () => {
   it('an idle cluster: every plan gets the primary, with the contract headers', async () => {
     for (const key of ['demo-enterprise', 'demo-pro', 'demo-free']) {
@@ -61,7 +70,8 @@ describe('routing by plan and load', () => {
 
   it('under load on the primary: enterprise stays, pro degrades (primary_busy), free takes the fallback; all recover after', async () => {
     const stop = new AbortController();
-    const load = runLoad({ concurrency: 4, durationMs: 20_000, signal: stop.signal, fn: () => synthesize(url, 'demo-enterprise', { text: EN }) });
+    // Two at a time on a one-slot node: a queue the primary can still serve within a try.
+    const load = runLoad({ concurrency: 2, durationMs: 20_000, signal: stop.signal, fn: () => synthesize(url, 'demo-enterprise', { text: EN }) });
     await new Promise((r) => setTimeout(r, 600));
     const during: CallResult[] = [];
     for (let i = 0; i < 5; i++) {
@@ -82,7 +92,7 @@ describe('routing by plan and load', () => {
       { status: 200, model: 'flite-hd', degraded: undefined },
       { status: 200, model: 'flite-hd', degraded: undefined },
     ]);
-    await new Promise((r) => setTimeout(r, 500));
+    await primaryIdle();
     expect(pick(await synthesize(url, 'demo-pro', { text: EN }))).toEqual({ status: 200, model: 'flite-hd', degraded: undefined });
     expect(pick(await synthesize(url, 'demo-free', { text: EN }))).toEqual({ status: 200, model: 'flite-hd', degraded: undefined });
     const metrics = await getText(`${url}/metrics`);
@@ -101,6 +111,7 @@ describe('routing by plan and load', () => {
   });
 
   it('a large answer streams whole, with its Content-Length', async () => {
+    await primaryIdle();
     const text = 'Streaming keeps memory flat while a long answer flows to the client. '.repeat(12);
     const r = await synthesize(url, 'demo-enterprise', { text });
     expect(r.status).toBe(200);
@@ -110,6 +121,7 @@ describe('routing by plan and load', () => {
   });
 
   it('OpenAI-compatible /v1/audio/speech: tts-1-hd → primary, tts-1 → fallback, OpenAI error shape', async () => {
+    await primaryIdle();
     const hd = await call(url, 'demo-enterprise', { model: 'tts-1-hd', input: EN, voice: 'alloy', response_format: 'wav' }, { path: '/v1/audio/speech' });
     expect(pick(hd)).toEqual({ status: 200, model: 'flite-hd', degraded: undefined });
     const std = await call(url, 'demo-enterprise', { model: 'tts-1', input: EN, voice: 'nova', response_format: 'pcm' }, { path: '/v1/audio/speech' });

@@ -100,12 +100,17 @@ export class Endpoint {
    */
   latencyMs(): number {
     const now = this.now();
-    const base = this.latencyEwmaMs === 0 ? this.load?.latencyEwmaMs || 100 : this.latencyEwmaMs * Math.exp(-Math.max(0, now - this.latencyAt) / LATENCY_DECAY_MS);
     // Peak: a request still outstanding after longer than the estimate raises it (a hung node
     // must look slower and slower, not idle).
     let oldest = now;
     for (const t of this.started.values()) oldest = Math.min(oldest, t);
-    return Math.max(1, base, now - oldest);
+    return Math.max(this.serviceMs(), now - oldest);
+  }
+
+  /** Service time per request (decayed EWMA, without the peak): what queue-wait estimates use. */
+  serviceMs(): number {
+    if (this.latencyEwmaMs === 0) return Math.max(1, this.load?.latencyEwmaMs || 100);
+    return Math.max(1, this.latencyEwmaMs * Math.exp(-Math.max(0, this.now() - this.latencyAt) / LATENCY_DECAY_MS));
   }
 
   /** Marks a request sent to this node; pass the token to `end` when it settles. */
@@ -122,13 +127,13 @@ export class Endpoint {
   /** Estimated wait for a slot (ms): work ahead of us beyond the free slots, spread over slots. */
   estimatedWaitMs(): number {
     const ahead = this.outstanding() + 1 - this.slots();
-    return ahead <= 0 ? 0 : (ahead / this.slots()) * this.latencyMs();
+    return ahead <= 0 ? 0 : (ahead / this.slots()) * this.serviceMs();
   }
   utilization(): number {
     return this.outstanding() / this.slots();
   }
   observeLatency(ms: number): void {
-    const current = this.latencyEwmaMs === 0 ? ms : this.latencyMs();
+    const current = this.latencyEwmaMs === 0 ? ms : this.serviceMs();
     this.latencyEwmaMs = current + 0.2 * (ms - current);
     this.latencyAt = this.now();
   }

@@ -80,18 +80,23 @@ export function selectCandidates(
   }
   // A node whose estimated queue wait plus service time is over this try's budget would only
   // time out: it cannot take the request (sending it anyway turns overload into slow 5xx).
-  const fits = (e: Endpoint) => budgetMs === undefined || e.estimatedWaitMs() === 0 || e.estimatedWaitMs() + e.latencyMs() <= budgetMs;
+  const fits = (e: Endpoint) => budgetMs === undefined || e.estimatedWaitMs() === 0 || e.estimatedWaitMs() + e.serviceMs() <= budgetMs;
   // Prefer nodes that are not saturated; use saturated ones only when nothing else can serve.
   const fresh = untried.filter((e) => !e.isSaturated(now) && fits(e));
   const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => fits(e) && e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));
   if (pickFrom.length === 0) return { candidates: [], region: undefined, panic, empty: 'saturated' };
 
-  const byRegion = regions.map((region) => ({
-    region,
-    nodes: pickFrom.filter((e) => e.region === region),
-    healthy: pool.filter((e) => e.region === region && e.isAvailable(now) && !e.isSaturated(now)).length,
-    total: pool.filter((e) => e.region === region).length,
-  }));
+  // One pass over the pool per list, not three per region (issue 8 benchmarks: with 10 regions
+  // the per-region filters were ~85 % of the balance layer's cost at 1,000 nodes).
+  const byRegion = regions.map((region) => ({ region, nodes: [] as Endpoint[], healthy: 0, total: 0 }));
+  const slot = new Map(byRegion.map((r) => [r.region, r]));
+  for (const e of pool) {
+    const r = slot.get(e.region);
+    if (!r) continue;
+    r.total += 1;
+    if (e.isAvailable(now) && !e.isSaturated(now)) r.healthy += 1;
+  }
+  for (const e of pickFrom) slot.get(e.region)?.nodes.push(e);
   const withNodes = byRegion.filter((r) => r.nodes.length > 0);
   if (withNodes.length === 0) return { candidates: [], region: undefined, panic, empty: 'unavailable' };
   const shares = panic
