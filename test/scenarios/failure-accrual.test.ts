@@ -54,6 +54,8 @@ beforeAll(async () => {
       // balancer already steers most traffic away from a bad node).
       breaker: { volume_threshold: 1, error_threshold_percentage: 50, reset_timeout_ms: 1500, rolling_window_ms: 4000, slow_call_base_ms: 1200, slow_call_per_char_ms: 0 },
       outlier_detection: { consecutive_failures: 5, base_ejection_ms: 2000 },
+      // The hung-node burst sends 6 at once; up to all of them may be caught and need a retry.
+      retry: { min_retry_concurrency: 6 },
     },
   });
 }, 90_000);
@@ -74,8 +76,8 @@ describe('failure accrual', () => {
     hung.pause();
     try {
       // A burst of 6 at once spreads over all three nodes (p2c on in-flight), so the hung one is
-      // certain to catch some (about 2: the retry budget's floor of 3 concurrent retries covers
-      // them; more caught at once at this low total load would be refused by design); then steady load.
+      // certain to catch some (the retry budget's floor is 6 here, so all can be retried); then
+      // steady load.
       const burst = await Promise.all(Array.from({ length: 6 }, () => synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT })));
       const results = [...burst, ...(await runLoad({ concurrency: 3, total: 12, fn: () => synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT }) }))];
       expect(outcomes(results)).toEqual({ 200: 18 });
