@@ -16,6 +16,7 @@ import { traceIdFrom } from './http/context.ts';
 import { createHealthHandlers } from './http/health.ts';
 import { createSynthesizeHandler } from './http/synthesize.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
+import { EventLoopMonitor } from './observability/event-loop.ts';
 import { createRuntimeMetrics } from './observability/metrics.ts';
 import { ModelRegistry } from './packs/registry.ts';
 import { ClientGoneError } from './scheduler/deadline.ts';
@@ -44,6 +45,7 @@ export function createRuntime(config: Readonly<RuntimeConfig>, options: { logger
   const metrics = createRuntimeMetrics();
   const scheduler = new Scheduler({ slots: config.slots, queueLimit: config.queue_limit });
   const rtf = new Ewma();
+  const eventLoop = new EventLoopMonitor();
   const registry = new ModelRegistry({
     modelsDir: path.resolve(config.models_dir),
     only: config.models,
@@ -78,7 +80,7 @@ export function createRuntime(config: Readonly<RuntimeConfig>, options: { logger
     logger.info({ trace_id: traceId, method: c.req.method, path: c.req.path, status: c.res.status, cost_ms: Math.round(performance.now() - started), node_id: config.node_id, ...fields }, 'request completed');
   });
 
-  const health = createHealthHandlers({ nodeId: config.node_id, region: config.region, registry, scheduler, rtf, isReady, isDraining });
+  const health = createHealthHandlers({ nodeId: config.node_id, region: config.region, registry, scheduler, rtf, eventLoop, isReady, isDraining });
   const admin = createAdminHandlers({ adminToken: config.admin_token, registry });
   app.get('/healthz', health.healthz);
   app.get('/readyz', health.readyz);
@@ -150,6 +152,7 @@ export function createRuntime(config: Readonly<RuntimeConfig>, options: { logger
         if ('closeAllConnections' in s) s.closeAllConnections();
       }
       await registry.close();
+      eventLoop.close();
       logger.info({ drained: scheduler.idle() }, 'runtime closed');
     })();
     return closing;

@@ -54,6 +54,7 @@ beforeAll(async () => {
   createInterface({ input: supervisor.stdout! }).on('line', (l) => lines.push(l));
   supervisor.stderr!.resume();
   const ready = await waitForLine(/ready: http:\/\/127\.0\.0\.1:\d+/, 90_000);
+  await waitForLine(/^playground: /, 5_000); // the last line of the ready block
   gatewayUrl = /(http:\/\/127\.0\.0\.1:\d+)/.exec(ready)![1]!;
 }, 100_000);
 
@@ -96,7 +97,10 @@ describe('npm start', () => {
   }, 80_000);
 
   it('stops every child on SIGTERM and exits 0, leaving no process behind', async () => {
-    const kids = childrenOf(supervisor.pid!).map((c) => c.pid);
+    // Only our processes: tsx also runs an esbuild service as a child of the supervisor.
+    const kids = childrenOf(supervisor.pid!)
+      .filter((c) => /node-runtime\/src\/main\.ts|gateway\/src\/main\.ts/.test(c.cmd))
+      .map((c) => c.pid);
     expect(kids.length).toBe(5);
     const exited = new Promise<number | null>((resolve) => supervisor.once('exit', (code) => resolve(code)));
     supervisor.kill('SIGTERM');

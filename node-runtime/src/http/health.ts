@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import type { ModelRegistry } from '../packs/registry.ts';
 import type { Ewma } from '../scheduler/ewma.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
+import type { EventLoopMonitor } from '../observability/event-loop.ts';
 import type { RuntimeEnv } from './context.ts';
 
 export interface HealthDeps {
@@ -15,6 +16,7 @@ export interface HealthDeps {
   registry: ModelRegistry;
   scheduler: Scheduler;
   rtf: Ewma;
+  eventLoop: EventLoopMonitor;
   isReady(): boolean;
   isDraining(): boolean;
 }
@@ -37,6 +39,7 @@ export function createHealthHandlers(deps: HealthDeps) {
         draining: deps.isDraining(),
         ...deps.scheduler.load(),
         rtf_ewma: Math.round(deps.rtf.value() * 10_000) / 10_000,
+        event_loop_delay: deps.eventLoop.snapshot(),
         models: deps.registry.describe(),
         memory: {
           rss: memory.rss,
