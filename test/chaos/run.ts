@@ -13,12 +13,11 @@
  * the harness's registry kills leftovers if the runner itself dies.
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startChaosCluster } from './cluster/chaos-cluster.ts';
-import { summaryTable, writeReport } from './report/write-report.ts';
+import { summaryTable, updateReadme, writeReport } from './report/write-report.ts';
 import { standardTopology, type Profile } from './scenarios/common.ts';
 import { steadyLoad } from './scenarios/s1-steady.ts';
 import { overload } from './scenarios/s2-overload.ts';
@@ -107,13 +106,5 @@ const { dir, summaries } = writeReport(results, {
 });
 process.stdout.write(`\n${summaryTable(summaries)}\n\nreport: ${path.relative(process.cwd(), dir)}/report.md\n`);
 
-// The README keeps the latest table between markers, when it has them.
-const readme = path.resolve(import.meta.dirname, '../../README.md');
-try {
-  const text = readFileSync(readme, 'utf8');
-  const re = /(<!-- chaos-summary:start -->)[\s\S]*?(<!-- chaos-summary:end -->)/;
-  if (re.test(text)) writeFileSync(readme, text.replace(re, `$1\n${summaryTable(summaries)}\n\n(${startedAt}, \`npm run chaos\`; details in test/chaos/results/latest.md)\n$2`));
-} catch {
-  // No README yet: nothing to update.
-}
+updateReadme(summaries, startedAt);
 process.exit(summaries.every((s) => s.pass) ? 0 : 1);

@@ -9,6 +9,7 @@
  * @module
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { audioProblem, classifyStatus } from './classify.ts';
 import { LoadSpecSchema, type LoadSummary, type OutcomeClass, type RequestRecord } from './load-spec.ts';
@@ -16,6 +17,10 @@ import { LoadSpecSchema, type LoadSummary, type OutcomeClass, type RequestRecord
 const spec = LoadSpecSchema.parse(JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')));
 const agent = new Agent({ connections: spec.max_inflight, keepAliveTimeout: 10_000, pipelining: 1 });
 const records: RequestRecord[] = [];
+// The client's own event-loop delay: if the generator was starved of CPU, its latencies and
+// timeouts are suspect, and the summary says so.
+const lag = monitorEventLoopDelay({ resolution: 20 });
+lag.enable();
 const epoch = Date.now();
 const t0 = performance.now();
 let inflight = 0;
@@ -108,7 +113,15 @@ async function main(): Promise<void> {
   }
   await Promise.all(pending);
   writeFileSync(spec.results_file, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const summary: LoadSummary = { msg: 'load done', epoch_ms: epoch, sent, records: records.length, elapsed_ms: Math.round(performance.now() - t0) };
+  lag.disable();
+  const summary: LoadSummary = {
+    msg: 'load done',
+    epoch_ms: epoch,
+    sent,
+    records: records.length,
+    elapsed_ms: Math.round(performance.now() - t0),
+    client_loop_delay_ms: { p99: Math.round(lag.percentile(99) / 1e6), max: Math.round(lag.max / 1e6) },
+  };
   process.stdout.write(JSON.stringify(summary) + '\n');
   await agent.close();
 }

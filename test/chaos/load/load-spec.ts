@@ -87,4 +87,6 @@ export interface LoadSummary {
   sent: number;
   records: number;
   elapsed_ms: number;
+  /** The generator's own event-loop delay: large values mean the client, not the server, stalled. */
+  client_loop_delay_ms?: { p99: number; max: number };
 }

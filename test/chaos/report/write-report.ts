@@ -6,7 +6,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KNOWN_ISSUES } from '../known-issues.ts';
 import type { ScenarioResult } from '../scenarios/scenario.ts';
@@ -72,7 +72,7 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
     writeFileSync(svgFile, chartSvg(r));
     const png = toPng(svgFile);
     md.push(`## ${r.id}. ${r.title}`, '', `Claim: ${r.claim}`, '');
-    md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.`, '');
+    md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.${r.clientLoopDelayMs ? ` Load generator's own event-loop delay p99 ${r.clientLoopDelayMs.p99} ms, max ${r.clientLoopDelayMs.max} ms.` : ''}`, '');
     md.push('| check | result | detail |', '| --- | --- | --- |');
     const known = KNOWN_ISSUES[r.id];
     for (const c of r.checks) {
@@ -92,11 +92,29 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
   const json = {
     ...info,
     summaries,
-    scenarios: results.map((r) => ({ ...r, records: undefined, record_count: r.records.length, failures_sample: r.records.filter((x) => x.outcome !== 'ok').slice(0, 50) })),
+    scenarios: results.map((r) => ({ ...r, records: undefined, record_count: r.records.length, not_ok: r.records.filter((x) => x.outcome !== 'ok').slice(0, 2_000) })),
   };
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(json, null, 2));
   // latest.md embeds charts from the run directory.
   writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown.replace(/\]\((scenario-[^)]+)\)/g, `](${path.basename(dir)}/$1)`));
   copyFileSync(path.join(dir, 'report.json'), path.join(RESULTS_DIR, 'latest.json'));
   return { dir, markdown, summaries };
+}
+
+/**
+ * The top-level README keeps the latest summary table between `<!-- chaos:start -->` and
+ * `<!-- chaos:end -->`; nothing is written when the markers are absent.
+ */
+export function updateReadme(summaries: ScenarioSummary[], startedAt: string, readme = path.resolve(RESULTS_DIR, '../../../README.md')): boolean {
+  let text: string;
+  try {
+    text = readFileSync(readme, 'utf8');
+  } catch {
+    return false;
+  }
+  const re = /(<!-- chaos:start -->)[\s\S]*?(<!-- chaos:end -->)/;
+  if (!re.test(text)) return false;
+  const block = `Reliability proving ground (\`npm run chaos\`, ${startedAt}; simulator nodes on one 2-core machine; details, charts and method in [test/chaos/results/latest.md](test/chaos/results/latest.md) and [test/chaos/README.md](test/chaos/README.md)):\n\n${summaryTable(summaries)}\n`;
+  writeFileSync(readme, text.replace(re, `$1\n${block}$2`));
+  return true;
 }

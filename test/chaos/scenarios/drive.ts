@@ -23,6 +23,8 @@ export interface DriveContext {
 
 export interface Driven {
   epochMs: number;
+  /** The load generator's own event-loop delay over the run. */
+  clientLoopDelayMs?: { p99: number; max: number };
   records: RequestRecord[];
   faults: FaultMark[];
   samples: MemorySample[];
@@ -72,6 +74,7 @@ export async function drive(cluster: ChaosCluster, load: LoadInput, script: (ctx
     const rel = (t: number) => Math.round((t - run.summary.epoch_ms) / 10) / 100;
     return {
       epochMs: run.summary.epoch_ms,
+      ...(run.summary.client_loop_delay_ms ? { clientLoopDelayMs: run.summary.client_loop_delay_ms } : {}),
       records: run.records,
       faults: marks.map((m) => ({ label: m.label, startS: rel(m.start), ...(m.end !== undefined ? { endS: rel(m.end) } : {}) })),
       samples: rawSamples.map((s) => ({ t: rel(s.at), rss: s.rss })),

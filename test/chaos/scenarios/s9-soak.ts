@@ -4,7 +4,9 @@
  * of the run, when pools, JIT and caches fill) to the end, and also per thousand requests.
  * @module
  */
+import { getText, metricValue } from '../../harness/index.ts';
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
+import { tapLogs, touches } from '../cluster/log-tap.ts';
 import { baseChecks, capacityRps, okRecords, standardTopology, TEXTS, type Profile } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type MemorySample, type ScenarioResult } from './scenario.ts';
@@ -24,6 +26,12 @@ function growthAfterWarmup(samples: MemorySample[], key: string, warmupS: number
 
 export async function soak(profile: Profile): Promise<ScenarioResult> {
   const cluster = await startChaosCluster(standardTopology());
+  // Which node each failed request's attempts died on, from the gateway's access log.
+  const failedOn: Record<string, number> = {};
+  const untap = tapLogs(cluster.gateway.proc, (line) => {
+    if (line.msg !== 'request failed') return;
+    for (const t of touches(line)) if (t.outcome !== 'served' && t.outcome !== 'ok') failedOn[`${t.node} ${t.outcome}`] = (failedOn[`${t.node} ${t.outcome}`] ?? 0) + 1;
+  });
   try {
     const capacity = capacityRps(cluster.nodes.length);
     const rps = Math.round(capacity * 0.5 * 10) / 10;
@@ -41,6 +49,8 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
       async () => undefined,
       { sampleEveryMs: Math.max(1_000, Math.round(durationMs / 120)) },
     );
+    const metrics = await getText(`${cluster.gateway.url}/metrics`).catch(() => '');
+    const gatewayLagMaxMs = Math.round(metricValue(metrics, 'nodejs_eventloop_lag_max_seconds') * 1000);
     const warmupS = durationMs / 1000 / 5;
     const keys = [...new Set(run.samples.flatMap((s) => Object.keys(s.rss)))].sort();
     const growth = Object.fromEntries(keys.map((k) => [k, growthAfterWarmup(run.samples, k, warmupS)]));
@@ -63,9 +73,12 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
         warmup_s: Math.round(warmupS),
         worst_growth_mb: worst,
         worst_growth_mb_per_1000_requests: requests > 0 ? Math.round((worst / (requests / 1000)) * 100) / 100 : 0,
+        gateway_event_loop_lag_max_ms: gatewayLagMaxMs,
+        failed_attempts_by_node: Object.entries(failedOn).map(([k, v]) => `${k}: ${v}`).join('; ') || 'none',
       },
     };
   } finally {
+    untap();
     await cluster.close();
   }
 }

@@ -39,6 +39,8 @@ export interface ScenarioResult {
   checks: Check[];
   /** Scenario-specific figures: restarts, requests that waited on a bad node, drain times… */
   figures: Record<string, number | string>;
+  /** The load generator's own event-loop delay (a starved client inflates latencies). */
+  clientLoopDelayMs?: { p99: number; max: number };
   /** The cluster's nominal capacity in requests per second, when the scenario defines one. */
   capacityRps?: number;
 }
