@@ -73,8 +73,8 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
         warmup_s: Math.round(warmupS),
         worst_growth_mb: worst,
         worst_growth_mb_per_1000_requests: requests > 0 ? Math.round((worst / (requests / 1000)) * 100) / 100 : 0,
-        gateway_event_loop_lag_max_ms: gatewayLagMaxMs,
-        failed_attempts_by_node: Object.entries(failedOn).map(([k, v]) => `${k}: ${v}`).join('; ') || 'none',
+        ...(gatewayLagMaxMs > 0 ? { gateway_event_loop_lag_max_ms: gatewayLagMaxMs } : {}),
+        ...(Object.keys(failedOn).length > 0 ? { failed_attempts_by_node: Object.entries(failedOn).map(([k, v]) => `${k}: ${v}`).join('; ') } : {}),
       },
     };
   } finally {
