@@ -238,9 +238,10 @@ describe('shadowing to canaries', () => {
       const dropped = (r: Report) => r.canaries.reduce((s, c) => s + c.dropped.cap + c.dropped.no_headroom, 0);
       const mirrored = (r: Report) => r.canaries.reduce((s, c) => s + c.mirrored, 0);
       expect(dropped(after) - dropped(before)).toBeGreaterThanOrEqual(2 * inTexts.length);
-      // A few mirrors may leave before health checks mark the canary pool down (two failed checks
-      // at the configured interval, slower on a loaded machine); they change nothing for the client.
-      expect(mirrored(after) - mirrored(before)).toBeLessThanOrEqual(6);
+      // Mirrors may still leave until health checks mark the canary pool down (two failed checks
+      // at the configured interval, slower on a loaded machine), each holding a cap slot until its
+      // timeout; they change nothing for the client (asserted above). Most samples are dropped.
+      expect(mirrored(after) - mirrored(before)).toBeLessThan(dropped(after) - dropped(before));
     } finally {
       cluster.node('north-3').resume();
       gateway.writeConfig(original, true);
