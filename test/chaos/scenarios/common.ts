@@ -3,10 +3,11 @@
  * capacity is computed, and the checks most scenarios assert.
  * @module
  */
-import type { ChaosClusterOptions } from '../cluster/chaos-cluster.ts';
+import type { ChaosCluster, ChaosClusterOptions } from '../cluster/chaos-cluster.ts';
 import { primaryServiceMs } from '../cluster/sim-config.ts';
 import type { RequestRecord } from '../load/load-spec.ts';
 import { FAILURE_CLASSES } from '../report/summarize.ts';
+import type { LoadInput } from './drive.ts';
 import { check, type Check } from './scenario.ts';
 
 /** Texts of 24–26 characters: about 1.3 s of simulated primary compute each. */
@@ -70,4 +71,15 @@ export function okRecords(records: RequestRecord[]): RequestRecord[] {
 export function p99(records: RequestRecord[]): number {
   const ms = records.map((r) => r.ms).sort((a, b) => a - b);
   return ms.length === 0 ? 0 : ms[Math.min(ms.length - 1, Math.ceil(0.99 * ms.length) - 1)]!;
+}
+
+/** One constant-rate phase against every gateway, capped at the requests that rate can send (+10). */
+export function constantLoad(cluster: ChaosCluster, rps: number, durationMs: number, keys: string[] = ['demo-enterprise', 'demo-pro']): LoadInput {
+  return {
+    targets: cluster.gateways.map((g) => g.url),
+    keys,
+    texts: TEXTS,
+    phases: [{ duration_ms: durationMs, rps }],
+    max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
+  };
 }

@@ -30,7 +30,7 @@ export interface Driven {
   samples: MemorySample[];
 }
 
-type LoadInput = Omit<LoadSpecInput, 'results_file'>;
+export type LoadInput = Omit<LoadSpecInput, 'results_file'>;
 
 /**
  * @example

@@ -3,7 +3,7 @@
  * @module
  */
 import { startChaosCluster, type ChaosCluster } from '../cluster/chaos-cluster.ts';
-import { baseChecks, capacityRps, okRecords, p99, standardTopology, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, p99, standardTopology, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type ScenarioResult } from './scenario.ts';
 
@@ -13,13 +13,7 @@ export async function steadyLoad(profile: Profile, shared?: ChaosCluster): Promi
     const capacity = capacityRps(cluster.nodes.length);
     const rps = Math.round(capacity * 0.8 * 10) / 10;
     const durationMs = profile.short ? 12_000 : 60_000;
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: ['demo-enterprise'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async () => undefined);
+    const run = await drive(cluster, constantLoad(cluster, rps, durationMs, ['demo-enterprise']), async () => undefined);
     const sent = run.records.length;
     const ok = okRecords(run.records).length;
     return {

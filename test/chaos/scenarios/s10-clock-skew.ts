@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
-import { baseChecks, capacityRps, okRecords, QUEUE, SLOTS, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, QUEUE, SLOTS, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type ScenarioResult } from './scenario.ts';
 
@@ -39,13 +39,7 @@ export async function clockSkew(profile: Profile): Promise<ScenarioResult> {
   try {
     const capacity = capacityRps(cluster.nodes.length);
     const rps = Math.round(capacity * 0.5 * 10) / 10;
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: ['demo-enterprise', 'demo-pro'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async (ctx) => {
+    const run = await drive(cluster, constantLoad(cluster, rps, durationMs), async (ctx) => {
       ctx.instant('clocks: north-1 +1 h, north-2 −1 h, south-2 −24 h');
       const wait = gatewayStarted + gatewayStepAfterMs - Date.now();
       if (wait > 0 && wait < durationMs) {

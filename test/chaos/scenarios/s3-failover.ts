@@ -6,7 +6,7 @@
  */
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
 import { tapLogs, touches, type Touch } from '../cluster/log-tap.ts';
-import { baseChecks, capacityRps, okRecords, QUEUE, SLOTS, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, QUEUE, SLOTS, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type ScenarioResult } from './scenario.ts';
 
@@ -36,13 +36,7 @@ export async function failover(profile: Profile): Promise<ScenarioResult> {
     const [killNodeAt, killRegionAt, durationMs] = profile.short ? [6_000, 13_000, 24_000] : [10_000, 25_000, 50_000];
     let nodeKilledAt = 0;
     let regionKilledAt = 0;
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: ['demo-enterprise', 'demo-pro'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async (ctx) => {
+    const run = await drive(cluster, constantLoad(cluster, rps, durationMs), async (ctx) => {
       await ctx.at(killNodeAt);
       ctx.instant('SIGKILL north-1');
       nodeKilledAt = Date.now();

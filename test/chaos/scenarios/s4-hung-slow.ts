@@ -6,7 +6,7 @@
  * @module
  */
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
-import { baseChecks, capacityRps, okRecords, p99, QUEUE, SLOTS, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, p99, QUEUE, SLOTS, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type ScenarioResult } from './scenario.ts';
 
@@ -28,13 +28,7 @@ export async function hungAndSlow(profile: Profile): Promise<ScenarioResult> {
     const slow = cluster.node('north-2');
     let hungCalls = 0;
     let slowCalls = 0;
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: ['demo-enterprise', 'demo-pro'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async (ctx) => {
+    const run = await drive(cluster, constantLoad(cluster, rps, durationMs), async (ctx) => {
       await ctx.at(faultAt);
       const hungBefore = hung.proxy.stats.synth;
       const slowBefore = slow.proxy.stats.faulted;

@@ -7,7 +7,7 @@
  */
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
 import { SIM_LEAKY_MODELS_DIR } from '../cluster/sim-config.ts';
-import { baseChecks, capacityRps, okRecords, QUEUE, SLOTS, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, QUEUE, SLOTS, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type ScenarioResult } from './scenario.ts';
 
@@ -26,13 +26,7 @@ export async function leakingNode(profile: Profile): Promise<ScenarioResult> {
     const durationMs = profile.short ? 30_000 : 75_000;
     const limitBytes = (leaky.rss() ?? 0) + (profile.short ? 40 : 60) * 1024 * 1024;
     const kills: { at: number; rss: number; downMs: number }[] = [];
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: ['demo-enterprise', 'demo-pro'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async (ctx) => {
+    const run = await drive(cluster, constantLoad(cluster, rps, durationMs), async (ctx) => {
       // The supervisor: poll RSS like an OOM killer would see it; bounded by the load's length.
       while (ctx.elapsed() < durationMs - 3_000) {
         await new Promise((r) => setTimeout(r, 250));

@@ -7,7 +7,7 @@
  */
 import { startChaosCluster, type ChaosCluster } from '../cluster/chaos-cluster.ts';
 import type { ChaosFault } from '../faults/chaos-proxy.ts';
-import { baseChecks, capacityRps, okRecords, standardTopology, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, standardTopology, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type ScenarioResult } from './scenario.ts';
 
@@ -34,13 +34,7 @@ export async function brokenAnswers(profile: Profile, shared?: ChaosCluster): Pr
     const [leadMs, stepMs] = profile.short ? [3_000, 4_000] : [5_000, 8_000];
     const durationMs = leadMs + STEPS.length * stepMs + 4_000;
     const faulted: Record<string, number> = {};
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: ['demo-enterprise', 'demo-pro'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async (ctx) => {
+    const run = await drive(cluster, constantLoad(cluster, rps, durationMs), async (ctx) => {
       for (const [i, step] of STEPS.entries()) {
         await ctx.at(leadMs + i * stepMs);
         const proxy = cluster.node(step.node).proxy;

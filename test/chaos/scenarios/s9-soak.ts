@@ -7,7 +7,7 @@
 import { getText, metricValue } from '../../harness/index.ts';
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
 import { tapLogs, touches } from '../cluster/log-tap.ts';
-import { baseChecks, capacityRps, okRecords, standardTopology, TEXTS, type Profile } from './common.ts';
+import { baseChecks, capacityRps, okRecords, standardTopology, type Profile, constantLoad } from './common.ts';
 import { drive } from './drive.ts';
 import { check, type MemorySample, type ScenarioResult } from './scenario.ts';
 
@@ -38,14 +38,7 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
     const durationMs = profile.soakMs;
     const run = await drive(
       cluster,
-      {
-        targets: cluster.gateways.map((g) => g.url),
-        keys: ['demo-enterprise', 'demo-pro', 'demo-free'],
-        texts: TEXTS,
-        phases: [{ duration_ms: durationMs, rps }],
-        max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-        max_inflight: 128,
-      },
+      { ...constantLoad(cluster, rps, durationMs, ['demo-enterprise', 'demo-pro', 'demo-free']), max_inflight: 128 },
       async () => undefined,
       { sampleEveryMs: Math.max(1_000, Math.round(durationMs / 120)) },
     );
