@@ -114,6 +114,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     minRetryConcurrency: () => config.retry.min_retry_concurrency,
     activeRequests: () => concurrency.inFlight(),
     maxConcurrency: () => config.admission.max_concurrency,
+    idleSlots: (model) => endpoints.idleSlots(model),
   });
 
   const attemptMs = (req: { textLength: number }) => config.timeouts.attempt_ms + config.timeouts.attempt_per_char_ms * req.textLength;

@@ -11,10 +11,6 @@ export const KNOWN_ISSUES: Record<string, { checks: string[]; regression: string
   // Early in a run the gateway sometimes sheds a few requests with `503 busy` at 80 % load
   // (test/chaos/README.md, findings); still a 503 with Retry-After, never a 5xx or bad audio.
   '1': { checks: ['every request answered with complete audio'], regression: 'test/chaos/README.md (finding: steady 80 %)' },
-  '3': { checks: ['every request served while capacity remains'], regression: 'test/regressions/issue-007-retry-budget-single-bad-node.test.ts' },
-  '4': { checks: ['every request served'], regression: 'test/regressions/issue-007-retry-budget-single-bad-node.test.ts' },
-  '5': { checks: ['every request served'], regression: 'test/regressions/issue-007-retry-budget-single-bad-node.test.ts' },
-  '6': { checks: ['every broken answer retried to a success'], regression: 'test/regressions/issue-007-retry-budget-single-bad-node.test.ts' },
 };
 
 /** Failed checks as readable strings, minus the known ones for this scenario. */

@@ -187,6 +187,15 @@ export class EndpointSet {
     return [...(this.regionOrder.some((r) => r.name === home) ? [home] : []), ...others.map((r) => r.name)];
   }
 
+  /** Free slots right now on the nodes that may take a request for `model` (for the retry budget). */
+  idleSlots(model: string): number {
+    const now = this.clock.now();
+    let idle = 0;
+    for (const e of this.byId.values())
+      if (e.serves(model) && e.isAvailable(now) && !e.isSaturated(now)) idle += Math.max(0, e.slots() - e.outstanding());
+    return idle;
+  }
+
   /**
    * Ejects `e` for base × ejection count (capped) unless that would push the region's ejected
    * share over `maxPercent` (at least one node may always be ejected). Returns whether enforced.

@@ -99,7 +99,7 @@ describe('layer stack', () => {
     s.setBehaviour(async (node) => {
       if (node.startsWith('r0')) throw new GatewayError('VOX_ERR_UPSTREAM_CONNECT');
     });
-    const held = [s.budget.tryAcquire(), s.budget.tryAcquire(), s.budget.tryAcquire()];
+    const held = [s.budget.tryAcquire('m'), s.budget.tryAcquire('m'), s.budget.tryAcquire('m')];
     expect(held.every(Boolean)).toBe(true); // budget fully used by others
     const res = (await s.request()) as { region: string };
     expect(res.region).toBe('r1');
@@ -112,7 +112,7 @@ describe('layer stack', () => {
   it('the retry budget stops retries when it is spent', async () => {
     const s = setup();
     s.setBehaviour(fail('VOX_ERR_UPSTREAM_FAILURE'));
-    const held = [s.budget.tryAcquire(), s.budget.tryAcquire(), s.budget.tryAcquire()];
+    const held = [s.budget.tryAcquire('m'), s.budget.tryAcquire('m'), s.budget.tryAcquire('m')];
     await expect(s.request()).rejects.toMatchObject({ code: 'VOX_ERR_UPSTREAM_UNAVAILABLE', message: expect.stringMatching(/budget/) });
     expect(s.calls.length).toBe(1);
     held.forEach((r) => r!());

@@ -2,7 +2,11 @@
  * The retry budget: retries may not amplify an overload. Two limits, both must allow a retry:
  *
  * 1. Concurrency (Envoy `retry_budget`): retries in progress ≤ `budget_percent` of the requests
- *    in progress, but at least `min_retry_concurrency`.
+ *    in progress, but at least `min_retry_concurrency` — unless the model's pool has an idle slot.
+ *    Envoy sizes this for millisecond RPCs; a synthesis holds its slot for seconds, so at a modest
+ *    rate one node breaking its answers keeps more than 3 retries in flight (Little's law) while
+ *    the other nodes sit idle (chaos scenarios 3–6). A retry onto an idle slot amplifies no
+ *    overload: in an overload there is no idle slot, and the limit applies in full.
  * 2. Ratio over time (Finagle `RetryBudget`): every admitted request deposits `budget_percent`/100
  *    of a token, every retry withdraws one; the balance starts at and is capped by
  *    max(min_retry_concurrency, budget_percent × max concurrency). With every node failing fast,
@@ -19,6 +23,8 @@ export interface RetryBudgetOptions {
   activeRequests: () => number;
   /** The gateway's concurrency limit (sizes the token reserve). */
   maxConcurrency?: () => number;
+  /** Free slots right now on available nodes serving `model`; absent: never any. */
+  idleSlots?: (model: string) => number;
 }
 
 export class RetryBudget {
@@ -44,9 +50,10 @@ export class RetryBudget {
     this.tokens = Math.min(this.capacity(), this.tokens + this.options.budgetPercent() / 100);
   }
 
-  /** Takes a retry slot; returns a release function, or undefined when the budget is spent. */
-  tryAcquire(): (() => void) | undefined {
-    if (this.active >= this.limit() || this.tokens < 1) return undefined;
+  /** Takes a retry slot for a request to `model`; returns a release function, or undefined when the budget is spent. */
+  tryAcquire(model: string): (() => void) | undefined {
+    if (this.tokens < 1) return undefined;
+    if (this.active >= this.limit() && !((this.options.idleSlots?.(model) ?? 0) > 0)) return undefined;
     this.active += 1;
     this.tokens -= 1;
     let released = false;

@@ -80,7 +80,7 @@ export function retry(options: RetryOptions): Layer {
             }
             const cfg = options.retry();
             if (retries + 1 >= cfg.max_attempts) throw exhausted(last, `${cfg.max_attempts} attempts failed`);
-            release = budget.tryAcquire();
+            release = budget.tryAcquire(req.route.model);
             if (!release) {
               metrics.retries.inc({ outcome: 'budget_exhausted' });
               throw exhausted(last, 'retry budget exhausted');

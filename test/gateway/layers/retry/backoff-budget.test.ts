@@ -24,16 +24,34 @@ describe('retry budget', () => {
   it('concurrency: min_retry_concurrency retries at low load, 20% of active requests at high load (Envoy)', () => {
     let active = 5;
     const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => active, maxConcurrency: () => 100 });
-    const held = [b.tryAcquire(), b.tryAcquire(), b.tryAcquire()];
+    const held = [b.tryAcquire('m'), b.tryAcquire('m'), b.tryAcquire('m')];
     expect(held.every(Boolean)).toBe(true);
-    expect(b.tryAcquire()).toBeUndefined();
+    expect(b.tryAcquire('m')).toBeUndefined();
     held[0]!();
     held[0]!(); // idempotent
     expect(b.activeRetries()).toBe(2);
     active = 50;
     expect(b.limit()).toBe(10);
-    const more = Array.from({ length: 10 }, () => b.tryAcquire());
+    const more = Array.from({ length: 10 }, () => b.tryAcquire('m'));
     expect(more.filter(Boolean).length).toBe(8);
+  });
+
+  it('concurrency: a retry beyond the share may take an idle slot of its model, never a busy pool', () => {
+    let idle = 0;
+    const b = new RetryBudget({
+      budgetPercent: () => 20,
+      minRetryConcurrency: () => 3,
+      activeRequests: () => 10,
+      maxConcurrency: () => 100,
+      idleSlots: (model) => (model === 'm' ? idle : 0),
+    });
+    const held = [b.tryAcquire('m'), b.tryAcquire('m'), b.tryAcquire('m')];
+    expect(held.every(Boolean)).toBe(true);
+    expect(b.tryAcquire('m')).toBeUndefined(); // saturated pool: the Envoy limit holds
+    idle = 2;
+    expect(b.tryAcquire('m')).toBeDefined();
+    expect(b.tryAcquire('other')).toBeUndefined();
+    expect(b.activeRetries()).toBe(4);
   });
 
   it('ratio: with every retry failing fast, retries stay ≤ 20% of requests plus the reserve (Finagle deposit)', () => {
@@ -44,7 +62,7 @@ describe('retry budget', () => {
       b.deposit();
       // each request tries to retry up to 3 times, back to back
       for (let k = 0; k < 3; k++) {
-        const release = b.tryAcquire();
+        const release = b.tryAcquire('m');
         if (!release) break;
         retries++;
         release();
