@@ -113,8 +113,10 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     budgetPercent: () => config.retry.budget_percent,
     minRetryConcurrency: () => config.retry.min_retry_concurrency,
     activeRequests: () => concurrency.inFlight(),
+    minRetriesPerSecond: () => config.retry.min_retries_per_second,
     maxConcurrency: () => config.admission.max_concurrency,
-    idleSlots: (model) => endpoints.idleSlots(model),
+    room: (model) => endpoints.room(model),
+    now: () => clock.now(),
   });
 
   const attemptMs = (req: { textLength: number }) => config.timeouts.attempt_ms + config.timeouts.attempt_per_char_ms * req.textLength;

@@ -132,6 +132,8 @@ export const ConfigSchema = z
         /** Envoy retry budget: retries ≤ budget_percent of active requests, at least min_retry_concurrency. */
         budget_percent: z.number().min(0).max(100).default(20),
         min_retry_concurrency: z.number().int().nonnegative().default(3),
+        /** linkerd/Finagle retry budget floor: retries earned per second besides budget_percent of requests. */
+        min_retries_per_second: z.number().nonnegative().default(10),
         backoff_base_ms: ms(25),
         backoff_max_ms: ms(250),
         /** Longest `Retry-After` from a node the gateway will honour by waiting. */

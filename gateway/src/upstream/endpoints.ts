@@ -187,13 +187,16 @@ export class EndpointSet {
     return [...(this.regionOrder.some((r) => r.name === home) ? [home] : []), ...others.map((r) => r.name)];
   }
 
-  /** Free slots right now on the nodes that may take a request for `model` (for the retry budget). */
-  idleSlots(model: string): number {
+  /**
+   * Requests the nodes serving `model` would take right now without shedding: free slots and
+   * queue places on available nodes that are not saturated (for the retry budget).
+   */
+  room(model: string): number {
     const now = this.clock.now();
-    let idle = 0;
+    let room = 0;
     for (const e of this.byId.values())
-      if (e.serves(model) && e.isAvailable(now) && !e.isSaturated(now)) idle += Math.max(0, e.slots() - e.outstanding());
-    return idle;
+      if (e.serves(model) && e.isAvailable(now) && !e.isSaturated(now)) room += Math.max(0, e.slots() + (e.load?.queueLimit ?? 0) - e.outstanding());
+    return room;
   }
 
   /**

@@ -31,7 +31,8 @@ function setup(opts: { nodes?: number; regions?: number; attemptMs?: number; act
   const breakerCfg = { error_threshold_percentage: 50, volume_threshold: opts.breaker?.volume_threshold ?? 4, reset_timeout_ms: 200, rolling_window_ms: 10_000, slow_call_ratio: 0.5, slow_call_base_ms: 1000, slow_call_per_char_ms: 0 };
   const breakers = new Breakers({ config: () => breakerCfg, clock: systemClock, log, metrics });
   const outliers = new OutlierDetector({ endpoints, clock: systemClock, log, metrics, config: () => ({ consecutive_failures: 3, consecutive_connect_failures: 1, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }), maxRetryAfterMs: () => 1000 });
-  const budget = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: opts.active ?? (() => 1) });
+  // No room and no time deposit: these tests pin the Envoy concurrency limit and the reserve of 3.
+  const budget = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, minRetriesPerSecond: () => 0, activeRequests: opts.active ?? (() => 1), maxConcurrency: () => 0, room: () => 0, now: () => systemClock.now() });
   const calls: string[] = [];
   let behaviour: (node: string, req: UpstreamRequest) => Promise<void> = async () => undefined;
   const fake: Service = async (req) => {

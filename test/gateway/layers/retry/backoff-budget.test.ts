@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fullJitterBackoff } from '../../../../gateway/src/layers/retry/backoff.ts';
-import { RetryBudget } from '../../../../gateway/src/layers/retry/retry-budget.ts';
+import { RetryBudget, type RetryBudgetOptions } from '../../../../gateway/src/layers/retry/retry-budget.ts';
 import { retryDecision } from '../../../../gateway/src/layers/retry/retry-policy.ts';
 import { GatewayError } from '../../../../gateway/src/errors/gateway-error.ts';
 
@@ -21,9 +21,24 @@ describe('full-jitter backoff', () => {
 });
 
 describe('retry budget', () => {
+  function budget(over: Partial<RetryBudgetOptions> = {}) {
+    let now = 0;
+    const b = new RetryBudget({
+      budgetPercent: () => 20,
+      minRetryConcurrency: () => 3,
+      minRetriesPerSecond: () => 0,
+      activeRequests: () => 1,
+      maxConcurrency: () => 100,
+      room: () => 0,
+      now: () => now,
+      ...over,
+    });
+    return { b, advance: (ms: number) => (now += ms) };
+  }
+
   it('concurrency: min_retry_concurrency retries at low load, 20% of active requests at high load (Envoy)', () => {
     let active = 5;
-    const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => active, maxConcurrency: () => 100 });
+    const { b } = budget({ activeRequests: () => active });
     const held = [b.tryAcquire('m'), b.tryAcquire('m'), b.tryAcquire('m')];
     expect(held.every(Boolean)).toBe(true);
     expect(b.tryAcquire('m')).toBeUndefined();
@@ -36,26 +51,20 @@ describe('retry budget', () => {
     expect(more.filter(Boolean).length).toBe(8);
   });
 
-  it('concurrency: a retry beyond the share may take an idle slot of its model, never a busy pool', () => {
-    let idle = 0;
-    const b = new RetryBudget({
-      budgetPercent: () => 20,
-      minRetryConcurrency: () => 3,
-      activeRequests: () => 10,
-      maxConcurrency: () => 100,
-      idleSlots: (model) => (model === 'm' ? idle : 0),
-    });
+  it('concurrency: a retry beyond the share may take room its model has, never a saturated pool', () => {
+    let room = 0;
+    const { b } = budget({ activeRequests: () => 10, room: (model) => (model === 'm' ? room : 0) });
     const held = [b.tryAcquire('m'), b.tryAcquire('m'), b.tryAcquire('m')];
     expect(held.every(Boolean)).toBe(true);
-    expect(b.tryAcquire('m')).toBeUndefined(); // saturated pool: the Envoy limit holds
-    idle = 2;
+    expect(b.tryAcquire('m')).toBeUndefined(); // no room: the Envoy limit holds
+    room = 2;
     expect(b.tryAcquire('m')).toBeDefined();
     expect(b.tryAcquire('other')).toBeUndefined();
     expect(b.activeRetries()).toBe(4);
   });
 
   it('ratio: with every retry failing fast, retries stay ≤ 20% of requests plus the reserve (Finagle deposit)', () => {
-    const b = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, activeRequests: () => 1, maxConcurrency: () => 30 });
+    const { b } = budget({ maxConcurrency: () => 30, room: () => 100 });
     let retries = 0;
     const requests = 1000;
     for (let i = 0; i < requests; i++) {
@@ -70,6 +79,23 @@ describe('retry budget', () => {
     }
     expect(retries).toBeLessThanOrEqual(requests * 0.2 + 6);
     expect(retries).toBeGreaterThanOrEqual(requests * 0.2 - 1);
+  });
+
+  it('time: min_retries_per_second lets a quiet service retry, and no faster (linkerd)', () => {
+    const { b, advance } = budget({ minRetriesPerSecond: () => 10, maxConcurrency: () => 0, room: () => 100 });
+    const drain = () => {
+      let n = 0;
+      for (let release = b.tryAcquire('m'); release; release = b.tryAcquire('m')) {
+        n++;
+        release();
+      }
+      return n;
+    };
+    expect(drain()).toBe(10); // the reserve: max(3, 10 per second)
+    advance(500);
+    expect(drain()).toBe(5);
+    advance(60_000);
+    expect(drain()).toBe(10); // capped, not 600
   });
 });
 
