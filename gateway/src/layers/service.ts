@@ -36,6 +36,8 @@ export interface UpstreamRequest {
   deadline: AbortSignal;
   /** This attempt's signal (deadline ∧ per-try timeout); set by the attempt-timeout layer. */
   signal: AbortSignal;
+  /** Lengthens this try's timeout by `ms` (never past the deadline); set by the attempt-timeout layer. */
+  extendTry?: (ms: number) => void;
   attempt: number;
   /** Nodes already tried by this request: the balancer picks another one. */
   tried: Set<string>;

@@ -43,7 +43,7 @@ function setup(opts: { nodes?: number; regions?: number; attemptMs?: number; act
   const service = compose(
     retry({ retry: () => ({ max_attempts: 4, backoff_base_ms: 1, backoff_max_ms: 2 }), budget, clock: systemClock, metrics, maxReselects: () => 10 }),
     attemptTimeout({ attemptMs: () => opts.attemptMs ?? 200, clock: systemClock }),
-    balance({ endpoints, balancer: roundRobin(), outliers, clock: systemClock, metrics, priority: () => ({ overprovisioningFactor: 1.4, panicThresholdPercent: 50 }), capacityWaitMs: () => 100 }),
+    balance({ endpoints, balancer: roundRobin(), outliers, clock: systemClock, metrics, priority: () => ({ overprovisioningFactor: 1.4, panicThresholdPercent: 50 }), capacityWaitMs: () => 100, attemptMs: () => opts.attemptMs ?? 200 }),
     breakerLayer(breakers, { config: () => breakerCfg, clock: systemClock }),
   )(fake);
   const request = (deadlineMs = 2000): Promise<unknown> => {
@@ -86,6 +86,21 @@ describe('layer stack', () => {
     const res = (await s.request()) as { node: string };
     expect(res.node).not.toBe('r0n0');
     expect(Date.now() - t0).toBeLessThan(400);
+  });
+
+  it('a try sent into a queue gets the estimated wait on top of its per-try timeout, and no more', async () => {
+    const s = setup({ nodes: 1, attemptMs: 100 });
+    // The node reports one request running and one queued in its only slot, at 60 ms each:
+    // ~120 ms of queue ahead, so this try may take 100 + 100 (the allowance is capped at one per-try timeout).
+    s.endpoints.get('r0n0')!.load = { ready: true, draining: false, slots: 1, inflight: 1, queueDepth: 1, queueLimit: 8, latencyEwmaMs: 60, at: Date.now() };
+    s.setBehaviour(() => new Promise((r) => setTimeout(r, 150)));
+    expect(((await s.request()) as { node: string }).node).toBe('r0n0');
+    s.endpoints.get('r0n0')!.latencyEwmaMs = 0; // forget the 150 ms just measured: same queue estimate again
+    s.setBehaviour((_n, req) => new Promise((_, reject) => req.signal.addEventListener('abort', () => reject(req.signal.reason))));
+    const t0 = Date.now();
+    await expect(s.request()).rejects.toMatchObject({ status: 503 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - t0).toBeLessThan(600);
   });
 
   it('stops at max_attempts and answers upstream_unavailable', async () => {

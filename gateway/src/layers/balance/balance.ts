@@ -13,7 +13,7 @@ import type { GatewayMetrics } from '../../observability/metrics.ts';
 import type { EndpointSet } from '../../upstream/endpoints.ts';
 import type { OutlierDetector } from '../../upstream/outlier-detection.ts';
 import type { Balancer } from './balancer.ts';
-import { selectCandidates, type PriorityOptions } from './priority.ts';
+import { queueAllowanceMs, selectCandidates, type PriorityOptions, type TryBudget } from './priority.ts';
 import type { Layer, UpstreamRequest } from '../service.ts';
 
 export interface BalanceOptions {
@@ -41,11 +41,12 @@ export function balance(options: BalanceOptions): Layer {
     async function balanceLayer(req) {
       const waitUntil = Math.min(req.deadlineAt, clock.now() + options.capacityWaitMs());
       let endpoint;
+      let budget: TryBudget | undefined;
       for (;;) {
         const pool = endpoints.all().filter((e) => e.serves(req.route.model, req.route.pack));
         const now = clock.now();
-        const budgetMs = options.attemptMs ? Math.min(options.attemptMs(req), req.deadlineAt - now) : undefined;
-        const sel = selectCandidates(pool, req.route.regions, req.tried, now, options.priority(), options.random, budgetMs);
+        budget = options.attemptMs ? { tryMs: options.attemptMs(req), leftMs: req.deadlineAt - now } : undefined;
+        const sel = selectCandidates(pool, req.route.regions, req.tried, now, options.priority(), options.random, budget);
         if (sel.panic) metrics.panics.inc();
         endpoint = sel.candidates.length > 0 ? balancer.pick(sel.candidates) : undefined;
         if (endpoint) break;
@@ -59,6 +60,8 @@ export function balance(options: BalanceOptions): Layer {
         await clock.sleep(POLL_MS, req.deadline);
       }
       req.tried.add(endpoint.id);
+      const wait = endpoint.estimatedWaitMs();
+      if (budget && wait > 0) req.extendTry?.(queueAllowanceMs(wait, budget.tryMs));
       const token = endpoint.begin();
       const started = clock.now();
       const settle = () => endpoint.end(token);

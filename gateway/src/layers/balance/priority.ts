@@ -9,7 +9,10 @@
  *   is ignored and every node is a candidate (better some requests fail than all are refused),
  *   except nodes whose last connection attempt was refused.
  * - Saturated nodes get no new requests while another node can serve; a node whose estimated
- *   wait + service time exceeds the try's budget gets none at all (it would only time out).
+ *   wait + service time exceeds the try's budget gets none at all (it would only time out). A
+ *   try sent into a node's queue has its timeout extended by the estimated wait (at most one more
+ *   per-try timeout: a hung node must not hold a request for long), so the budget is the per-try
+ *   timeout for the service plus that allowance for the queue, within the deadline.
  * @module
  */
 import type { Endpoint } from '../../upstream/endpoints.ts';
@@ -41,6 +44,17 @@ export function priorityLoad(health: { region: string; healthy: number; total: n
   return out;
 }
 
+/** What one try may spend: its per-try timeout and the time left before the deadline (ms). */
+export interface TryBudget {
+  tryMs: number;
+  leftMs: number;
+}
+
+/** How much longer than its per-try timeout a try may take when sent into a queue of `waitMs`. */
+export function queueAllowanceMs(waitMs: number, tryMs: number): number {
+  return Math.min(waitMs, tryMs);
+}
+
 export interface Selection {
   candidates: Endpoint[];
   region: string | undefined;
@@ -60,8 +74,8 @@ export function selectCandidates(
   now: number,
   options: PriorityOptions,
   random: () => number = Math.random,
-  /** This try's time budget (ms); nodes that cannot answer within it are skipped. */
-  budgetMs?: number,
+  /** This try's time budget; nodes that cannot answer within it are skipped. */
+  budget?: TryBudget,
 ): Selection {
   if (pool.length === 0) return { candidates: [], region: undefined, panic: false, empty: 'unavailable' };
   const available = pool.filter((e) => e.isAvailable(now));
@@ -80,7 +94,11 @@ export function selectCandidates(
   }
   // A node whose estimated queue wait plus service time is over this try's budget would only
   // time out: it cannot take the request (sending it anyway turns overload into slow 5xx).
-  const fits = (e: Endpoint) => budgetMs === undefined || e.estimatedWaitMs() === 0 || e.estimatedWaitMs() + e.serviceMs() <= budgetMs;
+  const fits = (e: Endpoint) => {
+    const wait = e.estimatedWaitMs();
+    if (budget === undefined || wait === 0) return true;
+    return wait + e.serviceMs() <= Math.min(budget.tryMs + queueAllowanceMs(wait, budget.tryMs), budget.leftMs);
+  };
   // Prefer nodes that are not saturated; use saturated ones only when nothing else can serve.
   const fresh = untried.filter((e) => !e.isSaturated(now) && fits(e));
   const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => fits(e) && e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));

@@ -4,6 +4,11 @@
  * merely losing a race. A try that times out fails with `VOX_ERR_ATTEMPT_TIMEOUT` (retryable);
  * the deadline itself fails with `VOX_ERR_DEADLINE_EXCEEDED` (linkerd stream-timeouts keeps the
  * two apart). Streamed bodies detach the per-try timer once headers arrived.
+ *
+ * The per-try timeout bounds service, not a queue the balancer chose to join: when the chosen
+ * node has work ahead of this request, the balancer extends the try by that estimated wait
+ * (`extendTry`, capped by the balancer and the deadline). Without it a node at 80 % load with a
+ * burst in its queue looked as if it could not answer in time, and requests were shed as busy.
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
@@ -26,15 +31,22 @@ export function attemptTimeout({ attemptMs, clock }: AttemptTimeoutOptions): Lay
       if (req.deadline.aborted) throw req.deadline.reason;
       const left = req.deadlineAt - clock.now();
       if (left <= 0) throw new GatewayError('VOX_ERR_DEADLINE_EXCEEDED');
-      const perTry = Math.min(attemptMs(req), left);
+      let perTry = Math.min(attemptMs(req), left);
+      let expiresAt = clock.now() + perTry;
       const ctrl = new AbortController();
-      const timer = setTimeout(
-        () => ctrl.abort(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `no answer within the ${perTry} ms per-try timeout`)),
-        perTry,
-      );
+      const expire = () => ctrl.abort(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `no answer within the ${perTry} ms per-try timeout`));
+      let timer = setTimeout(expire, perTry);
+      const extendTry = (ms: number) => {
+        const until = Math.min(expiresAt + ms, req.deadlineAt);
+        if (until <= expiresAt || ctrl.signal.aborted) return;
+        clearTimeout(timer);
+        timer = setTimeout(expire, until - clock.now());
+        perTry += until - expiresAt;
+        expiresAt = until;
+      };
       const signal = AbortSignal.any([req.deadline, ctrl.signal]);
       try {
-        const res = await inner({ ...req, signal });
+        const res = await inner({ ...req, signal, extendTry });
         // A buffered body arrived whole; a streamed one started in time and from here runs
         // under the deadline only (its signal still carries the deadline and client abort).
         clearTimeout(timer);

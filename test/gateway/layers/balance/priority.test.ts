@@ -48,6 +48,13 @@ describe('selectCandidates', () => {
     pool[1]!.healthy = true;
     expect(selectCandidates(pool, ['a', 'b'], new Set(), now, opts).panic).toBe(false);
   });
+  it('a node whose queue wait plus service fits the try and its queue allowance is a candidate; one past the deadline is not', () => {
+    const pool = [mk('a1', 'a')];
+    // 4 slots, 10 ahead of us at 1.3 s each: ~2.3 s wait + 1.3 s service > a 3.5 s try alone.
+    pool[0]!.load = { ready: true, draining: false, slots: 4, inflight: 4, queueDepth: 6, queueLimit: 8, latencyEwmaMs: 1300, at: now };
+    expect(selectCandidates(pool, ['a'], new Set(), now, opts, () => 0, { tryMs: 3500, leftMs: 20_000 }).candidates.length).toBe(1);
+    expect(selectCandidates(pool, ['a'], new Set(), now, opts, () => 0, { tryMs: 3500, leftMs: 3000 }).empty).toBe('saturated');
+  });
   it('skips saturated nodes unless nothing else can serve, then answers saturated', () => {
     const pool = [mk('a1', 'a'), mk('a2', 'a')];
     pool[0]!.saturatedUntil = now + 5_000;
