@@ -37,6 +37,7 @@ export class RetryBudget {
   private active = 0;
   private tokens: number;
   private refilledAt: number;
+  private refused = '';
   constructor(private readonly options: RetryBudgetOptions) {
     this.tokens = this.capacity();
     this.refilledAt = options.now();
@@ -62,13 +63,22 @@ export class RetryBudget {
     this.add(this.options.budgetPercent() / 100);
   }
 
-  /** Takes a retry slot for a request to `model`; returns a release function, or undefined when the budget is spent. */
+  /**
+   * Takes a retry slot for a request to `model`; returns a release function, or undefined when
+   * the budget is spent (`refusal()` then says which limit).
+   */
   tryAcquire(model: string): (() => void) | undefined {
     const now = this.options.now();
     this.add((Math.max(0, now - this.refilledAt) / 1000) * this.options.minRetriesPerSecond());
     this.refilledAt = now;
-    if (this.tokens < 1) return undefined;
-    if (this.active >= this.limit() && this.options.room(model) <= 0) return undefined;
+    if (this.tokens < 1) {
+      this.refused = `ratio: ${this.tokens.toFixed(1)} retries earned`;
+      return undefined;
+    }
+    if (this.active >= this.limit() && this.options.room(model) <= 0) {
+      this.refused = `concurrency: ${this.active} retries in flight, limit ${this.limit()}, no room on ${model}`;
+      return undefined;
+    }
     this.active += 1;
     this.tokens -= 1;
     let released = false;
@@ -78,6 +88,11 @@ export class RetryBudget {
         this.active -= 1;
       }
     };
+  }
+
+  /** Which limit refused the last retry (for the error message and logs). */
+  refusal(): string {
+    return this.refused;
   }
 
   activeRetries(): number {

@@ -83,7 +83,7 @@ export function retry(options: RetryOptions): Layer {
             release = budget.tryAcquire(req.route.model);
             if (!release) {
               metrics.retries.inc({ outcome: 'budget_exhausted' });
-              throw exhausted(last, 'retry budget exhausted');
+              throw exhausted(last, `retry budget exhausted (${budget.refusal()})`);
             }
             retries += 1;
             metrics.retries.inc({ outcome: 'allowed' });

@@ -103,7 +103,8 @@ describe('retry policy', () => {
   it('retries only failures that did not start a response', () => {
     expect(retryDecision(new GatewayError('VOX_ERR_UPSTREAM_CONNECT'))).toBe('reselect');
     expect(retryDecision(new GatewayError('VOX_ERR_BREAKER_OPEN'))).toBe('reselect');
-    for (const c of ['VOX_ERR_UPSTREAM_RESET', 'VOX_ERR_UPSTREAM_BUSY', 'VOX_ERR_UPSTREAM_FAILURE', 'VOX_ERR_ATTEMPT_TIMEOUT'] as const)
+    expect(retryDecision(new GatewayError('VOX_ERR_UPSTREAM_BUSY'))).toBe('reselect'); // a full node did no work
+    for (const c of ['VOX_ERR_UPSTREAM_RESET', 'VOX_ERR_UPSTREAM_FAILURE', 'VOX_ERR_ATTEMPT_TIMEOUT'] as const)
       expect(retryDecision(new GatewayError(c))).toBe('retry');
     for (const c of ['VOX_ERR_UPSTREAM_REJECTED', 'VOX_ERR_DEADLINE_EXCEEDED', 'VOX_ERR_CLIENT_CLOSED', 'VOX_ERR_BUSY'] as const)
       expect(retryDecision(new GatewayError(c))).toBe('no');
