@@ -46,8 +46,15 @@ async function fakeNode(opts: { delayMs?: number; status?: number } = {}): Promi
 class Sink implements ShadowSink {
   counts: Record<string, number> = {};
   outcomes: MirrorOutcome[] = [];
+  /** Pairs the judge would still take (the real budget is tested in service.test.ts). */
+  affordable = Infinity;
   count(canary: string, name: string) {
     this.counts[name] = (this.counts[name] ?? 0) + 1;
+  }
+  admit() {
+    if (this.affordable <= 0) return undefined;
+    this.affordable--;
+    return { settle: () => {} };
   }
   submit(o: MirrorOutcome) {
     this.outcomes.push(o);
@@ -142,6 +149,17 @@ describe('mirror', () => {
     second.mirror.observe(event('six'));
     expect(second.sink.counts).toEqual({ eligible: 2, sampled: 2, dropped_no_headroom: 2 });
     expect(endpoints).toBeDefined();
+  });
+
+  it('sends nothing when the judge cannot afford the pair', async () => {
+    const node = await fakeNode();
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    sink.affordable = 0;
+    mirror.observe(event('one'));
+    await mirror.close();
+    expect(sink.counts).toEqual({ eligible: 1, sampled: 1, dropped_judge_budget: 1 });
+    expect(node.seen).toHaveLength(0);
+    expect(mirror.budget.tryAcquire('canary-m', 1)).toBeDefined(); // the shadow cap slot was given back
   });
 
   it('reports a canary error answer with the runtime code', async () => {

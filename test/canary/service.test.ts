@@ -48,6 +48,7 @@ const outcome = (answer: CanaryAnswer, servedModel = 'flite'): MirrorOutcome => 
   servedModel,
   baseline: { bytes: new Uint8Array(10), latencyMs: 100 },
   answer,
+  ticket: { settle: () => {} },
 });
 const ok: CanaryAnswer = { ok: true, bytes: new Uint8Array(10), latencyMs: 120, node: 'n', version: '2.0.0' };
 

@@ -10,11 +10,12 @@
  */
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { MirrorOutcome, ShadowCounter, ShadowSink } from '../request-path/shadow/mirror.ts';
+import type { JudgeTicket, MirrorOutcome, ShadowCounter, ShadowSink } from '../request-path/shadow/mirror.ts';
 import { sampled } from '../request-path/shadow/sampler.ts';
 import { detectPocketsphinx } from './asr/pocketsphinx.ts';
 import type { CanaryMetrics } from './canary-metrics.ts';
 import { thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from './config.ts';
+import { JudgeBudget } from './judge/judge-budget.ts';
 import { JUDGE_BACKLOG, JudgePool } from './judge/judge-pool.ts';
 import type { JudgeTask, PairMetrics } from './judge/pair-metrics.ts';
 import { buildReport } from './report/build-report.ts';
@@ -50,6 +51,7 @@ export class CanaryService implements ShadowSink {
   private readonly judging = new Set<Promise<void>>();
   private readonly stop = new AbortController();
   private closed = false;
+  private readonly budget: JudgeBudget;
   readonly asr: { available: boolean; reason?: string };
 
   /**
@@ -60,6 +62,7 @@ export class CanaryService implements ShadowSink {
   constructor(private readonly o: CanaryServiceOptions) {
     const asr = o.judge().asr === 'off' ? { available: false as const, reason: 'disabled by canary_judge.asr: off' } : detectPocketsphinx();
     this.asr = asr.available ? { available: true } : { available: false, reason: asr.reason };
+    this.budget = new JudgeBudget({ share: () => o.judge().max_core_share, now: () => o.clock.now() });
   }
 
   private open(): CanaryStore {
@@ -98,15 +101,34 @@ export class CanaryService implements ShadowSink {
     this.o.metrics?.shadow.inc({ canary, event: name }, by);
   }
 
+  admit(_canary: string): JudgeTicket | undefined {
+    if (this.closed) return undefined;
+    const reserved = this.budget.tryReserve();
+    if (reserved === undefined) return undefined;
+    let settled = false;
+    return {
+      settle: (spentMs) => {
+        if (settled) return;
+        settled = true;
+        this.budget.settle(reserved, spentMs);
+      },
+    };
+  }
+
   submit(outcome: MirrorOutcome): void {
-    if (this.closed) return;
+    if (this.closed) return outcome.ticket.settle(0);
     const p = this.finish(outcome)
+      .then((judgeMs) => outcome.ticket.settle(judgeMs))
       .catch((err: unknown) => this.o.log.error({ canary: outcome.canary.canary, err: (err as Error)?.message }, 'canary pair not recorded'))
-      .finally(() => this.judging.delete(p));
+      .finally(() => {
+        outcome.ticket.settle(0);
+        this.judging.delete(p);
+      });
     this.judging.add(p);
   }
 
-  private async finish(o: MirrorOutcome): Promise<void> {
+  /** Judges and records one pair; resolves with the judge's time spent on it (ms). */
+  private async finish(o: MirrorOutcome): Promise<number> {
     const name = o.canary.canary;
     const base = {
       canary: name,
@@ -122,7 +144,7 @@ export class CanaryService implements ShadowSink {
       this.count(name, `error:${o.answer.code}`);
       if (o.answer.timeout) this.count(name, 'timeouts');
       this.record({ ...base, at: this.o.clock.now(), outcome: o.answer.timeout ? 'timeout' : 'error', errorCode: o.answer.code });
-      return;
+      return 0;
     }
     const cfg = this.o.judge();
     let metrics: PairMetrics;
@@ -140,11 +162,12 @@ export class CanaryService implements ShadowSink {
         this.count(name, 'judge_failed');
         this.o.log.warn({ canary: name, trace_id: o.traceId, err: (err as Error)?.message }, 'canary judge failed');
       }
-      return;
+      return 0;
     }
     this.o.metrics?.judgeSeconds.observe({ canary: name }, metrics.judgeMs / 1000);
     this.count(name, 'compared');
     this.record({ ...base, at: this.o.clock.now(), outcome: 'ok', metrics, ...(o.answer.version ? { canaryVersion: o.answer.version } : {}) });
+    return metrics.judgeMs;
   }
 
   private window(canary: string): PairRecord[] {

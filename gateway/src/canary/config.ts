@@ -80,6 +80,11 @@ export const CanaryJudgeSchema = z
     queue: z.number().int().min(0).default(32),
     /** `auto`: WER when pocketsphinx is installed; `off`: never. */
     asr: z.enum(['auto', 'off']).default('auto'),
+    /**
+     * Share of one core the judge may spend; sampled pairs beyond it are not mirrored at all
+     * (counted as dropped_judge_budget). A pair costs ~0.25 s of CPU, more with ASR.
+     */
+    max_core_share: z.number().gt(0).max(16).default(0.05),
     /** Share of pairs that get ASR (it costs ~10× the rest of the judge). */
     asr_sample_rate: z.number().min(0).max(1).default(0.2),
     /** The report and verdict use each canary's most recent pairs, at most this many. */

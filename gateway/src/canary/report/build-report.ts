@@ -62,6 +62,7 @@ export function buildReport(input: ReportInput): CanaryReport {
     no_headroom: k.dropped_no_headroom ?? 0,
     baseline_streamed: k.dropped_baseline_streamed ?? 0,
     judge_backlog: k.dropped_judge_backlog ?? 0,
+    judge_budget: k.dropped_judge_budget ?? 0,
   };
 
   return {
@@ -73,7 +74,7 @@ export function buildReport(input: ReportInput): CanaryReport {
     sampled: k.sampled ?? 0,
     mirrored: k.mirrored ?? 0,
     compared: k.compared ?? 0,
-    dropped: { total: dropped.cap + dropped.no_headroom + dropped.baseline_streamed + dropped.judge_backlog, ...dropped },
+    dropped: { total: dropped.cap + dropped.no_headroom + dropped.baseline_streamed + dropped.judge_backlog + dropped.judge_budget, ...dropped },
     errors: {
       count: errCount,
       timeouts: k.timeouts ?? 0,

@@ -26,7 +26,7 @@ export interface CanaryReport {
   sampled: number;
   mirrored: number;
   compared: number;
-  dropped: { total: number; cap: number; no_headroom: number; baseline_streamed: number; judge_backlog: number };
+  dropped: { total: number; cap: number; no_headroom: number; baseline_streamed: number; judge_backlog: number; judge_budget: number };
   errors: { count: number; timeouts: number; rate: number | null; by_code: Record<string, number>; max_rate: number; p_value: number | null; judge_failed: number };
   latency_ms: Paired & { histogram: { edges: number[]; canary: number[]; baseline: number[] }; rtf: Paired };
   audio: {

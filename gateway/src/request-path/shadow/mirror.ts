@@ -7,7 +7,9 @@
  *   - the baseline's audio streamed and could not be kept (tee.ts: it broke off or was over
  *     SHADOW_CAPTURE_MAX_BYTES); a streamed baseline is otherwise mirrored once the client has it,
  *   - the canary's shadow cap (`max_concurrent`) is reached,
- *   - no canary node has headroom (canary-node.ts).
+ *   - no canary node has headroom (canary-node.ts),
+ *   - the judge's CPU budget cannot afford the pair (canary/judge/judge-budget.ts): asked last,
+ *     and before anything is sent, so a pair nobody will judge costs no request.
  * Mirrors carry `x-shadow: 1`. They use their own undici pools, so they never hold a
  * connection the client path could use. Finished mirrors go to the sink (the canary service).
  * @module
@@ -30,7 +32,8 @@ export type ShadowCounter =
   | 'mirrored'
   | 'dropped_cap'
   | 'dropped_no_headroom'
-  | 'dropped_baseline_streamed';
+  | 'dropped_baseline_streamed'
+  | 'dropped_judge_budget';
 
 export type CanaryAnswer =
   | { ok: true; bytes: Uint8Array; sampleRate?: number; latencyMs: number; version?: string; node: string }
@@ -43,11 +46,19 @@ export interface MirrorOutcome {
   servedModel: string;
   baseline: { bytes: Uint8Array; sampleRate?: number; latencyMs: number };
   answer: CanaryAnswer;
+  /** The judge budget this pair reserved; settled with what judging it cost. */
+  ticket: JudgeTicket;
+}
+
+export interface JudgeTicket {
+  settle(spentMs: number): void;
 }
 
 /** Where counts and finished mirrors go; implemented by `CanaryService`. */
 export interface ShadowSink {
   count(canary: string, name: ShadowCounter): void;
+  /** Reserves the judge's time for one pair of `canary`, or undefined when it cannot afford one. */
+  admit(canary: string): JudgeTicket | undefined;
   submit(outcome: MirrorOutcome): void;
 }
 
@@ -121,6 +132,12 @@ export function createMirror(o: MirrorOptions): Mirror {
       o.sink.count(c.canary, 'dropped_no_headroom');
       return;
     }
+    const ticket = o.sink.admit(c.canary);
+    if (!ticket) {
+      release();
+      o.sink.count(c.canary, 'dropped_judge_budget');
+      return;
+    }
     o.sink.count(c.canary, 'mirrored');
     const rate = Number(event.served.headers['x-sample-rate']);
     const baseline = { bytes: audio, latencyMs: event.served.latencyMs, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}) };
@@ -129,7 +146,7 @@ export function createMirror(o: MirrorOptions): Mirror {
     node.inflight++;
     track(
       send(c, model, event, node.url, node.id)
-        .then((answer) => o.sink.submit({ canary: c, traceId: event.traceId, text: event.text, servedModel: event.served.model, baseline, answer }))
+        .then((answer) => o.sink.submit({ canary: c, traceId: event.traceId, text: event.text, servedModel: event.served.model, baseline, answer, ticket }))
         .finally(() => {
           node.inflight = Math.max(0, node.inflight - 1);
           release();

@@ -1,0 +1,58 @@
+/**
+ * The judge's CPU budget: judging spends at most `max_core_share` of one core, however much
+ * traffic is sampled. A pair costs ~0.25 s of CPU (seconds more with ASR), so at a few hundred
+ * requests a second a 5 % sample would cost more cores than serving them (issue 8 bench: +101 %
+ * CPU per request with shadow on). The mirror asks before it sends anything, so a pair the judge
+ * cannot afford costs neither the gateway nor the canary node a request.
+ *
+ * A token bucket in core-milliseconds: time earns `share` ms per ms, capped at `burstMs`; a pair
+ * reserves the running mean of recent pairs' cost when admitted and settles its measured cost
+ * when judged, so concurrent admissions cannot overspend for long.
+ * @module
+ */
+export interface JudgeBudgetOptions {
+  /** Share of one core judging may use (0..1). */
+  share: () => number;
+  now: () => number;
+  /** Largest balance saved up while idle (core-ms). */
+  burstMs?: number;
+}
+
+/** The cost assumed for a pair before any was measured (core-ms). */
+const FIRST_ESTIMATE_MS = 250;
+
+export class JudgeBudget {
+  private balance: number;
+  private at: number;
+  private estimate = FIRST_ESTIMATE_MS;
+
+  constructor(private readonly o: JudgeBudgetOptions) {
+    this.balance = this.burst();
+    this.at = o.now();
+  }
+
+  /** At least one pair's cost, or a dear pair could never be afforded. */
+  private burst(): number {
+    return Math.max(this.o.burstMs ?? 4 * FIRST_ESTIMATE_MS, this.estimate);
+  }
+
+  private refill(): void {
+    const now = this.o.now();
+    this.balance = Math.min(this.burst(), this.balance + Math.max(0, now - this.at) * this.o.share());
+    this.at = now;
+  }
+
+  /** Reserves one pair's estimated cost; returns the reservation, or undefined when over budget. */
+  tryReserve(): number | undefined {
+    this.refill();
+    if (this.balance < this.estimate) return undefined;
+    this.balance -= this.estimate;
+    return this.estimate;
+  }
+
+  /** Settles a reservation with the pair's measured cost (0 when it was never judged). */
+  settle(reserved: number, spentMs: number): void {
+    this.balance += reserved - spentMs;
+    if (spentMs > 0) this.estimate += 0.2 * (spentMs - this.estimate);
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { JudgeBudget } from '../../gateway/src/canary/judge/judge-budget.ts';
+
+describe('judge budget', () => {
+  it('spends at most its share of a core over time, whatever is offered', () => {
+    let now = 0;
+    const b = new JudgeBudget({ share: () => 0.05, now: () => now });
+    let judged = 0;
+    // 100 pairs offered per second for 60 s, each costing 250 ms of CPU.
+    for (let t = 0; t < 60_000; t += 10) {
+      now = t;
+      const r = b.tryReserve();
+      if (r !== undefined) {
+        judged++;
+        b.settle(r, 250);
+      }
+    }
+    // 5 % of 60 s = 3 s of core time = 12 pairs, plus the 1 s burst saved up at the start (4).
+    expect(judged).toBeGreaterThanOrEqual(14);
+    expect(judged).toBeLessThanOrEqual(17);
+  });
+
+  it('learns what a pair costs: dearer pairs (ASR) are admitted less often', () => {
+    let now = 0;
+    const b = new JudgeBudget({ share: () => 0.1, now: () => now, burstMs: 0 });
+    const run = (costMs: number) => {
+      let judged = 0;
+      for (let i = 0; i < 6_000; i++) {
+        now += 10;
+        const r = b.tryReserve();
+        if (r !== undefined) {
+          judged++;
+          b.settle(r, costMs);
+        }
+      }
+      return judged;
+    };
+    const cheap = run(100);
+    run(2_000); // the estimate catches up
+    const dear = run(2_000);
+    expect(cheap).toBeGreaterThan(4 * dear);
+    expect(dear).toBeLessThanOrEqual(4); // 60 s × 0.1 core / 2 s
+  });
+
+  it('a reservation that was never judged gives its time back', () => {
+    const b = new JudgeBudget({ share: () => 0.01, now: () => 0, burstMs: 500 });
+    const r1 = b.tryReserve()!;
+    const r2 = b.tryReserve()!;
+    expect(b.tryReserve()).toBeUndefined();
+    b.settle(r1, 0);
+    b.settle(r2, 0);
+    expect(b.tryReserve()).toBeDefined();
+  });
+});
