@@ -6,13 +6,10 @@ import { describe, expect, it } from 'vitest';
 import type { Profile } from './scenarios/common.ts';
 import { failover } from './scenarios/s3-failover.ts';
 import { brokenAnswers } from './scenarios/s6-broken-answers.ts';
-import { unexpectedFailures } from './known-issues.ts';
+import { failedChecks as failed } from './scenarios/scenario.ts';
 
 const profile: Profile = { short: true, soakMs: 60_000 };
 
-// A 503 + Retry-After where a retry on another node would have served is a known gateway bug
-// (see known-issues.ts); everything else — 5xx, resets, broken audio — fails the test.
-const failed = unexpectedFailures;
 
 describe.sequential('chaos (short)', () => {
   it('3. node killed, then region killed: zero failed requests while capacity remains', async () => {

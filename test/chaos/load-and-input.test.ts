@@ -8,7 +8,7 @@ import { standardTopology, type Profile } from './scenarios/common.ts';
 import { steadyLoad } from './scenarios/s1-steady.ts';
 import { overload } from './scenarios/s2-overload.ts';
 import { badInput } from './scenarios/s8-bad-input.ts';
-import { unexpectedFailures } from './known-issues.ts';
+import { failedChecks as failed } from './scenarios/scenario.ts';
 
 const profile: Profile = { short: true, soakMs: 60_000 };
 let cluster: ChaosCluster;
@@ -19,9 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.close();
 });
-
-// Known gateway issues (known-issues.ts) are tolerated; every other failed check fails the test.
-const failed = unexpectedFailures;
 
 describe.sequential('chaos (short)', () => {
   it('1. steady load at 80% of capacity: zero errors', async () => {

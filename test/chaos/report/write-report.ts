@@ -8,7 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KNOWN_ISSUES } from '../known-issues.ts';
 import type { ScenarioResult } from '../scenarios/scenario.ts';
 import { chartSvg } from './chart-svg.ts';
 import { summarize, type ScenarioSummary } from './summarize.ts';
@@ -74,11 +73,7 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
     md.push(`## ${r.id}. ${r.title}`, '', `Claim: ${r.claim}`, '');
     md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.${r.clientLoopDelayMs ? ` Load generator's own event-loop delay p99 ${r.clientLoopDelayMs.p99} ms, max ${r.clientLoopDelayMs.max} ms.` : ''}`, '');
     md.push('| check | result | detail |', '| --- | --- | --- |');
-    const known = KNOWN_ISSUES[r.id];
-    for (const c of r.checks) {
-      const verdict = c.pass ? 'pass' : known?.checks.includes(c.name) ? `**FAIL** (known gateway bug, ${known.regression})` : '**FAIL**';
-      md.push(`| ${c.name} | ${verdict} | ${c.detail.replace(/\|/g, '\\|')} |`);
-    }
+    for (const c of r.checks) md.push(`| ${c.name} | ${c.pass ? 'pass' : '**FAIL**'} | ${c.detail.replace(/\|/g, '\\|')} |`);
     md.push('');
     if (Object.keys(r.figures).length > 0) {
       md.push('| figure | value |', '| --- | --- |');

@@ -48,3 +48,8 @@ export interface ScenarioResult {
 export function check(name: string, pass: boolean, detail: string): Check {
   return { name, pass, detail };
 }
+
+/** Failed checks as readable strings (empty when the scenario passed). */
+export function failedChecks(result: ScenarioResult): string[] {
+  return result.checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.detail}`);
+}
