@@ -75,7 +75,7 @@ export interface GatewayStart {
   shadowRate?: number;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
-  /** Entry point of the gateway build to run (default: this repo's, or BENCH_GATEWAY_MAIN). */
+  /** Entry point of the gateway build to run (default: this repo's dist/ from `npm run build`, or BENCH_GATEWAY_MAIN). */
   main?: string;
 }
 
@@ -86,7 +86,7 @@ export async function startBenchGateway(o: GatewayStart): Promise<{ service: Ser
   const service = await startService({
     name: o.name,
     // BENCH_GATEWAY_MAIN points at another build of the gateway (an A/B copy) for before/after runs.
-    script: o.main ?? process.env['BENCH_GATEWAY_MAIN'] ?? 'gateway/src/main.ts',
+    script: o.main ?? process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/gateway/src/main.js',
     args: ['--config', configPath, '--port', '0', '--host', '127.0.0.1', '--no-watch'],
     env: { LOG_LEVEL: 'info' },
     logFile: join(o.dir, `${o.name}.log`),
@@ -114,6 +114,8 @@ export interface TargetOptions {
   shadowRate?: number;
   /** Node flags for the raw proxy and both gateways (e.g. --cpu-prof). */
   nodeFlags?: string[];
+  /** The gateway's entry point (default: the dist/ build; tests run the sources). */
+  gatewayMain?: string;
 }
 
 export async function startTargets(o: TargetOptions): Promise<TargetSet> {
@@ -167,7 +169,7 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
           dir: o.dir,
           name: shadow ? 'gateway-shadow' : b ? 'gateway-b' : 'gateway',
           topology,
-          ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : {}),
+          ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : o.gatewayMain ? { main: o.gatewayMain } : {}),
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
           ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
         }),

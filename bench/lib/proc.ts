@@ -89,7 +89,9 @@ export async function startService(o: StartOptions): Promise<Service> {
   hookExit();
   const fd = openSync(o.logFile, 'w');
   const cmd = o.script ? process.execPath : o.command!;
-  const args = o.script ? [...(o.nodeFlags ?? []), '--import', 'tsx', o.script, ...o.args] : o.args;
+  // Compiled scripts (dist/) run on plain node; TypeScript sources through tsx.
+  const loader = o.script?.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const args = o.script ? [...(o.nodeFlags ?? []), ...loader, o.script, ...o.args] : o.args;
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1', ...o.env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   live.add(child);

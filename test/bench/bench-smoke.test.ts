@@ -26,7 +26,8 @@ afterAll(async () => {
 
 describe('bench harness smoke', () => {
   it('runs one scenario against direct, raw and the gateway and reports ratios', async () => {
-    set = await startTargets({ dir, names: ['direct', 'raw', 'gateway'] });
+    // The sources, not a dist/ build that may be stale or missing (CI does not build).
+    set = await startTargets({ dir, names: ['direct', 'raw', 'gateway'], gatewayMain: 'gateway/src/main.ts' });
     const scenario: Scenario = { id: 'sat-c32', title: 'smoke c=8', connections: 8, knobs: { size: 65_536, delayMs: 0, jitterMs: 0 }, targets: ['direct', 'raw', 'gateway'] };
     const out = await runOverhead({ dir, durationS: 1, warmupS: 0, reps: 1, scenarios: [scenario], progress: new Progress(3, true) }, set);
 

@@ -1,10 +1,11 @@
 // @ts-check
 /**
  * Worker-thread entry for the judge pool. Plain JavaScript on purpose: worker threads do not
- * inherit a TypeScript loader under vitest or a bare `node`, so this file brings tsx's in
- * (scoped to this import) and hands piscina the TypeScript task function.
+ * inherit a TypeScript loader under vitest or a bare `node`. In a build (dist/) the compiled task
+ * sits beside this file; from sources, tsx's loader is brought in (scoped to this import).
  */
-import { tsImport } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
 
-const mod = await tsImport('./judge-task.ts', import.meta.url);
+const compiled = new URL('./judge-task.js', import.meta.url);
+const mod = existsSync(compiled) ? await import(compiled.href) : await (await import('tsx/esm/api')).tsImport('./judge-task.ts', import.meta.url);
 export default mod.judgeTask;
