@@ -1,11 +1,13 @@
 /**
  * What the gateway knows about each node: active health, node-reported load, gateway in-flight,
  * latency EWMA, outlier ejection and saturation. `EndpointSet` groups them by region and model
- * and enforces Envoy's `max_ejection_percent` so detection never empties a region.
+ * (the routing table: per-model host sets, so a request never scans every node) and enforces
+ * Envoy's `max_ejection_percent` so detection never empties a region.
  * @module
  */
 import type { Config, NodeConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
+import { RoutingTable, type ModelHosts } from './routing-table.ts';
 
 export interface NodeLoad {
   ready: boolean;
@@ -24,18 +26,28 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
 
 const LATENCY_DECAY_MS = 5_000;
 
+const samePacks = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
+  a === b || (a !== undefined && b !== undefined && a.length === b.length && a.every((p, i) => p === b[i]));
+
 export class Endpoint {
   readonly id: string;
   readonly region: string;
   url: string;
   models: ReadonlySet<string>;
-  /** Active health (health/checker.ts); starts healthy so a fresh gateway can serve at once. */
-  healthy = true;
+  /**
+   * Told when something the routing table counts changes (health, ejection, saturation, breaker,
+   * packs). The fields below are accessors for that reason: whoever sets them (health checker,
+   * outlier detection, tests) cannot forget to tell. `EndpointSet` wires it.
+   */
+  onChange: () => void = () => undefined;
+  #healthy = true;
+  #ejectedUntil = 0;
+  #saturatedUntil = 0;
+  #load: NodeLoad | undefined;
   /** False until the first probe answered: the first result sets health directly. */
   probed = false;
   healthOk = 0;
   healthFail = 0;
-  load: NodeLoad | undefined;
   /** Requests this gateway has in flight to the node (see `begin`/`end`). */
   inflight = 0;
   private readonly started = new Map<number, number>();
@@ -47,10 +59,8 @@ export class Endpoint {
   latencyAt = 0;
   consecutiveFailures = 0;
   consecutiveConnectFailures = 0;
-  ejectedUntil = 0;
   ejections = 0;
-  saturatedUntil = 0;
-  /** Set by the breaker layer; read by the balancer and `/v1/status`. */
+  /** Set by the breaker layer, which also calls `changed()` on each transition; read by the balancer and `/v1/status`. */
   breakerState: () => BreakerState = () => 'closed';
 
   constructor(
@@ -62,6 +72,45 @@ export class Endpoint {
     this.region = region;
     this.url = node.url.replace(/\/+$/, '');
     this.models = new Set(node.models);
+  }
+
+  /** Active health (health/checker.ts); starts healthy so a fresh gateway can serve at once. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+  set healthy(v: boolean) {
+    if (v === this.#healthy) return;
+    this.#healthy = v;
+    this.onChange();
+  }
+  get ejectedUntil(): number {
+    return this.#ejectedUntil;
+  }
+  set ejectedUntil(v: number) {
+    if (v === this.#ejectedUntil) return;
+    this.#ejectedUntil = v;
+    this.onChange();
+  }
+  get saturatedUntil(): number {
+    return this.#saturatedUntil;
+  }
+  set saturatedUntil(v: number) {
+    if (v === this.#saturatedUntil) return;
+    this.#saturatedUntil = v;
+    this.onChange();
+  }
+  /** The node's last load report. Only its packs decide routing membership; the rest is read live. */
+  get load(): NodeLoad | undefined {
+    return this.#load;
+  }
+  set load(v: NodeLoad | undefined) {
+    const before = this.#load?.packs;
+    this.#load = v;
+    if (!samePacks(before, v?.packs)) this.onChange();
+  }
+  /** Something routing counts changed that no setter saw (the breaker layer calls it on a transition). */
+  changed(): void {
+    this.onChange();
   }
 
   /** Configured to serve `model` and, when the node reported its packs, actually serving `pack`. */
@@ -141,7 +190,11 @@ export class Endpoint {
 
 export class EndpointSet {
   private byId = new Map<string, Endpoint>();
+  /** Built on update, not per call: `all()` and `inRegion()` are on hot paths. */
+  private list: readonly Endpoint[] = [];
+  private byRegion = new Map<string, readonly Endpoint[]>();
   private regionOrder: { name: string; priority: number }[] = [];
+  private readonly table = new RoutingTable(() => this.list);
 
   constructor(
     regions: Config['regions'],
@@ -164,13 +217,19 @@ export class EndpointSet {
       }
     const removed = [...this.byId.values()].filter((e) => next.get(e.id) !== e).map((e) => e.url);
     this.byId = next;
+    this.list = [...next.values()];
+    this.byRegion = new Map(regions.map((r) => [r.name, this.list.filter((e) => e.region === r.name)]));
     this.regionOrder = regions.map((r) => ({ name: r.name, priority: r.priority }));
+    const invalidate = () => this.table.invalidate();
+    for (const e of this.list) e.onChange = invalidate;
+    this.table.invalidate();
     const kept = new Set([...next.values()].map((e) => e.url));
     return removed.filter((u) => !kept.has(u));
   }
 
-  all(): Endpoint[] {
-    return [...this.byId.values()];
+  /** Every node, in config order (shared: do not mutate). */
+  all(): readonly Endpoint[] {
+    return this.list;
   }
   get(id: string): Endpoint | undefined {
     return this.byId.get(id);
@@ -178,8 +237,12 @@ export class EndpointSet {
   regions(): string[] {
     return this.regionOrder.map((r) => r.name);
   }
-  inRegion(region: string): Endpoint[] {
-    return this.all().filter((e) => e.region === region);
+  inRegion(region: string): readonly Endpoint[] {
+    return this.byRegion.get(region) ?? [];
+  }
+  /** The routing table's snapshot for `model` (and pack): see routing-table.ts. */
+  hosts(model: string, pack: string | undefined, now: number): ModelHosts {
+    return this.table.hosts(model, pack, now);
   }
   /** Home region first, then the others by priority (stable in config order). */
   regionsFrom(home: string): string[] {
@@ -194,8 +257,9 @@ export class EndpointSet {
   room(model: string): number {
     const now = this.clock.now();
     let room = 0;
-    for (const e of this.byId.values())
-      if (e.serves(model) && e.isAvailable(now) && !e.isSaturated(now)) room += Math.max(0, e.slots() + (e.load?.queueLimit ?? 0) - e.outstanding());
+    for (const r of this.hosts(model, undefined, now).regions.values())
+      for (const e of r.fresh)
+        if (e.isAvailable(now) && !e.isSaturated(now)) room += Math.max(0, e.slots() + (e.load?.queueLimit ?? 0) - e.outstanding());
     return room;
   }
 

@@ -1,7 +1,8 @@
 /**
  * The balance layer: picks the node for this attempt (region by priority load, node by the
- * balancer among that region's untried candidates), keeps the gateway's in-flight count and
- * latency EWMA per node, and reports each outcome to outlier detection. With no capable node
+ * balancer among that region's untried candidates; read from the routing table's per-model host
+ * sets, so the cost does not grow with the number of nodes), keeps the gateway's in-flight count
+ * and latency EWMA per node, and reports each outcome to outlier detection. With no capable node
  * available it waits for one (within `capacity_wait_ms` and the deadline) and then answers
  * 503 `no_capacity`; with every candidate saturated it answers 503 `busy` at once.
  * @module
@@ -10,10 +11,11 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
-import type { EndpointSet } from '../../upstream/endpoints.ts';
+import type { Endpoint, EndpointSet } from '../../upstream/endpoints.ts';
 import type { OutlierDetector } from '../../upstream/outlier-detection.ts';
 import type { Balancer } from './balancer.ts';
-import { queueAllowanceMs, selectCandidates, type PriorityOptions, type TryBudget } from './priority.ts';
+import { chooseRegion, fitsBudget, queueAllowanceMs, selectCandidates, type PriorityOptions, type TryBudget } from './priority.ts';
+import { sample } from './sample.ts';
 import type { Layer, UpstreamRequest } from '../service.ts';
 
 export interface BalanceOptions {
@@ -37,16 +39,31 @@ const POLL_MS = 25;
  */
 export function balance(options: BalanceOptions): Layer {
   const { endpoints, balancer, clock, outliers, metrics } = options;
+  const random = options.random ?? Math.random;
   return (inner) =>
     async function balanceLayer(req) {
       const waitUntil = Math.min(req.deadlineAt, clock.now() + options.capacityWaitMs());
       let endpoint;
       let budget: TryBudget | undefined;
       for (;;) {
-        const pool = endpoints.all().filter((e) => e.serves(req.route.model, req.route.pack));
         const now = clock.now();
+        const { model, pack } = req.route;
         budget = options.attemptMs ? { tryMs: options.attemptMs(req), leftMs: req.deadlineAt - now } : undefined;
-        const sel = selectCandidates(pool, req.route.regions, req.tried, now, options.priority(), options.random, budget);
+        const priority = options.priority();
+        const hosts = endpoints.hosts(model, pack, now);
+        // Fast path, O(1) in the number of nodes: region from the routing table's counts, then the
+        // balancer's few random draws from it. Each candidate is checked live here, whatever the
+        // table says. The exact scan decides whatever this cannot (panic, saturation, nothing left).
+        const region = chooseRegion(hosts, req.route.regions, req.tried, priority, random);
+        if (region) {
+          const capable = (e: Endpoint) =>
+            !req.tried.has(e.id) && e.isAvailable(now) && !e.isSaturated(now) && e.serves(model, pack) && fitsBudget(e, budget);
+          const drawn = balancer.choiceCount ? sample(region.fresh, balancer.choiceCount, capable, random) : undefined;
+          const candidates = drawn ?? region.fresh.filter(capable);
+          endpoint = candidates.length > 0 ? balancer.pick(candidates) : undefined;
+          if (endpoint) break;
+        }
+        const sel = selectCandidates(hosts.nodes, req.route.regions, req.tried, now, priority, options.random, budget);
         if (sel.panic) metrics.panics.inc();
         endpoint = sel.candidates.length > 0 ? balancer.pick(sel.candidates) : undefined;
         if (endpoint) break;

@@ -7,6 +7,12 @@ import type { Endpoint } from '../../upstream/endpoints.ts';
 
 export interface Balancer {
   readonly name: string;
+  /**
+   * How many random candidates `pick` compares (Envoy least-request `choice_count`; p2c: 2).
+   * When set, the balance layer may hand it just that many, drawn at random from the region,
+   * instead of every candidate: O(1) per pick. Unset: it is always given the whole list.
+   */
+  readonly choiceCount?: number;
   pick(candidates: readonly Endpoint[]): Endpoint | undefined;
 }
 

@@ -15,6 +15,7 @@ import { loadScore, type Balancer } from './balancer.ts';
 export function p2c(random: () => number = Math.random): Balancer {
   return {
     name: 'p2c',
+    choiceCount: 2,
     pick(candidates: readonly Endpoint[]) {
       const n = candidates.length;
       if (n === 0) return undefined;

@@ -13,9 +13,15 @@
  *   try sent into a node's queue has its timeout extended by the estimated wait (at most one more
  *   per-try timeout: a hung node must not hold a request for long), so the budget is the per-try
  *   timeout for the service plus that allowance for the queue, within the deadline.
+ *
+ * Two ways to the same choice: `chooseRegion` decides from the routing table's per-region counts
+ * in O(regions + tried), for the common case (no panic, some listed region has an untried node
+ * that may take new work); `selectCandidates` is the exact scan over every capable node, for
+ * everything else (panic, only saturated nodes left, nothing left and the reason why).
  * @module
  */
 import type { Endpoint } from '../../upstream/endpoints.ts';
+import type { ModelHosts, RegionHosts } from '../../upstream/routing-table.ts';
 
 export interface PriorityOptions {
   overprovisioningFactor: number;
@@ -55,6 +61,60 @@ export function queueAllowanceMs(waitMs: number, tryMs: number): number {
   return Math.min(waitMs, tryMs);
 }
 
+/**
+ * A node whose estimated queue wait plus service time is over this try's budget would only time
+ * out: it cannot take the request (sending it anyway turns overload into slow 5xx).
+ */
+export function fitsBudget(e: Endpoint, budget: TryBudget | undefined): boolean {
+  const wait = e.estimatedWaitMs();
+  if (budget === undefined || wait === 0) return true;
+  return wait + e.serviceMs() <= Math.min(budget.tryMs + queueAllowanceMs(wait, budget.tryMs), budget.leftMs);
+}
+
+/** Picks an index in proportion to `shares` (which sum to 1) with one draw of `random`. */
+function byShare(shares: readonly RegionLoad[], random: () => number): number {
+  let x = random();
+  for (let i = 0; i < shares.length; i++) {
+    x -= shares[i]!.share;
+    if (x < 0) return i;
+  }
+  return shares.length - 1;
+}
+
+/**
+ * The region for this attempt by priority load, from the routing table's counts: each listed
+ * region's health is its fresh nodes (available, not saturated) less those this request tried,
+ * over its total. Undefined when the exact scan must decide: panic, or no listed region has an
+ * untried fresh node. Whether a node fits the try's budget is left to the pick (the scan also
+ * drops regions where no fresh node fits; the balance layer falls back to it when none does).
+ */
+export function chooseRegion(
+  hosts: ModelHosts,
+  regions: readonly string[],
+  tried: ReadonlySet<string>,
+  options: PriorityOptions,
+  random: () => number = Math.random,
+): RegionHosts | undefined {
+  if (hosts.available * 100 < hosts.nodes.length * options.panicThresholdPercent) return undefined;
+  let triedIn: Map<string, number> | undefined;
+  for (const id of tried) {
+    const region = hosts.freshRegion.get(id);
+    if (region !== undefined) (triedIn ??= new Map()).set(region, (triedIn.get(region) ?? 0) + 1);
+  }
+  const withNodes: { hosts: RegionHosts; healthy: number }[] = [];
+  for (const region of regions) {
+    const r = hosts.regions.get(region);
+    const untried = r ? r.fresh.length - (triedIn?.get(region) ?? 0) : 0;
+    if (r && untried > 0) withNodes.push({ hosts: r, healthy: untried });
+  }
+  if (withNodes.length === 0) return undefined;
+  const shares = priorityLoad(
+    withNodes.map((w) => ({ region: w.hosts.region, healthy: w.healthy, total: w.hosts.total })),
+    options.overprovisioningFactor,
+  );
+  return withNodes[byShare(shares, random)]!.hosts;
+}
+
 export interface Selection {
   candidates: Endpoint[];
   region: string | undefined;
@@ -64,8 +124,8 @@ export interface Selection {
 }
 
 /**
- * Candidates for one attempt: the untried nodes of one region, chosen by priority load.
- * `random` picks the region in proportion to the shares.
+ * Candidates for one attempt, by a scan of `pool` (every capable node): the untried nodes of one
+ * region, chosen by priority load. `random` picks the region in proportion to the shares.
  */
 export function selectCandidates(
   pool: readonly Endpoint[],
@@ -92,13 +152,7 @@ export function selectCandidates(
     const anyUntried = pool.some((e) => !tried.has(e.id));
     return { candidates: [], region: undefined, panic, empty: anyUntried ? 'unavailable' : 'tried' };
   }
-  // A node whose estimated queue wait plus service time is over this try's budget would only
-  // time out: it cannot take the request (sending it anyway turns overload into slow 5xx).
-  const fits = (e: Endpoint) => {
-    const wait = e.estimatedWaitMs();
-    if (budget === undefined || wait === 0) return true;
-    return wait + e.serviceMs() <= Math.min(budget.tryMs + queueAllowanceMs(wait, budget.tryMs), budget.leftMs);
-  };
+  const fits = (e: Endpoint) => fitsBudget(e, budget);
   // Prefer nodes that are not saturated; use saturated ones only when nothing else can serve.
   const fresh = untried.filter((e) => !e.isSaturated(now) && fits(e));
   const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => fits(e) && e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));
@@ -123,14 +177,6 @@ export function selectCandidates(
         withNodes.map((r) => ({ region: r.region, healthy: Math.min(r.healthy, r.nodes.length), total: r.total })),
         options.overprovisioningFactor,
       );
-  let x = random();
-  let chosen = withNodes[withNodes.length - 1]!;
-  for (let i = 0; i < shares.length; i++) {
-    x -= shares[i]!.share;
-    if (x < 0) {
-      chosen = withNodes[i]!;
-      break;
-    }
-  }
+  const chosen = withNodes[byShare(shares, random)]!;
   return { candidates: chosen.nodes, region: chosen.region, panic };
 }

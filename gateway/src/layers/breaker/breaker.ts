@@ -74,6 +74,7 @@ export class Breakers {
       metrics.breakerTransitions.inc({ node, to });
       log.warn({ node, region: endpoint.region, breaker: to }, 'breaker state changed');
       if (to === 'closed') slow.reset();
+      endpoint.changed(); // the routing table counts open breakers as unavailable
     };
     breaker.on('open', onState('open'));
     breaker.on('halfOpen', onState('half_open'));

@@ -1,9 +1,17 @@
 /**
  * A snapshot of one model's pool, for planning: how many nodes can take work now, the best
- * estimated queue wait and utilisation among them. Computed from endpoint state; no I/O.
+ * estimated queue wait and utilisation among them. Read from the routing table's host set
+ * (routing-table.ts), not a scan of every node: the count is always exact. The load figures move
+ * with every request this gateway sends, so a small pool (≤ `LIVE_MAX` fresh nodes) computes them
+ * live: there one request is a large share of the pool, and a view that missed the request just
+ * sent would keep the busy latch from entering (test/scenarios/routing.test.ts). A larger pool
+ * computes them once per host-set snapshot (at most `MAX_AGE_MS`, 100 ms, old), where one request
+ * barely moves the best node's figures and a scan per request is what made planning O(nodes).
+ * No I/O.
  * @module
  */
-import type { EndpointSet } from '../../upstream/endpoints.ts';
+import type { Endpoint, EndpointSet } from '../../upstream/endpoints.ts';
+import type { ModelHosts } from '../../upstream/routing-table.ts';
 
 export interface PoolView {
   /** Nodes available (healthy, not ejected, breaker not open) and not saturated. */
@@ -14,15 +22,27 @@ export interface PoolView {
   utilization: number;
 }
 
-export function poolView(endpoints: EndpointSet, model: string, now: number, pack?: string): PoolView {
-  let available = 0;
+/** Up to this many fresh nodes the load figures are computed on every call. */
+export const LIVE_MAX = 32;
+
+/** One view per snapshot of a large pool: a new snapshot (a state change, or age) is a new key. */
+const views = new WeakMap<ModelHosts, Readonly<PoolView>>();
+
+export function poolView(endpoints: EndpointSet, model: string, now: number, pack?: string): Readonly<PoolView> {
+  const hosts = endpoints.hosts(model, pack, now);
+  if (hosts.fresh <= LIVE_MAX) return summarise(hosts);
+  let view = views.get(hosts);
+  if (!view) views.set(hosts, (view = summarise(hosts)));
+  return view;
+}
+
+function summarise(hosts: ModelHosts): PoolView {
   let waitMs = Number.POSITIVE_INFINITY;
   let utilization = Number.POSITIVE_INFINITY;
-  for (const e of endpoints.all()) {
-    if (!e.serves(model, pack) || !e.isAvailable(now) || e.isSaturated(now)) continue;
-    available += 1;
+  const each = (e: Endpoint) => {
     waitMs = Math.min(waitMs, e.estimatedWaitMs());
     utilization = Math.min(utilization, e.utilization());
-  }
-  return { available, waitMs, utilization };
+  };
+  for (const region of hosts.regions.values()) region.fresh.forEach(each);
+  return { available: hosts.fresh, waitMs, utilization };
 }
