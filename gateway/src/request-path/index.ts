@@ -61,13 +61,21 @@ interface NodeBindings {
   outgoing?: ServerResponse;
 }
 
-/** Aborts when the client's connection closes before the response finished (as the adapter's Request signal does). */
-function clientGone(outgoing: ServerResponse): AbortSignal {
-  const ctrl = new AbortController();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) ctrl.abort();
-  });
-  return ctrl.signal;
+/**
+ * Request headers straight from the Node request under @hono/node-server: `c.req.header()` makes
+ * the adapter build a web `Headers` from the raw headers on every request. Node keeps only the
+ * first of a repeated Authorization header where `Headers` joins them (and the join then fails
+ * the Bearer check), so that one is read from the raw list with the same joining.
+ */
+function nodeHeader(incoming: IncomingMessage, name: string): string | undefined {
+  if (name === 'authorization') {
+    const raw = incoming.rawHeaders;
+    let out: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+    return out;
+  }
+  const v = incoming.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
@@ -82,7 +90,12 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
 
   return async function requestPath(c, flavor) {
     const started = performance.now();
-    const traceId = traceIdFrom(c.req.header('traceparent'));
+    // Under @hono/node-server read the Node request itself: touching c.req.raw.body, .signal or
+    // .headers makes the adapter build web objects per request (bench/results/latest.md).
+    const node = c.env as NodeBindings | undefined;
+    const incoming = node?.incoming;
+    const header = (name: string) => (incoming ? nodeHeader(incoming, name) : c.req.header(name));
+    const traceId = traceIdFrom(header('traceparent'));
     const rec: RequestRecord = { traceId, route: c.req.path, status: 0, attempts: 0, costMs: 0 };
     let release: (() => void) | undefined;
     let deadline: Deadline | undefined;
@@ -101,19 +114,15 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       // ── admit ──────────────────────────────────────────────────────────────
       if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
       const config = deps.config();
-      const principal: Principal = deps.keys().authenticate(c.req.header('authorization'));
+      const principal: Principal = deps.keys().authenticate(header('authorization'));
       rec.tenant = principal.tenant;
       rec.plan = principal.plan;
       const planCfg = config.plans[principal.plan];
       if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-      // Under @hono/node-server read the Node request itself: touching c.req.raw.body or .signal
-      // makes the adapter build a full web Request (Readable.toWeb body, AbortSignal) per
-      // request, which cost ~30 % of the gateway's CPU per request (bench/results/latest.md).
-      const node = c.env as NodeBindings | undefined;
-      const json = parseJson(await (node?.incoming ? readIncoming(node.incoming, c.req.header('content-type'), config.admission.body_limit_bytes) : readBody(c.req.raw, config.admission.body_limit_bytes)));
+      const json = parseJson(await (incoming ? readIncoming(incoming, header('content-type'), config.admission.body_limit_bytes) : readBody(c.req.raw, config.admission.body_limit_bytes)));
       const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
       rec.inputLen = input.text.length;
-      const timeoutMs = parseTimeoutHeader(c.req.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+      const timeoutMs = parseTimeoutHeader(header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
       try {
         deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
       } catch (err) {
@@ -130,10 +139,19 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       deps.retryBudget.deposit();
       const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
       rec.truncated = truncated;
-      deadline = startDeadline(timeoutMs, clock, node?.outgoing ? clientGone(node.outgoing) : c.req.raw.signal);
+      const outgoing = node?.outgoing;
+      deadline = startDeadline(timeoutMs, clock, outgoing ? undefined : c.req.raw.signal);
+      if (outgoing) {
+        // The client's connection closed before the response finished (as the adapter's Request
+        // signal would say): one listener on the response, no second AbortController.
+        const d = deadline;
+        outgoing.once('close', () => {
+          if (!outgoing.writableFinished) d.clientClosed();
+        });
+      }
 
       // ── plan ───────────────────────────────────────────────────────────────
-      const headerRegion = c.req.header('x-region');
+      const headerRegion = header('x-region');
       const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : config.region;
       rec.home = home;
       const now = clock.now();
@@ -171,9 +189,10 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
 
       // ── shadow (never awaited) ─────────────────────────────────────────────
       // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
-      const teed = !Buffer.isBuffer(res.body) && deps.shadow().captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
+      const shadow = deps.shadow();
+      const teed = !Buffer.isBuffer(res.body) && shadow.captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
       fireShadow(
-        deps.shadow(),
+        shadow,
         {
           traceId,
           tenant: principal.tenant,

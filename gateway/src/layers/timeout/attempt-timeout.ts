@@ -1,7 +1,7 @@
 /**
- * Per-try timeout: each attempt gets `min(attempt_ms, time left)`, as an AbortSignal combined with
- * the request's deadline (`AbortSignal.any`), so an expired try frees its socket instead of
- * merely losing a race. A try that times out fails with `VOX_ERR_ATTEMPT_TIMEOUT` (retryable);
+ * Per-try timeout: each attempt gets `min(attempt_ms, time left)`, as an AbortSignal that the
+ * request's deadline also aborts (one controller per try, no `AbortSignal.any`), so an expired
+ * try frees its socket instead of merely losing a race. A try that times out fails with `VOX_ERR_ATTEMPT_TIMEOUT` (retryable);
  * the deadline itself fails with `VOX_ERR_DEADLINE_EXCEEDED` (linkerd stream-timeouts keeps the
  * two apart). Streamed bodies detach the per-try timer once headers arrived.
  *
@@ -33,26 +33,35 @@ export function attemptTimeout({ attemptMs, clock }: AttemptTimeoutOptions): Lay
       if (left <= 0) throw new GatewayError('VOX_ERR_DEADLINE_EXCEEDED');
       let perTry = Math.min(attemptMs(req), left);
       let expiresAt = clock.now() + perTry;
+      // One controller per try, fed by the deadline through a plain listener: AbortSignal.any
+      // built a second signal per try (and registers it for GC tracking), the single most
+      // expensive web-API call on the hot path (bench/results/profile.md).
       const ctrl = new AbortController();
+      const signal = ctrl.signal;
+      const onDeadline = () => ctrl.abort(req.deadline.reason);
+      req.deadline.addEventListener('abort', onDeadline, { once: true });
       const expire = () => ctrl.abort(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `no answer within the ${perTry} ms per-try timeout`));
       let timer = setTimeout(expire, perTry);
       const extendTry = (ms: number) => {
         const until = Math.min(expiresAt + ms, req.deadlineAt);
-        if (until <= expiresAt || ctrl.signal.aborted) return;
+        if (until <= expiresAt || signal.aborted) return;
         clearTimeout(timer);
         timer = setTimeout(expire, until - clock.now());
         perTry += until - expiresAt;
         expiresAt = until;
       };
-      const signal = AbortSignal.any([req.deadline, ctrl.signal]);
       try {
         const res = await inner({ ...req, signal, extendTry });
         // A buffered body arrived whole; a streamed one started in time and from here runs
-        // under the deadline only (its signal still carries the deadline and client abort).
+        // under the deadline only: the deadline's abort is forwarded to this try's signal for as
+        // long as the body streams (undici holds it), so the client leaving still frees the socket.
         clearTimeout(timer);
+        if (Buffer.isBuffer(res.body)) req.deadline.removeEventListener('abort', onDeadline);
+        else res.body.once('close', () => req.deadline.removeEventListener('abort', onDeadline));
         return res;
       } catch (err) {
         clearTimeout(timer);
+        req.deadline.removeEventListener('abort', onDeadline);
         if (signal.aborted && signal.reason !== undefined) throw req.deadline.aborted ? req.deadline.reason : signal.reason;
         throw err;
       }

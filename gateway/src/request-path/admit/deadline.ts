@@ -11,6 +11,8 @@ import type { Clock } from '../../lifecycle/clock.ts';
 export interface Deadline {
   at: number;
   signal: AbortSignal;
+  /** The client went away: aborts with `VOX_ERR_CLIENT_CLOSED` (no-op once aborted). */
+  clientClosed(): void;
   /** Stops the timer and detaches from the client signal; idempotent. */
   dispose(): void;
 }
@@ -23,16 +25,24 @@ export function parseTimeoutHeader(value: string | undefined, max: number): numb
   return Math.min(ms, max);
 }
 
-export function startDeadline(ms: number, clock: Clock, client: AbortSignal | undefined): Deadline {
+/**
+ * `client` is the client's AbortSignal where there is one (`app.request()`); under
+ * @hono/node-server the request path calls `clientClosed()` from the response's `close` event
+ * instead, so each request costs one AbortController, not two.
+ */
+export function startDeadline(ms: number, clock: Clock, client?: AbortSignal): Deadline {
   const ctrl = new AbortController();
   const at = clock.now() + ms;
   const timer = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
-  const onClient = () => ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+  const onClient = () => {
+    if (!ctrl.signal.aborted) ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+  };
   if (client?.aborted) onClient();
   else client?.addEventListener('abort', onClient, { once: true });
   return {
     at,
     signal: ctrl.signal,
+    clientClosed: onClient,
     dispose() {
       clearTimeout(timer);
       client?.removeEventListener('abort', onClient);
