@@ -12,6 +12,7 @@ import type { Clock } from '../lifecycle/clock.ts';
 import type { Service } from '../layers/service.ts';
 import type { Pools } from './pools.ts';
 import { wavProblem } from './wav-integrity.ts';
+import { randomHex } from '../request-path/admit/trace.ts';
 
 const ERROR_BODY_MAX = 16 * 1024;
 
@@ -54,7 +55,7 @@ export function callNode({ pools, clock, bufferMaxBytes }: CallNodeOptions): Ser
         headers: {
           'content-type': 'application/json',
           'x-request-deadline-ms': String(left),
-          traceparent: `00-${req.traceId}-${randomSpan()}-01`,
+          traceparent: `00-${req.traceId}-${randomHex(8)}-01`,
           ...(req.shadow ? { 'x-shadow': '1' } : {}),
         },
         body: req.body,
@@ -90,8 +91,4 @@ export function callNode({ pools, clock, bufferMaxBytes }: CallNodeOptions): Ser
       throw fromTransportError(err, facts);
     }
   };
-}
-
-function randomSpan(): string {
-  return Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0') + Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
 }
