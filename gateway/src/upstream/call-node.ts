@@ -66,8 +66,8 @@ export function callNode({ pools, clock, bufferMaxBytes }: CallNodeOptions): Ser
       throw fromTransportError(err, facts);
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) {
-      const s = headerString(v);
+    for (const k in res.headers) {
+      const s = headerString(res.headers[k]);
       if (s !== undefined) headers[k] = s;
     }
     try {

@@ -71,15 +71,39 @@ export async function readIncoming(req: IncomingMessage, contentType: string | u
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit)
     throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // Leaving the loop early destroys the request stream, as cancelling the web reader does.
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  // 'data'/'end' listeners, not `for await`: the async iterator cost a generator, a promise per
+  // chunk and its own stream listeners on every request (bench profile, issue 8).
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (err: unknown, body?: Buffer) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err !== undefined) reject(err);
+      else resolve(body!);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        // As leaving a `for await` early (or cancelling the web reader) would: stop reading.
+        req.destroy();
+        done(new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    const onError = (err: Error) => done(err);
+    const onClose = () => {
+      if (!req.complete) done(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export function parseJson(raw: Buffer): unknown {

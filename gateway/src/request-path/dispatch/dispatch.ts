@@ -80,5 +80,5 @@ export async function dispatch(service: Service, d: DispatchInput): Promise<Serv
     if (toFallback) degraded.push('primary_unavailable');
   }
   if (response.region !== d.plan.home) degraded.push('region_failover');
-  return { response, model, attempts, degraded: [...new Set(degraded)] };
+  return { response, model, attempts, degraded: degraded.length > 1 ? [...new Set(degraded)] : degraded };
 }
