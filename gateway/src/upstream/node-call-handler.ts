@@ -20,6 +20,7 @@ import { errors, type Dispatcher } from 'undici';
 import { GatewayError, type UpstreamFacts } from '../errors/gateway-error.ts';
 import { fromTransportError, fromUpstreamStatus, parseRetryAfter } from '../errors/from-upstream.ts';
 import type { UpstreamResponse } from '../layers/service.ts';
+import type { AttemptSignal } from '../layers/timeout/try-signal.ts';
 import type { Endpoint } from './endpoints.ts';
 import { wavProblem } from './wav-integrity.ts';
 
@@ -32,7 +33,7 @@ type Mode = 'buffer' | 'stream' | 'error';
 export interface NodeCallOptions {
   endpoint: Pick<Endpoint, 'id' | 'region'>;
   facts: UpstreamFacts;
-  signal: AbortSignal;
+  signal: AttemptSignal;
   bufferMaxBytes: number;
   now: () => number;
   resolve: (res: UpstreamResponse) => void;

@@ -1,6 +1,6 @@
 /**
- * Per-try timeout: each attempt gets `min(attempt_ms, time left)`, as an AbortSignal that the
- * request's deadline also aborts (one controller per try, no `AbortSignal.any`), so an expired
+ * Per-try timeout: each attempt gets `min(attempt_ms, time left)`, as a signal that the
+ * request's deadline also aborts (one `TrySignal` per try, no `AbortSignal.any`), so an expired
  * try frees its socket instead of merely losing a race. A try that times out fails with `VOX_ERR_ATTEMPT_TIMEOUT` (retryable);
  * the deadline itself fails with `VOX_ERR_DEADLINE_EXCEEDED` (linkerd stream-timeouts keeps the
  * two apart). Streamed bodies detach the per-try timer once headers arrived.
@@ -14,6 +14,7 @@
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { Layer, UpstreamRequest } from '../service.ts';
+import { TrySignal } from './try-signal.ts';
 
 export interface AttemptTimeoutOptions {
   /** The per-try timeout for this request (longer texts get longer). */
@@ -33,14 +34,13 @@ export function attemptTimeout({ attemptMs, clock }: AttemptTimeoutOptions): Lay
       if (left <= 0) throw new GatewayError('VOX_ERR_DEADLINE_EXCEEDED');
       let perTry = Math.min(attemptMs(req), left);
       let expiresAt = clock.now() + perTry;
-      // One controller per try, fed by the deadline through a plain listener: AbortSignal.any
-      // built a second signal per try (and registers it for GC tracking), the single most
-      // expensive web-API call on the hot path (bench/results/profile.md).
-      const ctrl = new AbortController();
-      const signal = ctrl.signal;
-      const onDeadline = () => ctrl.abort(req.deadline.reason);
+      // One TrySignal per try, fed by the deadline through a plain listener: AbortSignal.any
+      // built a second signal per try (and registers it for GC tracking), and an AbortController
+      // per try was still the costliest web-API call on the hot path (bench/results/profile.md).
+      const signal = new TrySignal();
+      const onDeadline = () => signal.abort(req.deadline.reason);
       req.deadline.addEventListener('abort', onDeadline, { once: true });
-      const expire = () => ctrl.abort(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `no answer within the ${perTry} ms per-try timeout`));
+      const expire = () => signal.abort(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `no answer within the ${perTry} ms per-try timeout`));
       let timer = setTimeout(expire, perTry);
       const extendTry = (ms: number) => {
         const until = Math.min(expiresAt + ms, req.deadlineAt);
