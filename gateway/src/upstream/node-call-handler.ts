@@ -55,10 +55,12 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
   #size = 0;
   #stream: Readable | undefined;
   #ended = false;
-  readonly #onAbort = () => this.#abort(this.#o.signal.reason);
+  readonly #onAbort: () => void;
 
   constructor(o: NodeCallOptions) {
     this.#o = o;
+    // Assigned here, not as a field initialiser: no per-call name wrapper under tsx (keepNames).
+    this.#onAbort = () => this.#abort(o.signal.reason);
     o.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
