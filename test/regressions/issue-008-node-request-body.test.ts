@@ -2,9 +2,10 @@
  * Issue 8 (benchmarks) found that reading `c.req.raw.body` / `.signal` made @hono/node-server
  * build a full web Request per request, ~30-40 % of the gateway's CPU per request; the request
  * path now reads the Node request itself (admit/body.ts `readIncoming`) and watches the response
- * for a client hang-up (`clientGone`). These checks pin the behaviour that must not change, on a
- * real gateway process: 415 and 413 as before, 400 for a bad body, and a client that hangs up
- * while its request waits on a node still cancels the upstream request.
+ * for a client hang-up (its `close` event aborts the deadline). These checks pin the behaviour
+ * that must not change, on a real gateway process: 415 and 413 as before, 400 for a bad body,
+ * and a client that hangs up while its request waits on a node still cancels the upstream
+ * request.
  */
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';

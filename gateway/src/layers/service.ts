@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../upstream/endpoints.ts';
+import type { AttemptSignal } from './timeout/try-signal.ts';
 
 export interface AttemptRecord {
   node: string;
@@ -35,7 +36,7 @@ export interface UpstreamRequest {
   /** Aborts at the deadline or when the client goes away; its reason is a GatewayError. */
   deadline: AbortSignal;
   /** This attempt's signal (deadline ∧ per-try timeout); set by the attempt-timeout layer. */
-  signal: AbortSignal;
+  signal: AttemptSignal;
   /** Lengthens this try's timeout by `ms` (never past the deadline); set by the attempt-timeout layer. */
   extendTry?: (ms: number) => void;
   attempt: number;

@@ -61,13 +61,54 @@ interface NodeBindings {
   outgoing?: ServerResponse;
 }
 
-/** Aborts when the client's connection closes before the response finished (as the adapter's Request signal does). */
-function clientGone(outgoing: ServerResponse): AbortSignal {
-  const ctrl = new AbortController();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) ctrl.abort();
-  });
-  return ctrl.signal;
+/**
+ * Request headers straight from the Node request under @hono/node-server: `c.req.header()` makes
+ * the adapter build a web `Headers` from the raw headers on every request. Node keeps only the
+ * first of a repeated Authorization header where `Headers` joins them (and the join then fails
+ * the Bearer check), so that one is read from the raw list with the same joining.
+ */
+function nodeHeader(incoming: IncomingMessage, name: string): string | undefined {
+  if (name === 'authorization') {
+    const raw = incoming.rawHeaders;
+    let out: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+    return out;
+  }
+  const v = incoming.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** A request header: from the Node request under @hono/node-server, else from Hono's request. */
+function requestHeader(c: Context, incoming: IncomingMessage | undefined, name: string): string | undefined {
+  return incoming ? nodeHeader(incoming, name) : c.req.header(name);
+}
+
+/**
+ * One request's bookkeeping until it is recorded. A class rather than closures in the handler:
+ * tsx (esbuild keepNames) wraps every named closure in a defineProperty on each call.
+ */
+class RequestRun {
+  release: (() => void) | undefined;
+  deadline: Deadline | undefined;
+
+  constructor(
+    readonly rec: RequestRecord,
+    private readonly started: number,
+    private readonly deps: RequestPathDeps,
+    private readonly accessLog: Logger,
+  ) {}
+
+  /** Releases the slot and the deadline, then writes the one log line and the metrics. */
+  finish(status: number, err?: unknown): void {
+    const rec = this.rec;
+    rec.status = status;
+    if (err !== undefined) rec.errorCode = toGatewayError(err).wire;
+    rec.costMs = performance.now() - this.started;
+    this.release?.();
+    this.deadline?.dispose();
+    this.deps.metrics.inflight.set(this.deps.concurrency.inFlight());
+    recordRequest(this.accessLog, this.deps.metrics, rec);
+  }
 }
 
 const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
@@ -79,41 +120,35 @@ const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engin
  */
 export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: ErrorFlavor) => Promise<Response> {
   const { clock, log, metrics } = deps;
+  // The access line holds only fields this module sets (ids, names, numbers: never a key or an
+  // Authorization header), so it skips the root logger's redaction, whose `*.key` wildcard
+  // visited every field of every line (1.4 % of the gateway's CPU in the issue 8 profile).
+  const accessLog = log.child({}, { redact: [] });
 
   return async function requestPath(c, flavor) {
     const started = performance.now();
-    const traceId = traceIdFrom(c.req.header('traceparent'));
-    const rec: RequestRecord = { traceId, route: c.req.path, status: 0, attempts: 0, costMs: 0 };
-    let release: (() => void) | undefined;
-    let deadline: Deadline | undefined;
+    // Under @hono/node-server read the Node request itself: touching c.req.raw.body, .signal or
+    // .headers makes the adapter build web objects per request (bench/results/latest.md).
+    const node = c.env as NodeBindings | undefined;
+    const incoming = node?.incoming;
+    const traceId = traceIdFrom(requestHeader(c, incoming, 'traceparent'));
+    const run = new RequestRun({ traceId, route: c.req.path, status: 0, attempts: 0, costMs: 0 }, started, deps, accessLog);
+    const rec = run.rec;
     let streaming = false;
-    const finish = (status: number, err?: unknown) => {
-      rec.status = status;
-      if (err !== undefined) rec.errorCode = toGatewayError(err).wire;
-      rec.costMs = performance.now() - started;
-      release?.();
-      deadline?.dispose();
-      metrics.inflight.set(deps.concurrency.inFlight());
-      recordRequest(log, metrics, rec);
-    };
 
     try {
       // ── admit ──────────────────────────────────────────────────────────────
       if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
       const config = deps.config();
-      const principal: Principal = deps.keys().authenticate(c.req.header('authorization'));
+      const principal: Principal = deps.keys().authenticate(requestHeader(c, incoming, 'authorization'));
       rec.tenant = principal.tenant;
       rec.plan = principal.plan;
       const planCfg = config.plans[principal.plan];
       if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-      // Under @hono/node-server read the Node request itself: touching c.req.raw.body or .signal
-      // makes the adapter build a full web Request (Readable.toWeb body, AbortSignal) per
-      // request, which cost ~30 % of the gateway's CPU per request (bench/results/latest.md).
-      const node = c.env as NodeBindings | undefined;
-      const json = parseJson(await (node?.incoming ? readIncoming(node.incoming, c.req.header('content-type'), config.admission.body_limit_bytes) : readBody(c.req.raw, config.admission.body_limit_bytes)));
+      const json = parseJson(await (incoming ? readIncoming(incoming, requestHeader(c, incoming, 'content-type'), config.admission.body_limit_bytes) : readBody(c.req.raw, config.admission.body_limit_bytes)));
       const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
       rec.inputLen = input.text.length;
-      const timeoutMs = parseTimeoutHeader(c.req.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+      const timeoutMs = parseTimeoutHeader(requestHeader(c, incoming, 'x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
       try {
         deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
       } catch (err) {
@@ -121,7 +156,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
         throw err;
       }
       try {
-        release = deps.concurrency.acquire(planCfg.load_share);
+        run.release = deps.concurrency.acquire(planCfg.load_share);
       } catch (err) {
         metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
         throw err;
@@ -130,10 +165,19 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       deps.retryBudget.deposit();
       const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
       rec.truncated = truncated;
-      deadline = startDeadline(timeoutMs, clock, node?.outgoing ? clientGone(node.outgoing) : c.req.raw.signal);
+      const outgoing = node?.outgoing;
+      const deadline = startDeadline(timeoutMs, clock, outgoing ? undefined : c.req.raw.signal);
+      run.deadline = deadline;
+      if (outgoing) {
+        // The client's connection closed before the response finished (as the adapter's Request
+        // signal would say): one listener on the response, no second AbortController.
+        outgoing.once('close', () => {
+          if (!outgoing.writableFinished) deadline.clientClosed();
+        });
+      }
 
       // ── plan ───────────────────────────────────────────────────────────────
-      const headerRegion = c.req.header('x-region');
+      const headerRegion = requestHeader(c, incoming, 'x-region');
       const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : config.region;
       rec.home = home;
       const now = clock.now();
@@ -171,9 +215,10 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
 
       // ── shadow (never awaited) ─────────────────────────────────────────────
       // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
-      const teed = !Buffer.isBuffer(res.body) && deps.shadow().captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
+      const shadow = deps.shadow();
+      const teed = !Buffer.isBuffer(res.body) && shadow.captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
       fireShadow(
-        deps.shadow(),
+        shadow,
         {
           traceId,
           tenant: principal.tenant,
@@ -209,21 +254,21 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       if (truncated) headers['x-truncated'] = 'true';
       if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
       if (Buffer.isBuffer(res.body)) {
-        finish(200);
+        run.finish(200);
         return new Response(new Uint8Array(res.body.buffer as ArrayBuffer, res.body.byteOffset, res.body.byteLength), { status: 200, headers });
       }
       streaming = true;
       return new Response(
         pullStream(teed?.body ?? res.body, res.contentLength, (err) => {
-          if (err === undefined) finish(200);
-          else finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
+          if (err === undefined) run.finish(200);
+          else run.finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
         }),
         { status: 200, headers },
       );
     } catch (err) {
       const out = errorResponse(err, traceId, flavor);
       if (out.error.code === 'VOX_ERR_INTERNAL') log.error({ trace_id: traceId, err }, 'internal error');
-      if (!streaming) finish(out.error.status === 499 ? 499 : out.status, out.error);
+      if (!streaming) run.finish(out.error.status === 499 ? 499 : out.status, out.error);
       return new Response(out.body, { status: out.status, headers: out.headers });
     }
   };

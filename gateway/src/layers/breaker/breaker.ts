@@ -60,6 +60,10 @@ export class Breakers {
       rollingCountBuckets: 10,
       errorFilter: (err: unknown) => classify(err) !== 'failure',
       name: endpoint.id,
+      // Opossum's cheapest mode: no latency list per call (sorted on every failure's stats read
+      // and every snapshot) and no snapshot timer; nothing here reads either.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     const { metrics, log } = this.deps;
     const node = endpoint.id;

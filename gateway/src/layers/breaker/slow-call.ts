@@ -11,25 +11,44 @@ export interface SlowCallOptions {
   now: () => number;
 }
 
+/** The most calls the window keeps; older ones fall out first. */
+const MAX_CALLS = 1000;
+
 export class SlowCallTracker {
-  private calls: { at: number; slow: boolean }[] = [];
+  // A ring of the window's calls with a running slow count: recording is O(1) amortised. The
+  // array version (push, shift, splice to 1000, reduce over all) cost O(window) per call.
+  private readonly at = new Float64Array(MAX_CALLS);
+  private readonly slow = new Uint8Array(MAX_CALLS);
+  private head = 0;
+  private size = 0;
+  private slowCount = 0;
   constructor(private readonly options: SlowCallOptions) {}
 
   /** Records one finished call; returns true when the slow ratio trips. */
   record(slow: boolean): boolean {
     const now = this.options.now();
     const from = now - this.options.windowMs();
-    this.calls.push({ at: now, slow });
-    while (this.calls.length > 0 && this.calls[0]!.at < from) this.calls.shift();
-    if (this.calls.length > 1000) this.calls.splice(0, this.calls.length - 1000);
-    const n = this.calls.length;
-    if (n < Math.max(1, this.options.minCalls())) return false;
-    const slowCount = this.calls.reduce((k, c) => k + (c.slow ? 1 : 0), 0);
-    return slowCount / n >= this.options.ratio();
+    while (this.size > 0 && this.at[this.head]! < from) this.dropOldest();
+    if (this.size === MAX_CALLS) this.dropOldest();
+    const i = (this.head + this.size) % MAX_CALLS;
+    this.at[i] = now;
+    this.slow[i] = slow ? 1 : 0;
+    this.size += 1;
+    if (slow) this.slowCount += 1;
+    if (this.size < Math.max(1, this.options.minCalls())) return false;
+    return this.slowCount / this.size >= this.options.ratio();
   }
 
   reset(): void {
-    this.calls = [];
+    this.head = 0;
+    this.size = 0;
+    this.slowCount = 0;
+  }
+
+  private dropOldest(): void {
+    this.slowCount -= this.slow[this.head]!;
+    this.head = (this.head + 1) % MAX_CALLS;
+    this.size -= 1;
   }
 }
 

@@ -35,6 +35,14 @@ function exhausted(last: GatewayError, why: string): GatewayError {
   });
 }
 
+/** Gives a held retry slot back (if any); returns the new, empty holding. A module function, not
+ * a per-request closure: tsx's keepNames wraps each named closure in a defineProperty per call. */
+function dropSlot(release: (() => void) | undefined, budget: RetryBudget, metrics: GatewayMetrics): undefined {
+  release?.();
+  metrics.retryBudgetActive.set(budget.activeRetries());
+  return undefined;
+}
+
 /**
  * @example
  * const layer = retry({ retry: () => cfg.retry, budget, clock, metrics, maxReselects: () => 8 });
@@ -49,18 +57,13 @@ export function retry(options: RetryOptions): Layer {
       // A retry holds its budget slot until it succeeds or fails.
       let release: (() => void) | undefined;
       let previous: GatewayError | undefined;
-      const drop = () => {
-        release?.();
-        release = undefined;
-        metrics.retryBudgetActive.set(budget.activeRetries());
-      };
       try {
         for (;;) {
           attempt += 1;
           try {
             return await inner({ ...req, attempt });
           } catch (err) {
-            drop();
+            release = dropSlot(release, budget, metrics);
             const last = toGatewayError(err);
             // "Nothing left to try" after a real failure: the failure is the better answer.
             if (last.code === 'VOX_ERR_NO_CAPACITY' && previous) {
@@ -99,7 +102,7 @@ export function retry(options: RetryOptions): Layer {
           }
         }
       } finally {
-        drop();
+        dropSlot(release, budget, metrics);
       }
     };
 }

@@ -11,6 +11,8 @@ import type { Clock } from '../../lifecycle/clock.ts';
 export interface Deadline {
   at: number;
   signal: AbortSignal;
+  /** The client went away: aborts with `VOX_ERR_CLIENT_CLOSED` (no-op once aborted). */
+  clientClosed(): void;
   /** Stops the timer and detaches from the client signal; idempotent. */
   dispose(): void;
 }
@@ -23,19 +25,39 @@ export function parseTimeoutHeader(value: string | undefined, max: number): numb
   return Math.min(ms, max);
 }
 
-export function startDeadline(ms: number, clock: Clock, client: AbortSignal | undefined): Deadline {
-  const ctrl = new AbortController();
-  const at = clock.now() + ms;
-  const timer = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
-  const onClient = () => ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
-  if (client?.aborted) onClient();
-  else client?.addEventListener('abort', onClient, { once: true });
-  return {
-    at,
-    signal: ctrl.signal,
-    dispose() {
-      clearTimeout(timer);
-      client?.removeEventListener('abort', onClient);
-    },
-  };
+class RequestDeadline implements Deadline {
+  readonly at: number;
+  readonly signal: AbortSignal;
+  readonly clientClosed: () => void;
+  readonly #ctrl = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #client: AbortSignal | undefined;
+
+  constructor(ms: number, clock: Clock, client: AbortSignal | undefined) {
+    const ctrl = this.#ctrl;
+    this.signal = ctrl.signal;
+    this.at = clock.now() + ms;
+    this.#timer = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
+    // Assigned, not declared: no per-request name wrapper under tsx (keepNames).
+    this.clientClosed = () => {
+      if (!ctrl.signal.aborted) ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+    };
+    this.#client = client;
+    if (client?.aborted) this.clientClosed();
+    else client?.addEventListener('abort', this.clientClosed, { once: true });
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#client?.removeEventListener('abort', this.clientClosed);
+  }
+}
+
+/**
+ * `client` is the client's AbortSignal where there is one (`app.request()`); under
+ * @hono/node-server the request path calls `clientClosed()` from the response's `close` event
+ * instead, so each request costs one AbortController, not two.
+ */
+export function startDeadline(ms: number, clock: Clock, client?: AbortSignal): Deadline {
+  return new RequestDeadline(ms, clock, client);
 }

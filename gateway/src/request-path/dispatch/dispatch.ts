@@ -46,39 +46,41 @@ function nodeBody(d: DispatchInput, pack: string, voice: string): Buffer {
   );
 }
 
+function run(service: Service, d: DispatchInput, attempts: AttemptRecord[], model: ModelConfig, voice: string): Promise<UpstreamResponse> {
+  return service({
+    traceId: d.traceId,
+    body: nodeBody(d, model.pack ?? model.id, voice),
+    route: { model: model.id, pack: model.pack ?? model.id, regions: d.plan.regions },
+    textLength: d.text.length,
+    deadlineAt: d.deadlineAt,
+    deadline: d.deadline,
+    signal: d.deadline,
+    attempt: 0,
+    tried: new Set(),
+    attempts,
+  });
+}
+
 /**
  * @example
  * const served = await dispatch(service, { traceId, input, text, plan, deadlineAt, deadline, models });
  */
 export async function dispatch(service: Service, d: DispatchInput): Promise<Served> {
   const attempts: AttemptRecord[] = [];
-  const run = (model: ModelConfig, voice: string) =>
-    service({
-      traceId: d.traceId,
-      body: nodeBody(d, model.pack ?? model.id, voice),
-      route: { model: model.id, pack: model.pack ?? model.id, regions: d.plan.regions },
-      textLength: d.text.length,
-      deadlineAt: d.deadlineAt,
-      deadline: d.deadline,
-      signal: d.deadline,
-      attempt: 0,
-      tried: new Set(),
-      attempts,
-    });
   const degraded = [...d.plan.degraded];
   let model = d.plan.model;
   let response: UpstreamResponse;
   try {
-    response = await run(model, d.plan.voice);
+    response = await run(service, d, attempts, model, d.plan.voice);
   } catch (err) {
     const ge = toGatewayError(err);
     const other = d.models.get(model.id === d.plan.plan.primary ? d.plan.plan.fallback : d.plan.plan.primary);
     if (!CAPACITY_CODES.has(ge.code) || !other || other.id === model.id || !other.languages.includes(d.plan.language) || d.deadline.aborted) throw err;
     const toFallback = other.id === d.plan.plan.fallback;
     model = other;
-    response = await run(other, resolveVoice(other, d.input.voice, true));
+    response = await run(service, d, attempts, other, resolveVoice(other, d.input.voice, true));
     if (toFallback) degraded.push('primary_unavailable');
   }
   if (response.region !== d.plan.home) degraded.push('region_failover');
-  return { response, model, attempts, degraded: [...new Set(degraded)] };
+  return { response, model, attempts, degraded: degraded.length > 1 ? [...new Set(degraded)] : degraded };
 }
