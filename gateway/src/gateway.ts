@@ -140,14 +140,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     breakerLayer(breakers, {
       config: () => config.breaker,
       clock,
-      peerLatencyMs: () => {
-        const l = endpoints
-          .all()
-          .filter((e) => e.latencyEwmaMs > 0)
-          .map((e) => e.latencyEwmaMs)
-          .sort((a, b) => a - b);
-        return l.length === 0 ? 0 : l[Math.floor(l.length / 2)]!;
-      },
+      peerLatencyMs: () => endpoints.peerLatencyMs(),
     }),
   )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes }));
 

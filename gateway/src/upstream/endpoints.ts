@@ -7,7 +7,7 @@
  */
 import type { Config, NodeConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
-import { RoutingTable, type ModelHosts } from './routing-table.ts';
+import { MAX_AGE_MS, RoutingTable, type ModelHosts } from './routing-table.ts';
 
 export interface NodeLoad {
   ready: boolean;
@@ -195,6 +195,7 @@ export class EndpointSet {
   private byRegion = new Map<string, readonly Endpoint[]>();
   private regionOrder: { name: string; priority: number }[] = [];
   private readonly table = new RoutingTable(() => this.list);
+  private peer = { at: -Infinity, ms: 0 };
 
   constructor(
     regions: Config['regions'],
@@ -244,6 +245,18 @@ export class EndpointSet {
   hosts(model: string, pack: string | undefined, now: number): ModelHosts {
     return this.table.hosts(model, pack, now);
   }
+  /**
+   * Median service-latency EWMA across nodes that have one (the breaker's slow-call floor).
+   * Recomputed at most every `MAX_AGE_MS`: a sort over every node per call was O(n log n) per request.
+   */
+  peerLatencyMs(): number {
+    const now = this.clock.now();
+    if (now - this.peer.at < MAX_AGE_MS) return this.peer.ms;
+    const l = this.list.filter((e) => e.latencyEwmaMs > 0).map((e) => e.latencyEwmaMs).sort((a, b) => a - b);
+    this.peer = { at: now, ms: l.length === 0 ? 0 : l[Math.floor(l.length / 2)]! };
+    return this.peer.ms;
+  }
+
   /** Home region first, then the others by priority (stable in config order). */
   regionsFrom(home: string): string[] {
     const others = this.regionOrder.filter((r) => r.name !== home).sort((a, b) => a.priority - b.priority);
