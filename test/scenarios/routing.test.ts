@@ -70,8 +70,10 @@ describe('routing by plan and load', () => {
 
   it('under load on the primary: enterprise stays, pro degrades (primary_busy), free takes the fallback; all recover after', async () => {
     const stop = new AbortController();
-    // Two at a time on a one-slot node: a queue the primary can still serve within a try.
-    const load = runLoad({ concurrency: 2, durationMs: 20_000, signal: stop.signal, fn: () => synthesize(url, 'demo-enterprise', { text: EN }) });
+    // Four at a time on a one-slot node: a queue the primary can still serve within a try, and
+    // an estimated wait (3–4 × flite's ~70–150 ms) over busy_enter_wait_ms whatever the machine's
+    // speed (with two, a quiet machine's flite stayed under it and pro never degraded).
+    const load = runLoad({ concurrency: 4, durationMs: 20_000, signal: stop.signal, fn: () => synthesize(url, 'demo-enterprise', { text: EN }) });
     await new Promise((r) => setTimeout(r, 600));
     const during: CallResult[] = [];
     for (let i = 0; i < 5; i++) {
