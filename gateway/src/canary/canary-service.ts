@@ -52,6 +52,7 @@ export class CanaryService implements ShadowSink {
   private readonly stop = new AbortController();
   private closed = false;
   private readonly budget: JudgeBudget;
+  private readonly counters = new Map<string, { inc(by: number): void }>();
   readonly asr: { available: boolean; reason?: string };
 
   /**
@@ -98,7 +99,15 @@ export class CanaryService implements ShadowSink {
   count(canary: string, name: ShadowCounter | string, by = 1): void {
     if (this.closed) return;
     this.open().count(canary, name, by);
-    this.o.metrics?.shadow.inc({ canary, event: name }, by);
+    this.counter(canary, name)?.inc(by);
+  }
+
+  /** The labelled counter, looked up once per (canary, event): counts run on every request. */
+  private counter(canary: string, event: string) {
+    const key = `${canary}\u0000${event}`;
+    let child = this.counters.get(key);
+    if (!child && this.o.metrics) this.counters.set(key, (child = this.o.metrics.shadow.labels({ canary, event })));
+    return child;
   }
 
   admit(_canary: string): JudgeTicket | undefined {

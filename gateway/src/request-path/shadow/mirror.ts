@@ -22,7 +22,7 @@ import type { EndpointSet } from '../../upstream/endpoints.ts';
 import { Pools } from '../../upstream/pools.ts';
 import { resolveVoice } from '../plan/plan.ts';
 import { canaryNode } from './canary-node.ts';
-import { sampled } from './sampler.ts';
+import { isSampled, sampled, textPoint } from './sampler.ts';
 import { ShadowBudget } from './shadow-budget.ts';
 import type { ShadowEvent, ShadowHook } from './shadow.ts';
 
@@ -95,10 +95,13 @@ export function createMirror(o: MirrorOptions): Mirror {
 
   function observe(event: ShadowEvent): void {
     if (closed) return;
+    // Every request passes here: the text's sampling point is hashed once, not once per canary.
+    let point: number | undefined;
     for (const c of o.canaries()) {
       if (c.plans.length > 0 && !c.plans.includes(event.plan.planName)) continue;
       o.sink.count(c.canary, 'eligible');
-      if (!sampled(event.text, c.sample_rate)) continue;
+      point ??= textPoint(event.text);
+      if (!isSampled(point, c.sample_rate)) continue;
       o.sink.count(c.canary, 'sampled');
       const audio = event.served.audio;
       if (audio) mirror(c, event, audio);

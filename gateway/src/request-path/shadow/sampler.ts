@@ -6,7 +6,7 @@
  * that the share of distinct texts sampled matches the rate (test/canary/sampler.test.ts).
  * @module
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function normaliseText(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
@@ -14,7 +14,8 @@ export function normaliseText(text: string): string {
 
 /** A number in [0, 1) fixed by the text (and an optional salt that gives an independent draw). */
 export function textPoint(text: string, salt = ''): number {
-  const h = createHash('sha1').update(salt).update('\u0000').update(normaliseText(text)).digest();
+  // One-shot `crypto.hash` (Node ≥ 20.12): this runs on every request while canaries are configured.
+  const h = hash('sha1', `${salt}\u0000${normaliseText(text)}`, 'buffer');
   // 52 bits: exactly representable in a double.
   return (h.readUInt32BE(0) * 2 ** 20 + (h.readUInt32BE(4) >>> 12)) / 2 ** 52;
 }
@@ -26,5 +27,10 @@ export function textPoint(text: string, salt = ''): number {
 export function sampled(text: string, rate: number, salt = ''): boolean {
   if (rate <= 0) return false;
   if (rate >= 1) return true;
-  return textPoint(text, salt) < rate;
+  return isSampled(textPoint(text, salt), rate);
+}
+
+/** Whether a text at `point` (from `textPoint`) is in a sample of `rate`. */
+export function isSampled(point: number, rate: number): boolean {
+  return rate >= 1 || point < rate;
 }
