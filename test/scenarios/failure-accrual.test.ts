@@ -109,12 +109,15 @@ describe('failure accrual', () => {
     bad.fault.resetStats();
     bad.fault.set({ kind: 'fail', status: 503, code: 'engine_failure' });
     try {
+      const t0 = Date.now();
       const results = await runLoad({ concurrency: 3, total: 24, fn: () => synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT }) });
+      const elapsed = Date.now() - t0;
       expect(outcomes(results)).toEqual({ 200: 24 });
       const hits = bad.fault.stats.synth;
-      // Two failures open the breaker (volume 2, 100% errors); half-open probes may add a few.
+      // A couple of failures open the breaker; then each reset_timeout (1.5 s) lets one half-open
+      // probe through, so a slower run (a loaded machine) sees a few more — never a share of the 24.
       expect(hits).toBeGreaterThanOrEqual(2);
-      expect(hits).toBeLessThanOrEqual(6);
+      expect(hits).toBeLessThanOrEqual(4 + Math.ceil(elapsed / 1500));
       expect(await opened('north-3')).toBeGreaterThanOrEqual(1);
     } finally {
       bad.fault.set({ kind: 'pass' });
