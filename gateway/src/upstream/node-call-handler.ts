@@ -116,7 +116,7 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
       case 'buffer': {
         const buf = this.#buf!;
         if (this.#size + chunk.length > buf.length) {
-          this.#fail(controller, new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${this.#o.endpoint.id} sent more than its ${buf.length} bytes`, { upstream: this.#o.facts }));
+          this.#fail(controller, new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${this.#o.endpoint.id} sent more than its ${buf.length} bytes`, { upstream: this.#answered() }));
           return;
         }
         chunk.copy(buf, this.#size);
@@ -145,10 +145,10 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
         this.#detach();
         const id = this.#o.endpoint.id;
         const len = this.#length!;
-        if (this.#size !== len) return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} sent ${this.#size} of ${len} bytes`, { upstream: this.#o.facts }));
+        if (this.#size !== len) return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} sent ${this.#size} of ${len} bytes`, { upstream: this.#answered() }));
         const body = this.#buf!;
         const cut = this.#headers['content-type'] === 'audio/wav' ? wavProblem(body) : null;
-        if (cut) return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} sent an incomplete WAV: ${cut}`, { upstream: this.#o.facts }));
+        if (cut) return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} sent an incomplete WAV: ${cut}`, { upstream: this.#answered() }));
         return this.#settle(undefined, { status: 200, headers: this.#headers, body, contentLength: len, node: id, region: this.#o.endpoint.region });
       }
       case 'stream':
@@ -168,7 +168,12 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
     }
     this.#detach();
     if (this.#o.signal.aborted) return this.#settle(this.#o.signal.reason);
-    this.#settle(fromTransportError(err, this.#o.facts));
+    this.#settle(fromTransportError(err, this.#answered()));
+  }
+
+  /** The upstream facts with the status once the node answered: a failure without one never got an answer (outlier-detection.ts). */
+  #answered(): UpstreamFacts {
+    return this.#status === 0 ? this.#o.facts : { ...this.#o.facts, status: this.#status };
   }
 
   #statusError(): GatewayError {

@@ -3,7 +3,10 @@
  * node for `base_ejection_ms × ejection count` (capped), never more than `max_ejection_percent`
  * of a region (at least one node). A refused connection is a local-origin failure: by default it
  * takes the node out at once (marks it unhealthy until active checks pass again), so no later
- * request waits for a health check to notice a dead node. A full node (503 queue_full) is not an
+ * request waits for a health check to notice a dead node. So is a connection that broke before
+ * the node answered anything: that is what a node killed with requests in flight looks like, and
+ * until its next refused connect it would otherwise keep drawing traffic (a resend after a
+ * mid-body reset is not this: the node had answered). A full node (503 queue_full) is not an
  * outlier: it is marked saturated for its `Retry-After` (capped) instead.
  * @module
  */
@@ -43,7 +46,7 @@ export class OutlierDetector {
     }
     if (classify(ge) !== 'failure') return;
     const cfg = this.deps.config();
-    if (ge.code === 'VOX_ERR_UPSTREAM_CONNECT') {
+    if (ge.code === 'VOX_ERR_UPSTREAM_CONNECT' || (ge.code === 'VOX_ERR_UPSTREAM_RESET' && ge.upstream && ge.upstream.status === undefined)) {
       e.consecutiveConnectFailures += 1;
       if (e.consecutiveConnectFailures >= cfg.consecutive_connect_failures && e.healthy) {
         e.healthy = false;
