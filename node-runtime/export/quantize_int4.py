@@ -11,51 +11,32 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
+
+from matmul_rewrite import rewrite_weight_matmuls
 
 BLOCK = 32
 
 
 def quantize(src: str, dst: str, min_elements: int = 1024, accuracy_level: int = 4) -> int:
-    model = onnx.load(src)
-    g = model.graph
-    inits = {i.name: i for i in g.initializer}
-    uses: dict[str, int] = {}
-    for n in g.node:
-        for name in n.input:
-            uses[name] = uses.get(name, 0) + 1
-    nodes, drop, added, count = [], set(), [], 0
-    for n in g.node:
-        wname = n.input[1] if n.op_type == "MatMul" and len(n.input) == 2 else None
-        if wname in inits and uses.get(wname) == 1:
-            w = numpy_helper.to_array(inits[wname]).astype(np.float32)
-            if w.ndim == 2 and w.size >= min_elements and w.shape[0] % BLOCK == 0:
-                k, n_out = w.shape
-                blocks = k // BLOCK
-                wt = w.T.reshape(n_out, blocks, BLOCK)  # (N, blocks, 32)
-                scale = np.abs(wt).max(axis=2) / 7.0
-                scale[scale == 0] = 1.0
-                q = np.clip(np.rint(wt / scale[..., None]) + 8, 0, 15).astype(np.uint8)
-                packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)  # (N, blocks, 16)
-                base = f"{wname}_q4"
-                added += [numpy_helper.from_array(packed, base), numpy_helper.from_array(scale.reshape(-1).astype(np.float32), base + "_scale")]
-                nodes.append(helper.make_node("MatMulNBits", [n.input[0], base, base + "_scale"], list(n.output),
-                                              name=(n.name or base) + "_q4", domain="com.microsoft",
-                                              K=k, N=n_out, bits=4, block_size=BLOCK, accuracy_level=accuracy_level))
-                drop.add(wname)
-                count += 1
-                continue
-        nodes.append(n)
-    del g.node[:]
-    g.node.extend(nodes)
-    keep = [i for i in g.initializer if i.name not in drop]
-    del g.initializer[:]
-    g.initializer.extend(keep + added)
-    if not any(o.domain == "com.microsoft" for o in model.opset_import):
-        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(model, dst)
-    return count
+    def replace(n, wname, w):
+        if w.size < min_elements or w.shape[0] % BLOCK != 0:
+            return None
+        k, n_out = w.shape
+        blocks = k // BLOCK
+        wt = w.T.reshape(n_out, blocks, BLOCK)  # (N, blocks, 32)
+        scale = np.abs(wt).max(axis=2) / 7.0
+        scale[scale == 0] = 1.0
+        q = np.clip(np.rint(wt / scale[..., None]) + 8, 0, 15).astype(np.uint8)
+        packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)  # (N, blocks, 16)
+        base = f"{wname}_q4"
+        tensors = [numpy_helper.from_array(packed, base), numpy_helper.from_array(scale.reshape(-1).astype(np.float32), base + "_scale")]
+        node = helper.make_node("MatMulNBits", [n.input[0], base, base + "_scale"], list(n.output),
+                                name=(n.name or base) + "_q4", domain="com.microsoft",
+                                K=k, N=n_out, bits=4, block_size=BLOCK, accuracy_level=accuracy_level)
+        return node, tensors
+
+    return rewrite_weight_matmuls(src, dst, replace)
 
 
 if __name__ == "__main__":

@@ -12,45 +12,26 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import onnx
 from onnx import helper, numpy_helper
+
+from matmul_rewrite import rewrite_weight_matmuls
 
 
 def quantize(src: str, dst: str, min_elements: int = 1024) -> int:
-    model = onnx.load(src)
-    g = model.graph
-    inits = {i.name: i for i in g.initializer}
-    used_elsewhere: dict[str, int] = {}
-    for n in g.node:
-        for name in n.input:
-            used_elsewhere[name] = used_elsewhere.get(name, 0) + 1
-    nodes, drop, added, count = [], set(), [], 0
-    for n in g.node:
-        wname = n.input[1] if n.op_type == "MatMul" and len(n.input) == 2 else None
-        if wname in inits and used_elsewhere.get(wname) == 1:
-            w = numpy_helper.to_array(inits[wname]).astype(np.float32)
-            if w.ndim == 2 and w.size >= min_elements:
-                scale = np.abs(w).max(axis=0) / 127.0
-                scale[scale == 0] = 1.0
-                q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
-                base = f"{wname}_int8"
-                added += [numpy_helper.from_array(q, base), numpy_helper.from_array(scale.astype(np.float32), base + "_scale"),
-                          numpy_helper.from_array(np.zeros(w.shape[1], np.int8), base + "_zp")]
-                nodes.append(helper.make_node("DynamicQuantizeMatMul", [n.input[0], base, base + "_scale", base + "_zp"],
-                                              list(n.output), name=(n.name or base) + "_dq", domain="com.microsoft"))
-                drop.add(wname)
-                count += 1
-                continue
-        nodes.append(n)
-    del g.node[:]
-    g.node.extend(nodes)
-    keep = [i for i in g.initializer if i.name not in drop]
-    del g.initializer[:]
-    g.initializer.extend(keep + added)
-    if not any(o.domain == "com.microsoft" for o in model.opset_import):
-        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    onnx.save(model, dst)
-    return count
+    def replace(n, wname, w):
+        if w.size < min_elements:
+            return None
+        scale = np.abs(w).max(axis=0) / 127.0
+        scale[scale == 0] = 1.0
+        q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+        base = f"{wname}_int8"
+        tensors = [numpy_helper.from_array(q, base), numpy_helper.from_array(scale.astype(np.float32), base + "_scale"),
+                   numpy_helper.from_array(np.zeros(w.shape[1], np.int8), base + "_zp")]
+        node = helper.make_node("DynamicQuantizeMatMul", [n.input[0], base, base + "_scale", base + "_zp"],
+                                list(n.output), name=(n.name or base) + "_dq", domain="com.microsoft")
+        return node, tensors
+
+    return rewrite_weight_matmuls(src, dst, replace)
 
 
 if __name__ == "__main__":
