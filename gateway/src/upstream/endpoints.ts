@@ -268,12 +268,19 @@ export class EndpointSet {
    * queue places on available nodes that are not saturated (for the retry budget).
    */
   room(model: string): number {
-    const now = this.clock.now();
     let room = 0;
-    for (const r of this.hosts(model, undefined, now).regions.values())
-      for (const e of r.fresh)
-        if (e.isAvailable(now) && !e.isSaturated(now)) room += Math.max(0, e.slots() + (e.load?.queueLimit ?? 0) - e.outstanding());
+    for (const e of this.takingWork(model, this.clock.now())) room += Math.max(0, e.slots() + (e.load?.queueLimit ?? 0) - e.outstanding());
     return room;
+  }
+
+  /**
+   * The nodes serving `model` that may take new work now (available, not saturated), from the
+   * model's host set (O(its nodes)), checked live again because the set is a snapshot. For the
+   * paths off the request's own (retry room, canary choice); the balancer samples instead.
+   */
+  *takingWork(model: string, now: number): Generator<Endpoint> {
+    for (const r of this.hosts(model, undefined, now).regions.values())
+      for (const e of r.fresh) if (e.isAvailable(now) && !e.isSaturated(now)) yield e;
   }
 
   /**

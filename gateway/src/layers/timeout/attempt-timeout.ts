@@ -1,8 +1,8 @@
 /**
  * Per-try timeout: each attempt gets `min(attempt_ms, time left)`, as a signal that the
  * request's deadline also aborts (one `TrySignal` per try, no `AbortSignal.any`), so an expired
- * try frees its socket instead of merely losing a race. A try that times out fails with `VOX_ERR_ATTEMPT_TIMEOUT` (retryable);
- * the deadline itself fails with `VOX_ERR_DEADLINE_EXCEEDED` (linkerd stream-timeouts keeps the
+ * try frees its socket instead of merely losing a race. A try that times out fails with
+ * `VOX_ERR_ATTEMPT_TIMEOUT` (retryable); the deadline itself fails with `VOX_ERR_DEADLINE_EXCEEDED` (linkerd stream-timeouts keeps the
  * two apart). Streamed bodies detach the per-try timer once headers arrived.
  *
  * The per-try timeout bounds service, not a queue the balancer chose to join: when the chosen

@@ -9,13 +9,10 @@ import type { Endpoint, EndpointSet } from '../../upstream/endpoints.ts';
 
 export function canaryNode(endpoints: EndpointSet, model: string, home: string, now: number): Endpoint | undefined {
   let best: Endpoint | undefined;
-  // The canary's own host set (O(its nodes), not O(all nodes)); a snapshot, so checked live again.
-  for (const region of endpoints.hosts(model, undefined, now).regions.values())
-    for (const e of region.fresh) {
-      if (!e.isAvailable(now) || e.isSaturated(now)) continue;
-      if (e.load && (!e.load.ready || e.load.draining)) continue;
-      if (e.outstanding() >= e.slots()) continue;
-      if (!best || e.outstanding() < best.outstanding() || (e.outstanding() === best.outstanding() && e.region === home && best.region !== home)) best = e;
-    }
+  for (const e of endpoints.takingWork(model, now)) {
+    if (e.load && (!e.load.ready || e.load.draining)) continue;
+    if (e.outstanding() >= e.slots()) continue;
+    if (!best || e.outstanding() < best.outstanding() || (e.outstanding() === best.outstanding() && e.region === home && best.region !== home)) best = e;
+  }
   return best;
 }
