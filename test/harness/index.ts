@@ -7,4 +7,4 @@ export * from './cluster.ts';
 export * from './client.ts';
 export * from './config.ts';
 export * from './fault-proxy.ts';
-export { ManagedProcess, startProcess, REPO_ROOT } from './processes.ts';
+export { ManagedProcess, startProcess, REPO_ROOT, type RetainedMemory } from './processes.ts';

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
 const PARENT_WATCH = new URL('./parent-watch.mjs', import.meta.url).pathname;
+const MEMORY_PROBE = new URL('./memory-probe.mjs', import.meta.url).pathname;
 const live = new Set<ChildProcess>();
 let hooked = false;
 function hookExit(): void {
@@ -52,12 +53,22 @@ export interface StartOptions {
   name: string;
 }
 
+/** What a process still holds after a full garbage collection, in bytes. */
+export interface RetainedMemory {
+  /** V8 heap in use plus memory outside it (Buffers, native objects): what a leak grows. */
+  retained: number;
+  heapUsed: number;
+  external: number;
+  rss: number;
+}
+
 export class ManagedProcess {
   readonly logs: LogLine[] = [];
   readonly stderr: string[] = [];
   readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
   private readonly listeners = new Set<(l: LogLine) => void>();
+  private memoryProbes = 0;
 
   constructor(
     readonly name: string,
@@ -124,6 +135,18 @@ export class ManagedProcess {
     });
   }
 
+  /** Full GC in the process, then its retained memory (`memory-probe.mjs`, SIGUSR2). */
+  async retainedMemory(timeoutMs = 10_000): Promise<RetainedMemory> {
+    const seq = ++this.memoryProbes;
+    const answer = this.waitForLog((l) => l.msg === 'memory probe' && l['seq'] === seq, timeoutMs);
+    this.signal('SIGUSR2');
+    const l = await answer;
+    if (l['gc'] !== true) throw new Error(`${this.name}: started without --expose-gc`);
+    const heapUsed = Number(l['heap_used']);
+    const external = Number(l['external']);
+    return { retained: heapUsed + external, heapUsed, external, rss: Number(l['rss']) };
+  }
+
   signal(sig: NodeJS.Signals): void {
     if (this.running) this.child.kill(sig);
   }
@@ -154,7 +177,7 @@ export class ManagedProcess {
 /** Spawns a tracked process and waits for its ready line. */
 export async function startProcess(opts: StartOptions): Promise<{ proc: ManagedProcess; ready: LogLine | undefined }> {
   hookExit();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', PARENT_WATCH, opts.script, ...opts.args], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', PARENT_WATCH, '--import', MEMORY_PROBE, opts.script, ...opts.args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
