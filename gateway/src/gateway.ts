@@ -4,6 +4,7 @@
  * `createGateway` owns it and must `close()` it (or `await using`).
  * @module
  */
+import type { RequestListener } from 'node:http';
 import { Hono, type Context } from 'hono';
 import { createCanary } from './canary/canary.ts';
 import type { Config, ModelConfig } from './config/schema.ts';
@@ -11,6 +12,7 @@ import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
 import { createPlaygroundHandler } from './playground/playground.ts';
 import { GatewayError } from './errors/gateway-error.ts';
 import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
+import { gatewayListener } from './http/listener.ts';
 import { statusBody } from './http/status.ts';
 import { balance } from './layers/balance/balance.ts';
 import { p2c } from './layers/balance/p2c.ts';
@@ -31,6 +33,7 @@ import { TenantRateLimiter } from './request-path/admit/rate-limit.ts';
 import { createRequestPath } from './request-path/index.ts';
 import { Latches } from './request-path/plan/hysteresis.ts';
 import { nullShadow, type ShadowHook } from './request-path/shadow/shadow.ts';
+import { BodyPool } from './upstream/body-pool.ts';
 import { callNode } from './upstream/call-node.ts';
 import { EndpointSet } from './upstream/endpoints.ts';
 import { HealthChecker } from './upstream/health/checker.ts';
@@ -59,6 +62,8 @@ export interface Gateway {
   config(): Config;
   /** Resolves once the first health sweep finished. */
   ready: Promise<void>;
+  /** The Node request listener to serve (http/listener.ts): synthesis without Hono, the rest through `app`. */
+  listener: RequestListener;
   endpoints: EndpointSet;
   metrics: GatewayMetrics;
   log: Logger;
@@ -79,7 +84,7 @@ function modelMap(config: Config): ReadonlyMap<string, ModelConfig> {
 /**
  * @example
  * const gw = createGateway(loadConfigFile('config/local.yaml'));
- * serve({ fetch: gw.app.fetch, port: 8080 });
+ * createServer(gw.listener).listen(8080);
  * process.on('SIGTERM', () => void gw.close());
  */
 export function createGateway(initial: Config, options: GatewayOptions = {}): Gateway {
@@ -119,6 +124,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     now: () => clock.now(),
   });
 
+  // Buffered bodies in flight at c=128 are ~10 MB; what comes back beyond 16 MB is left to the GC.
+  const bodies = new BodyPool(16 * 2 ** 20);
   const attemptMs = (req: { textLength: number }) => config.timeouts.attempt_ms + config.timeouts.attempt_per_char_ms * req.textLength;
   // The one ordering of the stack, outermost first: retry → attempt timeout → balance → breaker → pool.
   const service: Service = compose(
@@ -142,7 +149,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       clock,
       peerLatencyMs: () => endpoints.peerLatencyMs(),
     }),
-  )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes }));
+  )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes, bodies }));
 
   const handle = createRequestPath({
     config: () => config,
@@ -159,6 +166,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     log,
     metrics,
     draining: () => draining,
+    bodies,
   });
 
   const app = new Hono();
@@ -166,8 +174,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     const out = errorResponse(err, c.res.headers.get('x-trace-id') ?? '-', flavor);
     return new Response(out.body, { status: out.status, headers: out.headers });
   };
-  app.post('/v1/synthesize', (c) => handle(c, 'native'));
-  app.post('/v1/audio/speech', (c) => handle(c, 'openai'));
+  app.post('/v1/synthesize', (c) => handle.web(c, 'native'));
+  app.post('/v1/audio/speech', (c) => handle.web(c, 'openai'));
   app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock)));
   app.get('/', createPlaygroundHandler(() => config));
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
@@ -228,6 +236,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   return {
     app,
+    listener: gatewayListener(app, handle),
     config: () => config,
     ready,
     endpoints,

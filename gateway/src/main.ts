@@ -6,7 +6,8 @@
  * and exit.
  * @module
  */
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts';
 import { createGateway } from './gateway.ts';
@@ -40,7 +41,9 @@ await Promise.race([gateway.ready, new Promise((r) => setTimeout(r, 5_000))]);
 
 const port = values.port !== undefined ? Number(values.port) : (env.port ?? config.listen.port);
 const host = values.host ?? config.listen.host;
-const server = serve({ fetch: gateway.app.fetch, port, hostname: host }, (info) => {
+const server = createServer(gateway.listener);
+server.listen(port, host, () => {
+  const info = server.address() as AddressInfo;
   log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`, region: gateway.config().region, port: info.port }, 'listening');
 });
 server.on('error', (err) => {

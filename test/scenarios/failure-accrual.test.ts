@@ -36,6 +36,11 @@ const settle = () => new Promise((r) => setTimeout(r, 4_100));
 async function opened(id: string): Promise<number> {
   return metricValue(await getText(`${cluster.gateway.url}/metrics`), 'voxgate_gateway_breaker_transitions_total', { node: id, to: 'open' });
 }
+/** The node the balancer likes best (lowest latency EWMA): p2c never picks the worst of three while the scores are steady, so a fault goes where traffic does. */
+async function favourite(): Promise<string> {
+  const st = (await getJson(`${cluster.gateway.url}/v1/status`)) as { regions: { nodes: { id: string; latency_ewma_ms: number }[] }[] };
+  return [...st.regions[0]!.nodes].sort((a, b) => a.latency_ewma_ms - b.latency_ewma_ms)[0]!.id;
+}
 async function nodeStatus(id: string) {
   const s = (await getJson(`${cluster.gateway.url}/v1/status`)) as Status;
   return s.regions.flatMap((r) => r.nodes).find((n) => n.id === id)!;
@@ -70,9 +75,7 @@ describe('failure accrual', () => {
     // likes best (p2c never picks the worst of three while the scores are steady).
     await runLoad({ concurrency: 3, total: 12, fn: () => synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT }) });
     await settle();
-    const st = (await getJson(`${cluster.gateway.url}/v1/status`)) as { regions: { nodes: { id: string; latency_ewma_ms: number }[] }[] };
-    const best = [...st.regions[0]!.nodes].sort((a, b) => a.latency_ewma_ms - b.latency_ewma_ms)[0]!.id;
-    const hung = cluster.node(best);
+    const hung = cluster.node(await favourite());
     hung.pause();
     try {
       // A burst of 6 at once spreads over all three nodes (p2c on in-flight), so the hung one is
@@ -104,8 +107,8 @@ describe('failure accrual', () => {
   });
 
   it('a node failing every synthesis (503 engine_failure): zero client errors, and it stops getting traffic', async () => {
-    const bad = cluster.node('north-3');
     await heal();
+    const bad = cluster.node(await favourite());
     bad.fault.resetStats();
     bad.fault.set({ kind: 'fail', status: 503, code: 'engine_failure' });
     try {
@@ -114,11 +117,13 @@ describe('failure accrual', () => {
       const elapsed = Date.now() - t0;
       expect(outcomes(results)).toEqual({ 200: 24 });
       const hits = bad.fault.stats.synth;
-      // A couple of failures open the breaker; then each reset_timeout (1.5 s) lets one half-open
-      // probe through, so a slower run (a loaded machine) sees a few more — never a share of the 24.
-      expect(hits).toBeGreaterThanOrEqual(2);
+      // Its first failure opens the breaker (volume_threshold 1), unless peak-EWMA already steered
+      // around it; then each reset_timeout (1.5 s) lets one half-open probe through, so a slower
+      // run (a loaded machine) sees a few more — never a share of the 24. (It was ≥ 2 here, which
+      // failed whenever the 24 requests took under one reset_timeout.)
+      expect(hits).toBeGreaterThanOrEqual(1);
       expect(hits).toBeLessThanOrEqual(4 + Math.ceil(elapsed / 1500));
-      expect(await opened('north-3')).toBeGreaterThanOrEqual(1);
+      expect(await opened(bad.id)).toBeGreaterThanOrEqual(1);
     } finally {
       bad.fault.set({ kind: 'pass' });
     }

@@ -10,6 +10,7 @@
  * docs/request-path.md draws it with the status each stage can fail with.
  * @module
  */
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config, ModelConfig } from '../config/schema.ts';
@@ -20,6 +21,7 @@ import type { Service } from '../layers/service.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import type { BodyPool } from '../upstream/body-pool.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { KeyTable, Principal } from './admit/auth.ts';
 import { parseJson, parseNative, parseOpenAi, readBody, readIncoming, type SynthesisInput } from './admit/body.ts';
@@ -34,7 +36,7 @@ import type { Latches } from './plan/hysteresis.ts';
 import { planRequest, type Plan } from './plan/plan.ts';
 import { poolView } from './plan/pool-view.ts';
 import { recordRequest, type RequestRecord } from './record/access-log.ts';
-import { pullStream } from './respond.ts';
+import { toResponse, writeReply, type Reply } from './respond.ts';
 import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
 import { SHADOW_CAPTURE_MAX_BYTES, teeBody } from './shadow/tee.ts';
 
@@ -53,6 +55,8 @@ export interface RequestPathDeps {
   log: Logger;
   metrics: GatewayMetrics;
   draining: () => boolean;
+  /** Buffered bodies go back here once the client's write has finished. */
+  bodies: BodyPool;
 }
 
 /** What @hono/node-server passes as `c.env`; absent under `app.request()`. */
@@ -62,10 +66,9 @@ interface NodeBindings {
 }
 
 /**
- * Request headers straight from the Node request under @hono/node-server: `c.req.header()` makes
- * the adapter build a web `Headers` from the raw headers on every request. Node keeps only the
- * first of a repeated Authorization header where `Headers` joins them (and the join then fails
- * the Bearer check), so that one is read from the raw list with the same joining.
+ * A request header from the Node request. Node keeps only the first of a repeated Authorization
+ * header where web `Headers` joins them (and the join then fails the Bearer check), so that one
+ * is read from the raw list with the same joining.
  */
 function nodeHeader(incoming: IncomingMessage, name: string): string | undefined {
   if (name === 'authorization') {
@@ -78,9 +81,57 @@ function nodeHeader(incoming: IncomingMessage, name: string): string | undefined
   return Array.isArray(v) ? v.join(', ') : v;
 }
 
-/** A request header: from the Node request under @hono/node-server, else from Hono's request. */
-function requestHeader(c: Context, incoming: IncomingMessage | undefined, name: string): string | undefined {
-  return incoming ? nodeHeader(incoming, name) : c.req.header(name);
+/** The client's side of one exchange, as the request path reads it. */
+interface ClientSide {
+  readonly path: string;
+  header(name: string): string | undefined;
+  body(limit: number): Promise<Buffer>;
+  /** Tells the deadline when the client goes away before the response has finished. */
+  watch(deadline: Deadline): void;
+}
+
+/** A Node request (the gateway's listener): no web Request, Headers or AbortController. */
+class NodeClient implements ClientSide {
+  constructor(
+    readonly incoming: IncomingMessage,
+    readonly outgoing: ServerResponse,
+  ) {}
+  get path(): string {
+    const url = this.incoming.url ?? '/';
+    const q = url.indexOf('?');
+    return q < 0 ? url : url.slice(0, q);
+  }
+  header(name: string): string | undefined {
+    return nodeHeader(this.incoming, name);
+  }
+  body(limit: number): Promise<Buffer> {
+    return readIncoming(this.incoming, nodeHeader(this.incoming, 'content-type'), limit);
+  }
+  watch(deadline: Deadline): void {
+    const outgoing = this.outgoing;
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) deadline.clientClosed();
+    });
+  }
+}
+
+/** A web request through the Hono app (`app.request()`): its signal says when the client left. */
+class WebClient implements ClientSide {
+  constructor(readonly c: Context) {}
+  get path(): string {
+    return this.c.req.path;
+  }
+  header(name: string): string | undefined {
+    return this.c.req.header(name);
+  }
+  body(limit: number): Promise<Buffer> {
+    return readBody(this.c.req.raw, limit);
+  }
+  watch(deadline: Deadline): void {
+    const signal = this.c.req.raw.signal;
+    if (signal.aborted) deadline.clientClosed();
+    else signal.addEventListener('abort', deadline.clientClosed, { once: true });
+  }
 }
 
 /**
@@ -114,41 +165,44 @@ class RequestRun {
 const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
 const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engine'];
 
+export interface RequestPath {
+  /** From the gateway's own Node listener (http/listener.ts): no Hono, no web objects. */
+  node(incoming: IncomingMessage, outgoing: ServerResponse, flavor: ErrorFlavor): void;
+  /** From the Hono app: under @hono/node-server it answers on the Node response itself. */
+  web(c: Context, flavor: ErrorFlavor): Promise<Response>;
+}
+
 /**
  * @example
- * app.post('/v1/synthesize', (c) => handle(c, 'native'));
+ * const path = createRequestPath(deps);
+ * app.post('/v1/synthesize', (c) => path.web(c, 'native'));
  */
-export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: ErrorFlavor) => Promise<Response> {
+export function createRequestPath(deps: RequestPathDeps): RequestPath {
   const { clock, log, metrics } = deps;
   // The access line holds only fields this module sets (ids, names, numbers: never a key or an
   // Authorization header), so it skips the root logger's redaction, whose `*.key` wildcard
   // visited every field of every line (1.4 % of the gateway's CPU in the issue 8 profile).
   const accessLog = log.child({}, { redact: [] });
 
-  return async function requestPath(c, flavor) {
+  async function serve(client: ClientSide, flavor: ErrorFlavor): Promise<Reply> {
     const started = performance.now();
-    // Under @hono/node-server read the Node request itself: touching c.req.raw.body, .signal or
-    // .headers makes the adapter build web objects per request (bench/results/latest.md).
-    const node = c.env as NodeBindings | undefined;
-    const incoming = node?.incoming;
-    const traceId = traceIdFrom(requestHeader(c, incoming, 'traceparent'));
-    const run = new RequestRun({ traceId, route: c.req.path, status: 0, attempts: 0, costMs: 0 }, started, deps, accessLog);
+    const traceId = traceIdFrom(client.header('traceparent'));
+    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, started, deps, accessLog);
     const rec = run.rec;
-    let streaming = false;
 
     try {
       // ── admit ──────────────────────────────────────────────────────────────
       if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
       const config = deps.config();
-      const principal: Principal = deps.keys().authenticate(requestHeader(c, incoming, 'authorization'));
+      const principal: Principal = deps.keys().authenticate(client.header('authorization'));
       rec.tenant = principal.tenant;
       rec.plan = principal.plan;
       const planCfg = config.plans[principal.plan];
       if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-      const json = parseJson(await (incoming ? readIncoming(incoming, requestHeader(c, incoming, 'content-type'), config.admission.body_limit_bytes) : readBody(c.req.raw, config.admission.body_limit_bytes)));
+      const json = parseJson(await client.body(config.admission.body_limit_bytes));
       const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
       rec.inputLen = input.text.length;
-      const timeoutMs = parseTimeoutHeader(requestHeader(c, incoming, 'x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+      const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
       try {
         deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
       } catch (err) {
@@ -165,19 +219,12 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       deps.retryBudget.deposit();
       const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
       rec.truncated = truncated;
-      const outgoing = node?.outgoing;
-      const deadline = startDeadline(timeoutMs, clock, outgoing ? undefined : c.req.raw.signal);
+      const deadline = startDeadline(timeoutMs, clock);
       run.deadline = deadline;
-      if (outgoing) {
-        // The client's connection closed before the response finished (as the adapter's Request
-        // signal would say): one listener on the response, no second AbortController.
-        outgoing.once('close', () => {
-          if (!outgoing.writableFinished) deadline.clientClosed();
-        });
-      }
+      client.watch(deadline);
 
       // ── plan ───────────────────────────────────────────────────────────────
-      const headerRegion = requestHeader(c, incoming, 'x-region');
+      const headerRegion = client.header('x-region');
       const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : config.region;
       rec.home = home;
       const now = clock.now();
@@ -213,7 +260,7 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       if (rec.queueMs !== undefined && Number.isFinite(rec.queueMs)) metrics.nodeQueue.observe({ node: res.node }, rec.queueMs / 1000);
       rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
 
-      // ── shadow (never awaited) ─────────────────────────────────────────────
+      // ── shadow (observed before the response is written; never awaited) ────
       // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
       const shadow = deps.shadow();
       const teed = !Buffer.isBuffer(res.body) && shadow.captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
@@ -255,21 +302,54 @@ export function createRequestPath(deps: RequestPathDeps): (c: Context, flavor: E
       if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
       if (Buffer.isBuffer(res.body)) {
         run.finish(200);
-        return new Response(new Uint8Array(res.body.buffer as ArrayBuffer, res.body.byteOffset, res.body.byteLength), { status: 200, headers });
+        return { kind: 'audio', headers, body: res.body };
       }
-      streaming = true;
-      return new Response(
-        pullStream(teed?.body ?? res.body, res.contentLength, (err) => {
+      return {
+        kind: 'stream',
+        headers,
+        body: teed?.body ?? res.body,
+        expected: res.contentLength,
+        done: (err) => {
           if (err === undefined) run.finish(200);
           else run.finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
-        }),
-        { status: 200, headers },
-      );
+        },
+      };
     } catch (err) {
       const out = errorResponse(err, traceId, flavor);
       if (out.error.code === 'VOX_ERR_INTERNAL') log.error({ trace_id: traceId, err }, 'internal error');
-      if (!streaming) run.finish(out.error.status === 499 ? 499 : out.status, out.error);
-      return new Response(out.body, { status: out.status, headers: out.headers });
+      run.finish(out.error.status === 499 ? 499 : out.status, out.error);
+      return { kind: 'error', status: out.status, headers: out.headers, body: out.body };
     }
+  }
+
+  function node(incoming: IncomingMessage, outgoing: ServerResponse, flavor: ErrorFlavor): void {
+    serve(new NodeClient(incoming, outgoing), flavor).then(
+      (reply) => {
+        if (!outgoing.destroyed) writeReply(outgoing, reply, deps.bodies);
+        // The client left before the answer (its access line already says 499): nothing to write.
+        else if (reply.kind === 'audio') deps.bodies.give(reply.body);
+        else if (reply.kind === 'stream') {
+          reply.body.destroy();
+          reply.done(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+        }
+      },
+      (err: unknown) => {
+        // serve() turns every error into a reply; reaching here is a bug in writing one.
+        log.error({ err }, 'unhandled error');
+        outgoing.destroy();
+      },
+    );
+  }
+
+  return {
+    node,
+    async web(c, flavor) {
+      const bindings = c.env as NodeBindings | undefined;
+      if (bindings?.incoming && bindings.outgoing) {
+        node(bindings.incoming, bindings.outgoing, flavor);
+        return RESPONSE_ALREADY_SENT;
+      }
+      return toResponse(await serve(new WebClient(c), flavor));
+    },
   };
 }

@@ -1,29 +1,117 @@
 /**
- * Turns a served upstream response into the client's response. Buffered bodies are sent whole.
- * Large bodies stream through a pull-based ReadableStream over the undici body (never
- * `Readable.toWeb`, which crashes the process when clients hang up mid-body: Node #64529). A body
- * that ends short of its Content-Length errors the stream, so the client's connection is
- * destroyed: an upstream that dies mid-body never reaches the client as a complete success.
+ * Turns what the request path decided into the client's response, two ways:
+ *
+ * - `writeReply`: straight onto the Node response (the gateway's own listener, http/listener.ts).
+ *   A buffered body goes out in one `end()` and back to the body pool once written; a streamed
+ *   body is piped with backpressure.
+ * - `toResponse`: a web `Response` for the Hono app (`app.request()`, other servers). Streams go
+ *   through a pull-based ReadableStream over the undici body (never `Readable.toWeb`, which
+ *   crashes the process when clients hang up mid-body: Node #64529).
+ *
+ * Either way a body that ends short of its Content-Length destroys the client's connection: an
+ * upstream that dies mid-body never reaches the client as a complete success.
  * @module
  */
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { BodyPool } from '../upstream/body-pool.ts';
 
-export function pullStream(body: Readable, expected: number | undefined, onDone: (err?: unknown) => void): ReadableStream<Uint8Array> {
-  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let seen = 0;
+export type Reply =
+  /** A buffered 200 body from the body pool. */
+  | { kind: 'audio'; headers: Record<string, string>; body: Buffer }
+  /** A streamed 200 body; `done` hears once whether all of it went out. */
+  | { kind: 'stream'; headers: Record<string, string>; body: Readable; expected: number | undefined; done: (err?: unknown) => void }
+  | { kind: 'error'; status: number; headers: Record<string, string>; body: string };
+
+export function writeReply(outgoing: ServerResponse, reply: Reply, bodies: BodyPool): void {
+  switch (reply.kind) {
+    case 'audio': {
+      const body = reply.body;
+      outgoing.writeHead(200, reply.headers);
+      // Called on 'finish' (the kernel has the bytes) or with an error when the client went away
+      // first: then the socket may still hold the buffer, so it is left to the GC.
+      outgoing.end(body, (err?: Error | null) => {
+        if (!err) bodies.give(body);
+      });
+      return;
+    }
+    case 'stream':
+      outgoing.writeHead(200, reply.headers);
+      pipeChecked(reply.body, reply.expected, outgoing, reply.done);
+      return;
+    case 'error':
+      outgoing.writeHead(reply.status, reply.headers);
+      outgoing.end(reply.body);
+  }
+}
+
+export function toResponse(reply: Reply): Response {
+  switch (reply.kind) {
+    case 'audio': {
+      const b = reply.body;
+      return new Response(new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength), { status: 200, headers: reply.headers });
+    }
+    case 'stream':
+      return new Response(pullStream(reply.body, reply.expected, reply.done), { status: 200, headers: reply.headers });
+    case 'error':
+      return new Response(reply.body, { status: reply.status, headers: reply.headers });
+  }
+}
+
+/** Once-only completion report for a streamed body. */
+function once(onDone: (err?: unknown) => void): (err?: unknown) => void {
   let finished = false;
-  const finish = (err?: unknown) => {
+  return (err) => {
     if (!finished) {
       finished = true;
       onDone(err);
     }
   };
+}
+
+function shortBody(seen: number, expected: number): Error {
+  return new Error(`upstream body ended at ${seen} of ${expected} bytes`);
+}
+
+function pipeChecked(body: Readable, expected: number | undefined, outgoing: ServerResponse, onDone: (err?: unknown) => void): void {
+  const finish = once(onDone);
+  let seen = 0;
+  body.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (!outgoing.write(chunk)) body.pause();
+  });
+  outgoing.on('drain', () => body.resume());
+  body.once('end', () => {
+    if (expected !== undefined && seen !== expected) {
+      const err = shortBody(seen, expected);
+      outgoing.destroy(err);
+      finish(err);
+      return;
+    }
+    outgoing.end();
+    finish();
+  });
+  body.once('error', (err) => {
+    outgoing.destroy(err);
+    finish(err);
+  });
+  outgoing.once('close', () => {
+    if (outgoing.writableFinished) return;
+    body.destroy();
+    finish(new Error('client cancelled'));
+  });
+}
+
+export function pullStream(body: Readable, expected: number | undefined, onDone: (err?: unknown) => void): ReadableStream<Uint8Array> {
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const finish = once(onDone);
+  let seen = 0;
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
       try {
         const r = await it.next();
         if (r.done) {
-          if (expected !== undefined && seen !== expected) throw new Error(`upstream body ended at ${seen} of ${expected} bytes`);
+          if (expected !== undefined && seen !== expected) throw shortBody(seen, expected);
           ctrl.close();
           finish();
         } else {

@@ -12,6 +12,7 @@ import { fromTransportError } from '../errors/from-upstream.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Service } from '../layers/service.ts';
 import { randomHex } from '../request-path/admit/trace.ts';
+import type { BodyPool } from './body-pool.ts';
 import { NodeCallHandler } from './node-call-handler.ts';
 import type { Pools } from './pools.ts';
 
@@ -19,13 +20,15 @@ export interface CallNodeOptions {
   pools: Pools;
   clock: Clock;
   bufferMaxBytes: () => number;
+  /** Where buffered bodies come from; the request path gives them back after the client write. */
+  bodies: BodyPool;
 }
 
 /**
  * @example
- * const service = compose(...layers)(callNode({ pools, clock, bufferMaxBytes: () => 131072 }));
+ * const service = compose(...layers)(callNode({ pools, clock, bufferMaxBytes: () => 131072, bodies: new BodyPool(16 * 2 ** 20) }));
  */
-export function callNode({ pools, clock, bufferMaxBytes }: CallNodeOptions): Service {
+export function callNode({ pools, clock, bufferMaxBytes, bodies }: CallNodeOptions): Service {
   return function callNodeService(req) {
     const e = req.endpoint;
     if (!e) return Promise.reject(new GatewayError('VOX_ERR_INTERNAL', 'no endpoint chosen'));
@@ -39,7 +42,7 @@ export function callNode({ pools, clock, bufferMaxBytes }: CallNodeOptions): Ser
     };
     if (req.shadow) headers['x-shadow'] = '1';
     return new Promise((resolve, reject) => {
-      const handler = new NodeCallHandler({ endpoint: e, facts, signal: req.signal, bufferMaxBytes: bufferMaxBytes(), now: () => clock.now(), resolve, reject });
+      const handler = new NodeCallHandler({ endpoint: e, facts, signal: req.signal, bufferMaxBytes: bufferMaxBytes(), bodies, now: () => clock.now(), resolve, reject });
       try {
         pools.get(e.url).dispatch({ method: 'POST', path: '/v1/synthesize', headers, body: req.body }, handler);
       } catch (err) {

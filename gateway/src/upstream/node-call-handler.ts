@@ -4,8 +4,9 @@
  * copies (undici was 87 µs/request against the raw proxy's 37 in bench/results/profile.md).
  *
  * - 200 with a Content-Length up to `bufferMaxBytes`: the body is copied into one buffer of that
- *   size; a body that ends short (or runs long) is `VOX_ERR_UPSTREAM_RESET`, and so is a WAV cut
- *   short inside (wav-integrity.ts). Both are retryable.
+ *   size from the body pool (body-pool.ts); a body that ends short (or runs long) is
+ *   `VOX_ERR_UPSTREAM_RESET`, and so is a WAV cut short inside (wav-integrity.ts). Both are
+ *   retryable, and the buffer goes back to the pool at once.
  * - 200 otherwise: resolved at once with a Node `Readable` over the body, with backpressure
  *   (pause/resume) and `destroy()` aborting the upstream request; the request path checks the
  *   streamed length against Content-Length (request-path/respond.ts).
@@ -21,6 +22,7 @@ import { GatewayError, type UpstreamFacts } from '../errors/gateway-error.ts';
 import { fromTransportError, fromUpstreamStatus, parseRetryAfter } from '../errors/from-upstream.ts';
 import type { UpstreamResponse } from '../layers/service.ts';
 import type { AttemptSignal } from '../layers/timeout/try-signal.ts';
+import type { BodyPool } from './body-pool.ts';
 import type { Endpoint } from './endpoints.ts';
 import { wavProblem } from './wav-integrity.ts';
 
@@ -35,6 +37,7 @@ export interface NodeCallOptions {
   facts: UpstreamFacts;
   signal: AttemptSignal;
   bufferMaxBytes: number;
+  bodies: BodyPool;
   now: () => number;
   resolve: (res: UpstreamResponse) => void;
   reject: (err: unknown) => void;
@@ -93,7 +96,7 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
     }
     if (len !== undefined && Number.isFinite(len) && len <= this.#o.bufferMaxBytes) {
       this.#mode = 'buffer';
-      this.#buf = Buffer.allocUnsafe(len);
+      this.#buf = this.#o.bodies.take(len);
       return;
     }
     this.#mode = 'stream';
@@ -116,6 +119,7 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
       case 'buffer': {
         const buf = this.#buf!;
         if (this.#size + chunk.length > buf.length) {
+          this.#recycle();
           this.#fail(controller, new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${this.#o.endpoint.id} sent more than its ${buf.length} bytes`, { upstream: this.#answered() }));
           return;
         }
@@ -145,10 +149,17 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
         this.#detach();
         const id = this.#o.endpoint.id;
         const len = this.#length!;
-        if (this.#size !== len) return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} sent ${this.#size} of ${len} bytes`, { upstream: this.#answered() }));
         const body = this.#buf!;
-        const cut = this.#headers['content-type'] === 'audio/wav' ? wavProblem(body) : null;
-        if (cut) return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} sent an incomplete WAV: ${cut}`, { upstream: this.#answered() }));
+        let problem: string | null = null;
+        if (this.#size !== len) problem = `sent ${this.#size} of ${len} bytes`;
+        else if (this.#headers['content-type'] === 'audio/wav') {
+          const cut = wavProblem(body);
+          if (cut) problem = `sent an incomplete WAV: ${cut}`;
+        }
+        if (problem) {
+          this.#recycle();
+          return this.#settle(new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${id} ${problem}`, { upstream: this.#answered() }));
+        }
         return this.#settle(undefined, { status: 200, headers: this.#headers, body, contentLength: len, node: id, region: this.#o.endpoint.region });
       }
       case 'stream':
@@ -167,8 +178,15 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.#detach();
+    if (this.#mode === 'buffer') this.#recycle();
     if (this.#o.signal.aborted) return this.#settle(this.#o.signal.reason);
     this.#settle(fromTransportError(err, this.#answered()));
+  }
+
+  /** A buffered body that will not be served goes back to the pool (once). */
+  #recycle(): void {
+    if (this.#buf) this.#o.bodies.give(this.#buf);
+    this.#buf = undefined;
   }
 
   /** The upstream facts with the status once the node answered: a failure without one never got an answer (outlier-detection.ts). */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpstreamRequest } from '../../../gateway/src/layers/service.ts';
 import { systemClock } from '../../../gateway/src/lifecycle/clock.ts';
+import { BodyPool } from '../../../gateway/src/upstream/body-pool.ts';
 import { callNode } from '../../../gateway/src/upstream/call-node.ts';
 import type { Endpoint } from '../../../gateway/src/upstream/endpoints.ts';
 import { Pools } from '../../../gateway/src/upstream/pools.ts';
@@ -11,7 +12,7 @@ let server: Server;
 let url: string;
 let closedEarly = 0;
 const pools = new Pools({ connections: 4, connectTimeoutMs: 1000 });
-const svc = callNode({ pools, clock: systemClock, bufferMaxBytes: () => 1024 });
+const svc = callNode({ pools, clock: systemClock, bufferMaxBytes: () => 1024, bodies: new BodyPool(2 ** 20) });
 
 function wav(dataBytes: number, declared = dataBytes): Buffer {
   const b = Buffer.alloc(44 + dataBytes);

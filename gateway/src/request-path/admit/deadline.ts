@@ -13,7 +13,7 @@ export interface Deadline {
   signal: AbortSignal;
   /** The client went away: aborts with `VOX_ERR_CLIENT_CLOSED` (no-op once aborted). */
   clientClosed(): void;
-  /** Stops the timer and detaches from the client signal; idempotent. */
+  /** Stops the timer; idempotent. */
   dispose(): void;
 }
 
@@ -31,9 +31,8 @@ class RequestDeadline implements Deadline {
   readonly clientClosed: () => void;
   readonly #ctrl = new AbortController();
   readonly #timer: NodeJS.Timeout;
-  readonly #client: AbortSignal | undefined;
 
-  constructor(ms: number, clock: Clock, client: AbortSignal | undefined) {
+  constructor(ms: number, clock: Clock) {
     const ctrl = this.#ctrl;
     this.signal = ctrl.signal;
     this.at = clock.now() + ms;
@@ -42,22 +41,17 @@ class RequestDeadline implements Deadline {
     this.clientClosed = () => {
       if (!ctrl.signal.aborted) ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
     };
-    this.#client = client;
-    if (client?.aborted) this.clientClosed();
-    else client?.addEventListener('abort', this.clientClosed, { once: true });
   }
 
   dispose(): void {
     clearTimeout(this.#timer);
-    this.#client?.removeEventListener('abort', this.clientClosed);
   }
 }
 
 /**
- * `client` is the client's AbortSignal where there is one (`app.request()`); under
- * @hono/node-server the request path calls `clientClosed()` from the response's `close` event
- * instead, so each request costs one AbortController, not two.
+ * The request path calls `clientClosed()` when the client goes away (the Node response's `close`
+ * event, or a web request's signal), so each request costs one AbortController, not two.
  */
-export function startDeadline(ms: number, clock: Clock, client?: AbortSignal): Deadline {
-  return new RequestDeadline(ms, clock, client);
+export function startDeadline(ms: number, clock: Clock): Deadline {
+  return new RequestDeadline(ms, clock);
 }

@@ -143,12 +143,16 @@ export function createMirror(o: MirrorOptions): Mirror {
     }
     o.sink.count(c.canary, 'mirrored');
     const rate = Number(event.served.headers['x-sample-rate']);
-    const baseline = { bytes: audio, latencyMs: event.served.latencyMs, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}) };
+    // A copy: the request path reuses the served buffer once the client has it (body-pool.ts).
+    const baseline = { bytes: Buffer.from(audio), latencyMs: event.served.latencyMs, ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}) };
     // The node's in-flight count includes shadow requests, so the client path's balancer
     // sees the load a mirror adds to a node it shares.
     node.inflight++;
+    // Sent on the next turn of the event loop, after the client's response is written
+    // (observe() runs just before it, and a microtask would still come first).
     track(
-      send(c, model, event, node.url, node.id)
+      new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => send(c, model, event, node.url, node.id))
         .then((answer) => o.sink.submit({ canary: c, traceId: event.traceId, text: event.text, servedModel: event.served.model, baseline, answer, ticket }))
         .finally(() => {
           node.inflight = Math.max(0, node.inflight - 1);

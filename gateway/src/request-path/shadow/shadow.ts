@@ -1,7 +1,9 @@
 /**
  * The shadow seam (issue 6 fills it in: `request-path/shadow/`, `canary/`). After dispatch the
- * request path hands every served request to `ShadowHook.observe` and never awaits it: a mirror
- * must not delay, alter or fail the client's response. The default is a null object.
+ * request path hands every served request to `ShadowHook.observe`, synchronously and just before
+ * the response is written, and never awaits what it returns: a mirror must not delay, alter or
+ * fail the client's response, so `observe` only decides and copies, and sends later. The
+ * default is a null object.
  * @module
  */
 import type { SynthesisInput } from '../admit/body.ts';
@@ -16,7 +18,11 @@ export interface ServedMeta {
   attempts: number;
   /** Response headers from the node (x-audio-ms, x-sample-rate, x-model-version…). */
   headers: Readonly<Record<string, string>>;
-  /** The audio when it was buffered (bodies over the buffer limit stream and are not kept). */
+  /**
+   * The audio when it was buffered (bodies over the buffer limit stream and are not kept). Valid
+   * only during `observe`: the buffer goes back to the body pool once the client has it, so a
+   * hook that keeps the bytes copies them.
+   */
   audio: Buffer | undefined;
   /**
    * For a streamed body when the hook asked for it (`captureStreams`): the bytes the client got,
@@ -47,9 +53,12 @@ export interface ShadowHook {
 
 export const nullShadow: ShadowHook = { observe() {} };
 
-/** Fire and forget: errors (sync or async) go to `onError`, never to the caller. */
+/** Runs `observe` now; its errors, sync or async, go to `onError`, never to the caller. */
 export function fireShadow(hook: ShadowHook, event: ShadowEvent, onError: (err: unknown) => void): void {
-  void Promise.resolve()
-    .then(() => hook.observe(event))
-    .catch(onError);
+  try {
+    const pending = hook.observe(event);
+    if (pending) pending.catch(onError);
+  } catch (err) {
+    onError(err);
+  }
 }

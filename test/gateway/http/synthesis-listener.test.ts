@@ -1,0 +1,105 @@
+/**
+ * The gateway's own listener (http/listener.ts) serves the synthesis routes on the Node request
+ * and response, and buffered bodies come from a pool that reuses each buffer once its client
+ * write finished (upstream/body-pool.ts). A buffer reused too early would hand one client
+ * another's audio, so: many concurrent requests with distinct answers, from a node that answers
+ * after random delays (so writes and reuse interleave), each checked byte for byte (the rule
+ * itself, with a reader slow enough to hold a write, is in request-path/respond.test.ts). Also: a URL
+ * with a query string still reaches the same handler through Hono, and other routes are Hono's.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav } from '../../../node-runtime/src/audio/wav.ts';
+import { baseConfig, deepMerge } from '../../harness/config.ts';
+import { startGateway, type GatewayHandle } from '../../harness/cluster.ts';
+import { call } from '../../harness/client.ts';
+
+let node: Server;
+let gw: GatewayHandle;
+
+/** A distinct ~64 KiB WAV per text, like a synthesis of it. */
+function audioFor(text: string): Buffer {
+  const seed = createHash('sha256').update(text).digest();
+  const pcm = new Int16Array(32_768);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = seed[i % 32]! * 97 + i;
+  return encodeWav(pcm, 24_000);
+}
+
+beforeAll(async () => {
+  node = createServer((req, res) => {
+    if (req.url === '/v1/synthesize') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { text } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string };
+        const wav = audioFor(text);
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length, 'x-sample-rate': '24000' });
+          res.end(wav);
+        }, Math.random() * 15);
+      });
+      return;
+    }
+    const body = JSON.stringify(
+      req.url === '/v1/load'
+        ? { ready: true, draining: false, slots: 64, inflight: 0, queue_depth: 0, queue_limit: 64, latency_ewma_ms: 5, models: [{ name: 'flite' }, { name: 'flite-fast' }] }
+        : { ready: true },
+    );
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
+  const port = (node.address() as { port: number }).port;
+  gw = await startGateway(
+    deepMerge(baseConfig(), {
+      region: 'north',
+      regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: `http://127.0.0.1:${port}`, models: ['flite-hd', 'flite-fast'] }] }],
+      admission: { max_concurrency: 256 },
+    }),
+  );
+});
+
+afterAll(async () => {
+  await gw?.proc.stop(2_000);
+  node?.closeAllConnections();
+  await new Promise((r) => node?.close(r));
+});
+
+describe('synthesis listener and pooled bodies', () => {
+  it('gives every client its own audio, byte for byte, under concurrent reuse of body buffers', async () => {
+    const texts = Array.from({ length: 240 }, (_, i) => `Request number ${i} wants its own audio.`);
+    let next = 0;
+    const wrong: string[] = [];
+    let ok = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < texts.length) {
+          const text = texts[next++]!;
+          const r = await call(gw.url, 'demo-enterprise', { text });
+          if (r.status !== 200) wrong.push(`${text}: ${r.status}`);
+          else if (!r.body.equals(audioFor(text))) wrong.push(`${text}: other bytes`);
+          else ok++;
+        }
+      }),
+    );
+    expect(wrong).toEqual([]);
+    expect(ok).toBe(texts.length);
+  }, 60_000);
+
+  it('answers the same through Hono when the URL has a query string', async () => {
+    const text = 'Through the Hono route.';
+    const r = await call(gw.url, 'demo-enterprise', { text }, { path: '/v1/synthesize?via=hono' });
+    expect(r.status).toBe(200);
+    expect(r.body.equals(audioFor(text))).toBe(true);
+    const bad = await call(gw.url, 'demo-enterprise', { text: '' }, { path: '/v1/synthesize?via=hono' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('leaves other routes and methods to Hono', async () => {
+    expect((await call(gw.url, undefined, undefined, { method: 'GET', path: '/healthz' })).status).toBe(200);
+    const get = await call(gw.url, 'demo-enterprise', undefined, { method: 'GET', path: '/v1/synthesize' });
+    expect(get.status).toBe(405);
+    expect((await call(gw.url, 'demo-enterprise', { text: 'x' }, { path: '/v1/nowhere' })).status).toBe(404);
+  });
+});
