@@ -34,7 +34,7 @@ export interface UpstreamRequest {
   /** Epoch ms when the whole request's budget runs out. */
   deadlineAt: number;
   /** Aborts at the deadline or when the client goes away; its reason is a GatewayError. */
-  deadline: AbortSignal;
+  deadline: AttemptSignal;
   /** This attempt's signal (deadline ∧ per-try timeout); set by the attempt-timeout layer. */
   signal: AttemptSignal;
   /** Lengthens this try's timeout by `ms` (never past the deadline); set by the attempt-timeout layer. */

@@ -3,10 +3,12 @@
  * drive time (Envoy `TimeSource`, linkerd's paused tokio clock).
  * @module
  */
+import type { AttemptSignal } from '../layers/timeout/try-signal.ts';
+
 export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with `signal.reason` when the signal aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AttemptSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {

@@ -1,8 +1,9 @@
 /**
- * The cancellation signal of one try: the part of `AbortSignal` the upstream call uses
- * (`aborted`, `reason`, abort listeners), without an EventTarget per try. An `AbortSignal`
- * satisfies `AttemptSignal` too (tests and callers may pass one). Creating the AbortController
- * and its signal was the costliest web-API call left per try (bench profile, issue 8).
+ * The cancellation signals of a request (its deadline) and of each try: the part of
+ * `AbortSignal` the request path uses (`aborted`, `reason`, abort listeners), without an
+ * EventTarget. An `AbortSignal` satisfies `AttemptSignal` too (tests and callers may pass one).
+ * Creating an AbortController and its signal was the costliest web-API call left per request
+ * (bench profile, issue 8).
  * @module
  */
 

@@ -1,16 +1,17 @@
 /**
  * The request's one deadline budget: `x-request-timeout-ms` (capped at
- * `admission.max_timeout_ms`) or the plan's `timeout_ms`. One AbortController aborts at the
+ * `admission.max_timeout_ms`) or the plan's `timeout_ms`. One signal (a TrySignal, no AbortController) aborts at the
  * deadline (reason: `VOX_ERR_DEADLINE_EXCEEDED`) or when the client disconnects (reason:
  * `VOX_ERR_CLIENT_CLOSED`); every later timeout derives from it.
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
+import { TrySignal, type AttemptSignal } from '../../layers/timeout/try-signal.ts';
 
 export interface Deadline {
   at: number;
-  signal: AbortSignal;
+  signal: AttemptSignal;
   /** The client went away: aborts with `VOX_ERR_CLIENT_CLOSED` (no-op once aborted). */
   clientClosed(): void;
   /** Stops the timer; idempotent. */
@@ -27,19 +28,17 @@ export function parseTimeoutHeader(value: string | undefined, max: number): numb
 
 class RequestDeadline implements Deadline {
   readonly at: number;
-  readonly signal: AbortSignal;
+  readonly signal = new TrySignal();
   readonly clientClosed: () => void;
-  readonly #ctrl = new AbortController();
   readonly #timer: NodeJS.Timeout;
 
   constructor(ms: number, clock: Clock) {
-    const ctrl = this.#ctrl;
-    this.signal = ctrl.signal;
+    const signal = this.signal;
     this.at = clock.now() + ms;
-    this.#timer = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
+    this.#timer = setTimeout(() => signal.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
     // Assigned, not declared: no per-request name wrapper under tsx (keepNames).
     this.clientClosed = () => {
-      if (!ctrl.signal.aborted) ctrl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+      signal.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
     };
   }
 
@@ -50,7 +49,7 @@ class RequestDeadline implements Deadline {
 
 /**
  * The request path calls `clientClosed()` when the client goes away (the Node response's `close`
- * event, or a web request's signal), so each request costs one AbortController, not two.
+ * event, or a web request's signal); no request creates an AbortController.
  */
 export function startDeadline(ms: number, clock: Clock): Deadline {
   return new RequestDeadline(ms, clock);

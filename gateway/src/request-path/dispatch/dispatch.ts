@@ -9,6 +9,7 @@
 import type { ModelConfig } from '../../config/schema.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
 import type { AttemptRecord, Service, UpstreamResponse } from '../../layers/service.ts';
+import type { AttemptSignal } from '../../layers/timeout/try-signal.ts';
 import type { SynthesisInput } from '../admit/body.ts';
 import { resolveVoice, type Plan } from '../plan/plan.ts';
 
@@ -18,7 +19,7 @@ export interface DispatchInput {
   text: string;
   plan: Plan;
   deadlineAt: number;
-  deadline: AbortSignal;
+  deadline: AttemptSignal;
   models: ReadonlyMap<string, ModelConfig>;
 }
 
