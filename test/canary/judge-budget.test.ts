@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JudgeBudget } from '../../gateway/src/canary/judge/judge-budget.ts';
+import { JudgeBudget, judgeShare } from '../../gateway/src/canary/judge/judge-budget.ts';
+import { ServingLoad } from '../../gateway/src/canary/judge/serving-load.ts';
 
 describe('judge budget', () => {
   it('spends at most its share of a core over time, whatever is offered', () => {
@@ -50,5 +51,27 @@ describe('judge budget', () => {
     b.settle(r1, 0);
     b.settle(r2, 0);
     expect(b.tryReserve()).toBeDefined();
+  });
+});
+
+describe('judge share', () => {
+  const cfg = { serving_share: 0.04, min_core_share: 0.005, max_core_share: 0.05 };
+
+  it('is serving_share of the serving CPU, within min_core_share and max_core_share', () => {
+    expect(judgeShare(cfg, 0.25)).toBeCloseTo(0.01);
+    expect(judgeShare(cfg, 0)).toBe(0.005);
+    expect(judgeShare(cfg, 2)).toBe(0.05);
+  });
+
+  it('reads the main thread busy while it serves', async () => {
+    let now = 0;
+    const load = new ServingLoad(() => now, 100);
+    const spinUntil = performance.now() + 300;
+    while (performance.now() < spinUntil) Math.sqrt(Math.random());
+    now = 100;
+    expect(load.cores()).toBeGreaterThan(0.5);
+    await new Promise((r) => setTimeout(r, 300));
+    now = 200;
+    expect(load.cores()).toBeLessThan(0.5);
   });
 });

@@ -79,7 +79,7 @@ beforeAll(async () => {
       models: MODELS,
       canaries: canaries(),
       // Judge every pair: this scenario checks verdicts, not the judge's CPU budget.
-      canary_judge: { store: path.join(dir, 'canary.sqlite'), asr: 'off', threads: 1, queue: 64, max_core_share: 2 },
+      canary_judge: { store: path.join(dir, 'canary.sqlite'), asr: 'off', threads: 1, queue: 64, min_core_share: 2, max_core_share: 2 },
       // This scenario is about shadowing, not about shedding a slow node: the test machine is
       // shared and often oversubscribed, so per-try timeouts, slow-call breakers and ejection
       // are relaxed to keep client answers from depending on the machine's load.

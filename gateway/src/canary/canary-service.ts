@@ -15,7 +15,8 @@ import { sampled } from '../request-path/shadow/sampler.ts';
 import { detectPocketsphinx } from './asr/pocketsphinx.ts';
 import type { CanaryMetrics } from './canary-metrics.ts';
 import { thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from './config.ts';
-import { JudgeBudget } from './judge/judge-budget.ts';
+import { JudgeBudget, judgeShare } from './judge/judge-budget.ts';
+import { ServingLoad } from './judge/serving-load.ts';
 import { JUDGE_BACKLOG, JudgePool } from './judge/judge-pool.ts';
 import type { JudgeTask, PairMetrics } from './judge/pair-metrics.ts';
 import { buildReport } from './report/build-report.ts';
@@ -63,7 +64,9 @@ export class CanaryService implements ShadowSink {
   constructor(private readonly o: CanaryServiceOptions) {
     const asr = o.judge().asr === 'off' ? { available: false as const, reason: 'disabled by canary_judge.asr: off' } : detectPocketsphinx();
     this.asr = asr.available ? { available: true } : { available: false, reason: asr.reason };
-    this.budget = new JudgeBudget({ share: () => o.judge().max_core_share, now: () => o.clock.now() });
+    const serving = new ServingLoad(() => o.clock.now());
+    // No saving up while idle beyond one pair: a burst would spend a share that serving never paid for.
+    this.budget = new JudgeBudget({ share: () => judgeShare(o.judge(), serving.cores()), now: () => o.clock.now(), burstMs: 0 });
   }
 
   private open(): CanaryStore {

@@ -81,9 +81,13 @@ export const CanaryJudgeSchema = z
     /** `auto`: WER when pocketsphinx is installed; `off`: never. */
     asr: z.enum(['auto', 'off']).default('auto'),
     /**
-     * Share of one core the judge may spend; sampled pairs beyond it are not mirrored at all
-     * (counted as dropped_judge_budget). A pair costs ~0.25 s of CPU, more with ASR.
+     * The judge's CPU budget (judge-budget.ts): `serving_share` of the gateway's own serving CPU,
+     * at least `min_core_share` and at most `max_core_share` of one core. Sampled pairs beyond it
+     * are not mirrored at all (counted as dropped_judge_budget). A pair costs ~0.2 s of CPU, more
+     * with ASR.
      */
+    serving_share: z.number().min(0).max(1).default(0.04),
+    min_core_share: z.number().min(0).max(16).default(0.005),
     max_core_share: z.number().gt(0).max(16).default(0.05),
     /** Share of pairs that get ASR (it costs ~10× the rest of the judge). */
     asr_sample_rate: z.number().min(0).max(1).default(0.2),

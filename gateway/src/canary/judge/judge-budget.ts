@@ -1,9 +1,12 @@
 /**
- * The judge's CPU budget: judging spends at most `max_core_share` of one core, however much
- * traffic is sampled. A pair costs ~0.25 s of CPU (seconds more with ASR), so at a few hundred
+ * The judge's CPU budget. A pair costs ~0.2 s of CPU (seconds more with ASR), so at a few hundred
  * requests a second a 5 % sample would cost more cores than serving them (issue 8 bench: +101 %
- * CPU per request with shadow on). The mirror asks before it sends anything, so a pair the judge
- * cannot afford costs neither the gateway nor the canary node a request.
+ * CPU per request with shadow on). So judging spends `serving_share` of what serving costs (the
+ * gateway's main-thread busy time), at least `min_core_share` of a core so a quiet gateway still
+ * judges, and at most `max_core_share` (`judgeShare`). A fixed share of a core was +17-28 % CPU
+ * per request at ~640 req/s; relative to serving it is the same few percent at any load. The
+ * mirror asks before it sends anything, so a pair the judge cannot afford costs neither the
+ * gateway nor the canary node a request.
  *
  * A token bucket in core-milliseconds: time earns `share` ms per ms, capped at `burstMs`; a pair
  * reserves the running mean of recent pairs' cost when admitted and settles its measured cost
@@ -16,6 +19,17 @@ export interface JudgeBudgetOptions {
   now: () => number;
   /** Largest balance saved up while idle (core-ms). */
   burstMs?: number;
+}
+
+export interface JudgeShareConfig {
+  serving_share: number;
+  min_core_share: number;
+  max_core_share: number;
+}
+
+/** The share of one core the judge may spend while serving takes `servingCores`. */
+export function judgeShare(cfg: JudgeShareConfig, servingCores: number): number {
+  return Math.min(cfg.max_core_share, Math.max(cfg.min_core_share, cfg.serving_share * servingCores));
 }
 
 /** The cost assumed for a pair before any was measured (core-ms). */
