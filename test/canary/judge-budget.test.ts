@@ -23,7 +23,7 @@ describe('judge budget', () => {
 
   it('learns what a pair costs: dearer pairs (ASR) are admitted less often', () => {
     let now = 0;
-    const b = new JudgeBudget({ share: () => 0.1, now: () => now, burstMs: 0 });
+    const b = new JudgeBudget({ share: () => 0.1, now: () => now, burstPairs: () => 1 });
     const run = (costMs: number) => {
       let judged = 0;
       for (let i = 0; i < 6_000; i++) {
@@ -44,7 +44,7 @@ describe('judge budget', () => {
   });
 
   it('a reservation that was never judged gives its time back', () => {
-    const b = new JudgeBudget({ share: () => 0.01, now: () => 0, burstMs: 500 });
+    const b = new JudgeBudget({ share: () => 0.01, now: () => 0, burstPairs: () => 2 });
     const r1 = b.tryReserve()!;
     const r2 = b.tryReserve()!;
     expect(b.tryReserve()).toBeUndefined();

@@ -65,8 +65,8 @@ export class CanaryService implements ShadowSink {
     const asr = o.judge().asr === 'off' ? { available: false as const, reason: 'disabled by canary_judge.asr: off' } : detectPocketsphinx();
     this.asr = asr.available ? { available: true } : { available: false, reason: asr.reason };
     const serving = new ServingLoad(() => o.clock.now());
-    // No saving up while idle beyond one pair: a burst would spend a share that serving never paid for.
-    this.budget = new JudgeBudget({ share: () => judgeShare(o.judge(), serving.cores()), now: () => o.clock.now(), burstMs: 0 });
+    // Saving up while idle only one pair per canary: a bigger burst would spend a share that serving never paid for.
+    this.budget = new JudgeBudget({ share: () => judgeShare(o.judge(), serving.cores()), now: () => o.clock.now(), burstPairs: () => o.canaries().length });
   }
 
   private open(): CanaryStore {

@@ -17,8 +17,8 @@ export interface JudgeBudgetOptions {
   /** Share of one core judging may use (0..1). */
   share: () => number;
   now: () => number;
-  /** Largest balance saved up while idle (core-ms). */
-  burstMs?: number;
+  /** Largest balance saved up while idle, in pairs (default 4): at least one per canary, as a sampled request is mirrored to each at once. */
+  burstPairs?: () => number;
 }
 
 export interface JudgeShareConfig {
@@ -47,7 +47,7 @@ export class JudgeBudget {
 
   /** At least one pair's cost, or a dear pair could never be afforded. */
   private burst(): number {
-    return Math.max(this.o.burstMs ?? 4 * FIRST_ESTIMATE_MS, this.estimate);
+    return Math.max(1, this.o.burstPairs?.() ?? 4) * this.estimate;
   }
 
   private refill(): void {
