@@ -15,6 +15,11 @@ describe('deterministic sampler', () => {
     expect(normaliseText('  Hello\tWORLD  ')).toBe('hello world');
     expect(textPoint('Hello  world')).toBe(textPoint('hello world'));
     expect(textPoint('ｈｅｌｌｏ')).toBe(textPoint('hello')); // NFKC folds full-width letters
+    // The one-pass ASCII normalisation agrees with normaliseText, and with the non-ASCII path.
+    const odd = ['  Hello\tWORLD  ', '\n\rA\u000b\fb  c\t', 'x', '   ', 'Mixed CASE,   punctuation!\n'];
+    for (const t of odd) expect(textPoint(t), JSON.stringify(t)).toBe(textPoint(normaliseText(t)));
+    expect(textPoint('ＨＥＬＬＯ \u00a0 world ')).toBe(textPoint('hello world'));
+    expect(textPoint('hello world')).not.toBe(textPoint('hello  world!'));
     const texts = Array.from({ length: 500 }, (_, i) => `text number ${i}`);
     expect(texts.map((t) => sampled(t, 0.3))).toEqual(texts.map((t) => sampled(t, 0.3)));
     expect(sampled('x', 0)).toBe(false);
