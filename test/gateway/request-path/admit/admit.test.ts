@@ -20,6 +20,13 @@ describe('auth', () => {
     for (const h of [undefined, '', 'demo-pro', 'Bearer', 'Bearer demo-pr', 'Basic demo-pro'])
       expect(() => table.authenticate(h)).toThrow(expect.objectContaining({ status: 401 }));
   });
+  it('remembers a key that matched, and only for the table that matched it (a reload revokes)', () => {
+    const t = new KeyTable([{ key: 'demo-pro', tenant: 'acme', plan: 'pro' }]);
+    for (let i = 0; i < 3; i++) expect(t.authenticate('Bearer demo-pro')).toEqual({ tenant: 'acme', plan: 'pro' });
+    expect(() => t.authenticate('Bearer demo-pro2')).toThrow(expect.objectContaining({ status: 401 }));
+    const reloaded = new KeyTable([{ key: 'other', tenant: 'acme', plan: 'pro' }]);
+    expect(() => reloaded.authenticate('Bearer demo-pro')).toThrow(expect.objectContaining({ status: 401 }));
+  });
 });
 
 describe('rate limit (token bucket per tenant)', () => {
