@@ -4,9 +4,11 @@
  *   admit (draining → auth → body → rate limit → concurrency → text policy → deadline)
  *   → plan (language, model by plan and load, voice, region order)
  *   → dispatch (retry → attempt timeout → balance → breaker → undici pool)
- *   → shadow (fire and forget; never awaited)
- *   → record (one log line, metrics)
+ *   → shadow (observed just before the response; what it starts is never awaited)
+ *   → respond (respond.ts) + record (one log line, metrics)
  *
+ * It is entered from the gateway's Node listener (`node`, http/listener.ts) or the Hono app
+ * (`web`); client-side.ts reads the request either way.
  * docs/request-path.md draws it with the status each stage can fail with.
  * @module
  */
@@ -24,13 +26,14 @@ import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { BodyPool } from '../upstream/body-pool.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { KeyTable, Principal } from './admit/auth.ts';
-import { parseJson, parseNative, parseOpenAi, readBody, readIncoming, type SynthesisInput } from './admit/body.ts';
+import { parseJson, parseNative, parseOpenAi, type SynthesisInput } from './admit/body.ts';
 import { parseTimeoutHeader, startDeadline, type Deadline } from './admit/deadline.ts';
 import { detectLanguage } from './admit/language.ts';
 import type { ConcurrencyLimiter } from './admit/load-shed.ts';
 import type { TenantRateLimiter } from './admit/rate-limit.ts';
 import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
+import { NodeClient, WebClient, type ClientSide } from './client-side.ts';
 import { dispatch, type Served } from './dispatch/dispatch.ts';
 import type { Latches } from './plan/hysteresis.ts';
 import { planRequest, type Plan } from './plan/plan.ts';
@@ -63,75 +66,6 @@ export interface RequestPathDeps {
 interface NodeBindings {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;
-}
-
-/**
- * A request header from the Node request. Node keeps only the first of a repeated Authorization
- * header where web `Headers` joins them (and the join then fails the Bearer check), so that one
- * is read from the raw list with the same joining.
- */
-function nodeHeader(incoming: IncomingMessage, name: string): string | undefined {
-  if (name === 'authorization') {
-    const raw = incoming.rawHeaders;
-    let out: string | undefined;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
-    return out;
-  }
-  const v = incoming.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
-/** The client's side of one exchange, as the request path reads it. */
-interface ClientSide {
-  readonly path: string;
-  header(name: string): string | undefined;
-  body(limit: number): Promise<Buffer>;
-  /** Tells the deadline when the client goes away before the response has finished. */
-  watch(deadline: Deadline): void;
-}
-
-/** A Node request (the gateway's listener): no web Request, Headers or AbortController. */
-class NodeClient implements ClientSide {
-  constructor(
-    readonly incoming: IncomingMessage,
-    readonly outgoing: ServerResponse,
-  ) {}
-  get path(): string {
-    const url = this.incoming.url ?? '/';
-    const q = url.indexOf('?');
-    return q < 0 ? url : url.slice(0, q);
-  }
-  header(name: string): string | undefined {
-    return nodeHeader(this.incoming, name);
-  }
-  body(limit: number): Promise<Buffer> {
-    return readIncoming(this.incoming, nodeHeader(this.incoming, 'content-type'), limit);
-  }
-  watch(deadline: Deadline): void {
-    const outgoing = this.outgoing;
-    outgoing.once('close', () => {
-      if (!outgoing.writableFinished) deadline.clientClosed();
-    });
-  }
-}
-
-/** A web request through the Hono app (`app.request()`): its signal says when the client left. */
-class WebClient implements ClientSide {
-  constructor(readonly c: Context) {}
-  get path(): string {
-    return this.c.req.path;
-  }
-  header(name: string): string | undefined {
-    return this.c.req.header(name);
-  }
-  body(limit: number): Promise<Buffer> {
-    return readBody(this.c.req.raw, limit);
-  }
-  watch(deadline: Deadline): void {
-    const signal = this.c.req.raw.signal;
-    if (signal.aborted) deadline.clientClosed();
-    else signal.addEventListener('abort', deadline.clientClosed, { once: true });
-  }
 }
 
 /**
