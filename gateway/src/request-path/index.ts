@@ -256,23 +256,27 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
     }
   }
 
+  function write(outgoing: ServerResponse, reply: Reply): void {
+    if (!outgoing.destroyed) return writeReply(outgoing, reply, deps.bodies);
+    // The client left before the answer could be written: nothing to write.
+    if (reply.kind === 'audio') deps.bodies.give(reply.body);
+    else if (reply.kind === 'stream') {
+      reply.body.destroy();
+      reply.done(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
+    }
+  }
+
   function node(incoming: IncomingMessage, outgoing: ServerResponse, flavor: ErrorFlavor): void {
-    serve(new NodeClient(incoming, outgoing), flavor).then(
-      (reply) => {
-        if (!outgoing.destroyed) writeReply(outgoing, reply, deps.bodies);
-        // The client left before the answer (its access line already says 499): nothing to write.
-        else if (reply.kind === 'audio') deps.bodies.give(reply.body);
-        else if (reply.kind === 'stream') {
-          reply.body.destroy();
-          reply.done(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
-        }
-      },
-      (err: unknown) => {
-        // serve() turns every error into a reply; reaching here is a bug in writing one.
+    serve(new NodeClient(incoming, outgoing), flavor)
+      .then((reply) => write(outgoing, reply))
+      .catch((err: unknown) => {
+        // serve() turns every error into a reply, so this is a bug in writing one (as Hono's
+        // onError would): a 500 if nothing was sent yet, else the connection is cut.
         log.error({ err }, 'unhandled error');
-        outgoing.destroy();
-      },
-    );
+        if (outgoing.headersSent || outgoing.destroyed) return void outgoing.destroy();
+        const out = errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), '-', flavor);
+        outgoing.writeHead(out.status, out.headers).end(out.body);
+      });
   }
 
   return {
