@@ -7,48 +7,35 @@
  * and a client that hangs up while its request waits on a node still cancels the upstream
  * request.
  */
-import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig, deepMerge } from '../harness/config.ts';
 import { startGateway, type GatewayHandle } from '../harness/cluster.ts';
 import { call, waitFor } from '../harness/client.ts';
+import { startStubNode, type StubNode } from '../harness/stub-node.ts';
 
-let node: Server;
+let node: StubNode;
 let gw: GatewayHandle;
 let hung = 0;
 let closedEarly = 0;
 
 beforeAll(async () => {
   // A node that is healthy, serves both packs and never answers a synthesis.
-  node = createServer((req, res) => {
-    if (req.url === '/v1/synthesize') {
-      hung++;
-      req.resume();
-      res.once('close', () => closedEarly++);
-      return;
-    }
-    const body = JSON.stringify(
-      req.url === '/v1/load'
-        ? { ready: true, draining: false, slots: 4, inflight: 0, queue_depth: 0, queue_limit: 8, latency_ewma_ms: 100, models: [{ name: 'flite' }, { name: 'flite-fast' }] }
-        : { ready: true },
-    );
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+  node = await startStubNode((req, res) => {
+    hung++;
+    req.resume();
+    res.once('close', () => closedEarly++);
   });
-  await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
-  const port = (node.address() as { port: number }).port;
   const config = deepMerge(baseConfig(), {
     region: 'north',
-    regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: `http://127.0.0.1:${port}`, models: ['flite-hd', 'flite-fast'] }] }],
+    regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd', 'flite-fast'] }] }],
   });
   gw = await startGateway(config);
 });
 
 afterAll(async () => {
   await gw?.proc.stop(2_000);
-  node?.closeAllConnections();
-  await new Promise((r) => node?.close(r));
+  await node?.close();
 });
 
 describe('request body and client hang-up under @hono/node-server', () => {

@@ -8,14 +8,14 @@
  * with a query string still reaches the same handler through Hono, and other routes are Hono's.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../../node-runtime/src/audio/wav.ts';
 import { baseConfig, deepMerge } from '../../harness/config.ts';
 import { startGateway, type GatewayHandle } from '../../harness/cluster.ts';
 import { call } from '../../harness/client.ts';
+import { startStubNode, type StubNode } from '../../harness/stub-node.ts';
 
-let node: Server;
+let node: StubNode;
 let gw: GatewayHandle;
 
 /** A distinct ~64 KiB WAV per text, like a synthesis of it. */
@@ -27,8 +27,8 @@ function audioFor(text: string): Buffer {
 }
 
 beforeAll(async () => {
-  node = createServer((req, res) => {
-    if (req.url === '/v1/synthesize') {
+  node = await startStubNode(
+    (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -39,22 +39,13 @@ beforeAll(async () => {
           res.end(wav);
         }, Math.random() * 15);
       });
-      return;
-    }
-    const body = JSON.stringify(
-      req.url === '/v1/load'
-        ? { ready: true, draining: false, slots: 64, inflight: 0, queue_depth: 0, queue_limit: 64, latency_ewma_ms: 5, models: [{ name: 'flite' }, { name: 'flite-fast' }] }
-        : { ready: true },
-    );
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  });
-  await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
-  const port = (node.address() as { port: number }).port;
+    },
+    { slots: 64, queueLimit: 64, latencyMs: 5 },
+  );
   gw = await startGateway(
     deepMerge(baseConfig(), {
       region: 'north',
-      regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: `http://127.0.0.1:${port}`, models: ['flite-hd', 'flite-fast'] }] }],
+      regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd', 'flite-fast'] }] }],
       admission: { max_concurrency: 256 },
     }),
   );
@@ -62,8 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gw?.proc.stop(2_000);
-  node?.closeAllConnections();
-  await new Promise((r) => node?.close(r));
+  await node?.close();
 });
 
 describe('synthesis listener and pooled bodies', () => {
