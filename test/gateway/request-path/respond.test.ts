@@ -1,7 +1,7 @@
 /**
  * writeReply's ownership rule for pooled bodies: a buffer goes back to the pool only once the
  * client's write has finished, never while Node still holds it for a slow reader. Real sockets
- * on 127.0.0.1; the body is 8 MiB so a client that does not read leaves the write pending
+ * on 127.0.0.1; the body is 64 MiB so a client that does not read leaves the write pending
  * (loopback's socket buffers swallow a 64 KiB body whole).
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeReply } from '../../../gateway/src/request-path/respond.ts';
 import { BodyPool } from '../../../gateway/src/upstream/body-pool.ts';
 
-const BIG = 8 * 2 ** 20;
+// Far more than a socket's kernel buffers can take (Linux's default tcp_wmem max is 4 MiB).
+const BIG = 64 * 2 ** 20;
 let server: Server | undefined;
 
 afterEach(async () => {
@@ -19,7 +20,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A server whose one response is `writeReply` of a pooled 8 MiB body; resolves with the client's response, unread. */
+/** A server whose one response is `writeReply` of a pooled `BIG` body; resolves with the client's response, unread. */
 async function serveOne(pool: BodyPool): Promise<{ res: IncomingMessage; served: Promise<ServerResponse> }> {
   let servedResolve!: (r: ServerResponse) => void;
   const served = new Promise<ServerResponse>((r) => (servedResolve = r));
@@ -41,7 +42,7 @@ async function serveOne(pool: BodyPool): Promise<{ res: IncomingMessage; served:
 
 describe('writeReply with a pooled body', () => {
   it('gives the buffer back only after a slow client has read all of it', async () => {
-    const pool = new BodyPool(64 * 2 ** 20);
+    const pool = new BodyPool(2 * BIG);
     const { res, served } = await serveOne(pool);
     const outgoing = await served;
     await new Promise((r) => setTimeout(r, 200));
