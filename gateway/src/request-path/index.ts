@@ -39,7 +39,7 @@ import type { Latches } from './plan/hysteresis.ts';
 import { planRequest, type Plan } from './plan/plan.ts';
 import { poolView } from './plan/pool-view.ts';
 import { recordRequest, type RequestRecord } from './record/access-log.ts';
-import { toResponse, writeReply, type Reply } from './respond.ts';
+import { errorReply, toResponse, writeReply, type Reply } from './respond.ts';
 import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
 import { SHADOW_CAPTURE_MAX_BYTES, teeBody } from './shadow/tee.ts';
 
@@ -252,7 +252,7 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
       const out = errorResponse(err, traceId, flavor);
       if (out.error.code === 'VOX_ERR_INTERNAL') log.error({ trace_id: traceId, err }, 'internal error');
       run.finish(out.error.status === 499 ? 499 : out.status, out.error);
-      return { kind: 'error', status: out.status, headers: out.headers, body: out.body };
+      return errorReply(out);
     }
   }
 
@@ -274,8 +274,7 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
         // onError would): a 500 if nothing was sent yet, else the connection is cut.
         log.error({ err }, 'unhandled error');
         if (outgoing.headersSent || outgoing.destroyed) return void outgoing.destroy();
-        const out = errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), '-', flavor);
-        outgoing.writeHead(out.status, out.headers).end(out.body);
+        writeReply(outgoing, errorReply(errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), '-', flavor)), deps.bodies);
       });
   }
 

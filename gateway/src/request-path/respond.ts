@@ -14,6 +14,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { ErrorBody } from '../errors/to-response.ts';
 import type { BodyPool } from '../upstream/body-pool.ts';
 
 export type Reply =
@@ -22,6 +23,10 @@ export type Reply =
   /** A streamed 200 body; `done` hears once whether all of it went out. */
   | { kind: 'stream'; headers: Record<string, string>; body: Readable; expected: number | undefined; done: (err?: unknown) => void }
   | { kind: 'error'; status: number; headers: Record<string, string>; body: string };
+
+export function errorReply(out: ErrorBody): Reply {
+  return { kind: 'error', status: out.status, headers: out.headers, body: out.body };
+}
 
 export function writeReply(outgoing: ServerResponse, reply: Reply, bodies: BodyPool): void {
   switch (reply.kind) {
