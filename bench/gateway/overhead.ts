@@ -19,7 +19,7 @@ import { benchBodies } from './bodies.ts';
 import { runLoad, type LoadResult } from '../lib/load.ts';
 import { meter } from '../lib/proc.ts';
 import type { Progress } from '../lib/progress.ts';
-import { mean, round } from '../lib/stats.ts';
+import { median, round } from '../lib/stats.ts';
 
 export interface Scenario {
   id: string;
@@ -68,12 +68,13 @@ export interface TargetSummary {
   cpuMsPerReq: number;
   mainThreadCpuMsPerReq: number;
   peakRssMb: number;
-  /** Target p50 − direct p50 in the same rep, averaged over reps (ms). */
+  /** Target p50 − direct p50 in the same rep (ms). Every figure here is the median over reps:
+   * one repetition disturbed by other work on the shared machine moves it little. */
   addedP50?: number;
   addedP99?: number;
-  /** Target req/s ÷ raw req/s in the same rep, averaged. */
+  /** Target req/s ÷ raw req/s in the same rep. */
   rpsVsRaw?: number;
-  /** Target CPU/request ÷ raw CPU/request, averaged. */
+  /** Target CPU/request ÷ raw CPU/request in the same rep. */
   cpuVsRaw?: number;
   /** gateway-b only: its CPU/request and req/s ÷ the repo gateway's, same repetition (A/B). */
   cpuVsGateway?: number;
@@ -125,14 +126,14 @@ function summarise(rows: RunRow[], s: Scenario, names: TargetName[]): TargetSumm
   const get = (t: TargetName, rep: number) => rows.find((r) => r.target === t && r.rep === rep);
   return names.map((t) => {
     const mine = rows.filter((r) => r.target === t);
-    const per = (f: (r: RunRow) => number) => round(mean(mine.map(f)));
+    const per = (f: (r: RunRow) => number) => round(median(mine.map(f)));
     const paired = (f: (mineRow: RunRow, base: RunRow) => number, base: TargetName) => {
       const v = reps.map((rep) => {
         const a = get(t, rep);
         const b = get(base, rep);
         return a && b ? f(a, b) : Number.NaN;
       });
-      const m = mean(v);
+      const m = median(v);
       return Number.isFinite(m) ? round(m) : undefined;
     };
     const out: TargetSummary = {

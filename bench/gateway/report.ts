@@ -47,7 +47,7 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
     out.push('## Overhead by scenario');
     out.push('');
     out.push(
-      'Added p50/p99 = target − `direct` in the same repetition (mean of repetitions). `÷ raw` = against the node:http + undici `Pool.stream()` pass-through in the same repetition. CPU = utime+stime of the target process from /proc per request (main thread in brackets).',
+      'Added p50/p99 = target − `direct` in the same repetition (median over repetitions, as every figure here). `÷ raw` = against the node:http + undici `Pool.stream()` pass-through in the same repetition. CPU = utime+stime of the target process from /proc per request (main thread in brackets).',
     );
     for (const s of r.overhead) {
       out.push('');

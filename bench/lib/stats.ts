@@ -13,8 +13,12 @@ export function mean(values: readonly number[]): number {
   return v.length === 0 ? Number.NaN : v.reduce((a, b) => a + b, 0) / v.length;
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaNs are ignored. */
 export function median(values: readonly number[]): number {
-  return percentile(values, 50);
+  const s = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Rounds for JSON and tables: 3 significant digits below 10, else 1 decimal. */
