@@ -14,6 +14,7 @@
  *   npm run bench -- --scenarios unloaded,sat-c32   a subset of: unloaded paced sat-c32 sat-c128 large
  *   npm run bench -- --targets direct,raw,gateway   a subset of: direct nginx raw gateway gateway+shadow gateway-b
  *   BENCH_GATEWAY_B=/copy/gateway/src/main.ts …      adds target gateway-b (an A/B build) beside gateway
+ *   BENCH_GATEWAY_B_NODE_FLAGS='--max-semi-space-size=8'          node flags for gateway-b only
  *   BENCH_GATEWAY_MAIN=/copy/gateway/src/main.ts npm run bench …   an A/B build of the gateway
  *   BENCH_LOAD=autocannon              force the autocannon fallback
  *   npm run bench -- --report-only bench/results/gateway.json [--readme]   rebuild latest.md, the

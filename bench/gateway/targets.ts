@@ -118,6 +118,9 @@ export interface TargetOptions {
   gatewayMain?: string;
 }
 
+/** BENCH_GATEWAY_B_NODE_FLAGS: node flags for the B build only (an A/B of V8 settings, e.g. heap sizes). */
+const B_FLAGS = (process.env['BENCH_GATEWAY_B_NODE_FLAGS'] ?? '').split(/\s+/).filter(Boolean);
+
 export async function startTargets(o: TargetOptions): Promise<TargetSet> {
   const services: Service[] = [];
   const notes: string[] = [];
@@ -171,7 +174,7 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
           topology,
           ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : o.gatewayMain ? { main: o.gatewayMain } : {}),
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
-          ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
+          ...(o.nodeFlags || (b && B_FLAGS.length > 0) ? { nodeFlags: [...(o.nodeFlags ?? []), ...(b ? B_FLAGS : [])] } : {}),
         }),
       );
       return { name, url: g.url, pid: g.service.pid };
