@@ -87,8 +87,14 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     o.progress.begin(`failover · ${o.rate} req/s open-loop for ${o.durationMs / 1000}s; region A killed at ${o.killAtMs / 1000}s`);
     let killedAt = Number.NaN;
     const bodies = benchBodies();
-    // Warm the gateway's JIT and pools before the measured run.
-    await spawnOpenLoop({ url: gw.url, rate: o.rate, durationMs: 1_500, bodies, classes: [{ label: 'pro', key: BENCH_KEY, weight: 1 }], graceMs: 3_000 }, REPO_ROOT);
+    // Warm the gateway's JIT and pools, and region B's nodes, before the measured run: in service
+    // a standby region answers its own clients, so its nodes and the gateway's connections to
+    // them are warm. Cold, B's first second after the kill measured JIT warm-up, not failover.
+    const warmClasses = [
+      { label: 'home', key: BENCH_KEY, weight: 1 },
+      { label: 'region-b', key: BENCH_KEY, weight: 1, headers: { 'x-region': 'B' } },
+    ];
+    await spawnOpenLoop({ url: gw.url, rate: o.rate, durationMs: 2_000, bodies, classes: warmClasses, graceMs: 3_000 }, REPO_ROOT);
     const out = await spawnOpenLoop(
       { url: gw.url, rate: o.rate, durationMs: o.durationMs, bodies, classes: [{ label: 'pro', key: BENCH_KEY, weight: 1 }], timeoutMs: 15_000, graceMs: 15_000 },
       REPO_ROOT,

@@ -15,6 +15,8 @@ export interface OpenLoopClass {
   label: string;
   key: string;
   weight: number;
+  /** Extra request headers for this class (e.g. `x-region` to pick the home region). */
+  headers?: Record<string, string>;
 }
 
 export interface OpenLoopSpec {
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
         const res = await request(url, {
           method: 'POST',
           dispatcher: agent,
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${spec.classes[cls]!.key}` },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${spec.classes[cls]!.key}`, ...spec.classes[cls]!.headers },
           body,
           signal: AbortSignal.timeout(spec.timeoutMs ?? 30_000),
         });

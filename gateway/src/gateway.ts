@@ -90,7 +90,7 @@ function modelMap(config: Config): ReadonlyMap<string, ModelConfig> {
 export function createGateway(initial: Config, options: GatewayOptions = {}): Gateway {
   const clock = options.clock ?? systemClock;
   const log = options.logger ?? createLogger();
-  const metrics = createMetrics({ defaultMetrics: true });
+  const metrics = createMetrics({ defaultMetrics: true, inFlight: () => concurrency.inFlight() });
   let config = initial;
   let models = modelMap(config);
   let keys = new KeyTable(config.keys);

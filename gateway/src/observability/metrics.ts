@@ -6,8 +6,16 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  /** Admitted requests in progress, read at scrape time (a gauge set on every request and every
+   * finish hashed its labels twice per request for a value only a scrape reads). */
+  inFlight?: () => number;
+}
+
+export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
+  const inFlight = options.inFlight ?? (() => 0);
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'voxgate_gateway_' });
   const r = [registry];
   return {
@@ -19,7 +27,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     duration: new Histogram({ name: 'voxgate_gateway_request_duration_seconds', help: 'Request duration at the gateway', labelNames: ['plan', 'outcome'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r }),
     /** dispatch: node-reported queue time (`x-queue-ms`). */
     nodeQueue: new Histogram({ name: 'voxgate_gateway_node_queue_seconds', help: 'Time a request waited for a slot on the node', labelNames: ['node'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: r }),
-    inflight: new Gauge({ name: 'voxgate_gateway_inflight_requests', help: 'Admitted requests in progress', registers: r }),
+    inflight: new Gauge({
+      name: 'voxgate_gateway_inflight_requests',
+      help: 'Admitted requests in progress',
+      registers: r,
+      ...(options.inFlight ? { collect(this: Gauge) { this.set(inFlight()); } } : {}),
+    }),
     /** admit: refusals by reason. */
     admissionRejections: new Counter({ name: 'voxgate_gateway_admission_rejections_total', help: 'Requests refused at admission', labelNames: ['reason', 'plan'], registers: r }),
     /** plan: degraded answers by reason. */

@@ -91,7 +91,6 @@ class RequestRun {
     rec.costMs = performance.now() - this.started;
     this.release?.();
     this.deadline?.dispose();
-    this.deps.metrics.inflight.set(this.deps.concurrency.inFlight());
     recordRequest(this.accessLog, this.deps.metrics, rec);
   }
 }
@@ -149,7 +148,6 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
         metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
         throw err;
       }
-      metrics.inflight.set(deps.concurrency.inFlight());
       deps.retryBudget.deposit();
       const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
       rec.truncated = truncated;
@@ -198,28 +196,29 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
       // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
       const shadow = deps.shadow();
       const teed = !Buffer.isBuffer(res.body) && shadow.captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
-      fireShadow(
-        shadow,
-        {
-          traceId,
-          tenant: principal.tenant,
-          input,
-          text,
-          plan,
-          served: {
-            model: served.model.id,
-            node: res.node,
-            region: res.region,
-            status: res.status,
-            latencyMs: performance.now() - started,
-            attempts: served.attempts.length,
-            headers: res.headers,
-            audio: Buffer.isBuffer(res.body) ? res.body : undefined,
-            ...(teed ? { audioLater: teed.audio } : {}),
+      if (!shadow.idle?.())
+        fireShadow(
+          shadow,
+          {
+            traceId,
+            tenant: principal.tenant,
+            input,
+            text,
+            plan,
+            served: {
+              model: served.model.id,
+              node: res.node,
+              region: res.region,
+              status: res.status,
+              latencyMs: performance.now() - started,
+              attempts: served.attempts.length,
+              headers: res.headers,
+              audio: Buffer.isBuffer(res.body) ? res.body : undefined,
+              ...(teed ? { audioLater: teed.audio } : {}),
+            },
           },
-        },
-        (err) => log.warn({ trace_id: traceId, err: (err as Error)?.message }, 'shadow failed'),
-      );
+          (err) => log.warn({ trace_id: traceId, err: (err as Error)?.message }, 'shadow failed'),
+        );
 
       // ── respond + record ───────────────────────────────────────────────────
       const headers: Record<string, string> = {

@@ -220,6 +220,7 @@ export function createMirror(o: MirrorOptions): Mirror {
   return {
     budget,
     observe,
+    idle: () => closed || o.canaries().length === 0,
     captureStreams: (text, planName) => !closed && o.canaries().some((c) => (c.plans.length === 0 || c.plans.includes(planName)) && sampled(text, c.sample_rate)),
     async close() {
       closed = true;

@@ -48,10 +48,13 @@ export interface ShadowHook {
    * asked before the body streams, so only requests the hook will use pay for the copy.
    */
   captureStreams?(text: string, planName: string): boolean;
+  /** True while `observe` would do nothing for any request (no canary configured): the request
+   * path then builds no event at all. */
+  idle?(): boolean;
   close?(): Promise<void>;
 }
 
-export const nullShadow: ShadowHook = { observe() {} };
+export const nullShadow: ShadowHook = { observe() {}, idle: () => true };
 
 /** Runs `observe` now; its errors, sync or async, go to `onError`, never to the caller. */
 export function fireShadow(hook: ShadowHook, event: ShadowEvent, onError: (err: unknown) => void): void {
