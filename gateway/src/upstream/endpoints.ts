@@ -150,9 +150,9 @@ export class Endpoint {
   latencyMs(): number {
     const now = this.now();
     // Peak: a request still outstanding after longer than the estimate raises it (a hung node
-    // must look slower and slower, not idle).
-    let oldest = now;
-    for (const t of this.started.values()) oldest = Math.min(oldest, t);
+    // must look slower and slower, not idle). `started` iterates in insertion order, which is
+    // start order, so its first entry is the oldest request in flight: O(1), not O(in flight).
+    const oldest = this.started.values().next().value ?? now;
     return Math.max(this.serviceMs(), now - oldest);
   }
 
