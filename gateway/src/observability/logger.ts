@@ -1,14 +1,11 @@
 /**
  * One pino root per gateway. Messages are fixed strings; data goes in fields. Authorization
  * headers and keys are redacted wherever they appear.
- *
- * Lines go to stdout through an asynchronous sonic-boom: pino's default writes each line with a
- * write(2) on the event loop, one syscall per request for the access log. Asynchronously, lines
- * that arrive while a write is in flight go out together in the next one; none waits for a
- * minimum length, and pino flushes what is left on exit.
+ * Lines go to stdout one write(2) per event-loop turn (log-destination.ts).
  * @module
  */
 import pino, { type Logger } from 'pino';
+import { stdoutDestination } from './log-destination.ts';
 
 export type { Logger };
 
@@ -29,5 +26,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     base: { svc: 'gateway' },
     redact: { paths: ['authorization', 'headers.authorization', 'key', '*.key'], censor: '[redacted]' },
   };
-  return pino(opts, options.destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino(opts, options.destination ?? stdoutDestination());
 }
