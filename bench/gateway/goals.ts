@@ -31,6 +31,9 @@ function target(r: SuiteResults, scenario: string, name: string): TargetSummary 
   return r.overhead?.find((s) => s.id === scenario)?.targets.find((t) => t.target === name);
 }
 
+/** Gateway throughput ÷ raw above this is a disturbed baseline, not a result. */
+const DISTURBED_RATIO = 1.1;
+
 export function evaluateGoals(r: SuiteResults): GoalRow[] {
   const rows: GoalRow[] = [];
   const g = (s: string) => target(r, s, 'gateway');
@@ -63,12 +66,16 @@ export function evaluateGoals(r: SuiteResults): GoalRow[] {
     ['large', '1 MiB c=32 throughput ÷ raw Pool.stream proxy', 0.95],
   ] as const) {
     const gw = g(s);
+    // The raw pass-through does a subset of the gateway's work: clearly slower than the gateway
+    // means that its windows were disturbed (other work on a shared machine), not that the
+    // gateway beat its physical limit. Such a ratio is shown but not judged.
+    const disturbed = gw?.rpsVsRaw !== undefined && gw.rpsVsRaw > DISTURBED_RATIO;
     rows.push({
       metric: label,
       goal: `≥ ${goal}`,
-      measured: gw ? `${fmt(gw.rpsVsRaw)} (${fmt(gw.rps)} req/s)` : '–',
+      measured: gw ? `${fmt(gw.rpsVsRaw)} (${fmt(gw.rps)} req/s)${disturbed ? `; not judged: above ${DISTURBED_RATIO}, the raw baseline was disturbed` : ''}` : '–',
       baseline: `raw ${fmt(raw(s)?.rps)} req/s; direct ${fmt(direct(s)?.rps)} req/s`,
-      met: gw?.rpsVsRaw === undefined ? undefined : gw.rpsVsRaw >= goal,
+      met: gw?.rpsVsRaw === undefined || disturbed ? undefined : gw.rpsVsRaw >= goal,
     });
   }
   {

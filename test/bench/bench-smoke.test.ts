@@ -48,7 +48,8 @@ describe('bench harness smoke', () => {
 
     const results = { overhead: out.scenarios };
     const goals = evaluateGoals(results);
-    expect(goals.find((g) => g.metric.startsWith('saturation c=32'))?.met).toBeTypeOf('boolean');
+    // Judged against 0.9, unless the gateway beat raw by over 10 % (a disturbed baseline).
+    expect(goals.find((g) => g.metric.startsWith('saturation c=32'))?.met).toBe(gw.rpsVsRaw! > 1.1 ? undefined : gw.rpsVsRaw! >= 0.9);
     const json = JSON.parse(JSON.stringify({ goals, results, runs: out.rows })) as { runs: { load: { requests: number } }[] };
     expect(json.runs.every((r) => r.load.requests > 0)).toBe(true);
     const md = markdownReport(
