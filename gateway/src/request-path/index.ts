@@ -38,7 +38,7 @@ import { dispatch, type Served } from './dispatch/dispatch.ts';
 import type { Latches } from './plan/hysteresis.ts';
 import { planRequest, type Plan } from './plan/plan.ts';
 import { poolView } from './plan/pool-view.ts';
-import { AccessLog, type RequestRecord } from './record/access-log.ts';
+import { recordRequest, type RequestRecord } from './record/access-log.ts';
 import { errorReply, toResponse, writeReply, type Reply } from './respond.ts';
 import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
 import { SHADOW_CAPTURE_MAX_BYTES, teeBody } from './shadow/tee.ts';
@@ -80,7 +80,7 @@ class RequestRun {
     readonly rec: RequestRecord,
     private readonly started: number,
     private readonly deps: RequestPathDeps,
-    private readonly accessLog: AccessLog,
+    private readonly accessLog: Logger,
   ) {}
 
   /** Releases the slot and the deadline, then writes the one log line and the metrics. */
@@ -91,7 +91,7 @@ class RequestRun {
     rec.costMs = performance.now() - this.started;
     this.release?.();
     this.deadline?.dispose();
-    this.accessLog.record(rec);
+    recordRequest(this.accessLog, this.deps.metrics, rec);
   }
 }
 
@@ -112,7 +112,10 @@ export interface RequestPath {
  */
 export function createRequestPath(deps: RequestPathDeps): RequestPath {
   const { clock, log, metrics } = deps;
-  const accessLog = new AccessLog(log, metrics);
+  // The access line holds only fields this module sets (ids, names, numbers: never a key or an
+  // Authorization header), so it skips the root logger's redaction, whose `*.key` wildcard
+  // visited every field of every line (1.4 % of the gateway's CPU in the issue 8 profile).
+  const accessLog = log.child({}, { redact: [] });
 
   async function serve(client: ClientSide, flavor: ErrorFlavor): Promise<Reply> {
     const started = performance.now();
