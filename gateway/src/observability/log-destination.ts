@@ -23,17 +23,28 @@ const BATCH_BYTES = 8 * 1024;
 class TurnBatchedDestination implements DestinationStream {
   readonly #boom: InstanceType<typeof SonicBoom>;
   #scheduled = false;
+  /** The reader went away (EPIPE): lines are dropped from then on. */
+  #broken = false;
   readonly #flush = () => {
     this.#scheduled = false;
-    this.#boom.flush();
+    if (!this.#broken) this.#boom.flush();
   };
 
   constructor(fd: number) {
     this.#boom = new SonicBoom({ fd, sync: true, minLength: BATCH_BYTES });
-    process.once('exit', () => this.#boom.flushSync());
+    // As pino's own stdout destination: a log reader that went away ends logging, not the
+    // gateway; any other write error is thrown.
+    this.#boom.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      this.#broken = true;
+    });
+    process.once('exit', () => {
+      if (!this.#broken) this.#boom.flushSync();
+    });
   }
 
   write(line: string): void {
+    if (this.#broken) return;
     this.#boom.write(line);
     if (this.#scheduled) return;
     this.#scheduled = true;
