@@ -15,7 +15,7 @@ export interface MetricsOptions {
 
 export function createMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
-  const inFlight = options.inFlight ?? (() => 0);
+  const { inFlight } = options;
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'voxgate_gateway_' });
   const r = [registry];
   return {
@@ -31,7 +31,7 @@ export function createMetrics(options: MetricsOptions = {}) {
       name: 'voxgate_gateway_inflight_requests',
       help: 'Admitted requests in progress',
       registers: r,
-      ...(options.inFlight ? { collect(this: Gauge) { this.set(inFlight()); } } : {}),
+      ...(inFlight ? { collect(this: Gauge) { this.set(inFlight()); } } : {}),
     }),
     /** admit: refusals by reason. */
     admissionRejections: new Counter({ name: 'voxgate_gateway_admission_rejections_total', help: 'Requests refused at admission', labelNames: ['reason', 'plan'], registers: r }),
