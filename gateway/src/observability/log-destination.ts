@@ -2,9 +2,10 @@
  * Where the gateway's log lines go by default: stdout, one write(2) per event-loop turn.
  *
  * pino's default destination writes each line with its own write(2): one syscall per request
- * for the access log, 16 % of the main thread's CPU at c=32 (bench, issue 8). Its asynchronous
- * mode saves that under load, but hands every write to the libuv thread pool, and one request at
- * a time that round trip cost more than the syscall did (+46 % CPU per request at c=1). Here
+ * for the access log. Batching them saved 7–16 % of the main thread's CPU per request at c=32
+ * (issue 8 bench, same-run A/B). pino's asynchronous mode saves as much under load, but hands every
+ * write to the libuv thread pool, and one request at a time that round trip cost more than the
+ * syscall did (+46 % CPU per request at c=1). Here
  * lines written during one turn of the event loop collect in sonic-boom's buffer and go out
  * together at the end of that turn (setImmediate), or as soon as 8 KiB are waiting. No line waits
  * longer than the turn it was logged in; what is pending at exit is written before the process
