@@ -2,8 +2,9 @@
  * A fake node runtime for the gateway benchmarks: node:http, the node-runtime API the gateway
  * relies on (docs/node-runtime-api.md: `POST /v1/synthesize`, `GET /readyz`, `GET /v1/load`,
  * `GET /healthz`), and nothing else. It answers with a preallocated WAV of `size` bytes after
- * `delayMs ± jitterMs` (uniform, stratified: see `nextJitter`), fails `failRate` of requests with a retryable 503
- * `engine_failure`, and can send the body in `chunks` pieces `chunkGapMs` apart (streaming TTS).
+ * `delayMs ± jitterMs` (uniform and stratified: see `nextJitter`), fails `failRate` of requests
+ * with a retryable 503 `engine_failure`, and can send the body in `chunks` pieces `chunkGapMs`
+ * apart (streaming TTS).
  *
  * It costs a few µs per request, so what a benchmark measures is the proxy in front of it, not
  * the upstream (the simulator engine would measure flite-like scheduling instead).
