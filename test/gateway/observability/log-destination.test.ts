@@ -1,18 +1,26 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const logger = fileURLToPath(new URL('../../../gateway/src/observability/logger.ts', import.meta.url));
 
+const children: ReturnType<typeof spawn>[] = [];
+// A failing test must not leave its child logging forever.
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 /** Runs `body` in a child process with the gateway's default logger as `log`; its stdout is ours. */
 function child(body: string) {
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `const { createLogger } = await import(${JSON.stringify(logger)}); const log = createLogger(); ${body}`], {
+  const p = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `const { createLogger } = await import(${JSON.stringify(logger)}); const log = createLogger(); ${body}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });
+  children.push(p);
+  return p;
 }
 
-function exited(p: ReturnType<typeof child>): Promise<{ code: number | null; stderr: string }> {
+function exited(p: ReturnType<typeof spawn>): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
   p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve) => p.once('exit', (code) => resolve({ code, stderr })));
