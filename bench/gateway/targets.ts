@@ -174,7 +174,7 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
           topology,
           ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : o.gatewayMain ? { main: o.gatewayMain } : {}),
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
-          ...(o.nodeFlags || (b && B_FLAGS.length > 0) ? { nodeFlags: [...(o.nodeFlags ?? []), ...(b ? B_FLAGS : [])] } : {}),
+          nodeFlags: [...(o.nodeFlags ?? []), ...(b ? B_FLAGS : [])],
         }),
       );
       return { name, url: g.url, pid: g.service.pid };

@@ -1,8 +1,8 @@
 /**
  * The request's one deadline budget: `x-request-timeout-ms` (capped at
- * `admission.max_timeout_ms`) or the plan's `timeout_ms`. One signal (a TrySignal, no AbortController) aborts at the
- * deadline (reason: `VOX_ERR_DEADLINE_EXCEEDED`) or when the client disconnects (reason:
- * `VOX_ERR_CLIENT_CLOSED`); every later timeout derives from it.
+ * `admission.max_timeout_ms`) or the plan's `timeout_ms`. One signal (a TrySignal, no
+ * AbortController) aborts at the deadline (reason: `VOX_ERR_DEADLINE_EXCEEDED`) or when the
+ * client disconnects (reason: `VOX_ERR_CLIENT_CLOSED`); every later timeout derives from it.
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
