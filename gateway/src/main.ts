@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts';
 import { createGateway } from './gateway.ts';
+import { applyGcTuning } from './lifecycle/gc-tuning.ts';
 import { createLogger } from './observability/logger.ts';
 
 const { values } = parseArgs({
@@ -23,6 +24,7 @@ const { values } = parseArgs({
   },
 });
 
+applyGcTuning();
 const log = createLogger();
 const env = envOverrides();
 const region = values.region ?? env.region;
