@@ -15,6 +15,7 @@ import { startService, type Service } from '../lib/proc.ts';
 import { BENCH_KEY, benchConfig, type Topology } from './config.ts';
 import type { UpstreamKnobs } from './fake-upstream.ts';
 import { nginxPath, startNginx } from './nginx.ts';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/lifecycle/gc-tuning.ts';
 
 /** `gateway-b`: another build of the gateway (BENCH_GATEWAY_B=/copy/gateway/src/main.ts), shadow off, for A/B runs. */
 export type TargetName = 'direct' | 'nginx' | 'raw' | 'gateway' | 'gateway+shadow' | 'gateway-b';
@@ -92,7 +93,7 @@ export async function startBenchGateway(o: GatewayStart): Promise<{ service: Ser
     logFile: join(o.dir, `${o.name}.log`),
     readyMsg: 'listening',
     readyTimeoutMs: 60_000,
-    ...(o.nodeFlags ? { nodeFlags: o.nodeFlags } : {}),
+    nodeFlags: [...GATEWAY_NODE_FLAGS, ...(o.nodeFlags ?? [])],
   });
   return { service, url: String(service.ready['url']) };
 }

@@ -62,7 +62,7 @@ export interface StartOptions {
   readyMsg?: string;
   readyTimeoutMs?: number;
   /** Extra node flags before `--import tsx` (e.g. --cpu-prof). */
-  nodeFlags?: string[];
+  nodeFlags?: readonly string[];
 }
 
 function findReady(file: string, msg: string): Record<string, unknown> | undefined {

@@ -12,6 +12,8 @@ import { createInterface } from 'node:readline';
 
 export interface ChildSpec {
   name: string;
+  /** Node flags before `--import tsx` (the gateway's V8 flags). */
+  nodeFlags?: readonly string[];
   /** Arguments after `node --import tsx`. */
   args: string[];
   env?: NodeJS.ProcessEnv;
@@ -53,7 +55,7 @@ export class SupervisedChild {
 
   start(): void {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', ...this.#spec.args], {
+    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...this.#spec.args], {
       cwd: this.#spec.cwd,
       env: { ...process.env, ...this.#spec.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -18,6 +18,7 @@ import { SupervisedChild } from './child.ts';
 import { describeRoles } from './roles.ts';
 import { choosePort } from './ports.ts';
 
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/lifecycle/gc-tuning.ts';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({ options: { config: { type: 'string', default: 'config/local.yaml' } } });
 const configPath = path.resolve(values.config);
@@ -112,7 +113,7 @@ for (const node of nodes) {
 }
 
 const gateway = new SupervisedChild(
-  { name: 'gateway', cwd: ROOT, logFile: path.join(logDir, 'gateway.log'), args: ['gateway/src/main.ts', '--config', gatewayConfigPath, '--host', host, '--port', String(gatewayPort)] },
+  { name: 'gateway', cwd: ROOT, logFile: path.join(logDir, 'gateway.log'), nodeFlags: GATEWAY_NODE_FLAGS, args: ['gateway/src/main.ts', '--config', gatewayConfigPath, '--host', host, '--port', String(gatewayPort)] },
   {
     onExit,
     onLog: (_name, line) => {

@@ -20,6 +20,7 @@ import { FaultProxy } from './fault-proxy.ts';
 import { getJson } from './client.ts';
 import { ManagedProcess, startProcess } from './processes.ts';
 import { baseConfig, deepMerge, type ConfigOverrides } from './config.ts';
+import { GATEWAY_NODE_FLAGS } from '../../gateway/src/lifecycle/gc-tuning.ts';
 
 export interface NodeOptions {
   slots?: number;
@@ -144,6 +145,7 @@ export async function startGateway(config: object, opts: { region?: string; env?
   const { proc, ready } = await startProcess({
     name: 'gateway',
     script: 'gateway/src/main.ts',
+    nodeFlags: GATEWAY_NODE_FLAGS,
     args: ['--config', configPath, '--port', '0', '--host', '127.0.0.1', ...(opts.region ? ['--region', opts.region] : [])],
     readyMsg: 'listening',
     env: { LOG_LEVEL: 'info', ...opts.env },

@@ -46,6 +46,8 @@ export interface StartOptions {
   /** Script path relative to the repo root, run with `node --import tsx`. */
   script: string;
   args: string[];
+  /** Node flags before the script (the gateway's V8 flags). */
+  nodeFlags?: readonly string[];
   env?: Record<string, string>;
   /** Resolves when a JSON line with this `msg` appears. */
   readyMsg?: string;
@@ -177,7 +179,7 @@ export class ManagedProcess {
 /** Spawns a tracked process and waits for its ready line. */
 export async function startProcess(opts: StartOptions): Promise<{ proc: ManagedProcess; ready: LogLine | undefined }> {
   hookExit();
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--import', PARENT_WATCH, '--import', MEMORY_PROBE, opts.script, ...opts.args], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--expose-gc', '--import', 'tsx', '--import', PARENT_WATCH, '--import', MEMORY_PROBE, opts.script, ...opts.args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
