@@ -17,8 +17,8 @@ import { loadConfigFile } from '../../gateway/src/config/load.ts';
 import { SupervisedChild } from './child.ts';
 import { describeRoles } from './roles.ts';
 import { choosePort } from './ports.ts';
-
 import { GATEWAY_NODE_FLAGS } from '../../gateway/src/lifecycle/gc-tuning.ts';
+
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({ options: { config: { type: 'string', default: 'config/local.yaml' } } });
 const configPath = path.resolve(values.config);
