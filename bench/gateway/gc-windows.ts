@@ -1,13 +1,14 @@
 /**
- * `gateway` against `gateway-b` (BENCH_GATEWAY_B, BENCH_GATEWAY_B_NODE_FLAGS) in many short
- * alternating windows of the same load, both under `--trace-gc`: per window, CPU per request
+ * `gateway` against `gateway-b` (BENCH_GATEWAY_B, BENCH_GATEWAY_B_NODE_FLAGS) or against
+ * `gateway+shadow` in many short alternating windows of the same load, both under `--trace-gc`: per window, CPU per request
  * (whole process and main thread), p50/p99, peak RSS, and how many scavenges and full
  * mark-compacts each ran. One window on this shared machine varies by ±40 %; the mean of many,
  * with the GC counts beside them, tells a real difference from noise. It found the full-GC storms
  * behind lifecycle/gc-tuning.ts.
  *
  *   BENCH_GATEWAY_B=$PWD/dist/gateway/src/main.js BENCH_GATEWAY_B_NODE_FLAGS='--some-v8-flag' \
- *     node --import tsx bench/gateway/gc-windows.ts [paced|c32|c128] [windows=6] [seconds=4]
+ *     node --import tsx bench/gateway/gc-windows.ts --load paced|c32|c128 [--windows 6] [--seconds 4]
+ *   node --import tsx bench/gateway/gc-windows.ts --against shadow --load c32
  *
  * Everything runs on 127.0.0.1 and is stopped at the end.
  * @module
@@ -15,11 +16,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { runLoad } from '../lib/load.ts';
 import { meter, stopAll } from '../lib/proc.ts';
 import { benchBodies } from './bodies.ts';
 import { BENCH_KEY } from './config.ts';
-import { startTargets, type Target } from './targets.ts';
+import { startTargets, type Target, type TargetName } from './targets.ts';
 
 const LOADS = {
   paced: { connections: 64, thinkMs: 50, knobs: { size: 65_536, delayMs: 50, jitterMs: 30 } },
@@ -39,19 +41,29 @@ interface Window {
   markCompacts: number;
 }
 
-if (!process.env['BENCH_GATEWAY_B']) {
-  process.stderr.write('set BENCH_GATEWAY_B to the build to compare (and BENCH_GATEWAY_B_NODE_FLAGS for its flags)\n');
+const { values } = parseArgs({
+  options: {
+    load: { type: 'string', default: 'paced' },
+    windows: { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '4' },
+    against: { type: 'string', default: 'b' },
+  },
+});
+const load = LOADS[values.load as LoadName];
+const other: TargetName = values.against === 'shadow' ? 'gateway+shadow' : 'gateway-b';
+if (!load || (other === 'gateway-b' && !process.env['BENCH_GATEWAY_B'])) {
+  process.stderr.write('usage: --load paced|c32|c128 [--against b|shadow]; `b` needs BENCH_GATEWAY_B (and BENCH_GATEWAY_B_NODE_FLAGS for its flags)\n');
   process.exit(2);
 }
-const name = (process.argv[2] ?? 'paced') as LoadName;
-const load = LOADS[name];
-const windows = Number(process.argv[3] ?? 6);
-const seconds = Number(process.argv[4] ?? 4);
+const windows = Number(values.windows);
+const seconds = Number(values.seconds);
+/** Where startTargets writes each target's log (a `+` is not in file names). */
+const LOG_NAMES: Partial<Record<TargetName, string>> = { 'gateway+shadow': 'gateway-shadow' };
 const dir = mkdtempSync(join(tmpdir(), 'voxgate-gc-windows-'));
 const bodies = benchBodies();
 
 function gcCounts(target: Target): { scavenges: number; markCompacts: number } {
-  const log = readFileSync(join(dir, `${target.name}.log`), 'utf8');
+  const log = readFileSync(join(dir, `${LOG_NAMES[target.name] ?? target.name}.log`), 'utf8');
   return { scavenges: log.match(/: Scavenge /g)?.length ?? 0, markCompacts: log.match(/: Mark-Compact /g)?.length ?? 0 };
 }
 
@@ -81,7 +93,7 @@ async function measure(target: Target, durationS: number): Promise<Window> {
 }
 
 const f = (x: number, d = 3) => x.toFixed(d);
-const set = await startTargets({ dir, names: ['gateway', 'gateway-b'], nodeFlags: ['--trace-gc'] });
+const set = await startTargets({ dir, names: ['gateway', other], nodeFlags: ['--trace-gc'] });
 try {
   await set.configure(load.knobs);
   for (const t of set.targets) await measure(t, 2); // warm-up
@@ -91,14 +103,14 @@ try {
       const r = await measure(t, seconds);
       rows.get(t.name)!.push(r);
       process.stdout.write(
-        `${w} ${t.name.padEnd(9)} req/s ${f(r.rps, 0)}  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  CPU ms/req ${f(r.cpu)} (main ${f(r.main)})  RSS ${f(r.rss, 0)} MB  scavenges ${r.scavenges}  mark-compacts ${r.markCompacts}\n`,
+        `${w} ${t.name.padEnd(14)} req/s ${f(r.rps, 0)}  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  CPU ms/req ${f(r.cpu)} (main ${f(r.main)})  RSS ${f(r.rss, 0)} MB  scavenges ${r.scavenges}  mark-compacts ${r.markCompacts}\n`,
       );
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const [target, rs] of rows)
     process.stdout.write(
-      `${target.padEnd(9)} mean CPU ms/req ${f(mean(rs.map((r) => r.cpu)))} (main ${f(mean(rs.map((r) => r.main)))})  req/s ${f(mean(rs.map((r) => r.rps)), 0)}  RSS ${f(mean(rs.map((r) => r.rss)), 0)} MB  scavenges ${rs.reduce((a, r) => a + r.scavenges, 0)}  mark-compacts ${rs.reduce((a, r) => a + r.markCompacts, 0)}\n`,
+      `${target.padEnd(14)} mean CPU ms/req ${f(mean(rs.map((r) => r.cpu)))} (main ${f(mean(rs.map((r) => r.main)))})  req/s ${f(mean(rs.map((r) => r.rps)), 0)}  RSS ${f(mean(rs.map((r) => r.rss)), 0)} MB  scavenges ${rs.reduce((a, r) => a + r.scavenges, 0)}  mark-compacts ${rs.reduce((a, r) => a + r.markCompacts, 0)}\n`,
     );
 } finally {
   await set.close();
