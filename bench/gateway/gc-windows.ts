@@ -1,14 +1,14 @@
 /**
  * `gateway` against `gateway-b` (BENCH_GATEWAY_B, BENCH_GATEWAY_B_NODE_FLAGS) or against
- * `gateway+shadow` in many short alternating windows of the same load, both under `--trace-gc`: per window, CPU per request
- * (whole process and main thread), p50/p99, peak RSS, and how many scavenges and full
- * mark-compacts each ran. One window on this shared machine varies by ±40 %; the mean of many,
+ * `gateway+shadow` in many short alternating windows of one of the overhead scenarios, both under
+ * `--trace-gc`: per window, CPU per request (whole process and main thread), p50/p99, peak RSS,
+ * and how many scavenges and full mark-compacts each ran. One window on this shared machine varies by ±40 %; the mean of many,
  * with the GC counts beside them, tells a real difference from noise. It found the full-GC storms
  * behind lifecycle/gc-tuning.ts.
  *
  *   BENCH_GATEWAY_B=$PWD/dist/gateway/src/main.js BENCH_GATEWAY_B_NODE_FLAGS='--some-v8-flag' \
- *     node --import tsx bench/gateway/gc-windows.ts --load paced|c32|c128 [--windows 6] [--seconds 4]
- *   node --import tsx bench/gateway/gc-windows.ts --against shadow --load c32
+ *     node --import tsx bench/gateway/gc-windows.ts --load paced|sat-c32|sat-c128 [--windows 6] [--seconds 4]
+ *   node --import tsx bench/gateway/gc-windows.ts --against shadow --load sat-c32
  *
  * Everything runs on 127.0.0.1 and is stopped at the end.
  * @module
@@ -17,19 +17,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../lib/load.ts';
-import { meter, stopAll } from '../lib/proc.ts';
+import { stopAll } from '../lib/proc.ts';
 import { benchBodies } from './bodies.ts';
-import { BENCH_KEY } from './config.ts';
+import { measure as measureWindow, SCENARIOS, type Scenario } from './overhead.ts';
 import { startTargets, type Target, type TargetName } from './targets.ts';
 
-const LOADS = {
-  paced: { connections: 64, thinkMs: 50, knobs: { size: 65_536, delayMs: 50, jitterMs: 30 } },
-  c32: { connections: 32, knobs: { size: 65_536, delayMs: 0, jitterMs: 0 } },
-  c128: { connections: 128, knobs: { size: 65_536, delayMs: 0, jitterMs: 0 } },
-} as const;
-
-type LoadName = keyof typeof LOADS;
 interface Window {
   rps: number;
   p50: number;
@@ -49,12 +41,13 @@ const { values } = parseArgs({
     against: { type: 'string', default: 'b' },
   },
 });
-const load = LOADS[values.load as LoadName];
+const scenario = SCENARIOS.find((s) => s.id === values.load);
 const other: TargetName = values.against === 'shadow' ? 'gateway+shadow' : 'gateway-b';
-if (!load || (other === 'gateway-b' && !process.env['BENCH_GATEWAY_B'])) {
-  process.stderr.write('usage: --load paced|c32|c128 [--against b|shadow]; `b` needs BENCH_GATEWAY_B (and BENCH_GATEWAY_B_NODE_FLAGS for its flags)\n');
+if (!scenario || (other === 'gateway-b' && !process.env['BENCH_GATEWAY_B'])) {
+  process.stderr.write(`usage: --load ${SCENARIOS.map((s) => s.id).join('|')} [--against b|shadow]; b needs BENCH_GATEWAY_B (and BENCH_GATEWAY_B_NODE_FLAGS for its flags)\n`);
   process.exit(2);
 }
+const load: Scenario = scenario;
 const windows = Number(values.windows);
 const seconds = Number(values.seconds);
 /** Where startTargets writes each target's log (a `+` is not in file names). */
@@ -69,24 +62,15 @@ function gcCounts(target: Target): { scavenges: number; markCompacts: number } {
 
 async function measure(target: Target, durationS: number): Promise<Window> {
   const before = gcCounts(target);
-  const m = meter(target.pid);
-  const r = await runLoad({
-    url: target.url,
-    connections: load.connections,
-    durationS,
-    bodies,
-    headers: { authorization: `Bearer ${BENCH_KEY}` },
-    ...('thinkMs' in load ? { thinkMs: load.thinkMs } : {}),
-  });
-  const c = m.stop();
+  const { load: r, cpuMs, mainMs, rss } = await measureWindow(target, load, durationS, bodies);
   const after = gcCounts(target);
   return {
     rps: r.rps,
     p50: r.p50,
     p99: r.p99,
-    cpu: c.cpuMs / r.requests,
-    main: c.mainThreadCpuMs / r.requests,
-    rss: c.peakRssMb,
+    cpu: cpuMs / r.requests,
+    main: mainMs / r.requests,
+    rss,
     scavenges: after.scavenges - before.scavenges,
     markCompacts: after.markCompacts - before.markCompacts,
   };

@@ -107,7 +107,8 @@ export function overheadSteps(o: Pick<OverheadOptions, 'scenarios' | 'reps' | 't
   return o.scenarios.reduce((n, s) => n + s.targets.filter((t) => !o.targets || o.targets.includes(t)).length * (o.reps + 1), 0);
 }
 
-async function measure(t: Target, s: Scenario, durationS: number, bodies: string[]): Promise<{ load: LoadResult; cpuMs: number; mainMs: number; rss: number }> {
+/** One window of scenario `s` against `t`: the load generator's figures and /proc's. */
+export async function measure(t: Target, s: Scenario, durationS: number, bodies: string[]): Promise<{ load: LoadResult; cpuMs: number; mainMs: number; rss: number }> {
   const m = meter(t.pid);
   const load = await runLoad({
     url: t.url,
