@@ -50,13 +50,11 @@ if (!scenario || (other === 'gateway-b' && !process.env['BENCH_GATEWAY_B'])) {
 const load: Scenario = scenario;
 const windows = Number(values.windows);
 const seconds = Number(values.seconds);
-/** Where startTargets writes each target's log (a `+` is not in file names). */
-const LOG_NAMES: Partial<Record<TargetName, string>> = { 'gateway+shadow': 'gateway-shadow' };
 const dir = mkdtempSync(join(tmpdir(), 'voxgate-gc-windows-'));
 const bodies = benchBodies();
 
 function gcCounts(target: Target): { scavenges: number; markCompacts: number } {
-  const log = readFileSync(join(dir, `${LOG_NAMES[target.name] ?? target.name}.log`), 'utf8');
+  const log = readFileSync(target.logFile!, 'utf8');
   return { scavenges: log.match(/: Scavenge /g)?.length ?? 0, markCompacts: log.match(/: Mark-Compact /g)?.length ?? 0 };
 }
 

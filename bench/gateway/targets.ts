@@ -25,6 +25,8 @@ export interface Target {
   url: string;
   /** The process whose CPU and RSS are charged to this target. */
   pid: number;
+  /** Its stdout and stderr (the gateways'). */
+  logFile?: string;
 }
 
 export interface Upstream {
@@ -168,17 +170,18 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
       }
       const shadow = name === 'gateway+shadow';
       const b = name === 'gateway-b';
+      const logName = shadow ? 'gateway-shadow' : b ? 'gateway-b' : 'gateway';
       const g = await track(
         startBenchGateway({
           dir: o.dir,
-          name: shadow ? 'gateway-shadow' : b ? 'gateway-b' : 'gateway',
+          name: logName,
           topology,
           ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : o.gatewayMain ? { main: o.gatewayMain } : {}),
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
           nodeFlags: [...(o.nodeFlags ?? []), ...(b ? B_FLAGS : [])],
         }),
       );
-      return { name, url: g.url, pid: g.service.pid };
+      return { name, url: g.url, pid: g.service.pid, logFile: join(o.dir, `${logName}.log`) };
     };
     const started = await Promise.allSettled(o.names.map(startOne));
     const bad = started.find((x): x is PromiseRejectedResult => x.status === 'rejected');
