@@ -5,7 +5,7 @@
  *
  *   npm run bench                      full suite (~6–8 min on a 2-core machine)
  *   npm run bench -- --quick           short windows (~3 min), same shape
- *   npm run bench -- --only overhead,aborts   phases: overhead aborts failover scale degradation
+ *   npm run bench -- --only overhead,aborts   phases: overhead shadow aborts failover scale degradation
  *   npm run bench -- --profile         gateway under node --cpu-prof; hot spots in the summary
  *   npm run bench -- --with runtime    also bench/runtime.ts (and/or chattts; --all for every one)
  *   npm run bench -- --readme          rewrite README.md between <!-- bench:start/end -->
@@ -79,6 +79,7 @@ function suiteOptions(dir: string): Omit<SuiteOptions, 'progress'> {
     durationS: Number(values.duration ?? (q ? 2 : 5)),
     warmupS: Number(values.warmup ?? (q ? 1 : 2)),
     reps: Number(values.reps ?? 2),
+    shadow: { pairs: q ? 2 : 6, seconds: q ? 2 : 3 },
     abortClients: 200,
     abortWrkRuns: q ? 1 : 3,
     failover: { rate: 640, durationMs: q ? 6_000 : 9_000, killAtMs: q ? 3_000 : 4_000 },
@@ -120,7 +121,7 @@ function readmeSection(meta: RunMeta, goals: ReturnType<typeof evaluateGoals>): 
     '',
     '![gateway benchmark](bench/results/gateway.svg)',
     '',
-    'Run it: `npm run bench` (~8 min on 2 cores; `-- --quick` ~4 min; `-- --only overhead,aborts,failover,scale,degradation`; `-- --profile` adds the CPU attribution; `-- --with runtime` or `--all` also runs the standalone benches). Load comes from `wrk` when installed (`apt-get install wrk`), else autocannon.',
+    'Run it: `npm run bench` (~8 min on 2 cores; `-- --quick` ~4 min; `-- --only overhead,shadow,aborts,failover,scale,degradation`; `-- --profile` adds the CPU attribution; `-- --with runtime` or `--all` also runs the standalone benches). Load comes from `wrk` when installed (`apt-get install wrk`), else autocannon.',
   ].join('\n');
 }
 

@@ -17,21 +17,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Progress } from '../lib/progress.ts';
+import { mean } from '../lib/stats.ts';
 import { stopAll } from '../lib/proc.ts';
+import { alternatingSteps, alternatingWindows } from './alternating.ts';
 import { benchBodies } from './bodies.ts';
-import { measure as measureWindow, SCENARIOS, type Scenario } from './overhead.ts';
+import { SCENARIOS, type Scenario } from './overhead.ts';
 import { startTargets, type Target, type TargetName } from './targets.ts';
-
-interface Window {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpu: number;
-  main: number;
-  rss: number;
-  scavenges: number;
-  markCompacts: number;
-}
 
 const { values } = parseArgs({
   options: {
@@ -53,47 +45,28 @@ const seconds = Number(values.seconds);
 const dir = mkdtempSync(join(tmpdir(), 'voxgate-gc-windows-'));
 const bodies = benchBodies();
 
-function gcCounts(target: Target): { scavenges: number; markCompacts: number } {
+async function gcCounts(target: Target): Promise<Record<string, number>> {
   const log = readFileSync(target.logFile!, 'utf8');
   return { scavenges: log.match(/: Scavenge /g)?.length ?? 0, markCompacts: log.match(/: Mark-Compact /g)?.length ?? 0 };
-}
-
-async function measure(target: Target, durationS: number): Promise<Window> {
-  const before = gcCounts(target);
-  const { load: r, cpuMs, mainMs, rss } = await measureWindow(target, load, durationS, bodies);
-  const after = gcCounts(target);
-  return {
-    rps: r.rps,
-    p50: r.p50,
-    p99: r.p99,
-    cpu: cpuMs / r.requests,
-    main: mainMs / r.requests,
-    rss,
-    scavenges: after.scavenges - before.scavenges,
-    markCompacts: after.markCompacts - before.markCompacts,
-  };
 }
 
 const f = (x: number, d = 3) => x.toFixed(d);
 const set = await startTargets({ dir, names: ['gateway', other], nodeFlags: ['--trace-gc'] });
 try {
   await set.configure(load.knobs);
-  for (const t of set.targets) await measure(t, 2); // warm-up
-  const rows = new Map<string, Window[]>(set.targets.map((t) => [t.name, []]));
-  for (let w = 0; w < windows; w++) {
-    for (const t of w % 2 ? [...set.targets].reverse() : set.targets) {
-      const r = await measure(t, seconds);
-      rows.get(t.name)!.push(r);
-      process.stdout.write(
-        `${w} ${t.name.padEnd(14)} req/s ${f(r.rps, 0)}  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  CPU ms/req ${f(r.cpu)} (main ${f(r.main)})  RSS ${f(r.rss, 0)} MB  scavenges ${r.scavenges}  mark-compacts ${r.markCompacts}\n`,
-      );
-    }
-  }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  for (const [target, rs] of rows)
+  const opts = { windows, seconds, warmupS: 2, bodies, counters: gcCounts };
+  const rows = await alternatingWindows(set.targets, load, { ...opts, progress: new Progress(alternatingSteps(set.targets.length, opts)) });
+  for (const r of rows)
     process.stdout.write(
-      `${target.padEnd(14)} mean CPU ms/req ${f(mean(rs.map((r) => r.cpu)))} (main ${f(mean(rs.map((r) => r.main)))})  req/s ${f(mean(rs.map((r) => r.rps)), 0)}  RSS ${f(mean(rs.map((r) => r.rss)), 0)} MB  scavenges ${rs.reduce((a, r) => a + r.scavenges, 0)}  mark-compacts ${rs.reduce((a, r) => a + r.markCompacts, 0)}\n`,
+      `${r.index} ${r.target.padEnd(14)} req/s ${f(r.rps, 0)}  p50 ${f(r.p50, 2)}  p99 ${f(r.p99, 2)}  CPU ms/req ${f(r.cpu)} (main ${f(r.main)})  RSS ${f(r.rss, 0)} MB  scavenges ${r.counted['scavenges']}  mark-compacts ${r.counted['markCompacts']}\n`,
     );
+  for (const t of set.targets) {
+    const rs = rows.filter((r) => r.target === t.name);
+    const sum = (k: string) => rs.reduce((a, r) => a + (r.counted[k] ?? 0), 0);
+    process.stdout.write(
+      `${t.name.padEnd(14)} mean CPU ms/req ${f(mean(rs.map((r) => r.cpu)))} (main ${f(mean(rs.map((r) => r.main)))})  req/s ${f(mean(rs.map((r) => r.rps)), 0)}  RSS ${f(mean(rs.map((r) => r.rss)), 0)} MB  scavenges ${sum('scavenges')}  mark-compacts ${sum('markCompacts')}\n`,
+    );
+  }
 } finally {
   await set.close();
   await stopAll();

@@ -76,6 +76,34 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
         out.push('', `A/B: gateway-b (${process.env['BENCH_GATEWAY_B'] ?? 'other build'}) ÷ gateway, same repetitions: CPU/request ${fmt(b.cpuVsGateway)} (main thread ${fmt(b.mainCpuVsGateway)}), req/s ${fmt(b.rpsVsGateway)}.`);
     }
   }
+  if (r.shadow?.length) {
+    out.push('');
+    out.push('## Shadow on vs off, paired windows');
+    out.push('');
+    out.push(
+      '`gateway` and `gateway+shadow` take turns in short windows (A B, B A, …); each Δ is the median over adjacent pairs, which drift together on a shared machine. Mirror events are the shadow gateway\'s `shadow_events_total` during the windows.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['scenario', 'pairs × s', 'req/s off / on', 'p50 ms off / on', 'CPU ms/req off / on', 'Δ CPU/req', 'Δ main thread', 'Δ p50 ms', 'mirror events'],
+        r.shadow.map((x) => [
+          x.title,
+          `${x.pairs} × ${x.seconds}`,
+          `${fmt(x.off.rps)} / ${fmt(x.on.rps)}`,
+          `${fmt(x.off.p50)} / ${fmt(x.on.p50)}`,
+          `${fmt(x.off.cpu)} / ${fmt(x.on.cpu)}`,
+          `${fmt(x.cpuDelta * 100, '%')}`,
+          `${fmt(x.mainDelta * 100, '%')}`,
+          fmt(x.p50Delta),
+          Object.entries(x.events)
+            .filter(([, v]) => v > 0)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ]),
+      ),
+    );
+  }
   if (r.aborts?.length) {
     out.push('');
     out.push('## Client aborts');

@@ -1,5 +1,5 @@
 /**
- * The gateway benchmark suite: overhead matrix and client aborts on one set of targets, then a
+ * The gateway benchmark suite: overhead matrix, shadow cost and client aborts on one set of targets, then a
  * region kill, the scale curves and the degradation curve, each phase owning and stopping its
  * processes. `stopAll()` in the caller's `finally` is the last line of defence.
  * @module
@@ -12,13 +12,14 @@ import { runFailover } from './failover.ts';
 import type { SuiteResults } from './goals.ts';
 import { overheadSteps, runOverhead, SCENARIOS, targetsFor, type RunRow, type Scenario } from './overhead.ts';
 import { runScale } from './scale.ts';
+import { runShadowCost, shadowCostSteps } from './shadow-cost.ts';
 import { startTargets, type TargetName, type TargetSet } from './targets.ts';
 import { buckets, summarize } from '../lib/cpuprofile.ts';
 import { table } from '../lib/markdown.ts';
 import type { Progress } from '../lib/progress.ts';
 
-export type Phase = 'overhead' | 'aborts' | 'failover' | 'scale' | 'degradation';
-export const ALL_PHASES: Phase[] = ['overhead', 'aborts', 'failover', 'scale', 'degradation'];
+export type Phase = 'overhead' | 'shadow' | 'aborts' | 'failover' | 'scale' | 'degradation';
+export const ALL_PHASES: Phase[] = ['overhead', 'shadow', 'aborts', 'failover', 'scale', 'degradation'];
 
 export interface SuiteOptions {
   dir: string;
@@ -29,6 +30,8 @@ export interface SuiteOptions {
   durationS: number;
   warmupS: number;
   reps: number;
+  /** Shadow on vs off: pairs of alternating windows per scenario, and each window's length. */
+  shadow: { pairs: number; seconds: number };
   abortClients: number;
   abortWrkRuns: number;
   failover: { rate: number; durationMs: number; killAtMs: number };
@@ -50,6 +53,7 @@ export function suiteSteps(o: Omit<SuiteOptions, 'progress'>): number {
   const scenarios = o.scenarios ?? SCENARIOS;
   let n = 0;
   if (o.phases.includes('overhead')) n += overheadSteps({ scenarios, reps: o.reps, ...(o.targets ? { targets: o.targets } : {}) });
+  if (o.phases.includes('shadow')) n += shadowCostSteps({ pairs: o.shadow.pairs, warmupS: o.warmupS });
   if (o.phases.includes('aborts')) n += 2;
   if (o.phases.includes('failover')) n += 2;
   if (o.phases.includes('scale')) n += 2;
@@ -99,22 +103,26 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutput> {
   let hot: string | undefined;
   const scenarios = o.scenarios ?? SCENARIOS;
 
-  if (o.phases.includes('overhead') || o.phases.includes('aborts')) {
-    const names = o.phases.includes('overhead') ? targetsFor({ scenarios, ...(o.targets ? { targets: o.targets } : {}) }) : (['direct', 'raw', 'gateway'] as const).slice();
+  if (o.phases.includes('overhead') || o.phases.includes('shadow') || o.phases.includes('aborts')) {
+    const names = new Set<TargetName>(o.phases.includes('overhead') ? targetsFor({ scenarios, ...(o.targets ? { targets: o.targets } : {}) }) : []);
+    if (o.phases.includes('shadow')) for (const n of ['gateway', 'gateway+shadow'] as const) names.add(n);
+    if (o.phases.includes('aborts')) for (const n of ['direct', 'raw', 'gateway'] as const) names.add(n);
     const profDir = join(o.dir, 'prof');
     if (o.profile) mkdirSync(profDir, { recursive: true });
-    o.progress.note(`starting targets: ${names.join(', ')}`);
+    o.progress.note(`starting targets: ${[...names].join(', ')}`);
     let set: TargetSet | undefined;
     try {
-      set = await startTargets({ dir: o.dir, names, ...(o.profile ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}) });
+      set = await startTargets({ dir: o.dir, names: [...names], ...(o.profile ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] } : {}) });
       notes.push(...set.notes);
       for (const n of set.notes) o.progress.note(n);
       if (o.phases.includes('overhead')) {
-        const started = set.targets.map((t) => t.name);
+        // Only what the overhead scenarios asked for: the shadow phase may have started more.
+        const started = set.targets.map((t) => t.name).filter((t) => !o.targets || o.targets.includes(t));
         const out = await runOverhead({ dir: o.dir, durationS: o.durationS, warmupS: o.warmupS, reps: o.reps, scenarios, targets: started, progress: o.progress }, set);
         results.overhead = out.scenarios;
         rows = out.rows;
       }
+      if (o.phases.includes('shadow')) results.shadow = await runShadowCost(set, { ...o.shadow, warmupS: o.warmupS, progress: o.progress });
       if (o.phases.includes('aborts')) results.aborts = await runAborts(set, { clients: o.abortClients, wrkRuns: o.abortWrkRuns, progress: o.progress });
     } finally {
       const procs = (set?.targets ?? [])
