@@ -48,7 +48,7 @@ function shadowCost(r: SuiteResults, s: 'paced' | 'sat-c32'): Pick<GoalRow, 'mea
     const e = phase.events;
     const dropped = Object.entries(e).filter(([k, v]) => k.startsWith('dropped_') && v > 0);
     return {
-      measured: `${signed(phase.cpuDelta * 100, '%')} CPU/req (main thread ${signed(phase.mainDelta * 100, '%')}), ${signed(phase.p50Delta, ' ms')} p50; median of ${phase.pairs} paired windows. Mirror: ${e['sampled'] ?? 0} sampled, ${e['mirrored'] ?? 0} mirrored${dropped.length ? `, dropped ${dropped.map(([k, v]) => `${v} ${k.slice(8)}`).join(', ')}` : ''}`,
+      measured: `${signed(phase.cpuDelta * 100, '%')} CPU/req (main thread ${signed(phase.mainDelta * 100, '%')}), ${signed(phase.p50Delta, ' ms')} p50; median of ${phase.pairs} paired windows. Mirror: ${e['sampled'] ?? 0} sampled, ${e['mirrored'] ?? 0} mirrored (audio judged ${e['compared'] ?? 0})${dropped.length ? `, dropped ${dropped.map(([k, v]) => `${v} ${k.slice(8)}`).join(', ')}` : ''}`,
       baseline: `shadow off: ${fmt(phase.off.cpu, ' ms')} CPU/req, p50 ${fmt(phase.off.p50, ' ms')}`,
       met: phase.cpuDelta <= 0.05 && phase.p50Delta <= 0.2,
     };

@@ -55,7 +55,7 @@ describe('bench goals: shadow on vs off', () => {
     cpuDelta,
     mainDelta: 0,
     p50Delta,
-    events: { sampled: 50, mirrored: 3, dropped_judge_budget: 47 },
+    events: { sampled: 50, mirrored: 47, compared: 2, unjudged: 44, dropped_cap: 3 },
   });
   const shadowRow = (r: Parameters<typeof evaluateGoals>[0]) => evaluateGoals(r).find((g) => g.metric.includes('shadow on vs off (saturation'))!;
 
@@ -63,7 +63,7 @@ describe('bench goals: shadow on vs off', () => {
     const ok = shadowRow({ shadow: [phase(0.03, 0.1)] });
     expect(ok.met).toBe(true);
     expect(ok.measured).toContain('median of 6 paired windows');
-    expect(ok.measured).toContain('3 mirrored, dropped 47 judge_budget');
+    expect(ok.measured).toContain('50 sampled, 47 mirrored (audio judged 2), dropped 3 cap');
     expect(shadowRow({ shadow: [phase(0.08, 0.1)] }).met).toBe(false);
     expect(shadowRow({ shadow: [phase(0.01, 0.5)] }).met).toBe(false);
   });

@@ -1,7 +1,7 @@
 /**
  * The mirror against a fake canary node (a real HTTP server on 127.0.0.1 that records what it
- * receives): sampling, the plan filter, the cap, headroom, the x-shadow mark, error answers, and
- * that `observe()` returns before the canary has answered.
+ * receives): sampling, the plan filter, the cap, headroom, the x-shadow mark, error answers,
+ * mirrors the judge cannot afford, and that `observe()` returns before the canary has answered.
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -151,15 +151,28 @@ describe('mirror', () => {
     expect(endpoints).toBeDefined();
   });
 
-  it('sends nothing when the judge cannot afford the pair', async () => {
+  it('mirrors beyond the judge budget for errors and latency, keeping neither side\'s audio', async () => {
     const node = await fakeNode();
     const { sink, mirror } = setup(node.url, { sample_rate: 1 });
-    sink.affordable = 0;
+    sink.affordable = 1;
     mirror.observe(event('one'));
+    // One at a time: the node has one slot (no load report), and a mirror never queues.
+    while (sink.outcomes.length < 1) await new Promise((r) => setTimeout(r, 5));
+    mirror.observe(event('two'));
     await mirror.close();
-    expect(sink.counts).toEqual({ eligible: 1, sampled: 1, dropped_judge_budget: 1 });
-    expect(node.seen).toHaveLength(0);
-    expect(mirror.budget.tryAcquire('canary-m', 1)).toBeDefined(); // the shadow cap slot was given back
+    expect(sink.counts).toEqual({ eligible: 2, sampled: 2, mirrored: 2 });
+    expect(node.seen).toHaveLength(2);
+    const [judged, unjudged] = sink.outcomes;
+    expect(judged!.ticket).toBeDefined();
+    expect(judged!.baseline.bytes?.length).toBeGreaterThan(44);
+    expect(judged!.answer).toMatchObject({ ok: true });
+    expect((judged!.answer as { bytes?: Uint8Array }).bytes?.length).toBeGreaterThan(44);
+    expect(unjudged!.ticket).toBeUndefined();
+    expect(unjudged!.baseline.bytes).toBeUndefined();
+    expect(unjudged!.answer).toMatchObject({ ok: true, version: '9.9.9', node: 'c1' });
+    expect((unjudged!.answer as { bytes?: Uint8Array }).bytes).toBeUndefined();
+    expect(unjudged!.answer.latencyMs).toBeGreaterThan(0);
+    expect(mirror.budget.tryAcquire('canary-m', 1)).toBeDefined(); // the shadow cap slots were given back
   });
 
   it('reports a canary error answer with the runtime code', async () => {

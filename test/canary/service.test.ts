@@ -96,4 +96,29 @@ describe('canary service', () => {
     expect(r.history[0]!.verdict).toBe('hold');
     expect(r.history.at(-1)!.verdict).toBe(r.verdict);
   });
+
+  it('records mirrors beyond the judge budget for errors and latency, and keeps the judged pairs in the window', async () => {
+    let judged = 0;
+    const s = service(async () => {
+      judged++;
+      return metrics;
+    }, 10);
+    const unjudged = (latencyMs: number): MirrorOutcome => {
+      const { ticket: _, ...rest } = outcome({ ok: true, latencyMs, node: 'n' });
+      return { ...rest, baseline: { latencyMs: 100 } };
+    };
+    for (let i = 0; i < 4; i++) s.submit(outcome(ok));
+    for (let i = 0; i < 40; i++) s.submit(unjudged(130));
+    s.submit(outcome({ ok: false, code: 'queue_full', timeout: false, latencyMs: 3, node: 'n' }));
+    await s.settle();
+    expect(judged).toBe(4);
+    const r = s.report().canaries[0]!;
+    expect(r).toMatchObject({ compared: 4, unjudged: 40 });
+    // 10 others (the newest unjudged and the error) beside all 4 judged pairs.
+    expect(r.window.pairs).toBe(14);
+    expect(r.audio.spectral_distance.n).toBe(4);
+    expect(r.latency_ms.canary.n).toBe(13);
+    // The error rate is over every answered mirror, judged or not.
+    expect(r.errors.rate).toBeCloseTo(1 / 45, 4);
+  });
 });

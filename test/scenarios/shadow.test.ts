@@ -54,7 +54,7 @@ function packDir(name: string, packs: string[], patch?: (manifest: Record<string
 
 const report = async (url = gateway.url) => (await getJson(`${url}/v1/canary/report`)) as Report;
 const entry = (r: Report, name: string) => r.canaries.find((c) => c.canary === name)!;
-const finished = (c: Report['canaries'][number]) => c.compared + c.errors.count + c.dropped.judge_backlog + c.errors.judge_failed;
+const finished = (c: Report['canaries'][number]) => c.compared + c.unjudged + c.errors.count + c.dropped.judge_backlog + c.errors.judge_failed;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'voxgate-shadow-'));
@@ -158,7 +158,7 @@ describe('shadowing to canaries', () => {
     expect(broken.verdict).toBe('rollback');
     expect(broken.reasons.some((x) => x.startsWith('speech_fraction'))).toBe(true);
     expect(broken.reasons.some((x) => x.startsWith('spectral_distance'))).toBe(true);
-    expect(Object.values(broken.judged_against).reduce((a, b) => a + b, 0)).toBe(broken.compared + broken.errors.count);
+    expect(Object.values(broken.judged_against).reduce((a, b) => a + b, 0)).toBe(broken.compared + broken.unjudged + broken.errors.count);
     expect(broken.window.verdict_pairs).toBe(broken.judged_against['flite-hd']);
     // Streamed baselines were teed, not lost.
     expect(good.dropped.baseline_streamed + broken.dropped.baseline_streamed).toBe(0);

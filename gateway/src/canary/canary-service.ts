@@ -1,8 +1,9 @@
 /**
  * The canary service: receives the mirror's counts and finished mirrors (it is the mirror's
- * `ShadowSink`), has the judge score each pair in a worker thread, keeps every result in the
- * store, and answers the report. Each canary's recent pairs are also kept in memory (bounded by
- * `canary_judge.window`) so a report never scans the database.
+ * `ShadowSink`), has the judge score each pair it reserved budget for in a worker thread (the
+ * rest are compared on errors and latency only), keeps every result in the store, and answers
+ * the report. Each canary's recent pairs are also kept in memory (store/pair-window.ts, bounded
+ * by `canary_judge.window`) so a report never scans the database.
  *
  * Owns the judge pool and the store; `close()` waits for pairs being judged, then closes both.
  * The store opens on first use, so a gateway without canaries never creates a file.
@@ -23,6 +24,7 @@ import { buildReport } from './report/build-report.ts';
 import type { Report } from './report/report-types.ts';
 import { CanaryStore } from './store/canary-store.ts';
 import type { PairRecord } from './store/pair-record.ts';
+import { PairWindow } from './store/pair-window.ts';
 import { decide, type Verdict } from './verdict/verdict.ts';
 
 export interface Judge {
@@ -43,12 +45,19 @@ export interface CanaryServiceOptions {
 const FLUSH_MS = 1_000;
 /** A verdict point is recorded when the verdict changes, or at most this often otherwise. */
 const HISTORY_EVERY_MS = 5_000;
+/** The verdict is re-run for every judged pair, and otherwise at most this often: pairs compared
+ * on errors and latency only arrive at the shadow rate, and each run tests the whole window. */
+const VERDICT_EVERY_MS = 1_000;
 
 export class CanaryService implements ShadowSink {
   private store: CanaryStore | undefined;
   private judge: Judge | undefined;
-  private readonly windows = new Map<string, PairRecord[]>();
+  private readonly windows = new Map<string, PairWindow>();
   private readonly lastPoint = new Map<string, { at: number; verdict: Verdict }>();
+  /** Per canary: when its verdict last ran, and whether pairs came in since. */
+  private readonly lastVerdict = new Map<string, { at: number; stale: boolean }>();
+  /** Per canary: pairs not judged since the store was last pruned of them. */
+  private readonly unprunedUnjudged = new Map<string, number>();
   private readonly judging = new Set<Promise<void>>();
   private readonly stop = new AbortController();
   private closed = false;
@@ -93,6 +102,7 @@ export class CanaryService implements ShadowSink {
       }
       try {
         this.store?.flush();
+        for (const [canary, v] of this.lastVerdict) if (v.stale) this.evaluate(canary);
       } catch (err) {
         this.o.log.error({ err: (err as Error).message }, 'canary store flush failed');
       }
@@ -128,12 +138,12 @@ export class CanaryService implements ShadowSink {
   }
 
   submit(outcome: MirrorOutcome): void {
-    if (this.closed) return outcome.ticket.settle(0);
+    if (this.closed) return outcome.ticket?.settle(0);
     const p = this.finish(outcome)
-      .then((judgeMs) => outcome.ticket.settle(judgeMs))
+      .then((judgeMs) => outcome.ticket?.settle(judgeMs))
       .catch((err: unknown) => this.o.log.error({ canary: outcome.canary.canary, err: (err as Error)?.message }, 'canary pair not recorded'))
       .finally(() => {
-        outcome.ticket.settle(0);
+        outcome.ticket?.settle(0);
         this.judging.delete(p);
       });
     this.judging.add(p);
@@ -158,13 +168,22 @@ export class CanaryService implements ShadowSink {
       this.record({ ...base, at: this.o.clock.now(), outcome: o.answer.timeout ? 'timeout' : 'error', errorCode: o.answer.code });
       return 0;
     }
+    const version = o.answer.version ? { canaryVersion: o.answer.version } : {};
+    const baselineBytes = o.baseline.bytes;
+    const canaryBytes = o.answer.bytes;
+    if (!o.ticket || !baselineBytes || !canaryBytes) {
+      // Mirrored beyond the judge's budget: it counts for errors and latency.
+      this.count(name, 'unjudged');
+      this.record({ ...base, at: this.o.clock.now(), outcome: 'ok', ...version });
+      return 0;
+    }
     const cfg = this.o.judge();
     let metrics: PairMetrics;
     try {
       metrics = await this.judgeImpl().run({
         text: o.text,
-        baseline: o.baseline,
-        canary: { bytes: o.answer.bytes, latencyMs: o.answer.latencyMs, ...(o.answer.sampleRate ? { sampleRate: o.answer.sampleRate } : {}) },
+        baseline: { ...o.baseline, bytes: baselineBytes },
+        canary: { bytes: canaryBytes, latencyMs: o.answer.latencyMs, ...(o.answer.sampleRate ? { sampleRate: o.answer.sampleRate } : {}) },
         // Its own salted draw, so the ASR subsample is independent of the shadow sample.
         asr: this.asr.available && sampled(o.text, cfg.asr_sample_rate, 'asr'),
       });
@@ -178,14 +197,15 @@ export class CanaryService implements ShadowSink {
     }
     this.o.metrics?.judgeSeconds.observe({ canary: name }, metrics.judgeMs / 1000);
     this.count(name, 'compared');
-    this.record({ ...base, at: this.o.clock.now(), outcome: 'ok', metrics, ...(o.answer.version ? { canaryVersion: o.answer.version } : {}) });
+    this.record({ ...base, at: this.o.clock.now(), outcome: 'ok', metrics, ...version });
     return metrics.judgeMs;
   }
 
-  private window(canary: string): PairRecord[] {
+  private window(canary: string): PairWindow {
     let w = this.windows.get(canary);
     if (!w) {
-      w = this.open().recentPairs(canary, this.o.judge().window);
+      const max = () => this.o.judge().window;
+      w = new PairWindow(max, this.open().recentWindow(canary, max()));
       this.windows.set(canary, w);
     }
     return w;
@@ -197,19 +217,37 @@ export class CanaryService implements ShadowSink {
     const w = this.window(p.canary);
     this.open().addPair(p);
     w.push(p);
-    const max = this.o.judge().window;
-    if (w.length > max) w.splice(0, w.length - max);
-    const cfg = this.o.canaries().find((c) => c.canary === p.canary);
+    if (p.metrics === undefined) this.pruneLater(p.canary);
+    const last = this.lastVerdict.get(p.canary);
+    if (p.metrics !== undefined || !last || this.o.clock.now() - last.at >= VERDICT_EVERY_MS) this.evaluate(p.canary);
+    else last.stale = true;
+  }
+
+  /** Prunes the store of pairs nobody judged once half a window of them has come in. */
+  private pruneLater(canary: string): void {
+    const n = (this.unprunedUnjudged.get(canary) ?? 0) + 1;
+    const keep = this.o.judge().window;
+    if (n < keep / 2) return void this.unprunedUnjudged.set(canary, n);
+    this.unprunedUnjudged.set(canary, 0);
+    this.open().pruneUnjudged(canary, keep);
+  }
+
+  /** Runs the verdict over the window: sets the gauge, and records a point in the history. */
+  private evaluate(canary: string): void {
+    const now = this.o.clock.now();
+    this.lastVerdict.set(canary, { at: now, stale: false });
+    const cfg = this.o.canaries().find((c) => c.canary === canary);
     if (!cfg) return;
     // The verdict over time: a point whenever it changes, else at most every few seconds.
-    const pairs = w.filter((x) => x.configuredBaseline);
+    const pairs = this.window(canary)
+      .pairs()
+      .filter((x) => x.configuredBaseline);
     const { verdict, reasons } = decide(pairs, thresholdsFor(this.o.judge(), cfg), this.asr);
-    this.o.metrics?.verdict.set({ canary: p.canary }, verdict === 'promote' ? 1 : verdict === 'rollback' ? -1 : 0);
-    const last = this.lastPoint.get(p.canary);
-    const now = this.o.clock.now();
+    this.o.metrics?.verdict.set({ canary }, verdict === 'promote' ? 1 : verdict === 'rollback' ? -1 : 0);
+    const last = this.lastPoint.get(canary);
     if (!last || last.verdict !== verdict || now - last.at >= HISTORY_EVERY_MS) {
-      this.open().addVerdict(p.canary, { at: now, verdict, compared: pairs.length, reasons });
-      this.lastPoint.set(p.canary, { at: now, verdict });
+      this.open().addVerdict(canary, { at: now, verdict, compared: pairs.length, reasons });
+      this.lastPoint.set(canary, { at: now, verdict });
     }
   }
 
@@ -229,7 +267,7 @@ export class CanaryService implements ShadowSink {
         return buildReport({
           config: c,
           thresholds: thresholdsFor(judge, c),
-          pairs: this.window(c.canary),
+          pairs: this.window(c.canary).pairs(),
           counters: store.counters(c.canary),
           history: store.verdicts(c.canary),
           asr: this.asr,

@@ -37,7 +37,7 @@ function fromStore(file: string, judge: CanaryJudgeConfig, canaries: readonly Ca
       generated_at: new Date().toISOString(),
       asr: asrState,
       canaries: list.map((c) => {
-        const pairs = store.recentPairs(c.canary, judge.window);
+        const pairs = store.recentWindow(c.canary, judge.window);
         // A store read without the config does not know the baseline: name the one that served most.
         const served = Object.entries(pairs.reduce<Record<string, number>>((acc, p) => ((acc[p.servedModel] = (acc[p.servedModel] ?? 0) + 1), acc), {})).sort((a, b) => b[1] - a[1])[0]?.[0];
         const cfg = c.baseline === '?' ? { ...c, baseline: served ?? '?' } : c;

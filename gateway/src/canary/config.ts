@@ -82,10 +82,10 @@ export const CanaryJudgeSchema = z
     asr: z.enum(['auto', 'off']).default('auto'),
     /**
      * The judge's CPU budget (judge-budget.ts): `serving_share` of the gateway's own serving CPU,
-     * at least `min_core_share` and at most `max_core_share` of one core. Sampled pairs beyond it
-     * are not mirrored at all (counted as dropped_judge_budget). A pair costs ~0.2 s of CPU, more
-     * with ASR. 2 %: mirroring a 5 % sample already adds ~3 % to each request at saturation (a
-     * second upstream call and a copy of the audio), and issue 8 bounds shadowing at +5 % in all.
+     * at least `min_core_share` and at most `max_core_share` of one core. Mirrors beyond it are
+     * compared on errors and latency only (counted as `unjudged`). A pair costs ~0.1 s of CPU,
+     * more with ASR. 2 %: mirroring a 5 % sample already adds ~3 % to each request at saturation
+     * (a second upstream call), and issue 8 bounds shadowing at +5 % in all.
      */
     serving_share: z.number().min(0).max(1).default(0.02),
     min_core_share: z.number().min(0).max(16).default(0.005),

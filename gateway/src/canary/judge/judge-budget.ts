@@ -5,8 +5,8 @@
  * gateway's main-thread busy time), at least `min_core_share` of a core so a quiet gateway still
  * judges, and at most `max_core_share` (`judgeShare`). A fixed share of a core was +17-28 % CPU
  * per request at ~640 req/s; relative to serving it is the same few percent at any load. The
- * mirror asks before it sends anything, so a pair the judge cannot afford costs neither the
- * gateway nor the canary node a request.
+ * mirror asks before it sends: a pair the judge cannot afford is still mirrored, but neither
+ * side's audio is kept, and it counts for the canary's errors and latency only.
  *
  * A token bucket in core-milliseconds: time earns `share` ms per ms, capped at `burstMs`; a pair
  * reserves the running mean of recent pairs' cost when admitted and settles its measured cost

@@ -52,7 +52,7 @@ export function buildReport(input: ReportInput): CanaryReport {
   const byCode: Record<string, number> = {};
   for (const [name, v] of Object.entries(k)) if (name.startsWith('error:')) byCode[name.slice(6)] = v;
   const errCount = k.errors ?? 0;
-  const finished = (k.compared ?? 0) + errCount + (k.judge_failed ?? 0);
+  const finished = (k.compared ?? 0) + (k.unjudged ?? 0) + errCount + (k.judge_failed ?? 0);
   const dist = m.map((x) => x.distance).filter((x): x is number => x !== null);
   const werRows = side((s) => s.wer);
   const judgedAgainst: Record<string, number> = {};
@@ -62,7 +62,6 @@ export function buildReport(input: ReportInput): CanaryReport {
     no_headroom: k.dropped_no_headroom ?? 0,
     baseline_streamed: k.dropped_baseline_streamed ?? 0,
     judge_backlog: k.dropped_judge_backlog ?? 0,
-    judge_budget: k.dropped_judge_budget ?? 0,
   };
 
   return {
@@ -74,7 +73,8 @@ export function buildReport(input: ReportInput): CanaryReport {
     sampled: k.sampled ?? 0,
     mirrored: k.mirrored ?? 0,
     compared: k.compared ?? 0,
-    dropped: { total: dropped.cap + dropped.no_headroom + dropped.baseline_streamed + dropped.judge_backlog + dropped.judge_budget, ...dropped },
+    unjudged: k.unjudged ?? 0,
+    dropped: { total: dropped.cap + dropped.no_headroom + dropped.baseline_streamed + dropped.judge_backlog, ...dropped },
     errors: {
       count: errCount,
       timeouts: k.timeouts ?? 0,

@@ -25,7 +25,7 @@ function canary(r: CanaryReport, color: boolean): string {
     ...r.reasons.map((x) => `  - ${x}`),
     '',
     `  sample rate ${r.sample_rate} · measured share ${r.measured_share === null ? '–' : (r.measured_share * 100).toFixed(2) + '%'} (${r.sampled}/${r.eligible})`,
-    `  mirrored ${r.mirrored} · compared ${r.compared} · dropped ${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog}, judge budget ${r.dropped.judge_budget})`,
+    `  mirrored ${r.mirrored} · compared ${r.compared} · errors and latency only ${r.unjudged} · dropped ${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`,
     `  errors ${r.errors.count} (timeouts ${r.errors.timeouts}) ${Object.entries(r.errors.by_code).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `  latency ms p50/p95/p99: canary ${f(r.latency_ms.canary.p50)}/${f(r.latency_ms.canary.p95)}/${f(r.latency_ms.canary.p99)} · baseline ${f(r.latency_ms.baseline.p50)}/${f(r.latency_ms.baseline.p95)}/${f(r.latency_ms.baseline.p99)}`,
     `  judged against: ${Object.entries(r.judged_against).map(([k, v]) => `${k} ${v}`).join(', ') || '–'}`,

@@ -1,8 +1,9 @@
 /**
  * The embedded store (better-sqlite3, WAL): finished pairs, counters and the verdict history,
  * so a report survives a gateway restart. Calls are synchronous but tiny — one INSERT per pair
- * at the shadow rate, counters flushed in one transaction per second — so they stay off the
- * gateway's hot path in practice; nothing here runs per client request.
+ * at the shadow rate, counters flushed in one transaction per second, pairs nobody judged
+ * pruned to the window now and then — so they stay off the gateway's hot path in practice;
+ * nothing here runs per client request.
  *
  * Owner: `CanaryService`; `close()` flushes counters and closes the database (idempotent).
  * @module
@@ -44,6 +45,9 @@ CREATE TABLE IF NOT EXISTS verdicts (
 CREATE INDEX IF NOT EXISTS verdicts_by_canary ON verdicts (canary, id);
 `;
 
+/** A pair the judge scored (the others are errors, or compared on errors and latency only). */
+const JUDGED = "(json_extract(record, '$.metrics') IS NOT NULL)";
+
 export class CanaryStore {
   private db: Database.Database | undefined;
   private readonly pending = new Map<string, number>();
@@ -67,7 +71,17 @@ export class CanaryStore {
     this.db = db;
     this.stmts = {
       addPair: options.readonly ? undefined : db.prepare('INSERT INTO pairs (canary, at, record) VALUES (?, ?, ?)'),
-      recentPairs: db.prepare('SELECT record FROM pairs WHERE canary = ? ORDER BY id DESC LIMIT ?'),
+      // The newest `n` judged pairs (audio metrics) and the newest `n` others, oldest first.
+      recentWindow: db.prepare(
+        `SELECT record FROM pairs WHERE id IN (SELECT id FROM pairs WHERE canary = @canary AND ${JUDGED} ORDER BY id DESC LIMIT @n)
+           OR id IN (SELECT id FROM pairs WHERE canary = @canary AND NOT ${JUDGED} ORDER BY id DESC LIMIT @n) ORDER BY id`,
+      ),
+      pruneUnjudged: options.readonly
+        ? undefined
+        : db.prepare(
+            `DELETE FROM pairs WHERE canary = @canary AND NOT ${JUDGED}
+               AND id < (SELECT MIN(id) FROM (SELECT id FROM pairs WHERE canary = @canary AND NOT ${JUDGED} ORDER BY id DESC LIMIT @n))`,
+          ),
       counters: db.prepare('SELECT name, value FROM counters WHERE canary = ?'),
       bump: options.readonly ? undefined : db.prepare('INSERT INTO counters (canary, name, value) VALUES (?, ?, ?) ON CONFLICT (canary, name) DO UPDATE SET value = value + excluded.value'),
       addVerdict: options.readonly ? undefined : db.prepare('INSERT INTO verdicts (canary, at, verdict, compared, reasons) VALUES (?, ?, ?, ?, ?)'),
@@ -86,11 +100,20 @@ export class CanaryStore {
     this.stmts.addPair!.run(p.canary, p.at, JSON.stringify(p));
   }
 
-  /** The most recent `limit` pairs, oldest first. */
-  recentPairs(canary: string, limit: number): PairRecord[] {
+  /** What `PairWindow` holds after a restart: the newest `limit` judged pairs and the newest `limit` others, oldest first. */
+  recentWindow(canary: string, limit: number): PairRecord[] {
     this.live();
-    const rows = this.stmts.recentPairs.all(canary, limit) as { record: string }[];
-    return rows.reverse().map((r) => JSON.parse(r.record) as PairRecord);
+    const rows = this.stmts.recentWindow.all({ canary, n: limit }) as { record: string }[];
+    return rows.map((r) => JSON.parse(r.record) as PairRecord);
+  }
+
+  /**
+   * Deletes all but the newest `keep` pairs that were not judged: under load most mirrors are
+   * not, and they matter only while in the window. Judged pairs are few and all kept.
+   */
+  pruneUnjudged(canary: string, keep: number): void {
+    this.live();
+    this.stmts.pruneUnjudged!.run({ canary, n: keep });
   }
 
   /** Adds to a counter; written by the next `flush()`. */
