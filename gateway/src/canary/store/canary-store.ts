@@ -1,11 +1,10 @@
 /**
  * The embedded store (better-sqlite3, WAL): finished pairs, counters and the verdict history,
- * so a report survives a gateway restart. Calls are synchronous but tiny — one INSERT per pair
- * at the shadow rate, counters flushed in one transaction per second, pairs nobody judged
- * pruned to the window now and then — so they stay off the gateway's hot path in practice;
- * nothing here runs per client request.
+ * so a report survives a gateway restart. Calls are synchronous but tiny — pairs and counters
+ * written in one transaction per second, pairs nobody judged pruned to the window now and then —
+ * so they stay off the gateway's hot path in practice; nothing here runs per client request.
  *
- * Owner: `CanaryService`; `close()` flushes counters and closes the database (idempotent).
+ * Owner: `CanaryService`; `close()` flushes pairs and counters and closes the database (idempotent).
  * @module
  */
 import { mkdirSync } from 'node:fs';
@@ -51,6 +50,7 @@ const JUDGED = "(json_extract(record, '$.metrics') IS NOT NULL)";
 export class CanaryStore {
   private db: Database.Database | undefined;
   private readonly pending = new Map<string, number>();
+  private readonly pendingPairs: PairRecord[] = [];
   private readonly stmts;
 
   /**
@@ -95,14 +95,15 @@ export class CanaryStore {
     return this.db;
   }
 
+  /** Queues a pair; written by the next `flush()` (an INSERT of its own cost ~0.1 ms at the shadow rate). */
   addPair(p: PairRecord): void {
     this.live();
-    this.stmts.addPair!.run(p.canary, p.at, JSON.stringify(p));
+    this.pendingPairs.push(p);
   }
 
   /** What `PairWindow` holds after a restart: the newest `limit` judged pairs and the newest `limit` others, oldest first. */
   recentWindow(canary: string, limit: number): PairRecord[] {
-    this.live();
+    this.flush();
     const rows = this.stmts.recentWindow.all({ canary, n: limit }) as { record: string }[];
     return rows.map((r) => JSON.parse(r.record) as PairRecord);
   }
@@ -112,7 +113,7 @@ export class CanaryStore {
    * not, and they matter only while in the window. Judged pairs are few and all kept.
    */
   pruneUnjudged(canary: string, keep: number): void {
-    this.live();
+    this.flush();
     this.stmts.pruneUnjudged!.run({ canary, n: keep });
   }
 
@@ -134,11 +135,15 @@ export class CanaryStore {
     return out;
   }
 
+  /** Writes queued pairs and counters in one transaction. */
   flush(): void {
-    if (!this.db || this.pending.size === 0 || !this.stmts.bump) return;
+    this.live();
+    if ((this.pending.size === 0 && this.pendingPairs.length === 0) || !this.stmts.bump) return;
     const entries = [...this.pending];
+    const pairs = this.pendingPairs.splice(0);
     this.pending.clear();
-    this.db.transaction(() => {
+    this.db!.transaction(() => {
+      for (const p of pairs) this.stmts.addPair!.run(p.canary, p.at, JSON.stringify(p));
       for (const [key, v] of entries) {
         const [c, name] = key.split('\u0000') as [string, string];
         this.stmts.bump!.run(c, name, v);

@@ -25,6 +25,7 @@ import type { Logger } from '../../observability/logger.ts';
 import type { EndpointSet } from '../../upstream/endpoints.ts';
 import { Pools } from '../../upstream/pools.ts';
 import { resolveVoice } from '../plan/plan.ts';
+import { CanaryCallError, callCanary } from './canary-call.ts';
 import { canaryNode } from './canary-node.ts';
 import { isSampled, sampled, textPoint } from './sampler.ts';
 import { ShadowBudget } from './shadow-budget.ts';
@@ -167,8 +168,6 @@ export function createMirror(o: MirrorOptions): Mirror {
 
   async function send(c: CanaryConfig, model: ModelConfig, event: ShadowEvent, url: string, nodeId: string, keepAudio: boolean): Promise<CanaryAnswer> {
     const started = performance.now();
-    const elapsed = () => performance.now() - started;
-    const signal = AbortSignal.timeout(c.timeout_ms);
     const body = JSON.stringify({
       text: event.text,
       model: model.pack ?? model.id,
@@ -177,50 +176,39 @@ export function createMirror(o: MirrorOptions): Mirror {
       ...(event.input.speed !== undefined ? { speed: event.input.speed } : {}),
       ...(event.input.seed !== undefined ? { seed: event.input.seed } : {}),
     });
+    const headers = {
+      'content-type': 'application/json',
+      'x-shadow': '1',
+      'x-request-deadline-ms': String(c.timeout_ms),
+      traceparent: `00-${event.traceId}-${'0'.repeat(15)}1-01`,
+    };
     try {
-      const res = await pools.get(url).request({
-        method: 'POST',
-        path: '/v1/synthesize',
-        headers: {
-          'content-type': 'application/json',
-          'x-shadow': '1',
-          'x-request-deadline-ms': String(c.timeout_ms),
-          traceparent: `00-${event.traceId}-${'0'.repeat(15)}1-01`,
-        },
-        body,
-        signal,
-      });
-      const header = (name: string) => {
-        const v = res.headers[name];
-        return Array.isArray(v) ? v[0] : v;
-      };
-      if (res.statusCode !== 200) {
-        const text = await res.body.text().catch(() => '');
-        let code = `http_${res.statusCode}`;
+      // Read to the end either way: the latency is the whole answer's, and the connection is reused.
+      const res = await callCanary(pools.get(url), { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms });
+      const latencyMs = performance.now() - started;
+      if (res.status !== 200) {
+        let code = `http_${res.status}`;
         try {
-          const parsed = JSON.parse(text) as { error?: { code?: unknown } };
+          const parsed = JSON.parse(res.body?.toString('utf8') ?? '') as { error?: { code?: unknown } };
           if (typeof parsed.error?.code === 'string') code = parsed.error.code;
         } catch {
           // Not the runtime's JSON envelope: the status code says enough.
         }
-        return { ok: false, code, timeout: res.statusCode === 504, latencyMs: elapsed(), node: nodeId };
+        return { ok: false, code, timeout: res.status === 504, latencyMs, node: nodeId };
       }
-      const declared = Number(header('content-length'));
-      if (Number.isFinite(declared) && declared > MAX_BODY) {
-        res.body.destroy();
-        return { ok: false, code: 'canary_body_too_large', timeout: false, latencyMs: elapsed(), node: nodeId };
-      }
-      // Read to the end either way: the latency is the whole answer's, and the connection is reused.
-      let bytes: Uint8Array | undefined;
-      if (keepAudio) bytes = new Uint8Array(await res.body.arrayBuffer());
-      else await res.body.dump({ limit: MAX_BODY });
-      const rate = Number(header('x-sample-rate'));
-      const version = header('x-model-version');
-      return { ok: true, latencyMs: elapsed(), node: nodeId, ...(bytes ? { bytes } : {}), ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}), ...(version ? { version } : {}) };
+      const rate = Number(res.headers['x-sample-rate']);
+      const version = res.headers['x-model-version'];
+      return {
+        ok: true,
+        latencyMs,
+        node: nodeId,
+        ...(res.body ? { bytes: res.body } : {}),
+        ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}),
+        ...(version ? { version } : {}),
+      };
     } catch (err) {
-      const timeout = signal.aborted;
-      const code = timeout ? 'canary_timeout' : String((err as { code?: unknown })?.code ?? 'canary_transport_error');
-      return { ok: false, code, timeout, latencyMs: elapsed(), node: nodeId };
+      const e = err instanceof CanaryCallError ? err : new CanaryCallError('canary_transport_error');
+      return { ok: false, code: e.code, timeout: e.timeout, latencyMs: performance.now() - started, node: nodeId };
     }
   }
 
