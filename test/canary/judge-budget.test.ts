@@ -43,6 +43,15 @@ describe('judge budget', () => {
     expect(dear).toBeLessThanOrEqual(4); // 60 s × 0.1 core / 2 s
   });
 
+  it('says whether it could afford a pair without reserving one', () => {
+    const b = new JudgeBudget({ share: () => 0, now: () => 0, burstPairs: () => 1 });
+    expect(b.affords()).toBe(true);
+    expect(b.affords()).toBe(true);
+    expect(b.tryReserve()).toBeDefined();
+    expect(b.affords()).toBe(false);
+    expect(b.tryReserve()).toBeUndefined();
+  });
+
   it('a reservation that was never judged gives its time back', () => {
     const b = new JudgeBudget({ share: () => 0.01, now: () => 0, burstPairs: () => 2 });
     const r1 = b.tryReserve()!;

@@ -51,6 +51,9 @@ class Sink implements ShadowSink {
   count(canary: string, name: string) {
     this.counts[name] = (this.counts[name] ?? 0) + 1;
   }
+  canJudge() {
+    return this.affordable > 0;
+  }
   admit() {
     if (this.affordable <= 0) return undefined;
     this.affordable--;
@@ -130,14 +133,14 @@ describe('mirror', () => {
     expect(sink.outcomes).toHaveLength(1);
   });
 
-  it('drops and counts at the cap, without headroom, when the baseline streamed, and skips other plans', async () => {
+  it('drops and counts at the cap and without headroom, and skips other plans', async () => {
     const node = await fakeNode({ delayMs: 200 });
     const { sink, mirror, endpoints } = setup(node.url, { sample_rate: 1, max_concurrent: 1, plans: ['pro'] });
     mirror.observe(event('one'));
     mirror.observe(event('two'));
     mirror.observe(event('three', 'free'));
     mirror.observe(event('four', 'pro', null));
-    expect(sink.counts).toEqual({ eligible: 3, sampled: 3, mirrored: 1, dropped_cap: 1, dropped_baseline_streamed: 1 });
+    expect(sink.counts).toEqual({ eligible: 3, sampled: 3, mirrored: 1, dropped_cap: 2 });
     await mirror.close();
 
     const second = setup(node.url, { sample_rate: 1 });
@@ -239,5 +242,20 @@ describe('streamed baselines', () => {
     expect(node.seen.map((s) => s.body.text)).toEqual(['streamed']);
     expect(sink.counts).toMatchObject({ sampled: 2, mirrored: 1, dropped_baseline_streamed: 1 });
     expect(mirror.captureStreams!('streamed', 'pro')).toBe(false);
+  });
+
+  it('neither copies nor waits for a streamed baseline the judge cannot afford, and mirrors it for errors and latency', async () => {
+    const node = await fakeNode();
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    sink.affordable = 0;
+    expect(mirror.captureStreams!('streamed', 'pro')).toBe(false);
+    mirror.observe(event('streamed', 'pro', null));
+    await mirror.close();
+    expect(sink.counts).toEqual({ eligible: 1, sampled: 1, mirrored: 1 });
+    expect(node.seen).toHaveLength(1);
+    const o = sink.outcomes[0]!;
+    expect(o.ticket).toBeUndefined();
+    expect(o.baseline.bytes).toBeUndefined();
+    expect(o.answer).toMatchObject({ ok: true });
   });
 });

@@ -135,6 +135,10 @@ export class CanaryService implements ShadowSink {
     this.tally.clear();
   }
 
+  canJudge(_canary: string): boolean {
+    return !this.closed && this.budget.affords();
+  }
+
   admit(_canary: string): JudgeTicket | undefined {
     if (this.closed) return undefined;
     const reserved = this.budget.tryReserve();

@@ -64,6 +64,12 @@ export class JudgeBudget {
     return this.estimate;
   }
 
+  /** Whether `tryReserve` would succeed now. */
+  affords(): boolean {
+    this.refill();
+    return this.balance >= this.estimate;
+  }
+
   /** Settles a reservation with the pair's measured cost (0 when it was never judged). */
   settle(reserved: number, spentMs: number): void {
     this.balance += reserved - spentMs;

@@ -4,8 +4,9 @@
  * (`fireShadow`), so it cannot delay, alter or fail the client's response; it sits after
  * admission, so it never counts against the tenant's rate limit. A sampled request is dropped
  * and counted when:
- *   - the baseline's audio streamed and could not be kept (tee.ts: it broke off or was over
- *     SHADOW_CAPTURE_MAX_BYTES); a streamed baseline is otherwise mirrored once the client has it,
+ *   - the baseline's audio streamed, was being kept for the judge (tee.ts), and broke off or was
+ *     over SHADOW_CAPTURE_MAX_BYTES; a streamed baseline kept whole is mirrored once the client
+ *     has it, and one the judge could not afford is neither kept nor waited for,
  *   - the canary's shadow cap (`max_concurrent`) is reached,
  *   - no canary node has headroom (canary-node.ts).
  * Every other sampled request is mirrored, so the canary's errors and latency are measured on
@@ -65,6 +66,8 @@ export interface ShadowSink {
   count(canary: string, name: ShadowCounter): void;
   /** Reserves the judge's time for one pair of `canary`, or undefined when it cannot afford one. */
   admit(canary: string): JudgeTicket | undefined;
+  /** Whether `admit` would succeed now, reserving nothing: a streamed baseline is copied aside only then. */
+  canJudge(canary: string): boolean;
   submit(outcome: MirrorOutcome): void;
 }
 
@@ -118,7 +121,8 @@ export function createMirror(o: MirrorOptions): Mirror {
           else o.sink.count(c.canary, 'dropped_baseline_streamed');
         });
         track(p);
-      } else o.sink.count(c.canary, 'dropped_baseline_streamed');
+        // Streamed and not copied (the judge could not afford it): errors and latency only.
+      } else mirror(c, event, undefined);
     }
   }
 
@@ -127,7 +131,7 @@ export function createMirror(o: MirrorOptions): Mirror {
     inflight.add(t);
   }
 
-  function mirror(c: CanaryConfig, event: ShadowEvent, audio: Buffer): void {
+  function mirror(c: CanaryConfig, event: ShadowEvent, audio: Buffer | undefined): void {
     const model = o.models().get(c.canary);
     if (!model) return;
     const release = budget.tryAcquire(c.canary, c.max_concurrent);
@@ -141,12 +145,12 @@ export function createMirror(o: MirrorOptions): Mirror {
       o.sink.count(c.canary, 'dropped_no_headroom');
       return;
     }
-    const ticket = o.sink.admit(c.canary);
+    const ticket = audio ? o.sink.admit(c.canary) : undefined;
     o.sink.count(c.canary, 'mirrored');
     const rate = Number(event.served.headers['x-sample-rate']);
     const baseline = {
       // A copy: the request path reuses the served buffer once the client has it (body-pool.ts).
-      ...(ticket ? { bytes: Buffer.from(audio) } : {}),
+      ...(ticket && audio ? { bytes: Buffer.from(audio) } : {}),
       latencyMs: event.served.latencyMs,
       ...(Number.isFinite(rate) && rate > 0 ? { sampleRate: rate } : {}),
     };
@@ -216,7 +220,8 @@ export function createMirror(o: MirrorOptions): Mirror {
     budget,
     observe,
     idle: () => closed || o.canaries().length === 0,
-    captureStreams: (text, planName) => !closed && o.canaries().some((c) => (c.plans.length === 0 || c.plans.includes(planName)) && sampled(text, c.sample_rate)),
+    captureStreams: (text, planName) =>
+      !closed && o.canaries().some((c) => (c.plans.length === 0 || c.plans.includes(planName)) && sampled(text, c.sample_rate) && o.sink.canJudge(c.canary)),
     async close() {
       closed = true;
       await Promise.allSettled([...inflight]);
