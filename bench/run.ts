@@ -130,6 +130,7 @@ function reportOnly(file: string): number {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as { meta: RunMeta; results: Parameters<typeof evaluateGoals>[0]; runs: unknown[] };
   const goals = evaluateGoals(saved.results);
   const md = markdownReport(saved.meta, saved.results, goals);
+  mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, 'latest.md'), md);
   writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(saved.results));
   writeFileSync(file, JSON.stringify({ ...saved, goals }, null, 2));

@@ -13,7 +13,7 @@
  * Everything runs on 127.0.0.1 and is stopped at the end.
  * @module
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,9 +45,26 @@ const seconds = Number(values.seconds);
 const dir = mkdtempSync(join(tmpdir(), 'voxgate-gc-windows-'));
 const bodies = benchBodies();
 
+/** GC events so far in each target's log, read from where the last call stopped (the log also holds every access line). */
+const seen = new Map<string, { offset: number; scavenges: number; markCompacts: number }>();
 async function gcCounts(target: Target): Promise<Record<string, number>> {
-  const log = readFileSync(target.logFile!, 'utf8');
-  return { scavenges: log.match(/: Scavenge /g)?.length ?? 0, markCompacts: log.match(/: Mark-Compact /g)?.length ?? 0 };
+  const file = target.logFile!;
+  const s = seen.get(file) ?? { offset: 0, scavenges: 0, markCompacts: 0 };
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(size - s.offset);
+    readSync(fd, buf, 0, buf.length, s.offset);
+    // Whole lines only: a line still being written is counted next time.
+    const text = buf.toString('utf8', 0, buf.lastIndexOf(10) + 1);
+    s.offset += Buffer.byteLength(text);
+    s.scavenges += text.match(/: Scavenge /g)?.length ?? 0;
+    s.markCompacts += text.match(/: Mark-Compact /g)?.length ?? 0;
+  } finally {
+    closeSync(fd);
+  }
+  seen.set(file, s);
+  return { scavenges: s.scavenges, markCompacts: s.markCompacts };
 }
 
 const f = (x: number, d = 3) => x.toFixed(d);

@@ -82,22 +82,23 @@ export interface GatewayStart {
   main?: string;
 }
 
-export async function startBenchGateway(o: GatewayStart): Promise<{ service: Service; url: string }> {
+export async function startBenchGateway(o: GatewayStart): Promise<{ service: Service; url: string; logFile: string }> {
   const configPath = join(o.dir, `${o.name}.json`);
   const config = o.config ?? benchConfig(o.topology, { storeDir: join(o.dir, `${o.name}-canary`), ...(o.shadowRate ? { shadowRate: o.shadowRate } : {}) });
   writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const logFile = join(o.dir, `${o.name}.log`);
   const service = await startService({
     name: o.name,
     // BENCH_GATEWAY_MAIN points at another build of the gateway (an A/B copy) for before/after runs.
     script: o.main ?? process.env['BENCH_GATEWAY_MAIN'] ?? 'dist/gateway/src/main.js',
     args: ['--config', configPath, '--port', '0', '--host', '127.0.0.1', '--no-watch'],
     env: { LOG_LEVEL: 'info' },
-    logFile: join(o.dir, `${o.name}.log`),
+    logFile,
     readyMsg: 'listening',
     readyTimeoutMs: 60_000,
     nodeFlags: [...GATEWAY_NODE_FLAGS, ...(o.nodeFlags ?? [])],
   });
-  return { service, url: String(service.ready['url']) };
+  return { service, url: String(service.ready['url']), logFile };
 }
 
 export interface TargetSet {
@@ -170,18 +171,17 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
       }
       const shadow = name === 'gateway+shadow';
       const b = name === 'gateway-b';
-      const logName = shadow ? 'gateway-shadow' : b ? 'gateway-b' : 'gateway';
       const g = await track(
         startBenchGateway({
           dir: o.dir,
-          name: logName,
+          name: shadow ? 'gateway-shadow' : b ? 'gateway-b' : 'gateway',
           topology,
           ...(b ? { main: process.env['BENCH_GATEWAY_B']! } : o.gatewayMain ? { main: o.gatewayMain } : {}),
           ...(shadow ? { shadowRate: o.shadowRate ?? 0.05 } : {}),
           nodeFlags: [...(o.nodeFlags ?? []), ...(b ? B_FLAGS : [])],
         }),
       );
-      return { name, url: g.url, pid: g.service.pid, logFile: join(o.dir, `${logName}.log`) };
+      return { name, url: g.url, pid: g.service.pid, logFile: g.logFile };
     };
     const started = await Promise.allSettled(o.names.map(startOne));
     const bad = started.find((x): x is PromiseRejectedResult => x.status === 'rejected');
