@@ -3,8 +3,13 @@
  * ChatTTS on onnxruntime-node, the test-only simulator).
  *
  * Lifecycle: `load()` once (sessions, weights) → `warm()` once (first inference, so the first
- * client request does not pay for lazy initialisation) → `synthesize()` many times, concurrently
- * up to the scheduler's slot count → `dispose()` once, after the last in-flight request finished.
+ * client request does not pay for lazy initialisation) → `stream()` / `synthesize()` many times,
+ * concurrently up to the scheduler's slot count → `dispose()` once, after the last in-flight
+ * request finished.
+ *
+ * `stream()` is the primary contract: it yields mono PCM16 chunks as they are made (flite: a
+ * sentence at a time; ChatTTS: every few decode steps), and the whole answer is exactly their
+ * concatenation. `synthesize()` is the one-shot form of the same audio.
  * @module
  */
 import type { LoadedPack } from '../packs/manifest.ts';
@@ -39,6 +44,11 @@ export interface EngineDescription {
   executionProvider: string;
   sampleRate: number;
   voices: string[];
+  /**
+   * Same pack version, voice, speed, seed and execution provider → identical samples. A node can
+   * then resume a broken stream elsewhere at a sample offset and splice it byte-exactly.
+   */
+  deterministic: boolean;
   /** Free-form engine facts an operator needs (threads, GPU memory limit…). */
   details?: Record<string, string | number | boolean>;
 }
@@ -47,6 +57,11 @@ export interface Engine {
   load(): Promise<void>;
   warm(): Promise<void>;
   synthesize(request: SynthesisRequest): Promise<SynthesisResult>;
+  /**
+   * Mono PCM16 chunks at `describe().sampleRate`, in order, as they are made. Stopping the
+   * iteration (or the request's signal) cancels the work within one step.
+   */
+  stream(request: SynthesisRequest): AsyncIterable<Int16Array>;
   /** Releases sessions, workers and buffers. Idempotent. */
   dispose(): Promise<void>;
   describe(): EngineDescription;
@@ -72,3 +87,8 @@ export interface ExecutionSettings {
 }
 
 export type EngineFactory = (context: EngineContext) => Engine;
+
+/** The stream of an engine that can only answer whole: one chunk, the one-shot result. */
+export async function* wholeAsStream(engine: Pick<Engine, 'synthesize'>, request: SynthesisRequest): AsyncGenerator<Int16Array> {
+  yield (await engine.synthesize(request)).pcm;
+}

@@ -18,7 +18,7 @@
 import { Worker } from 'node:worker_threads';
 import { RuntimeErrorCodes, type RuntimeErrorCode } from '../../errors/codes.ts';
 import { RuntimeError } from '../../errors/runtime-error.ts';
-import type { Engine, EngineContext, EngineDescription, SynthesisRequest, SynthesisResult } from '../engine.ts';
+import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import type { FromWorker, ToWorker, WireError } from './worker-protocol.ts';
 
 interface Pending {
@@ -140,6 +140,10 @@ export function createChatttsEngine(context: EngineContext): Engine {
       }
     },
 
+    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
+      return wholeAsStream(this, request);
+    },
+
     async dispose() {
       disposed = true;
       const w = worker;
@@ -160,7 +164,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
     },
 
     describe(): EngineDescription {
-      return description ?? { kind: 'chattts', executionProvider: 'none', sampleRate: pack.manifest.sample_rate ?? 24_000, voices: pack.manifest.voices };
+      return description ?? { kind: 'chattts', executionProvider: 'none', sampleRate: pack.manifest.sample_rate ?? 24_000, voices: pack.manifest.voices, deterministic: true };
     },
   };
 }

@@ -12,7 +12,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import type { Engine, EngineContext, EngineDescription, SynthesisRequest, SynthesisResult } from '../engine.ts';
+import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { loadEmbeddings } from './embeddings.ts';
 import { Gpt } from './gpt.ts';
 import { ChatttsParametersSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
@@ -96,6 +96,10 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       return { pcm, sampleRate, stats };
     },
 
+    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
+      return wholeAsStream(this, request);
+    },
+
     run: (request) => runPipeline(ready(), request),
     parts: ready,
 
@@ -109,6 +113,8 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
     describe(): EngineDescription {
       return {
         kind: 'chattts',
+        // Seeded sampling on one execution provider: the same request gives the same samples.
+        deterministic: true,
         executionProvider: sessions.provider(),
         sampleRate: pack.manifest.sample_rate ?? SAMPLE_RATE,
         voices: pack.manifest.voices,

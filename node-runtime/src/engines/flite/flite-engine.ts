@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
-import type { Engine, EngineContext, EngineDescription, SynthesisRequest, SynthesisResult } from '../engine.ts';
+import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { decodeWav } from '../../audio/wav.ts';
 
 interface FliteTask {
@@ -69,6 +69,10 @@ export function createFliteEngine(context: EngineContext): Engine {
       return { pcm: wav.samples, sampleRate: wav.sampleRate, stats: { samples: wav.samples.length } };
     },
 
+    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
+      return wholeAsStream(this, request);
+    },
+
     async dispose() {
       const closing = pool;
       pool = undefined;
@@ -78,6 +82,8 @@ export function createFliteEngine(context: EngineContext): Engine {
     describe(): EngineDescription {
       return {
         kind: 'flite',
+        // flite has no randomness: the same text, voice and speed give the same samples.
+        deterministic: true,
         executionProvider: 'wasm',
         sampleRate: pack.manifest.sample_rate ?? 16_000,
         voices: pack.manifest.voices,

@@ -10,7 +10,7 @@
  * @module
  */
 import { pino } from 'pino';
-import type { Engine, EngineContext, EngineDescription, SynthesisRequest, SynthesisResult } from '../engine.ts';
+import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { abortableDelay } from './abortable-delay.ts';
 import { parseSimParameters, type SimParameters } from './sim-parameters.ts';
 import { hashText, synthesizeTone } from './synthetic-audio.ts';
@@ -75,6 +75,10 @@ export function createSimEngine(context: EngineContext, options: SimEngineOption
       return { pcm, sampleRate, stats: { simulated_compute_ms: Math.round(computeMs), samples: pcm.length } };
     },
 
+    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
+      return wholeAsStream(this, request);
+    },
+
     async dispose() {
       params = undefined;
     },
@@ -82,6 +86,7 @@ export function createSimEngine(context: EngineContext, options: SimEngineOption
     describe(): EngineDescription {
       return {
         kind: 'sim',
+        deterministic: true,
         executionProvider: 'simulated',
         sampleRate,
         voices: pack.manifest.voices,
