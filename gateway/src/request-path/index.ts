@@ -95,7 +95,7 @@ class RequestRun {
   }
 }
 
-const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
+const AUDIO_TYPES: Record<string, string> = { wav: 'audio/wav', pcm: 'audio/pcm' };
 const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engine'];
 
 export interface RequestPath {
@@ -222,7 +222,7 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
 
       // ── respond + record ───────────────────────────────────────────────────
       const headers: Record<string, string> = {
-        'content-type': AUDIO_TYPES[input.format],
+        'content-type': AUDIO_TYPES[input.format] ?? 'application/octet-stream',
         'x-trace-id': traceId,
         'x-model': served.model.id,
         'x-region': res.region,
