@@ -8,3 +8,4 @@ export * from './segment-attempts.ts';
 export * from './segment-run.ts';
 export * from './segmenter.ts';
 export * from './stream-metrics.ts';
+export * from './audio-out.ts';

@@ -117,7 +117,9 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       continue;
     }
     const node = res.node;
+    const at: NodeAt = { node, region: res.region };
     slot.streamingOn = node;
+    slot.headers ??= res.headers;
     const wasDeterministic = deterministic;
     deterministic = res.headers['x-deterministic'] === 'true';
     // A node of the same model that is not deterministic where its peer was cannot continue an
@@ -145,15 +147,15 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
           if (index !== run.head) await run.room(index);
           continue;
         }
-        deliver(run, index, speaker, node, pcm, sampleRate);
+        deliver(run, index, speaker, at, pcm, sampleRate);
         delivered += pcm.length >> 1;
         await run.room(index);
       }
       if (held.length > 0) {
         run.budget.take(heldBytes);
-        for (const pcm of held) deliver(run, index, speaker, node, pcm, sampleRate);
+        for (const pcm of held) deliver(run, index, speaker, at, pcm, sampleRate);
       }
-      if (slot.nodes.length === 0) noteNode(slot, node, speaker);
+      if (slot.nodes.length === 0) noteNode(slot, at, speaker);
       o.metrics.segments.inc({ model: speaker.model.id });
       return;
     } catch (err) {
@@ -174,16 +176,22 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
   }
 }
 
-function noteNode(slot: SegmentSlotLike, node: string, speaker: Speaker): void {
-  slot.nodes.push(node);
+interface NodeAt {
+  node: string;
+  region: string;
+}
+
+function noteNode(slot: SegmentSlotLike, at: NodeAt, speaker: Speaker): void {
+  slot.nodes.push(at.node);
+  slot.regions.push(at.region);
   if (!slot.models.includes(speaker.model.id)) slot.models.push(speaker.model.id);
 }
 
 type SegmentSlotLike = SegmentRun['slots'][number];
 
-function deliver(run: SegmentRun, index: number, speaker: Speaker, node: string, pcm: Buffer, sampleRate: number): void {
+function deliver(run: SegmentRun, index: number, speaker: Speaker, at: NodeAt, pcm: Buffer, sampleRate: number): void {
   const slot = run.slots[index]!;
-  if (slot.nodes[slot.nodes.length - 1] !== node) noteNode(slot, node, speaker);
+  if (slot.nodes[slot.nodes.length - 1] !== at.node) noteNode(slot, at, speaker);
   run.budget.add(pcm.length);
   slot.queuedBytes += pcm.length;
   slot.push({ kind: 'audio', segment: index, pcm, sampleRate });

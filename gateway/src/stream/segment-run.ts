@@ -77,7 +77,11 @@ export class SegmentSlot {
   error: unknown = undefined;
   /** Nodes whose audio this segment delivered, in order (a resumed segment has several). */
   readonly nodes: string[] = [];
+  /** The region of each of `nodes`. */
+  readonly regions: string[] = [];
   models: string[] = [];
+  /** The first node answer's headers (x-model-version, x-engine…). */
+  headers: Readonly<Record<string, string>> | undefined;
   /** Nodes streaming this segment now (other segments avoid them where they can). */
   streamingOn: string | undefined;
   #wake: (() => void) | undefined;
@@ -101,6 +105,8 @@ export class SegmentSlot {
 export interface RunSummary {
   /** Nodes that delivered audio, in the order the client heard them. */
   nodes: string[];
+  /** Their regions. */
+  regions: string[];
   /** Models that spoke, in order of first use. */
   models: string[];
   attempts: AttemptRecord[];
@@ -167,12 +173,14 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
 
   summary(): RunSummary {
     const nodes: string[] = [];
+    const regions: string[] = [];
     const models: string[] = [];
     for (const s of this.slots) {
       nodes.push(...s.nodes);
+      regions.push(...s.regions);
       for (const m of s.models) if (!models.includes(m)) models.push(m);
     }
-    return { nodes, models, attempts: this.attempts, resumes: this.resumes, switches: this.switches, samples: this.samples };
+    return { nodes, regions, models, attempts: this.attempts, resumes: this.resumes, switches: this.switches, samples: this.samples };
   }
 
   /** Nodes streaming other segments now: a new segment prefers any other node. */
