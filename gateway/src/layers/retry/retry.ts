@@ -10,7 +10,7 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
-import type { Layer } from '../service.ts';
+import type { Layer } from '../../upstream/service.ts';
 import { fullJitterBackoff } from './backoff.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { retryDecision } from './retry-policy.ts';

@@ -8,8 +8,8 @@
  */
 import type { ModelConfig } from '../../config/schema.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
-import type { AttemptRecord, Service, UpstreamResponse } from '../../layers/service.ts';
-import type { AttemptSignal } from '../../layers/timeout/try-signal.ts';
+import type { AttemptRecord, Service, UpstreamResponse } from '../../upstream/service.ts';
+import type { AttemptSignal } from '../../core/try-signal.ts';
 import type { SynthesisInput } from '../admit/body.ts';
 import { resolveVoice, type Plan } from '../plan/plan.ts';
 

@@ -7,7 +7,7 @@
  * - `cancelled`: the deadline ran out or the client left: says nothing about the node.
  * @module
  */
-import { toGatewayError } from '../../errors/to-response.ts';
+import { toGatewayError } from './to-response.ts';
 
 export type Outcome = 'success' | 'failure' | 'overload' | 'client_error' | 'cancelled';
 
