@@ -18,6 +18,7 @@ import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Config, ModelConfig } from '../config/schema.ts';
+import { outcomeOf } from '../errors/classify.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
 import type { RetryBudget } from '../layers/retry/retry-budget.ts';
@@ -85,10 +86,14 @@ class RequestRun {
     private readonly accessLog: Logger,
   ) {}
 
-  /** Releases the slot and the deadline, then writes the one log line and the metrics. */
+  /**
+   * Releases the slot and the deadline, then writes the one log line and the metrics. A client
+   * that left is recorded as 499 whatever was (or could no longer be) sent.
+   */
   finish(status: number, err?: unknown): void {
     const rec = this.rec;
-    rec.status = status;
+    rec.outcome = outcomeOf(err);
+    rec.status = rec.outcome === 'client_gone' ? 499 : status;
     if (err !== undefined) rec.errorCode = toGatewayError(err).wire;
     rec.costMs = performance.now() - this.started;
     this.release?.();
@@ -257,7 +262,7 @@ function respond(a: Admitted, served: Served, body: Buffer | Readable, run: Requ
     expected: res.contentLength,
     done: (err) => {
       if (err === undefined) run.finish(200);
-      else run.finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
+      else run.finish(200, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
     },
   };
 }
@@ -266,7 +271,7 @@ function respond(a: Admitted, served: Served, body: Buffer | Readable, run: Requ
 function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: RequestRun): Reply {
   const out = errorResponse(err, run.rec.traceId, flavor);
   if (out.error.code === 'VOX_ERR_INTERNAL') deps.log.error({ trace_id: run.rec.traceId, err }, 'internal error');
-  run.finish(out.error.status === 499 ? 499 : out.status, out.error);
+  run.finish(out.status, out.error);
   return errorReply(out);
 }
 
