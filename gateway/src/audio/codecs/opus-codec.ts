@@ -16,7 +16,8 @@ import { concatBytes, type Codec } from './codec.ts';
 
 interface OpusEncoder {
   bitrate: number | 'auto' | 'max';
-  readonly lookhead: number;
+  // The typings say `lookhead`; the implementation names it `lookahead`.
+  readonly lookahead: number;
   encode(pcm: Int16Array): Uint8Array;
 }
 interface OpusLibrary {
@@ -42,7 +43,7 @@ export async function createOpusCodec(sampleRate: number): Promise<Codec> {
   encoder.bitrate = OPUS_BITRATE;
   const scale = GRANULE_RATE / sampleRate;
   const frame = (sampleRate * FRAME_MS) / 1000;
-  const lookahead = encoder.lookhead;
+  const lookahead = encoder.lookahead;
   const preSkip = lookahead * scale;
   const ogg = new OggPageWriter(randomInt(0, 2 ** 32));
   const pending = new Int16Array(frame);
