@@ -72,7 +72,6 @@ export class OggPageWriter {
         if (take < 255) break;
       }
       granule = packet.granule;
-      startsContinued = false;
     }
     if (lacing.length > 0 || flags.last) emit(true);
     return out;
