@@ -32,12 +32,23 @@ export type FromWorker = { type: 'ready'; threadId: number } | { type: 'bytes'; 
 export async function encoderSession(task: SessionTask): Promise<SessionResult> {
   const { port } = task;
   const result: SessionResult = { inputSamples: 0, outputBytes: 0, completed: false };
+  // Listen for the main side's close from the start: it may leave while the codec loads, and a
+  // port's close is not replayed to listeners added later.
+  let gone = false;
+  let onGone = (): void => {
+    gone = true;
+  };
+  port.on('close', () => onGone());
   let codec: Codec;
   try {
     codec = await CODECS[task.format](task.sampleRate);
   } catch (error) {
     send(port, { type: 'error', message: `cannot start the ${task.format} encoder: ${(error as Error).message}` });
     port.close();
+    return result;
+  }
+  if (gone) {
+    codec.free();
     return result;
   }
   send(port, { type: 'ready', threadId });
@@ -50,7 +61,7 @@ export async function encoderSession(task: SessionTask): Promise<SessionResult> 
       port.close();
       resolve(result);
     };
-    port.on('close', finish);
+    onGone = finish;
     port.on('message', (message: ToWorker) => {
       if (!open) return;
       try {

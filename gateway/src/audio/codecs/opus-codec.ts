@@ -1,6 +1,5 @@
 /**
- * Opus in Ogg (RFC 7845) through libopus: `@evan/opus` loads its prebuilt N-API addon where one
- * ships for the platform and falls back to its WebAssembly build otherwise. 20 ms frames,
+ * Opus in Ogg (RFC 7845) through libopus compiled to WebAssembly (`@evan/opus`). 20 ms frames,
  * 32 kb/s, the `audio` application. Each write becomes whole Ogg pages at once, so a client hears
  * each chunk as soon as the engine made it.
  *
@@ -33,6 +32,10 @@ const FRAME_MS = 20;
 let library: OpusLibrary | undefined;
 
 function opus(): OpusLibrary {
+  // The WebAssembly build, always: the package's native addon crashes the process when a worker
+  // thread that loaded it exits (seen at pool shutdown), and the package reads this variable
+  // only at load. process.env is the worker's own copy, so the main thread is not affected.
+  process.env.OPUS_FORCE_WASM = '1';
   library ??= createRequire(import.meta.url)('@evan/opus') as OpusLibrary;
   return library;
 }

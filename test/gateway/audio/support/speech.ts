@@ -28,3 +28,14 @@ export function* byteChunks(pcm: Int16Array, seed = 7): Generator<Buffer> {
     at += size;
   }
 }
+
+/** Splits `pcm` into sample chunks of varying sizes (deterministic). */
+export function* sampleChunks(pcm: Int16Array, seed = 7): Generator<Int16Array> {
+  let x = seed;
+  for (let at = 0; at < pcm.length; ) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    const size = 1 + (x % 4500);
+    yield pcm.subarray(at, at + size);
+    at += size;
+  }
+}
