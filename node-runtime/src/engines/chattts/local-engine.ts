@@ -12,11 +12,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
+import { type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { loadEmbeddings } from './embeddings.ts';
 import { Gpt } from './gpt.ts';
 import { ChatttsParametersSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
-import { runPipeline, SAMPLE_RATE, type PipelineParts, type PipelineRequest, type PipelineResult } from './pipeline.ts';
+import { runPipeline, SAMPLE_RATE, streamPipeline, type PipelineParts, type PipelineRequest, type PipelineResult, type PipelineStats } from './pipeline.ts';
 import { createSessionFactory } from './session.ts';
 import { decodeSpeaker, decodeSpeakerStats, normalizeSpeaker } from './speaker.ts';
 import { loadTokenizer } from './tokenizer.ts';
@@ -25,6 +25,8 @@ import { Vocoder } from './vocoder.ts';
 export interface LocalChattts extends Engine {
   /** The pipeline with test/benchmark hooks (sampling overrides, per-step callback). */
   run(request: PipelineRequest): Promise<PipelineResult>;
+  /** The streamed form of `run`: PCM16 chunks, then the stats as the generator's return value. */
+  streamRun(request: PipelineRequest): AsyncGenerator<Int16Array, PipelineStats>;
   /** Loaded parts, for golden-vector tests and benchmarks. */
   parts(): PipelineParts;
 }
@@ -83,6 +85,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         stats: decodeSpeakerStats(speakersFile.spk_stat, d.hidden),
         defaultVoice: p.default_voice,
         sampling: p.sampling,
+        stream: { chunkTokens: p.stream.chunk_tokens, maxChunkTokens: p.stream.max_chunk_tokens, leftContext: p.stream.left_context, lookahead: p.stream.lookahead },
       };
     },
 
@@ -97,10 +100,11 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
     },
 
     stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
-      return wholeAsStream(this, request);
+      return streamPipeline(ready(), request);
     },
 
     run: (request) => runPipeline(ready(), request),
+    streamRun: (request) => streamPipeline(ready(), request),
     parts: ready,
 
     async dispose() {
@@ -123,6 +127,8 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
           layers: params?.dims.layers ?? 0,
           hidden: params?.dims.hidden ?? 0,
           max_new_tokens: params?.sampling.max_new_tokens ?? 0,
+          stream_chunk_tokens: params?.stream.chunk_tokens ?? 0,
+          stream_lookahead_tokens: params?.stream.lookahead ?? 0,
           ...sessions.notes(),
         },
       };

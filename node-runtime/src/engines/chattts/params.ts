@@ -22,6 +22,22 @@ export const SamplingSchema = z
 
 export type Sampling = z.infer<typeof SamplingSchema>;
 
+/** How a sentence's audio is cut into streamed chunks (chunked-audio.ts). */
+export const StreamSchema = z
+  .object({
+    /** Tokens in the first chunk (upstream streams every 24); 0 = one chunk per sentence. */
+    chunk_tokens: z.number().int().nonnegative().max(4096).default(24),
+    /** Later chunks double up to this, so re-decoded context costs less on long sentences. */
+    max_chunk_tokens: z.number().int().positive().max(4096).default(96),
+    /** Tokens decoded again before a chunk so its start sees the same context as one-shot. */
+    left_context: z.number().int().nonnegative().max(512).default(24),
+    /** Tokens that must exist after a chunk before it leaves (its end's right context). */
+    lookahead: z.number().int().positive().max(512).default(12),
+  })
+  .strict();
+
+export type StreamParams = z.infer<typeof StreamSchema>;
+
 export const ChatttsParametersSchema = z
   .object({
     source: z.string().optional(),
@@ -55,6 +71,7 @@ export const ChatttsParametersSchema = z
     speakers: z.string().min(1),
     default_voice: z.string().min(1),
     sampling: SamplingSchema.default(SamplingSchema.parse({})),
+    stream: StreamSchema.default(StreamSchema.parse({})),
   })
   .strict()
   .refine((p) => p.gpt_precision !== 'int8' || p.graphs.gpt_int8 !== undefined, 'gpt_precision int8 needs graphs.gpt_int8')
