@@ -1,7 +1,7 @@
 /**
  * One synthesis request end to end (spec Appendix A, decoder path, batch 1 per sentence):
- * split → normalise → prompt → tokens → embeddings with the request's speaker → GPT prefill +
- * decode loop with the sampler → decoder → Vocos → iSTFT → PCM16.
+ * split → normalise → refine text (on by default) → prompt → tokens → embeddings with the
+ * request's speaker → GPT prefill + decode loop with the sampler → decoder → Vocos → iSTFT → PCM16.
  *
  * Invariants:
  * - One speaker and one seeded generator per request: a seed fixes the voice (for `random`) and
@@ -25,7 +25,8 @@ import type { Gpt } from './gpt.ts';
 import { codePrompt } from './prompt.ts';
 import { createRng, type Rng } from './rng.ts';
 import { CodeSampler } from './sampler.ts';
-import type { Sampling } from './params.ts';
+import type { Refine, Sampling } from './params.ts';
+import { refineText, type HeadText } from './refine.ts';
 import { normalizeSpeaker, randomSpeaker, type SpeakerStats } from './speaker.ts';
 import { normalizeText, splitSentences } from './text.ts';
 import { SPECIAL, type ChatttsTokenizer } from './tokenizer.ts';
@@ -44,7 +45,14 @@ export interface PipelineParts {
   defaultVoice: string;
   sampling: Sampling;
   stream: StreamShape;
+  refine: Refine;
+  /** Present when the pack has `head_text.onnx`. */
+  headText?: HeadText | undefined;
+  homophones?: ReadonlyMap<string, string> | undefined;
 }
+
+/** The voice name that speaks with `[empty_spk]`: no speaker vector (spec §4.3). */
+export const EMPTY_SPEAKER_VOICE = 'empty_spk';
 
 export interface PipelineRequest {
   text: string;
@@ -55,6 +63,10 @@ export interface PipelineRequest {
   signal: CancelSignal;
   /** Overrides of the pack's sampling defaults (benchmarks force a fixed token count). */
   sampling?: Partial<Sampling>;
+  /** Run the refine-text stage; the pack's `refine.enabled` when absent. */
+  refineText?: boolean | undefined;
+  /** Overrides of the pack's refine-stage parameters. */
+  refine?: Partial<Refine>;
   /** Overrides of the pack's streaming shape (tests and the bench measure the seam). */
   stream?: Partial<StreamShape>;
   /** Called before each GPT step; tests use it to abort at a known step. */
@@ -76,8 +88,9 @@ function throwIfAborted(signal: CancelSignal): void {
   if (signal.aborted) throw signal.reason ?? new Error('aborted');
 }
 
-function pickSpeaker(parts: PipelineParts, voice: string | undefined, rng: Rng): Float32Array {
+function pickSpeaker(parts: PipelineParts, voice: string | undefined, rng: Rng): Float32Array | undefined {
   const name = voice ?? parts.defaultVoice;
+  if (name === EMPTY_SPEAKER_VOICE) return undefined;
   if (name === 'random') return normalizeSpeaker(randomSpeaker(parts.stats, rng));
   const v = parts.voices.get(name);
   if (!v) throw new RuntimeError('unknown_voice', `voice ${JSON.stringify(name)} is not in this pack`);
@@ -100,6 +113,9 @@ export type PipelineStats = {
   sentences: number;
   tokens: number;
   prompt_tokens: number;
+  /** Text tokens the refine stage generated (0 when it is off). */
+  refine_tokens: number;
+  refine_ms: number;
   gpt_ms: number;
   vocode_ms: number;
   /** Milliseconds from the start of the request to its first audio chunk. */
@@ -116,7 +132,10 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
   const started = performance.now();
   const sampling = { ...parts.sampling, ...req.sampling };
   const shape = { ...parts.stream, ...req.stream };
-  const sentences = splitSentences(req.text).map((s) => normalizeText(s)).filter((s) => s.length > 0);
+  const refine = { ...parts.refine, ...req.refine };
+  const refining = req.refineText ?? refine.enabled;
+  if (refining && !parts.headText) throw new RuntimeError('invalid_request', 'this pack has no refine-text stage (head_text graph)');
+  const sentences = splitSentences(req.text).map((s) => normalizeText(s, { homophones: parts.homophones })).filter((s) => s.length > 0);
   if (sentences.length === 0) throw new RuntimeError('invalid_request', 'text has nothing speakable after normalisation');
   // Without a seed every request still gets a fixed seed of its own, reported in stats, so any
   // output can be reproduced.
@@ -127,17 +146,25 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
   const { numVq, audioVocab } = parts.gpt.dims;
   const eos = audioVocab - 1;
 
-  const stats: PipelineStats = { sentences: sentences.length, tokens: 0, prompt_tokens: 0, gpt_ms: 0, vocode_ms: 0, first_audio_ms: 0, chunks: 0, seed };
+  const stats: PipelineStats = { sentences: sentences.length, tokens: 0, prompt_tokens: 0, refine_tokens: 0, refine_ms: 0, gpt_ms: 0, vocode_ms: 0, first_audio_ms: 0, chunks: 0, seed };
   const emit = (wav: Float32Array): Int16Array => {
     if (stats.chunks === 0) stats.first_audio_ms = Math.round(performance.now() - started);
     stats.chunks++;
     return toPcm16(wav);
   };
-  for (const [si, sentence] of sentences.entries()) {
+  for (const [si, normalised] of sentences.entries()) {
     throwIfAborted(req.signal);
-    const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: true }));
+    let sentence = normalised;
+    if (refining) {
+      const t0 = performance.now();
+      const r = await refineText({ ...parts, headText: parts.headText! }, normalised, refine, rng, () => throwIfAborted(req.signal));
+      stats.refine_ms += performance.now() - t0;
+      stats.refine_tokens += r.tokens;
+      sentence = r.text;
+    }
+    const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: speaker !== undefined }));
     stats.prompt_tokens += ids.length;
-    let embeds = parts.embeddings.text(ids, { id: spkId, vector: speaker });
+    let embeds = parts.embeddings.text(ids, speaker ? { id: spkId, vector: speaker } : undefined);
     const sampler = new CodeSampler(numVq, audioVocab, eos, {
       temperature: sampling.temperature,
       topP: sampling.top_p,
@@ -175,6 +202,7 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
     if (rest.length > 0) yield emit(rest);
   }
   stats.gpt_ms = Math.round(stats.gpt_ms);
+  stats.refine_ms = Math.round(stats.refine_ms);
   stats.vocode_ms = Math.round(stats.vocode_ms);
   return stats;
 }
