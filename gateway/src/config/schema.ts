@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from 'zod';
-import { CanaryJudgeSchema, CanarySchema } from '../canary/config.ts';
+import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 const positive = (def: number) => z.number().positive().default(def);

@@ -20,7 +20,7 @@ import type { Readable } from 'node:stream';
 import { FRAMES_CONTENT_TYPE, FrameDecoder, StreamChecksum, type EndFrame, type ErrorFrame } from '../../../protocol/frames.ts';
 import { fromTransportError } from '../errors/from-upstream.ts';
 import { GatewayError, isGatewayError, type UpstreamFacts } from '../errors/gateway-error.ts';
-import type { UpstreamResponse } from '../layers/service.ts';
+import type { UpstreamResponse } from '../upstream/service.ts';
 
 export interface NodeStreamOptions {
   /** Longest wait for the next bytes (time to the first audio, then between chunks). */

@@ -28,15 +28,23 @@
  */
 import type { ModelConfig } from '../config/schema.ts';
 import { toGatewayError } from '../errors/to-response.ts';
-import type { UpstreamResponse } from '../layers/service.ts';
-import { classify } from '../request-path/record/classify.ts';
+import type { UpstreamResponse } from '../upstream/service.ts';
+import { classify } from '../errors/classify.ts';
+import { retryDecision } from '../layers/retry/retry-policy.ts';
 import { headerSampleRate, readNodeStream } from './node-stream.ts';
 import type { SegmentRun } from './segment-run.ts';
 
 export type ResumeMode = 'hold_segment' | 'splice';
 
-/** No node of the model can take the segment: the cue for the fallback model. */
-const CAPACITY_CODES = new Set(['VOX_ERR_NO_CAPACITY', 'VOX_ERR_BUSY', 'VOX_ERR_UPSTREAM_UNAVAILABLE']);
+/**
+ * No node of the model can take the segment: the catalogue's `other_model` (nothing reachable,
+ * every node saturated), or every remaining node failed it (a segment already failed mid-stream
+ * on one node: the plan's other model is better than no end to the answer).
+ */
+function noneCanServe(err: unknown): boolean {
+  const ge = toGatewayError(err);
+  return retryDecision(ge) === 'other_model' || ge.code === 'VOX_ERR_UPSTREAM_UNAVAILABLE';
+}
 
 interface Speaker {
   model: ModelConfig;
@@ -82,7 +90,7 @@ async function call(run: SegmentRun, index: number, speaker: Speaker, offset: nu
     return await once(busy);
   } catch (err) {
     // Every other node was busy with this response (or down): share one.
-    if (run.signal.aborted || !CAPACITY_CODES.has(toGatewayError(err).code)) throw err;
+    if (run.signal.aborted || !noneCanServe(err)) throw err;
     return once(new Set());
   }
 }
@@ -108,7 +116,7 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       res = await call(run, index, speaker, askOffset, dead);
     } catch (err) {
       const fallback = run.switchedTo.get(speaker.model.id) ?? spec.fallback;
-      if (run.signal.aborted || !CAPACITY_CODES.has(toGatewayError(err).code) || !fallback || fallback.model.id === speaker.model.id) throw err;
+      if (run.signal.aborted || !noneCanServe(err) || !fallback || fallback.model.id === speaker.model.id) throw err;
       announceSwitch(run, index, speaker, fallback, toGatewayError(err).wire);
       speaker = fallback;
       delivered = 0;

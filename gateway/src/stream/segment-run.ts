@@ -18,8 +18,8 @@
  */
 import type { ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { AttemptRecord, Service } from '../layers/service.ts';
-import { TrySignal, type AttemptSignal } from '../layers/timeout/try-signal.ts';
+import type { AttemptRecord, Service } from '../upstream/service.ts';
+import { TrySignal, type AttemptSignal } from '../core/try-signal.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ByteBudget } from './byte-budget.ts';

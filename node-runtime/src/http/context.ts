@@ -12,7 +12,16 @@ export interface RequestLog {
   compute_ms?: number;
   audio_ms?: number;
   error_code?: string;
+  /** The message of an error that had no catalogue code (a bug), when it happened mid-stream. */
+  error_detail?: string;
   shadow?: boolean;
+  /** Streaming answers: how much went out and how soon the first audio did. */
+  stream?: boolean;
+  offset_samples?: number;
+  first_chunk_ms?: number;
+  chunks?: number;
+  samples?: number;
+  stream_outcome?: string;
 }
 
 export interface RuntimeEnv {

@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { Engine, ExecutionSettings } from '../engines/engine.ts';
 import { engineFactory } from '../engines/registry.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
-import type { Manifest } from './manifest.ts';
+import { isDeterministic, type Manifest } from './manifest.ts';
 import { PackError, verifyPack } from './verify.ts';
 
 export interface ModelLease {
@@ -99,7 +99,7 @@ export class ModelRegistry {
     return version.lease();
   }
 
-  describe(): (Pick<Manifest, 'name' | 'version' | 'engine' | 'languages' | 'voices'> & { execution_provider: string; sample_rate: number })[] {
+  describe(): (Pick<Manifest, 'name' | 'version' | 'engine' | 'languages' | 'voices'> & { execution_provider: string; sample_rate: number; deterministic: boolean })[] {
     return [...this.#versions.values()].map(({ manifest, engine }) => {
       const description = engine.describe();
       return {
@@ -110,6 +110,7 @@ export class ModelRegistry {
         voices: manifest.voices,
         execution_provider: description.executionProvider,
         sample_rate: description.sampleRate,
+        deterministic: isDeterministic(manifest, description),
       };
     });
   }

@@ -11,7 +11,7 @@
 import { randomInt } from 'node:crypto';
 import type { Config, ModelConfig } from '../../config/schema.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
-import type { Service } from '../../layers/service.ts';
+import type { Service } from '../../upstream/service.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
@@ -38,7 +38,7 @@ export interface StreamAnswerDeps {
   shadow: () => ShadowHook;
   models: () => ReadonlyMap<string, ModelConfig>;
   /** The codecs of one response (audio/): format, and SSE events or raw bytes. */
-  codecs: (format: ResponseFormat, sse: boolean) => ResponseCodecs;
+  codecs: (format: ResponseFormat, sse: boolean, inputChars: number) => ResponseCodecs;
   outputRate: number;
 }
 
@@ -103,7 +103,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
   }
 
   const sse = a.input.streamFormat === 'sse';
-  const codecs = deps.codecs(a.input.format, sse);
+  const codecs = deps.codecs(a.input.format, sse, a.text.length);
   const switches: string[] = [];
   const hook = deps.shadow();
   const capture = !hook.idle?.() && hook.captureStreams?.(a.text, a.plan.planName) === true;
@@ -157,7 +157,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
     );
 
   const headers: Record<string, string> = {
-    'content-type': sse ? 'text/event-stream' : codecs.contentType,
+    'content-type': codecs.contentType,
     'x-trace-id': a.traceId,
     'x-model': plannedModels.join(','),
     'x-region': first.regions[0] ?? '',

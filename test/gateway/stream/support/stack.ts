@@ -9,7 +9,7 @@ import { compose } from '../../../../gateway/src/layers/compose.ts';
 import { retry } from '../../../../gateway/src/layers/retry/retry.ts';
 import { RetryBudget } from '../../../../gateway/src/layers/retry/retry-budget.ts';
 import { attemptTimeout } from '../../../../gateway/src/layers/timeout/attempt-timeout.ts';
-import { TrySignal } from '../../../../gateway/src/layers/timeout/try-signal.ts';
+import { TrySignal } from '../../../../gateway/src/core/try-signal.ts';
 import { systemClock } from '../../../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../../../gateway/src/observability/logger.ts';
 import { createMetrics } from '../../../../gateway/src/observability/metrics.ts';
