@@ -138,8 +138,12 @@ export const ConfigSchema = z
         max_segment_chars: z.number().int().positive().default(600),
         /** Bytes one response may hold between nodes and client; segments ahead pause beyond it. */
         max_buffered_bytes: z.number().int().min(16 * 1024).default(1024 * 1024),
-        /** A client that takes nothing for this long while the buffer is full is cut. */
+        /**
+         * A client that, with its buffer full, reads slower than `reader_min_speed` × real time
+         * over this window is cut (a stopped or trickling reader; a real-time player never is).
+         */
         reader_stall_ms: z.number().int().positive().default(10_000),
+        reader_min_speed: z.number().min(0).max(1).default(0.5),
         /** Resumptions of one segment on other nodes after mid-stream failures. */
         max_resumes: z.number().int().min(0).max(10).default(3),
       })

@@ -8,16 +8,13 @@
  */
 export class ByteBudget {
   #held = 0;
+  #closed = false;
   #waiters: (() => void)[] = [];
-  /** When the consumer last took bytes (or the budget was created). */
-  lastTakenAt: number;
-
   constructor(
     readonly bound: number,
-    private readonly now: () => number,
-  ) {
-    this.lastTakenAt = now();
-  }
+    /** Told every change (a gauge of the bytes all responses hold). */
+    private readonly onChange: (delta: number) => void = () => undefined,
+  ) {}
 
   get held(): number {
     return this.#held;
@@ -28,12 +25,24 @@ export class ByteBudget {
   }
 
   add(bytes: number): void {
+    if (this.#closed) return;
     this.#held += bytes;
+    this.onChange(bytes);
   }
 
   take(bytes: number): void {
+    if (this.#closed) return this.#wake();
     this.#held -= bytes;
-    this.lastTakenAt = this.now();
+    this.onChange(-bytes);
+    this.#wake();
+  }
+
+  /** Gives back whatever is still held and stops counting (the response ended or was cancelled). */
+  drain(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#held !== 0) this.onChange(-this.#held);
+    this.#held = 0;
     this.#wake();
   }
 

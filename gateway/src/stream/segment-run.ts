@@ -7,8 +7,9 @@
  * - **Back-pressure.** Every byte between node and client is counted in a `ByteBudget`. A segment
  *   ahead of the one being delivered pauses (stops reading its node) while the budget is full;
  *   the segment being delivered pauses while it has bytes queued and the budget is full. A reader
- *   that has taken nothing for `readerStallMs` while the budget is full is cut: the run is
- *   cancelled (`VOX_ERR_CLIENT_CLOSED`, "reader stalled"), logged and counted.
+ *   that, with the budget full, takes audio slower than `readerMinSpeed` × real time over a
+ *   `readerStallMs` window is cut: the run is cancelled (`VOX_ERR_CLIENT_CLOSED`), logged and
+ *   counted.
  * - **Cancellation.** The run has one signal, aborted by the request's deadline (which the
  *   client leaving also aborts) or by `cancel()`: every node request of the response listens to
  *   it, so all of them stop together. A consumer that stops iterating cancels the run.
@@ -58,7 +59,10 @@ export interface RunOptions {
   /** The per-try timeout for a text of this length: bounds time to first chunk and each gap. */
   gapMs: (textLength: number) => number;
   maxBufferedBytes: number;
+  /** The window over which a reader with a full buffer must keep up. */
   readerStallMs: number;
+  /** Slowest reading allowed, in audio seconds per second (0.5 = half real time). */
+  readerMinSpeed: number;
   /** Resumptions allowed per segment after mid-stream failures. */
   maxResumes: number;
   /** How a non-deterministic model's segments survive a node failure. */
@@ -136,6 +140,9 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   #next = 0;
   #running = 0;
   #finished = false;
+  /** Audio the consumer has taken, in ms. */
+  #takenMs = 0;
+  #watch: NodeJS.Timeout | undefined;
   readonly #onDeadline: () => void;
   readonly #first: Promise<void>;
   #firstSettle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
@@ -145,7 +152,7 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
     readonly options: RunOptions,
   ) {
     if (plan.segments.length === 0) throw new GatewayError('VOX_ERR_INTERNAL', 'a streamed response needs at least one segment');
-    this.budget = new ByteBudget(options.maxBufferedBytes, () => options.clock.now());
+    this.budget = new ByteBudget(options.maxBufferedBytes, (delta) => options.metrics.bufferedBytes.inc(delta));
     this.slots = plan.segments.map(() => new SegmentSlot());
     this.#onDeadline = () => this.cancel(plan.deadline.reason);
     plan.deadline.addEventListener('abort', this.#onDeadline, { once: true });
@@ -195,21 +202,36 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   /** Called by a producer after queueing bytes: waits while it should pause (see module doc). */
   async room(index: number): Promise<void> {
     const slot = this.slots[index]!;
-    const mustWait = () => !this.signal.aborted && this.budget.full && (index !== this.head || slot.queuedBytes > 0);
-    while (mustWait()) {
-      const stalledFor = this.options.clock.now() - this.budget.lastTakenAt;
-      const left = this.options.readerStallMs - stalledFor;
-      if (left <= 0) return this.#readerStalled();
-      const timer = setTimeout(() => {
-        if (mustWait() && this.options.clock.now() - this.budget.lastTakenAt >= this.options.readerStallMs) this.#readerStalled();
-        else this.budget.release();
-      }, left);
-      try {
-        await this.budget.nextTake();
-      } finally {
-        clearTimeout(timer);
-      }
+    while (!this.signal.aborted && this.budget.full && (index !== this.head || slot.queuedBytes > 0)) {
+      this.#watchReader();
+      await this.budget.nextTake();
     }
+  }
+
+  /**
+   * While the budget is full, checks every quarter window that the reader keeps taking audio at
+   * `readerMinSpeed` × real time or more over each `readerStallMs` window; a reader below it
+   * (stopped, or trickling like a 1 KiB/s client) is cut. A player reading at real time keeps the
+   * buffer full for the whole response (synthesis runs ahead of it) and is never cut.
+   */
+  #watchReader(): void {
+    if (this.#watch) return;
+    const o = this.options;
+    let since: { at: number; takenMs: number } | undefined;
+    this.#watch = setInterval(() => {
+      const now = o.clock.now();
+      if (this.signal.aborted || !this.budget.full) {
+        since = undefined;
+        return;
+      }
+      if (!since) since = { at: now, takenMs: this.#takenMs };
+      else if (now - since.at >= o.readerStallMs) {
+        const speed = (this.#takenMs - since.takenMs) / (now - since.at);
+        if (speed < o.readerMinSpeed) this.#readerStalled(speed);
+        else since = { at: now, takenMs: this.#takenMs };
+      }
+    }, Math.max(10, Math.floor(o.readerStallMs / 4)));
+    this.#watch.unref();
   }
 
   /** The first audio of the response exists (or the first segment ended empty). */
@@ -234,6 +256,7 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
               slot.queuedBytes -= ev.pcm.length;
               this.budget.take(ev.pcm.length);
               this.samples += ev.pcm.length >> 1;
+              this.#takenMs += (ev.pcm.length >> 1) * 1000 / ev.sampleRate;
             }
             yield ev;
             continue;
@@ -250,11 +273,11 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
     }
   }
 
-  #readerStalled(): void {
+  #readerStalled(speed: number): void {
     if (this.signal.aborted) return;
     this.options.metrics.readerStalls.inc();
-    this.options.log.warn({ trace_id: this.plan.traceId, held_bytes: this.budget.held, stall_ms: this.options.readerStallMs }, 'stream reader stalled: cut');
-    this.cancel(new GatewayError('VOX_ERR_CLIENT_CLOSED', `the client read nothing for ${this.options.readerStallMs} ms`));
+    this.options.log.warn({ trace_id: this.plan.traceId, held_bytes: this.budget.held, window_ms: this.options.readerStallMs, speed: Number(speed.toFixed(3)) }, 'stream reader too slow: cut');
+    this.cancel(new GatewayError('VOX_ERR_CLIENT_CLOSED', `the client read ${speed.toFixed(2)}× real time for ${this.options.readerStallMs} ms with the buffer full`));
   }
 
   #startMore(): void {
@@ -286,6 +309,9 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   }
 
   #dispose(): void {
+    clearInterval(this.#watch);
+    // Producers may still be winding down; what they hold is no longer the client's.
+    if (this.signal.aborted || this.#finished) this.budget.drain();
     this.plan.deadline.removeEventListener('abort', this.#onDeadline);
   }
 }

@@ -3,7 +3,7 @@
  * several gateways in one test process keep theirs apart).
  * @module
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface StreamMetrics {
   /** Segments resumed after a mid-stream node failure, by model and how (offset, restart_held, splice). */
@@ -14,6 +14,8 @@ export interface StreamMetrics {
   readerStalls: Pick<Counter, 'inc'>;
   /** Segments synthesised, by model. */
   segments: Pick<Counter<'model'>, 'inc'>;
+  /** PCM bytes all streamed responses hold between nodes and clients now. */
+  bufferedBytes: Pick<Gauge, 'inc' | 'dec'>;
 }
 
 const byRegistry = new WeakMap<Registry, StreamMetrics>();
@@ -31,6 +33,7 @@ export function streamMetrics(registry: Registry): StreamMetrics {
     modelSwitches: new Counter({ name: 'voxgate_gateway_stream_model_switches_total', help: 'Model switches inside one streamed response', labelNames: ['from', 'to'], registers: r }),
     readerStalls: new Counter({ name: 'voxgate_gateway_stream_reader_stalls_total', help: 'Streamed responses cut because the client stopped reading', registers: r }),
     segments: new Counter({ name: 'voxgate_gateway_stream_segments_total', help: 'Segments synthesised', labelNames: ['model'], registers: r }),
+    bufferedBytes: new Gauge({ name: 'voxgate_gateway_stream_buffered_bytes', help: 'PCM bytes streamed responses hold between nodes and clients', registers: r }),
   };
   byRegistry.set(registry, m);
   return m;

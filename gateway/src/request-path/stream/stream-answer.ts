@@ -91,6 +91,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       gapMs: (chars) => a.config.timeouts.attempt_ms + a.config.timeouts.attempt_per_char_ms * chars,
       maxBufferedBytes: cfg.max_buffered_bytes,
       readerStallMs: cfg.reader_stall_ms,
+      readerMinSpeed: cfg.reader_min_speed,
       maxResumes: cfg.max_resumes,
       resumeMode: (m) => m.resume,
     },

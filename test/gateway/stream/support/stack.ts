@@ -72,6 +72,7 @@ export async function startStack(layout: Record<string, string[]>, attemptMs = 1
           gapMs: () => attemptMs,
           maxBufferedBytes: 64 * 1024,
           readerStallMs: 2_000,
+          readerMinSpeed: 0.5,
           maxResumes: 3,
           resumeMode: () => 'hold_segment',
           ...opts,
