@@ -11,6 +11,7 @@ import type { RuntimeMetrics } from '../observability/metrics.ts';
 import type { ModelRegistry } from '../packs/registry.ts';
 import type { Ewma } from '../scheduler/ewma.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
+import { normalizeForSpeech } from '../text/normalize.ts';
 import { requestSignal } from '../scheduler/deadline.ts';
 import type { RuntimeEnv } from './context.ts';
 import { readJsonBody } from './read-body.ts';
@@ -63,7 +64,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
       let result;
       const started = performance.now();
       try {
-        result = await engine.synthesize({ text: body.text, voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal });
+        result = await engine.synthesize({ text: normalizeForSpeech(body.text, manifest.languages), voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal });
       } catch (error) {
         // An engine that stopped because the signal fired reports the signal's reason, not its own.
         throw request.signal.aborted ? request.signal.reason : error;
