@@ -6,11 +6,13 @@
  */
 import { z } from 'zod';
 import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
+import { SCRIPT_LANGUAGES } from '../text/scripts.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 const positive = (def: number) => z.number().positive().default(def);
 
-export const LanguageSchema = z.enum(['en', 'zh', 'ja', 'ko']);
+/** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
+export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);
 export type Language = z.infer<typeof LanguageSchema>;
 
 export const NodeSchema = z
@@ -55,6 +57,15 @@ export const PlanSchema = z
     policy: z.enum(['primary_always', 'primary_unless_busy', 'fallback_unless_idle']),
     primary: z.string().min(1),
     fallback: z.string().min(1),
+    /**
+     * Models per language, for languages `primary`/`fallback` do not speak (or should not serve):
+     * `{ zh: { primary: chattts, fallback: espeak-zh } }`. A text goes to the pair of its
+     * language, with this plan's policy; a text of several languages to the first pair with a
+     * model that speaks them all. A language no model of the plan speaks is refused (422).
+     */
+    languages: z
+      .partialRecord(LanguageSchema, z.object({ primary: z.string().min(1), fallback: z.string().min(1) }).strict())
+      .optional(),
     max_text_chars: z.number().int().positive(),
     long_text: z.enum(['reject', 'truncate']).default('reject'),
     rate_limit: z
@@ -244,6 +255,16 @@ export const ConfigSchema = z
       const f = models.get(plan.fallback);
       if (!p) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown primary model ${plan.primary}`, path: ['plans', name, 'primary'] });
       if (!f) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown fallback model ${plan.fallback}`, path: ['plans', name, 'fallback'] });
+      for (const [lang, pair] of Object.entries(plan.languages ?? {})) {
+        if (!pair) continue;
+        const path = ['plans', name, 'languages', lang];
+        const pm = models.get(pair.primary);
+        const fm = models.get(pair.fallback);
+        if (!pm) ctx.addIssue({ code: 'custom', message: `plan ${name}: ${lang}: unknown primary model ${pair.primary}`, path });
+        if (!fm) ctx.addIssue({ code: 'custom', message: `plan ${name}: ${lang}: unknown fallback model ${pair.fallback}`, path });
+        if (pm && fm && !pm.languages.includes(lang as Language) && !fm.languages.includes(lang as Language))
+          ctx.addIssue({ code: 'custom', message: `plan ${name}: neither ${pair.primary} nor ${pair.fallback} speaks ${lang}`, path });
+      }
     }
     for (const m of cfg.models)
       if (m.default_voice !== undefined && !m.voices.includes(m.default_voice))

@@ -11,6 +11,7 @@ import { encodePcm, encodeWav } from '../audio/wav.ts';
 import { isStreamCut } from '../engines/engine.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
 import { isDeterministic } from '../packs/manifest.ts';
+import { normalizeForSpeech } from '../text/normalize.ts';
 import { requestSignal } from '../scheduler/deadline.ts';
 import type { RuntimeEnv } from './context.ts';
 import { readJsonBody } from './read-body.ts';
@@ -70,7 +71,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
         manifest,
         engine,
         slot,
-        request: { text: body.text, voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
+        request: { text: normalizeForSpeech(body.text, manifest.languages), voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
         sampleRate: description.sampleRate,
         deterministic,
         offsetSamples: body.offset_samples,
