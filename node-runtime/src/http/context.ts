@@ -12,6 +12,8 @@ export interface RequestLog {
   compute_ms?: number;
   audio_ms?: number;
   error_code?: string;
+  /** Where a client that left was: sending its body, or waiting for its answer. */
+  client_gone?: 'body' | 'waiting';
   shadow?: boolean;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { textLength } from '../../../protocol/text-length.ts';
 import { encodePcm, encodeWav } from '../audio/wav.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
 import type { RuntimeMetrics } from '../observability/metrics.ts';
@@ -44,8 +45,9 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
     log.shadow = c.req.header('x-shadow') === '1' || undefined;
     if (deps.isDraining()) throw new RuntimeError('draining', 'node is shutting down', { retryAfterS: 1 });
     const body = await readJsonBody(c.req.raw, SynthesizeBodySchema, deps.maxBodyBytes);
-    log.input_len = body.text.length;
-    if (body.text.length > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${body.text.length} characters; this node accepts at most ${deps.maxTextChars}`);
+    const chars = textLength(body.text);
+    log.input_len = chars;
+    if (chars > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${chars} characters; this node accepts at most ${deps.maxTextChars}`);
 
     const budgetMs = parseBudget(c.req.header('x-request-deadline-ms'), deps.defaultDeadlineMs);
     const lease = deps.registry.lease(body.model);
