@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { detectPocketsphinx } from './asr/pocketsphinx.ts';
 import { loadConfigFile } from '../config/load.ts';
-import { CanaryJudgeSchema, thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from './config.ts';
+import { CanaryJudgeSchema, thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from '../config/canary.ts';
 import { buildReport } from './report/build-report.ts';
 import type { Report } from './report/report-types.ts';
 import { renderTerminal } from './report/terminal.ts';

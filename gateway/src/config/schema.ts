@@ -5,7 +5,7 @@
  * @module
  */
 import { z } from 'zod';
-import { CanaryJudgeSchema, CanarySchema } from '../canary/config.ts';
+import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
 import { OwnNameSchema } from './own-names.ts';
 import { textLimitConflicts } from './text-limits.ts';
 

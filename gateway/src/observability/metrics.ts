@@ -22,8 +22,11 @@ export function createMetrics(options: MetricsOptions = {}) {
     registry,
     /** record: every finished request. */
     requests: new Counter({ name: 'voxgate_gateway_requests_total', help: 'Requests by status, plan, model, region and error code', labelNames: ['status', 'plan', 'model', 'region', 'code'], registers: r }),
-    /** record: 5xx answers (the number the project exists to keep at zero, 503/504 included). */
+    /** record: 5xx answers (the number the project exists to keep at zero, 503/504 included);
+     * a client that left (client_gone, logged as 499) is never one. */
     responses5xx: new Counter({ name: 'voxgate_gateway_responses_5xx_total', help: '5xx responses by code', labelNames: ['code'], registers: r }),
+    /** record: every finished request by outcome class (errors/codes.ts) and wire code (`ok` when served). */
+    outcomes: new Counter({ name: 'voxgate_gateway_outcomes_total', help: 'Finished requests by outcome class (served, client_error, client_gone, shed, service_failure) and code', labelNames: ['outcome', 'code'], registers: r }),
     duration: new Histogram({ name: 'voxgate_gateway_request_duration_seconds', help: 'Request duration at the gateway', labelNames: ['plan', 'outcome'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r }),
     /** dispatch: node-reported queue time (`x-queue-ms`). */
     nodeQueue: new Histogram({ name: 'voxgate_gateway_node_queue_seconds', help: 'Time a request waited for a slot on the node', labelNames: ['node'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: r }),
