@@ -19,6 +19,7 @@ const FLAGS = {
   slots: { type: 'string' },
   queue: { type: 'string' },
   'deadline-ms': { type: 'string' },
+  'max-text-chars': { type: 'string' },
   'admin-token': { type: 'string' },
   'log-level': { type: 'string' },
   providers: { type: 'string' },
@@ -39,6 +40,7 @@ export function loadRuntimeConfig(argv: string[] = process.argv.slice(2), env: N
     slots: num(values.slots),
     queue_limit: num(values.queue),
     default_deadline_ms: num(values['deadline-ms']),
+    max_text_chars: num(values['max-text-chars']),
     // The admin token is a secret: prefer the environment over argv, which `ps` shows.
     admin_token: values['admin-token'] ?? env.VOXGATE_ADMIN_TOKEN,
     log_level: values['log-level'],

@@ -7,6 +7,7 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { textLength } from '../../../protocol/text-length.ts';
 import { encodePcm, encodeWav } from '../audio/wav.ts';
 import { isStreamCut } from '../engines/engine.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
@@ -42,8 +43,9 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
     log.shadow = c.req.header('x-shadow') === '1' || undefined;
     if (deps.isDraining()) throw new RuntimeError('draining', 'node is shutting down', { retryAfterS: 1 });
     const body = await readJsonBody(c.req.raw, SynthesizeBodySchema, deps.maxBodyBytes);
-    log.input_len = body.text.length;
-    if (body.text.length > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${body.text.length} characters; this node accepts at most ${deps.maxTextChars}`);
+    const chars = textLength(body.text);
+    log.input_len = chars;
+    if (chars > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${chars} characters; this node accepts at most ${deps.maxTextChars}`);
     if (body.stream) log.stream = true;
     if (body.offset_samples > 0) log.offset_samples = body.offset_samples;
 
