@@ -40,7 +40,7 @@ import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
 import { NodeClient, WebClient, type ClientSide } from './client-side.ts';
 import type { Latches } from './plan/hysteresis.ts';
-import { planRequest, type Plan } from './plan/plan.ts';
+import { planParts, type PlanPart } from './plan/mixed-plan.ts';
 import { poolView } from './plan/pool-view.ts';
 import { recordRequest, type RequestRecord } from './record/access-log.ts';
 import { errorReply, toResponse, writeReply, type Reply } from './respond.ts';
@@ -160,13 +160,17 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
   return { traceId: rec.traceId, principal, input, text, truncated, deadline, config };
 }
 
-/** Language, model by plan policy and pool load, voice, region order (pure but for the latches). */
-function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: RequestRecord): Plan {
+/**
+ * Languages, model by plan policy and pool load, voice, region order (pure but for the latches);
+ * a text no single model speaks is planned as parts by language (plan/mixed-plan.ts).
+ */
+function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: RequestRecord): PlanPart[] {
   const headerRegion = client.header('x-region');
   const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : a.config.region;
   rec.home = home;
   const now = deps.clock.now();
-  return planRequest({
+  return planParts({
+    text: a.text,
     input: a.input,
     planName: a.principal.plan,
     language: detectLanguage(a.text),
@@ -183,9 +187,11 @@ function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: Reque
  * The synthesis stage: the text in segments through the layer stack, streamed to the client in
  * its format as the audio is made (stream/stream-answer.ts), the shadow hook handed the output.
  */
-async function synthesize(deps: RequestPathDeps, a: Admitted, p: Plan, run: RequestRun): Promise<Reply> {
+async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[], run: RequestRun): Promise<Reply> {
   await assertFormatAvailable(a.input.format);
-  const specs = segmentSpecs({ text: a.text, plan: p, voice: a.input.voice, models: deps.models(), stream: a.config.stream });
+  const models = deps.models();
+  const specs = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: a.input.voice, models, stream: a.config.stream }));
+  const p = parts[0]!.plan;
   return streamAnswer(
     { service: deps.service, clock: deps.clock, log: deps.log, metrics: deps.metrics, shadow: deps.shadow, models: deps.models, codecs: responseCodecs, outputRate: OUTPUT_SAMPLE_RATE },
     {

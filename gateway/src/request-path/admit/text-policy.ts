@@ -2,6 +2,7 @@
  * The plan's long-text policy for a text over its `max_text_chars`: `segment` and `reject` answer
  * 413 `text_too_long`; `truncate` cuts at the last sentence boundary within the limit (falling
  * back to a word boundary, then a hard cut), marked `x-truncated: true` with `x-spoken-chars`.
+ * A cut that would leave only whitespace is refused like an over-long text under `reject`.
  * Under the limit the whole text is spoken whatever its length: the streaming path splits it into
  * segments of what one node request takes (stream/segmenter.ts).
  * @module
@@ -25,5 +26,8 @@ export function applyTextPolicy(text: string, max: number, policy: 'reject' | 't
   const length = Array.from(text).length;
   if (length <= max) return { text, truncated: false };
   if (policy !== 'truncate') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
-  return { text: cutAtSentence(text, max), truncated: true };
+  const cut = cutAtSentence(text, max);
+  // A node refuses empty text (400), so a cut that kept only whitespace is the client's 413.
+  if (cut.trim().length === 0) throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters and its first ${max} are only whitespace; this plan allows ${max}`);
+  return { text: cut, truncated: true };
 }

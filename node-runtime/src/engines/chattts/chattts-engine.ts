@@ -31,7 +31,8 @@ interface Pending {
 
 function fromWire(e: WireError): Error {
   if (e.code && e.code in RuntimeErrorCodes) return new RuntimeError(e.code as RuntimeErrorCode, e.message, e.code === 'engine_failure' ? { retryAfterS: 1 } : {});
-  const err = new Error(e.message);
+  // Other codes (a pack refusal such as file_unlisted) travel on as a plain `code` field.
+  const err = Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
   err.name = e.name;
   return err;
 }

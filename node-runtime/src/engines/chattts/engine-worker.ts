@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createLocalChattts, type LocalChattts } from './local-engine.ts';
 import type { FromWorker, ToWorker, WireError } from './worker-protocol.ts';
+import { createFileResolver } from '../../packs/pack-paths.ts';
 
 if (!parentPort) throw new Error('engine-worker.ts must run in a worker thread');
 const port = parentPort;
@@ -30,7 +31,7 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'load': {
       try {
-        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: (p) => `${msg.dir}/${p}` }, execution: msg.execution });
+        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: createFileResolver(msg.dir, msg.manifest) }, execution: msg.execution });
         await e.load();
         engine = e;
         send({ type: 'loaded', description: e.describe() });
