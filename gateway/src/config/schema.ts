@@ -327,7 +327,10 @@ export const ConfigSchema = z
       if (k.key !== undefined && !cfg.local)
         ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
     });
-    for (const message of textLimitConflicts(cfg)) ctx.addIssue({ code: 'custom', message, path: ['plans'] });
+    // A `segment` plan sends a node one segment at a time, never more than stream.max_segment_chars.
+    const requestMax = (_name: string, plan: { max_text_chars: number; long_text?: string }) =>
+      plan.long_text === 'segment' ? Math.min(plan.max_text_chars, cfg.stream.max_segment_chars) : plan.max_text_chars;
+    for (const message of textLimitConflicts(cfg, requestMax)) ctx.addIssue({ code: 'custom', message, path: ['plans'] });
     cfg.canaries.forEach((c, i) => {
       if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
       if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });
