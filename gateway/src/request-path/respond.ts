@@ -108,6 +108,9 @@ function pipeChecked(body: Readable, expected: number | undefined, outgoing: Ser
     finish();
   });
   body.once('error', (err) => {
+    // A stream that fails after the headers is cut with a TCP RST: no clean end a client could
+    // take for a whole answer, and the kernel drops what it still buffered for a slow reader.
+    outgoing.socket?.resetAndDestroy();
     outgoing.destroy(err);
     finish(err);
   });

@@ -49,6 +49,10 @@ function int16(buf: Buffer): Int16Array {
   return new Int16Array(copy.buffer, copy.byteOffset, copy.length >> 1);
 }
 
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 function bytes(pcm: Int16Array): Buffer {
   return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
 }
@@ -111,6 +115,9 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
   if (codecs.sse) stages.push(codecs.sse());
   // The tail is a plain PassThrough the request path hands on: its destroy() tears down the chain.
   const body = new PassThrough();
+  // A run cancelled from inside (a reader too slow, a segment no node could finish) while the
+  // chain is paused on back-pressure: nothing is pulling from it, so tear the chain down here.
+  run.signal.addEventListener('abort', () => src.destroy(toError(run.signal.reason)));
   pipeline([...stages, body] as unknown as [Readable, PassThrough], (err) => {
     if (err) {
       resolvePcm(undefined);
