@@ -63,6 +63,8 @@ beforeAll(async () => {
     gateway: gatewayConfig,
   });
   client = new OpenAI({ baseURL: `${cluster.gateway.url}/v1`, apiKey: 'demo-pro', maxRetries: 0 });
+  // Until the gateway has every node's first load report it may plan the fallback: wait for the primary.
+  await waitFor(async () => (await synth({ text: 'Warm up.', format: 'pcm' })).headers['x-model'] === 'stream-hd', 15_000, 200);
 }, 90_000);
 
 afterAll(async () => {

@@ -82,6 +82,14 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
   const faults: ScenarioResult['faults'] = [];
   try {
     const base = cluster.gateway.url;
+    // Until the gateway has seen every node's load report it may plan the fallback model (no
+    // primary known to be available): warm up until the primary serves, so the references are its.
+    for (let i = 0; i < 20; i++) {
+      const res = await request(`${base}/v1/synthesize`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer demo-pro' }, body: JSON.stringify({ text: 'Warm up.', format: 'pcm' }) });
+      await res.body.arrayBuffer();
+      if (res.headers['x-model'] === 'sim-hd') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const reference = new Map<string, Buffer | undefined>();
     for (const f of FORMATS) {
       const r = await stream(base, f);
