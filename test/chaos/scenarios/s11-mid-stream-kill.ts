@@ -71,7 +71,9 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
     gateway: {
       models: [
         { id: 'sim-hd', role: 'primary', engine: 'sim', pack: 'sim-stream', languages: ['en'], voices: ['alto', 'tenor'], default_voice: 'alto' },
-        { id: 'sim-fast', role: 'fallback', engine: 'sim', pack: 'sim-stream-fast', languages: ['en'], voices: ['alto', 'tenor'], default_voice: 'alto' },
+        // The same pack for both roles: on a loaded machine a late health probe can make the plan
+        // pick the fallback for one request; the splice is what is judged here, not the routing.
+        { id: 'sim-fast', role: 'fallback', engine: 'sim', pack: 'sim-stream', languages: ['en'], voices: ['alto', 'tenor'], default_voice: 'alto' },
       ],
       plans: { pro: { policy: 'primary_always', long_text: 'segment', max_text_chars: 3000, parallel_segments: 2, timeout_ms: 30_000 } },
       stream: { max_segment_chars: 300 },
