@@ -14,6 +14,8 @@ export interface RequestLog {
   error_code?: string;
   /** The message of an error that had no catalogue code (a bug), when it happened mid-stream. */
   error_detail?: string;
+  /** Where a client that left was: sending its body, or waiting for its answer. */
+  client_gone?: 'body' | 'waiting';
   shadow?: boolean;
   /** Streaming answers: how much went out and how soon the first audio did. */
   stream?: boolean;

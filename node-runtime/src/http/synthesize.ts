@@ -7,10 +7,12 @@
  */
 import type { Context } from 'hono';
 import { z } from 'zod';
+import { textLength } from '../../../protocol/text-length.ts';
 import { encodePcm, encodeWav } from '../audio/wav.ts';
 import { isStreamCut } from '../engines/engine.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
 import { isDeterministic } from '../packs/manifest.ts';
+import { normalizeForSpeech } from '../text/normalize.ts';
 import { requestSignal } from '../scheduler/deadline.ts';
 import type { RuntimeEnv } from './context.ts';
 import { readJsonBody } from './read-body.ts';
@@ -41,8 +43,9 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
     log.shadow = c.req.header('x-shadow') === '1' || undefined;
     if (deps.isDraining()) throw new RuntimeError('draining', 'node is shutting down', { retryAfterS: 1 });
     const body = await readJsonBody(c.req.raw, SynthesizeBodySchema, deps.maxBodyBytes);
-    log.input_len = body.text.length;
-    if (body.text.length > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${body.text.length} characters; this node accepts at most ${deps.maxTextChars}`);
+    const chars = textLength(body.text);
+    log.input_len = chars;
+    if (chars > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${chars} characters; this node accepts at most ${deps.maxTextChars}`);
     if (body.stream) log.stream = true;
     if (body.offset_samples > 0) log.offset_samples = body.offset_samples;
 
@@ -70,7 +73,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
         manifest,
         engine,
         slot,
-        request: { text: body.text, voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
+        request: { text: normalizeForSpeech(body.text, manifest.languages), voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
         sampleRate: description.sampleRate,
         deterministic,
         offsetSamples: body.offset_samples,

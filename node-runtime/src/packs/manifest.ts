@@ -5,14 +5,12 @@
  */
 import { z } from 'zod';
 import type { EngineDescription } from '../engines/engine.ts';
+import { PackRelativePathSchema, PathSegmentSchema } from './pack-paths.ts';
 
 export const PackFileSchema = z
   .object({
-    /** Relative to the pack directory; never absolute, never climbing out of it. */
-    path: z
-      .string()
-      .min(1)
-      .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'path must stay inside the pack'),
+    /** Relative to the pack directory; never absolute, never climbing out of it, never hidden. */
+    path: PackRelativePathSchema,
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
     bytes: z.number().int().nonnegative(),
   })
@@ -20,8 +18,10 @@ export const PackFileSchema = z
 
 export const ManifestSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'name: lowercase letters, digits, . _ -'),
-    version: z.string().min(1),
+    /** Becomes `MODELS/<name>` and part of a directory name under `MODELS/.packs/`. */
+    name: PathSegmentSchema.pipe(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'name: lowercase letters, digits, . _ -')),
+    /** Part of a directory name under `MODELS/.packs/`: `1/../../escaped` would publish outside it. */
+    version: PathSegmentSchema,
     /** Engine kind from the engine registry (`flite`, `chattts`, `sim`). */
     engine: z.string().min(1),
     /** BCP-47 primary subtags the model speaks, e.g. ['en'] or ['zh', 'en']. */
@@ -36,7 +36,10 @@ export const ManifestSchema = z
     deterministic: z.boolean().optional(),
     /** Engine-specific knobs (sampling defaults, graph names…), validated by the engine. */
     parameters: z.record(z.string(), z.unknown()).default({}),
-    files: z.array(PackFileSchema).default([]),
+    files: z
+      .array(PackFileSchema)
+      .default([])
+      .refine((files) => new Set(files.map((f) => f.path)).size === files.length, 'files: each path listed once'),
   })
   .strict();
 

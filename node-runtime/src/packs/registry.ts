@@ -14,6 +14,7 @@ import type { Engine, ExecutionSettings } from '../engines/engine.ts';
 import { engineFactory } from '../engines/registry.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
 import { isDeterministic, type Manifest } from './manifest.ts';
+import { packErrorCodeOf } from './pack-error.ts';
 import { PackError, verifyPack } from './verify.ts';
 
 export interface ModelLease {
@@ -169,6 +170,9 @@ export class ModelRegistry {
       await engine.warm();
     } catch (cause) {
       await engine.dispose().catch(() => undefined);
+      // An engine that asked for an unlisted or unsafe file is a pack refusal with its own code.
+      const packCode = packErrorCodeOf(cause);
+      if (packCode) throw new PackError(packCode, cause instanceof Error ? cause.message : String(cause), { cause });
       throw new PackError('engine_load_failed', `${manifest.name}@${manifest.version}: engine failed to load or warm: ${String(cause)}`, { cause });
     }
     this.#versions.set(manifest.name, new ModelVersion(manifest, engine, fingerprint));
