@@ -78,11 +78,12 @@ export function createFliteEngine(context: EngineContext): Engine {
      * first cut by `splitSentences` and the pieces given to flite a paragraph apart, because
      * flite knows neither Chinese punctuation nor our clause cuts of overlong sentences, but
      * does end an utterance at a blank line between words; it still merges some short
-     * sentences of its own accord, which only makes a chunk longer. Flow control: flite runs at most `WINDOW` utterances ahead of
-     * whoever reads this stream, so a slow reader pauses the synthesis. Closing the stream or
-     * aborting the signal stops flite at its next utterance end, without killing the worker
-     * thread (which would make the next request pay for recompiling flite); the stream ends only
-     * once the worker is free again, so the caller's slot is held exactly as long as flite works.
+     * sentences of its own accord, which only makes a chunk longer. Flow control: flite runs at
+     * most two utterances ahead of whoever reads this stream, so a slow reader pauses the
+     * synthesis. Closing the stream or aborting the signal stops flite at its next utterance
+     * end, without killing the worker thread (which would make the next request pay for
+     * recompiling flite); the stream ends only once the worker is free again, so the caller's
+     * slot is held exactly as long as flite works.
      */
     async *stream(request: SynthesisRequest): AsyncGenerator<Int16Array> {
       if (!pool || !voices) throw new Error('flite engine used before load()');
