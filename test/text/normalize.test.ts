@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeForSpeech } from '../../node-runtime/src/text/normalize.ts';
 import { splitLatinRuns } from '../../node-runtime/src/text/latin-runs.ts';
-import { splitSentences } from '../../node-runtime/src/text/sentences.ts';
 
 const ZH: [string, string][] = [
   ['123', '一百二十三'],
@@ -96,11 +95,7 @@ describe('normalizeForSpeech', () => {
   });
 });
 
-describe('splitSentences / splitLatinRuns', () => {
-  it('splits after sentence ends, both scripts, and cuts long pieces at commas', () => {
-    expect(splitSentences('你好。Hello there! 再见')).toEqual(['你好。', 'Hello there!', '再见']);
-    expect(splitSentences('一，二，三，四', 4)).toEqual(['一，二，', '三，四']);
-  });
+describe('splitLatinRuns', () => {
   it('splits Latin words from the rest, keeping every character once', () => {
     const runs = splitLatinRuns('Please call 张伟 at 3 pm.');
     expect(runs).toEqual([

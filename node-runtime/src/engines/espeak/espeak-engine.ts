@@ -45,7 +45,8 @@ export function createEspeakEngine(context: EngineContext): Engine {
   async function* stream(request: SynthesisRequest): AsyncGenerator<Int16Array> {
     const voice = voiceOf(request.voice);
     const wordsPerMinute = Math.round(Math.min(450, Math.max(80, voices!.words_per_minute * (request.speed ?? 1))));
-    for (const sentence of splitSentences(request.text)) {
+    // One child per sentence (at most 200 characters), so the first audio comes quickly.
+    for (const sentence of splitSentences(request.text, { maxChars: 200 })) {
       const runs = voice.latin ? splitLatinRuns(sentence) : [{ latin: false, text: sentence }];
       for (const run of runs) {
         if (!SPEAKABLE.test(run.text)) continue;
