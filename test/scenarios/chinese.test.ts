@@ -62,8 +62,11 @@ beforeAll(async () => {
     regions: [{ name: 'cn-north-1', nodes: [{ packs: ['flite', 'flite-fast', 'espeak-zh'], models: SERVING, slots: 2, queue: 16 }] }],
     gateway: {
       models: local.models.filter((m) => SERVING.includes(m.id)),
-      // The shipped plans, with room for this test's requests in their rate limits.
-      plans: Object.fromEntries(Object.entries(local.plans).map(([name, p]) => [name, { ...p, rate_limit: { rps: 100, burst: 100 } }])),
+      // The shipped plans, with room for this test's requests in their rate limits, and text
+      // limits within what the harness's nodes accept (their default, not local.yaml's 5000).
+      plans: Object.fromEntries(
+        Object.entries(local.plans).map(([name, p]) => [name, { ...p, rate_limit: { rps: 100, burst: 100 }, max_text_chars: Math.min(Number(p['max_text_chars']), 2000) }]),
+      ),
       keys: local.keys,
       // This test is about languages, not failure handling: on a loaded 2-core box a health probe
       // or a formant synthesis can take seconds, which must not eject the one node.
