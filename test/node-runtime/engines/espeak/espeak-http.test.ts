@@ -5,9 +5,11 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeRoles } from '../../../../cluster/src/roles.ts';
+import { loadConfigFile } from '../../../../gateway/src/config/load.ts';
 import { decodeWav } from '../../../../node-runtime/src/audio/wav.ts';
 import { hasCommand, systemPackage } from '../../../support/system-package.ts';
-import { copyModels, startRuntime, synthesize, waitForLog, type RuntimeProcess } from '../../support/runtime-process.ts';
+import { copyModels, REPO_ROOT, startRuntime, synthesize, waitForLog, type RuntimeProcess } from '../../support/runtime-process.ts';
 
 const espeak = systemPackage('espeak-ng', () => hasCommand('espeak-ng'), 'apt-get install -y espeak-ng');
 
@@ -57,5 +59,19 @@ describe('a node on a machine without espeak-ng', () => {
     expect(zh.status).toBe(404);
     expect(((await zh.json()) as { error: { code: string } }).error.code).toBe('unknown_model');
     expect((await synthesize(node.url, { model: 'flite-fast', text: 'Still here.' })).status).toBe(200);
+  });
+
+  it('npm start says so in its role list, with the package to install', () => {
+    const config = loadConfigFile(`${REPO_ROOT}/config/local.yaml`);
+    const saved = process.env['PATH'];
+    process.env['PATH'] = '/nonexistent';
+    let lines: string[];
+    try {
+      lines = describeRoles(config, `${REPO_ROOT}/models`);
+    } finally {
+      process.env['PATH'] = saved;
+    }
+    expect(lines.find((l) => l.includes('espeak-zh'))).toMatch(/UNAVAILABLE: espeak-ng is not installed \(apt-get install -y espeak-ng\)/);
+    if (espeak) expect(describeRoles(config, `${REPO_ROOT}/models`).find((l) => l.includes('espeak-zh'))).toMatch(/espeak-ng, a separate program/);
   });
 });
