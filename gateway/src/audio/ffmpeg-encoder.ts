@@ -1,12 +1,14 @@
 /**
  * An AudioEncoder backed by an ffmpeg subprocess (a warm spare from FfmpegSpares): PCM to its
  * stdin, the encoded stream from its stdout. Used for AAC, the format with no good encoder on
- * npm (docs/audio-formats.md). destroy() kills the process.
+ * npm (docs/audio-formats.md). destroy() kills the process. A rate change is resampled on the
+ * caller's thread before ffmpeg (which reads one raw rate for the whole stream).
  * @module
  */
 import type { TransformCallback } from 'node:stream';
 import { AudioEncoder, type EncodingSite } from './audio-encoder.ts';
 import type { FfmpegProcess, FfmpegSpares } from './ffmpeg-spares.ts';
+import { InputRate } from './input-rate.ts';
 import type { AudioFormat } from './formats.ts';
 
 export const AAC_BITRATE = '64k';
@@ -27,9 +29,11 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   readonly exited: Promise<void>;
   #ending: TransformCallback | undefined;
   #failure: Error | undefined;
+  readonly #rate: InputRate;
 
   constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number) {
     super(format, sampleRate);
+    this.#rate = new InputRate(sampleRate);
     this.#child = spares.take(ffmpegArgs(format, sampleRate));
     this.#child.stdout.on('data', (bytes: Buffer) => {
       // The subprocess is not paused on back-pressure: its pipe buffer bounds what it holds.
@@ -50,16 +54,26 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   }
 
   protected override encodeSamples(pcm: Int16Array, callback: TransformCallback): void {
-    if (this.#failure) return callback(this.#failure);
-    const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-    if (this.#child.stdin.write(bytes)) callback();
-    else this.#child.stdin.once('drain', () => callback());
+    this.#write(this.#rate.push(pcm), callback);
+  }
+
+  protected override switchRate(rate: number, callback: TransformCallback): void {
+    this.#write(this.#rate.switch(rate), callback);
   }
 
   protected override finishStream(callback: TransformCallback): void {
     if (this.#failure) return callback(this.#failure);
+    const tail = this.#rate.end();
+    if (tail.length > 0) this.#child.stdin.write(Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength));
     this.#ending = callback;
     this.#child.stdin.end();
+  }
+
+  #write(pcm: Int16Array, callback: TransformCallback): void {
+    if (this.#failure) return callback(this.#failure);
+    if (pcm.length === 0) return callback();
+    if (this.#child.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) callback();
+    else this.#child.stdin.once('drain', () => callback());
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -91,6 +91,25 @@ describe.skipIf(!ffmpeg)('audio encoders (decoded by ffmpeg)', () => {
     expect(extraMs).toBeLessThanOrEqual(EXTRA_MS[format]);
   });
 
+  it.each(AUDIO_FORMATS)('%s: the same splice through setInputRate, resampled inside the encoder', async (format) => {
+    const cut = Math.floor(slt.samples.length * 0.6);
+    const expected = Math.ceil((cut * OUTPUT_SAMPLE_RATE) / slt.sampleRate) + Math.ceil((kal.samples.length * OUTPUT_SAMPLE_RATE) / kal.sampleRate);
+    const encoder = encoding.createEncoder(format, OUTPUT_SAMPLE_RATE);
+    function* spliced(): Generator<Buffer> {
+      encoder.setInputRate(slt.sampleRate);
+      yield* byteChunks(slt.samples.subarray(0, cut), 5);
+      encoder.setInputRate(kal.sampleRate);
+      yield* byteChunks(kal.samples, 6);
+    }
+    const bytes = await encodeAll(encoder, spliced());
+    expect(encoder.inputRate).toBe(kal.sampleRate);
+    const decoded = decode(format, bytes);
+    expect(decoded.errors).toBe('');
+    const extraMs = ((decoded.samples - expected) / OUTPUT_SAMPLE_RATE) * 1000;
+    expect(extraMs).toBeGreaterThanOrEqual(0);
+    expect(extraMs).toBeLessThanOrEqual(EXTRA_MS[format]);
+  });
+
   it('encodes off the main thread: mp3, opus and flac on an encoder thread, aac in an ffmpeg process', async () => {
     for (const format of ['mp3', 'opus', 'flac', 'aac'] as const) {
       const encoder = encoding.createEncoder(format, OUTPUT_SAMPLE_RATE);
