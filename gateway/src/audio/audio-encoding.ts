@@ -44,9 +44,9 @@ export class AudioEncoding {
   createEncoder(format: AudioFormat, sampleRate: number): AudioEncoder {
     switch (ENCODER_BACKEND[format]) {
       case 'inline':
-        return new InlineAudioEncoder(format as 'wav' | 'pcm', sampleRate);
+        return new InlineAudioEncoder(format as 'wav' | 'pcm', sampleRate, () => new WorkerAudioEncoder(this.pool, 'pcm', sampleRate));
       case 'ffmpeg':
-        return new FfmpegAudioEncoder(this.#spares, format, sampleRate);
+        return new FfmpegAudioEncoder(this.#spares, format, sampleRate, () => new WorkerAudioEncoder(this.pool, 'pcm', sampleRate));
       case 'worker':
         return new WorkerAudioEncoder(this.pool, format as 'mp3' | 'opus' | 'flac', sampleRate);
     }

@@ -92,8 +92,9 @@ export async function encoderSession(task: SessionTask): Promise<SessionResult> 
 
 function reply(port: MessagePort, bytes: Uint8Array, last: boolean, result: SessionResult): void {
   result.outputBytes += bytes.length;
-  // Moved, not copied, when the codec handed over a buffer of its own.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  // Moved, not copied, when the bytes fill a buffer of their own. Never an empty one: shared
+  // empty arrays (a resampler with nothing to say) would be detached for every later user.
+  const own = bytes.byteLength > 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
   port.postMessage({ type: 'bytes', bytes, last } satisfies FromWorker, own ? [bytes.buffer as ArrayBuffer] : []);
 }
 

@@ -1,14 +1,14 @@
 /**
  * An AudioEncoder backed by an ffmpeg subprocess (a warm spare from FfmpegSpares): PCM to its
  * stdin, the encoded stream from its stdout. Used for AAC, the format with no good encoder on
- * npm (docs/audio-formats.md). destroy() kills the process. A rate change is resampled on the
- * caller's thread before ffmpeg (which reads one raw rate for the whole stream).
+ * npm (docs/audio-formats.md). destroy() kills the process. ffmpeg reads one raw rate for the
+ * whole stream, so a rate change is resampled before it, in an encoder thread.
  * @module
  */
 import type { TransformCallback } from 'node:stream';
 import { AudioEncoder, type EncodingSite } from './audio-encoder.ts';
 import type { FfmpegProcess, FfmpegSpares } from './ffmpeg-spares.ts';
-import { InputRate } from './input-rate.ts';
+import { OffThreadResampling, type OpenResamplingSession } from './off-thread-resampling.ts';
 import type { AudioFormat } from './formats.ts';
 
 export const AAC_BITRATE = '64k';
@@ -29,11 +29,11 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   readonly exited: Promise<void>;
   #ending: TransformCallback | undefined;
   #failure: Error | undefined;
-  readonly #rate: InputRate;
+  readonly #rate: OffThreadResampling;
 
-  constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number) {
+  constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number, openResampling?: OpenResamplingSession) {
     super(format, sampleRate);
-    this.#rate = new InputRate(sampleRate);
+    this.#rate = new OffThreadResampling(sampleRate, openResampling, (pcm, done) => this.#write(pcm, done), (error) => this.#fail(error));
     this.#child = spares.take(ffmpegArgs(format, sampleRate));
     this.#child.stdout.on('data', (bytes: Buffer) => {
       // The subprocess is not paused on back-pressure: its pipe buffer bounds what it holds.
@@ -54,19 +54,19 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   }
 
   protected override encodeSamples(pcm: Int16Array, callback: TransformCallback): void {
-    this.#write(this.#rate.push(pcm), callback);
+    this.#rate.push(pcm, callback);
   }
 
   protected override switchRate(rate: number, callback: TransformCallback): void {
-    this.#write(this.#rate.switch(rate), callback);
+    this.#rate.switch(rate, callback);
   }
 
   protected override finishStream(callback: TransformCallback): void {
-    if (this.#failure) return callback(this.#failure);
-    const tail = this.#rate.end();
-    if (tail.length > 0) this.#child.stdin.write(Buffer.from(tail.buffer, tail.byteOffset, tail.byteLength));
-    this.#ending = callback;
-    this.#child.stdin.end();
+    this.#rate.end((error) => {
+      if (error || this.#failure) return callback(error ?? this.#failure);
+      this.#ending = callback;
+      this.#child.stdin.end();
+    });
   }
 
   #write(pcm: Int16Array, callback: TransformCallback): void {
@@ -78,6 +78,7 @@ export class FfmpegAudioEncoder extends AudioEncoder {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#ending = undefined;
+    this.#rate.destroy();
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
     callback(error);
   }
