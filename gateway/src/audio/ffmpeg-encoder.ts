@@ -30,6 +30,8 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   #ending: TransformCallback | undefined;
   #failure: Error | undefined;
   readonly #rate: OffThreadResampling;
+  /** Writers waiting for ffmpeg's stdin to drain: one 'drain' listener serves them all. */
+  #drainWaiters: TransformCallback[] = [];
 
   constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number, openResampling?: OpenResamplingSession) {
     super(format, sampleRate);
@@ -72,8 +74,14 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   #write(pcm: Int16Array, callback: TransformCallback): void {
     if (this.#failure) return callback(this.#failure);
     if (pcm.length === 0) return callback();
-    if (this.#child.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) callback();
-    else this.#child.stdin.once('drain', () => callback());
+    if (this.#child.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) return callback();
+    this.#drainWaiters.push(callback);
+    if (this.#drainWaiters.length > 1) return;
+    this.#child.stdin.once('drain', () => {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const waiter of waiters) waiter();
+    });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
