@@ -37,8 +37,15 @@ export class OffThreadResampling {
   switch(rate: number, callback: TransformCallback): void {
     if (!this.#session && this.open && rate !== this.#local.outputRate) {
       const tail = this.#local.end(); // nothing pending: pass-through until now
-      const session = this.open();
+      let session: WorkerAudioEncoder;
+      try {
+        session = this.open();
+      } catch (error) {
+        return callback(error as Error); // a full pool: 503 busy, mid-stream
+      }
       this.#session = session;
+      // The session answers each write once, so at most one chunk is in flight to the sink;
+      // the sink's own back-pressure (ffmpeg's stdin) is not waited for here.
       session.on('data', (bytes: Buffer) => this.sink(new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), () => {}));
       session.once('error', (error) => this.fail(error));
       session.setInputRate(rate);
