@@ -8,7 +8,7 @@
  *   → shadow (observed just before the response; what it starts is never awaited)
  *   → respond (respond.ts) + record (RequestRun.finish: one log line, metrics)
  *
- * It is entered from the gateway's Node listener (`node`, http/listener.ts) or the Hono app
+ * It is entered from the gateway's Node listener (`node`, http/edge.ts) or the Hono app
  * (`web`); client-side.ts reads the request either way.
  * docs/request-path.md draws it with the status each stage can fail with.
  * @module
@@ -118,7 +118,7 @@ const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
 const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engine'];
 
 export interface RequestPath {
-  /** From the gateway's own Node listener (http/listener.ts): no Hono, no web objects. */
+  /** From the gateway's own Node listener (http/edge.ts): no Hono, no web objects. */
   node(incoming: IncomingMessage, outgoing: ServerResponse, flavor: ErrorFlavor): void;
   /** From the Hono app: under @hono/node-server it answers on the Node response itself. */
   web(c: Context, flavor: ErrorFlavor): Promise<Response>;
