@@ -152,7 +152,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   });
 
   const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report() });
-  const { app, listener } = createEdge(routes, log);
+  const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
   const ready = health.start();
 

@@ -213,6 +213,20 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Browser clients on other origins (CORS). Off by default: only same-origin pages (the
+     * playground) may call the API from a browser. Listed origins get `Access-Control-Allow-*`
+     * answers and preflights (`OPTIONS`) are answered; anything else is answered as without CORS.
+     */
+    cors: z
+      .object({
+        /** Origins exactly as browsers send them (`https://app.example.com`), or `*` for any. */
+        allow_origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
+        /** How long a browser may keep a preflight answer (`Access-Control-Max-Age`). */
+        max_age_s: z.number().int().min(0).max(86_400).default(600),
+      })
+      .strict()
+      .prefault({}),
     /** Read only by `npm start` (cluster/), which launches this topology's node runtimes on one machine. */
     local_cluster: z
       .object({

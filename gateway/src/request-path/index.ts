@@ -18,6 +18,7 @@ import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Config, ModelConfig } from '../config/schema.ts';
+import { requestIdFrom } from '../core/request-id.ts';
 import { outcomeOf } from '../errors/classify.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
@@ -289,7 +290,8 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
 
   async function serve(client: ClientSide, flavor: ErrorFlavor): Promise<Reply> {
     const traceId = traceIdFrom(client.header('traceparent'));
-    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, performance.now(), deps, accessLog);
+    const requestId = requestIdFrom(client.header('x-request-id'));
+    const run = new RequestRun({ traceId, requestId, route: client.path, status: 0, attempts: 0, costMs: 0 }, performance.now(), deps, accessLog);
     try {
       const admitted = await admit(deps, client, flavor, run);
       const planned = plan(deps, client, admitted, run.rec);
@@ -319,7 +321,7 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
         // onError would): a 500 if nothing was sent yet, else the connection is cut.
         log.error({ err }, 'unhandled error');
         if (outgoing.headersSent || outgoing.destroyed) return void outgoing.destroy();
-        writeReply(outgoing, errorReply(errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), '-', flavor)), deps.bodies);
+        writeReply(outgoing, errorReply(errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), traceIdFrom(incoming.headers.traceparent as string | undefined), flavor)), deps.bodies);
       });
   }
 

@@ -23,6 +23,7 @@ let node: StubNode;
 let gw: Gateway;
 let server: Server;
 let base: string;
+let raw: Record<string, unknown>;
 
 function audioFor(text: string): Buffer {
   const seed = createHash('sha256').update(text).digest();
@@ -42,14 +43,12 @@ beforeAll(async () => {
       res.end(wav);
     });
   }, { latencyMs: 5 });
-  const config = parseConfig(
-    deepMerge(baseConfig(), {
-      region: 'north',
-      regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd', 'flite-fast'] }] }],
-      admission: { body_limit_bytes: 1024 },
-    }),
-  );
-  gw = createGateway(config, { logger: createLogger({ level: 'silent' }) });
+  raw = deepMerge(baseConfig(), {
+    region: 'north',
+    regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd', 'flite-fast'] }] }],
+    admission: { body_limit_bytes: 1024 },
+  });
+  gw = createGateway(parseConfig(raw), { logger: createLogger({ level: 'silent' }) });
   await gw.ready;
   server = createServer(gw.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -201,3 +200,67 @@ describe('front doors (one route table, three ways in)', () => {
     }
   });
 });
+
+/** The raw answer of each door, for headers the comparison above leaves out. */
+async function heads(a: Ask): Promise<Record<string, Response>> {
+  const out: Record<string, Response> = {};
+  out['listener'] = await fetch(`${base}${a.path}`, init(a));
+  out['listener+hono'] = await fetch(`${base}${a.path}${a.path.includes('?') ? '&' : '?'}door=hono`, init(a));
+  out['app'] = await gw.app.request(a.path, init(a));
+  for (const r of Object.values(out)) await r.arrayBuffer();
+  return out;
+}
+
+describe('headers every door adds', () => {
+  it('echoes a valid x-request-id and traceparent on answers and errors, and ignores an invalid id', async () => {
+    const asks: Ask[] = [
+      { method: 'POST', path: '/v1/synthesize', key: 'demo-pro', body: { text: 'Echo.' } },
+      { method: 'POST', path: '/v1/synthesize', body: { text: 'Echo.' } },
+      { method: 'GET', path: '/v1/nowhere' },
+      { method: 'GET', path: '/healthz' },
+    ];
+    for (const ask of asks)
+      for (const [door, res] of Object.entries(await heads({ ...ask, headers: { 'x-request-id': 'req-42/a', traceparent: TRACEPARENT.toUpperCase() } }))) {
+        const what = `${ask.method} ${ask.path} via ${door}`;
+        expect(res.headers.get('x-request-id'), what).toBe('req-42/a');
+        expect(res.headers.get('traceparent'), what).toBe(TRACEPARENT);
+      }
+    for (const res of Object.values(await heads({ method: 'GET', path: '/healthz', headers: { 'x-request-id': 'has space' } }))) {
+      expect(res.headers.get('x-request-id')).toBeNull();
+      expect(res.headers.get('traceparent')).toBeNull();
+    }
+  });
+
+  it('404 and 405 answers carry a real trace id: the client\'s, or a fresh one', async () => {
+    for (const ask of [{ method: 'GET', path: '/v1/nowhere' }, { method: 'GET', path: '/v1/synthesize' }] as Ask[]) {
+      for (const res of Object.values(await heads(ask))) expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
+      for (const res of Object.values(await heads({ ...ask, headers: { traceparent: TRACEPARENT } }))) expect(res.headers.get('x-trace-id')).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    }
+  });
+
+  it('CORS: off by default (a preflight is 405); configured origins get preflights and allow headers, others nothing', async () => {
+    const preflight: Ask = { method: 'OPTIONS', path: '/v1/synthesize', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } };
+    for (const res of Object.values(await heads(preflight))) {
+      expect(res.status).toBe(405);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+    expect(gw.reload(parseConfig(deepMerge(raw, { cors: { allow_origins: ['https://app.example'], max_age_s: 120 } }))).ok).toBe(true);
+    try {
+      for (const [door, res] of Object.entries(await heads(preflight))) {
+        expect([res.status, res.headers.get('access-control-allow-origin'), res.headers.get('access-control-allow-methods'), res.headers.get('access-control-max-age')], door).toEqual([204, 'https://app.example', 'POST', '120']);
+        expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+      }
+      const synth = await heads({ method: 'POST', path: '/v1/synthesize', key: 'demo-pro', body: { text: 'From a browser.' }, headers: { origin: 'https://app.example' } });
+      for (const [door, res] of Object.entries(synth)) {
+        expect([res.status, res.headers.get('access-control-allow-origin')], door).toEqual([200, 'https://app.example']);
+        expect(res.headers.get('access-control-expose-headers')).toContain('x-trace-id');
+      }
+      for (const [door, res] of Object.entries(await heads({ ...preflight, headers: { ...preflight.headers, origin: 'https://evil.example' } }))) {
+        expect([res.status, res.headers.get('access-control-allow-origin')], door).toEqual([405, null]);
+      }
+    } finally {
+      expect(gw.reload(parseConfig(raw)).ok).toBe(true);
+    }
+  });
+});
+
