@@ -279,7 +279,7 @@ function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: R
 /**
  * @example
  * const path = createRequestPath(deps);
- * app.post('/v1/synthesize', (c) => path.web(c, 'native'));
+ * const { app, listener } = createEdge(routeTable({ path, ... }), { log, cors }); // http/
  */
 export function createRequestPath(deps: RequestPathDeps): RequestPath {
   const { log } = deps;
