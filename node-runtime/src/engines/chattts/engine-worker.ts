@@ -30,7 +30,7 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'load': {
       try {
-        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: (p) => `${msg.dir}/${p}` }, execution: msg.execution });
+        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: (p) => `${msg.dir}/${p}` }, execution: msg.execution, ...(msg.concurrency ? { concurrency: msg.concurrency } : {}) });
         await e.load();
         engine = e;
         send({ type: 'loaded', description: e.describe() });

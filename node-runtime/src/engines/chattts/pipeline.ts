@@ -21,7 +21,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { RuntimeError } from '../../errors/runtime-error.ts';
 import { ChunkedAudio, SAMPLES_PER_TOKEN, type StreamShape } from './chunked-audio.ts';
 import type { Embeddings } from './embeddings.ts';
-import type { Gpt } from './gpt.ts';
+import type { GptStage } from './batched-gpt.ts';
 import { codePrompt } from './prompt.ts';
 import { createRng, type Rng } from './rng.ts';
 import { CodeSampler } from './sampler.ts';
@@ -38,7 +38,7 @@ export { SAMPLES_PER_TOKEN };
 export interface PipelineParts {
   tokenizer: ChatttsTokenizer;
   embeddings: Embeddings;
-  gpt: Gpt;
+  gpt: GptStage;
   vocoder: Vocoder;
   voices: ReadonlyMap<string, Float32Array>;
   stats: SpeakerStats;

@@ -14,7 +14,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import type { Embeddings } from './embeddings.ts';
 import { engineFailure } from './failure.ts';
-import type { Gpt } from './gpt.ts';
+import type { GptStage } from './batched-gpt.ts';
 import type { Refine } from './params.ts';
 import { refinePrompt } from './prompt.ts';
 import type { Rng } from './rng.ts';
@@ -46,7 +46,7 @@ export class HeadText {
 export interface RefineParts {
   tokenizer: ChatttsTokenizer;
   embeddings: Embeddings;
-  gpt: Gpt;
+  gpt: GptStage;
   headText: HeadText;
 }
 
