@@ -54,6 +54,7 @@ export interface RefineOutcome {
   text: string;
   /** Tokens the GPT generated (EOS excluded), before filtering. */
   tokens: number;
+  ids: number[];
 }
 
 /**
@@ -92,5 +93,5 @@ export async function refineText(parts: RefineParts, text: string, params: Refin
   }
   const kept = generated.filter((id) => id < firstControl);
   const refined = kept.length > 0 ? tokenizer.decode(kept).trim() : '';
-  return { text: refined.length > 0 ? refined : text, tokens: generated.length };
+  return { text: refined.length > 0 ? refined : text, tokens: generated.length, ids: generated };
 }
