@@ -14,7 +14,7 @@
  *   - PyTorch eager (node-runtime/export/bench_reference.py) single-stream decode as the baseline.
  * Writes bench/results/chattts-batching.json and prints a table.
  *
- *   npx tsx bench/chattts/batching.ts [--threads 2] [--steps 12] [--skip-torch]
+ *   npx tsx bench/chattts/batching.ts [--threads 2] [--steps 12] [--skip-torch] [--only-seam]
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -26,10 +26,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { BatchedGpt, type GptStage } from '../../node-runtime/src/engines/chattts/batched-gpt.ts';
+import { ChunkedAudio, type StreamShape } from '../../node-runtime/src/engines/chattts/chunked-audio.ts';
 import { loadEmbeddings } from '../../node-runtime/src/engines/chattts/embeddings.ts';
 import { Gpt } from '../../node-runtime/src/engines/chattts/gpt.ts';
 import { createLocalChattts, type LocalChattts } from '../../node-runtime/src/engines/chattts/local-engine.ts';
 import { ChatttsParametersSchema } from '../../node-runtime/src/engines/chattts/params.ts';
+import type { PipelineTrace } from '../../node-runtime/src/engines/chattts/pipeline.ts';
 import { codePrompt } from '../../node-runtime/src/engines/chattts/prompt.ts';
 import { createRng } from '../../node-runtime/src/engines/chattts/rng.ts';
 import { CodeSampler } from '../../node-runtime/src/engines/chattts/sampler.ts';
@@ -50,6 +52,8 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '2' },
     steps: { type: 'string', default: '12' },
     'skip-torch': { type: 'boolean', default: false },
+    /** Only the float seam (a minute), written to bench/results/chattts-seam.json. */
+    'only-seam': { type: 'boolean', default: false },
   },
 });
 const THREADS = Number(opts.threads);
@@ -232,6 +236,64 @@ function seamOf(a: Int16Array, b: Int16Array) {
   return { max_lsb: max, rms_lsb: Math.sqrt(se / a.length), signal_rms_lsb: Math.sqrt(ss / a.length) };
 }
 
+/**
+ * The seam in float, on the decoder's own output (int16 hides it when random weights are quiet):
+ * the hidden states of one generated sentence through ChunkedAudio with the given shape vs one
+ * whole-sentence decode. Max and RMS difference relative to the signal's peak and RMS.
+ */
+async function floatSeam(engine: LocalChattts) {
+  const trace: PipelineTrace = { sentences: [] };
+  await engine.run({ text: TEXT, seed: 6, refineText: false, trace, signal: new AbortController().signal, sampling: { max_new_tokens: 200, min_new_tokens: 200 } });
+  const hiddens = trace.sentences[0]!.hiddens;
+  const parts = engine.parts();
+  const decode = async (shape: StreamShape) => {
+    const audio = new ChunkedAudio(parts.vocoder, shape);
+    const out: Float32Array[] = [];
+    for (const h of hiddens) {
+      audio.push(h);
+      const c = await audio.ready();
+      if (c) out.push(c);
+    }
+    out.push(await audio.finish());
+    const all = new Float32Array(out.reduce((n, c) => n + c.length, 0));
+    let off = 0;
+    for (const c of out) {
+      all.set(c, off);
+      off += c.length;
+    }
+    return { wav: all, chunks: out.length };
+  };
+  const ref = (await decode({ ...parts.stream, chunkTokens: 0 })).wav;
+  let peak = 0;
+  let ss = 0;
+  for (const x of ref) {
+    peak = Math.max(peak, Math.abs(x));
+    ss += x * x;
+  }
+  const rms = Math.sqrt(ss / ref.length);
+  const measure = async (name: string, shape: StreamShape) => {
+    const { wav, chunks } = await decode(shape);
+    let max = 0;
+    let se = 0;
+    for (let i = 0; i < ref.length; i++) {
+      const d = wav[i]! - ref[i]!;
+      max = Math.max(max, Math.abs(d));
+      se += d * d;
+    }
+    return { shape: name, chunks, max_rel_peak: max / peak, rms_rel_signal: Math.sqrt(se / ref.length) / rms };
+  };
+  return {
+    tokens: hiddens.length,
+    signal_peak: peak,
+    signal_rms: rms,
+    results: [
+      await measure('defaults (24/96, left 24, lookahead 12)', parts.stream),
+      await measure('left 56, lookahead 56', { ...parts.stream, leftContext: 56, lookahead: 56 }),
+      await measure('no context (left 0, lookahead 1, every 24)', { chunkTokens: 24, maxChunkTokens: 24, leftContext: 0, lookahead: 1 }),
+    ],
+  };
+}
+
 async function seam(engine: LocalChattts) {
   const req = { text: TEXT, seed: 5, refineText: false, sampling: { max_new_tokens: 160, min_new_tokens: 160 } };
   const signal = () => new AbortController().signal;
@@ -292,6 +354,15 @@ function torchBaseline(promptLen: number) {
 
 async function main() {
   ensurePack();
+  if (opts['only-seam']) {
+    const e = await engineWith('int8', 1);
+    const f = await floatSeam(e);
+    await e.dispose();
+    for (const r of f.results) console.log(`float seam ${r.shape}: max ${(r.max_rel_peak * 100).toFixed(3)}% of peak, rms ${(r.rms_rel_signal * 100).toFixed(3)}% of signal rms, ${r.chunks} chunks (${f.tokens} tokens)`);
+    mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(REPO, 'bench/results/chattts-seam.json'), JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], ...f }, null, 2) + '\n');
+    return;
+  }
   const mm = ensureMatmulGraphs();
   const pack = await verifyPack(PACK);
   const load0 = os.loadavg()[0]!;
@@ -329,7 +400,8 @@ async function main() {
     pipeline.push(r);
     console.log(`  pipeline int8 batched ×${c}: RTF median ${r.rtf_median.toFixed(2)} (max ${r.rtf_max.toFixed(2)}), first chunk ${r.first_chunk_ms_median} ms, ${r.real_time_streams} real-time`);
   }
-  const seamResult = await seam(engine);
+  const seamResult = { ...(await seam(engine)), float: await floatSeam(engine) };
+  for (const r of seamResult.float.results) console.log(`  float seam ${r.shape}: max ${(r.max_rel_peak * 100).toFixed(3)}% of peak, rms ${(r.rms_rel_signal * 100).toFixed(3)}% of signal rms, ${r.chunks} chunks`);
   console.log(`  seam (int8, 160 tokens): defaults max ${seamResult.defaults.max_lsb} LSB, rms ${seamResult.defaults.rms_lsb.toFixed(2)} (signal rms ${seamResult.defaults.signal_rms_lsb.toFixed(0)}); 56-token context max ${seamResult.context_56.max_lsb}, rms ${seamResult.context_56.rms_lsb.toFixed(3)}`);
   await engine.dispose();
   const promptLen = kits.fp32.prompt.length / kits.fp32.dims.hidden;

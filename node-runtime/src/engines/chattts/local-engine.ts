@@ -101,7 +101,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
 
     async warm() {
       // A fixed short generation touches every session and allocator path once.
-      await runPipeline(ready(), { text: 'hello.', seed: 1, signal: new AbortController().signal, sampling: { max_new_tokens: 4 } });
+      await runPipeline(ready(), { text: 'hello.', seed: 1, signal: new AbortController().signal, sampling: { max_new_tokens: 4 }, refine: { max_new_tokens: 4 } });
     },
 
     async synthesize(request: SynthesisRequest): Promise<SynthesisResult> {
