@@ -87,7 +87,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         tokenizer,
         embeddings,
         gpt: maxBatch > 1 ? new BatchedGpt(gptSession, gptDims, maxBatch) : new Gpt(gptSession, gptDims),
-        vocoder: new Vocoder(decSession, vocSession, d.hidden),
+        vocoder: new Vocoder(decSession, vocSession, d.hidden, maxBatch > 1),
         voices,
         stats: decodeSpeakerStats(speakersFile.spk_stat, d.hidden),
         defaultVoice: p.default_voice,

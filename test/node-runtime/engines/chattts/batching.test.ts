@@ -4,7 +4,8 @@
  * the batch: alone in the batching engine it is the unbatched engine's bytes, and batched with
  * others it has the same tokens and differs by at most float rounding (a row padded to a longer
  * batch sums its softmax in another SIMD grouping: ~1e-6 in hidden states, ≤ 2 LSB of PCM here);
- * cancelling one member leaves the others decoding. fp32 graph: the int8 graph's per-tensor
+ * cancelling one member leaves the others decoding; equal-length vocoder windows of concurrent
+ * requests share a decoder/Vocos run. fp32 graph: the int8 graph's per-tensor
  * activation quantisation spans the batch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,9 +89,11 @@ describe('chattts continuous batching', () => {
     expect((batched.parts().gpt as BatchedGpt).stats.active).toBe(0);
   });
 
-  it('bounds a forward at the batch size', async () => {
+  it('bounds a forward at the batch size, and vocodes equal windows of concurrent requests together', async () => {
     const gpt = batched.parts().gpt as BatchedGpt;
+    const vocoder = batched.parts().vocoder;
     const before = { ...gpt.stats };
+    const vBefore = { ...vocoder.stats };
     const reqs = Array.from({ length: 6 }, (_, i) => ({ text: 'hello world.', seed: 100 + i, refineText: false, sampling: { max_new_tokens: 20, min_new_tokens: 20 } }));
     const out = await Promise.all(reqs.map((r) => batched.run({ ...r, signal: signal() })));
     expect(out.every((o) => o.stats.tokens === 20)).toBe(true);
@@ -99,5 +102,14 @@ describe('chattts continuous batching', () => {
     // 6 × 19 decode steps (the first token comes from the prefill) in forwards of at most 4 rows.
     expect(rows).toBe(6 * 19);
     expect(forwards).toBeGreaterThanOrEqual(Math.ceil((6 * 19) / 4));
+    // Same text and length: their windows have equal lengths and share decoder/Vocos runs, and
+    // each still gets the audio of its own batch-1 decode.
+    const runs = vocoder.stats.runs - vBefore.runs;
+    const items = vocoder.stats.items - vBefore.items;
+    console.log(`6 equal requests: ${items} vocoder windows in ${runs} runs`);
+    expect(items).toBe(6);
+    expect(runs).toBeLessThan(items);
+    const solo = await single.run({ ...reqs[0]!, signal: signal() });
+    expect(maxDiff(out[0]!.pcm, solo.pcm)).toBeLessThanOrEqual(2);
   });
 });
