@@ -52,6 +52,8 @@ const { values: opts } = parseArgs({
     threads: { type: 'string', default: '2' },
     steps: { type: 'string', default: '12' },
     'skip-torch': { type: 'boolean', default: false },
+    /** Only the whole-pipeline rows (int8, batched), written to bench/results/chattts-pipeline.json. */
+    'only-pipeline': { type: 'boolean', default: false },
     /** Only the float seam (a minute), written to bench/results/chattts-seam.json. */
     'only-seam': { type: 'boolean', default: false },
   },
@@ -354,6 +356,22 @@ function torchBaseline(promptLen: number) {
 
 async function main() {
   ensurePack();
+  if (opts['only-pipeline']) {
+    const e = await engineWith('int8', 8);
+    await e.warm();
+    const rows = [];
+    for (const c of [1, 4, 8]) {
+      const r = await pipelineAt(e, c);
+      rows.push(r);
+      console.log(`pipeline int8 batched ×${c}: RTF median ${r.rtf_median.toFixed(2)} (max ${r.rtf_max.toFixed(2)}), first chunk ${r.first_chunk_ms_median} ms, ${r.real_time_streams} real-time`);
+    }
+    const v = e.parts().vocoder.stats;
+    console.log(`vocoder: ${v.items} windows in ${v.runs} runs`);
+    await e.dispose();
+    mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(REPO, 'bench/results/chattts-pipeline.json'), JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], rows, vocoder: v }, null, 2) + '\n');
+    return;
+  }
   if (opts['only-seam']) {
     const e = await engineWith('int8', 1);
     const f = await floatSeam(e);
