@@ -6,6 +6,11 @@
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 
+export interface RateLimit {
+  rps: number;
+  burst: number;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -16,7 +21,7 @@ export class TenantRateLimiter {
   constructor(private readonly clock: Clock) {}
 
   /** Takes one token for `tenant` or throws 429. */
-  take(tenant: string, limit: { rps: number; burst: number }): void {
+  take(tenant: string, limit: RateLimit): void {
     const now = this.clock.now();
     let b = this.buckets.get(tenant);
     if (!b) {
