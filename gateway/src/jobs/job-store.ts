@@ -54,32 +54,40 @@ export interface JobRecord {
   /** Models that spoke the segments, in order of first use. */
   models?: string[] | undefined;
   expiresAt?: number | undefined;
+  /** Which replica runs the job, and until when its lease holds without renewal. */
+  leaseOwner?: string | undefined;
+  leaseUntil?: number | undefined;
 }
 
 export interface JobStore {
-  create(job: JobRecord): void;
-  get(id: string): JobRecord | undefined;
-  /** Moves the oldest queued job to running and returns it; undefined when none is queued. */
-  claim(now: number): JobRecord | undefined;
-  update(id: string, fields: Partial<Omit<JobRecord, 'id' | 'tenant' | 'request'>>): void;
+  create(job: JobRecord): Promise<void>;
+  get(id: string): Promise<JobRecord | undefined>;
+  /**
+   * Moves the oldest queued job to running, leased to `owner` until `leaseUntil`, and returns it;
+   * undefined when none is queued. A shared store hands each job to one replica at a time.
+   */
+  claim(now: number, owner: string, leaseUntil: number): Promise<JobRecord | undefined>;
+  /** Extends the lease of a running job; false when this owner no longer holds it. */
+  renew(id: string, owner: string, leaseUntil: number): Promise<boolean>;
+  update(id: string, fields: Partial<Omit<JobRecord, 'id' | 'tenant' | 'request'>>): Promise<void>;
   /** Records a finished segment: its PCM is written before the progress says so. */
-  saveSegment(id: string, index: number, chars: number, pcm: Int16Array, model: string, now: number): void;
-  /** PCM of finished segments, by index. */
-  finishedSegments(id: string): Map<number, string>;
+  saveSegment(id: string, index: number, chars: number, pcm: Int16Array, model: string, now: number): Promise<void>;
+  /** Files of finished segments' PCM, by index. */
+  finishedSegments(id: string): Promise<Map<number, string>>;
   /** Drops the segment PCM once the final audio exists (it is only kept to resume). */
-  dropSegments(id: string): void;
+  dropSegments(id: string): Promise<void>;
   /** Writes the final audio atomically and returns its relative file name. */
-  writeAudio(id: string, bytes: Buffer, extension: string): string;
+  writeAudio(id: string, bytes: Buffer, extension: string): Promise<string>;
   audioPath(file: string): string;
   /** Jobs whose callback is still pending and due. */
-  dueCallbacks(now: number): JobRecord[];
-  /** Running jobs left by a previous process: back to queued (their segments are kept). */
-  requeueRunning(now: number): number;
+  dueCallbacks(now: number): Promise<JobRecord[]>;
+  /** Running jobs whose lease ran out (their replica died): back to queued, segments kept. */
+  requeueExpired(now: number): Promise<number>;
   /** Deletes jobs (rows and files) whose retention ended; returns how many. */
-  expire(now: number): number;
-  pendingCount(tenant: string): number;
-  charsSince(tenant: string, since: number): number;
-  close(): void;
+  expire(now: number): Promise<number>;
+  pendingCount(tenant: string): Promise<number>;
+  charsSince(tenant: string, since: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 const SCHEMA = `
@@ -154,59 +162,83 @@ export class SqliteJobStore implements JobStore {
     return row ? (JSON.parse((row as { record: string }).record) as JobRecord) : undefined;
   }
 
-  create(job: JobRecord): void {
-    this.#stmts.insert.run(this.#columns(job));
-  }
-
-  get(id: string): JobRecord | undefined {
+  #get(id: string): JobRecord | undefined {
     return this.#parse(this.#stmts.get.get(id));
   }
 
-  claim(now: number): JobRecord | undefined {
-    return this.#db.transaction(() => {
-      const job = this.#parse(this.#stmts.oldestQueued.get());
-      if (!job) return undefined;
-      const next = { ...job, status: 'running' as const, updatedAt: now };
-      this.#stmts.put.run(this.#columns(next));
-      return next;
-    })();
+  #put(job: JobRecord): void {
+    this.#stmts.put.run(this.#columns(job));
   }
 
-  update(id: string, fields: Partial<Omit<JobRecord, 'id' | 'tenant' | 'request'>>): void {
-    this.#db.transaction(() => {
-      const job = this.get(id);
-      if (job) this.#stmts.put.run(this.#columns({ ...job, ...fields }));
-    })();
-  }
-
-  saveSegment(id: string, index: number, chars: number, pcm: Int16Array, model: string, now: number): void {
-    const file = path.join(id, `segment-${String(index).padStart(6, '0')}.pcm`);
-    writeAtomic(this.audioPath(file), new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
-    this.#db.transaction(() => {
-      const job = this.get(id);
-      if (!job) return;
-      const known = this.finishedSegments(id).has(index);
-      this.#stmts.addSegment.run(id, index, file);
-      if (known) return;
-      const models = job.models ?? [];
-      this.#stmts.put.run(
-        this.#columns({
-          ...job,
-          segmentsDone: job.segmentsDone + 1,
-          charsDone: job.charsDone + chars,
-          models: models.includes(model) ? models : [...models, model],
-          updatedAt: now,
-        }),
-      );
-    })();
-  }
-
-  finishedSegments(id: string): Map<number, string> {
+  #segments(id: string): Map<number, string> {
     const rows = this.#stmts.segments.all(id) as { idx: number; file: string }[];
     return new Map(rows.map((r) => [r.idx, r.file]));
   }
 
-  writeAudio(id: string, bytes: Buffer, extension: string): string {
+  async create(job: JobRecord): Promise<void> {
+    this.#stmts.insert.run(this.#columns(job));
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    return this.#get(id);
+  }
+
+  async claim(now: number, owner: string, leaseUntil: number): Promise<JobRecord | undefined> {
+    return this.#db.transaction(() => {
+      const job = this.#parse(this.#stmts.oldestQueued.get());
+      if (!job) return undefined;
+      const next: JobRecord = { ...job, status: 'running', updatedAt: now, leaseOwner: owner, leaseUntil };
+      this.#put(next);
+      return next;
+    })();
+  }
+
+  async renew(id: string, owner: string, leaseUntil: number): Promise<boolean> {
+    return this.#db.transaction(() => {
+      const job = this.#get(id);
+      if (!job || job.status !== 'running' || job.leaseOwner !== owner) return false;
+      this.#put({ ...job, leaseUntil });
+      return true;
+    })();
+  }
+
+  async update(id: string, fields: Partial<Omit<JobRecord, 'id' | 'tenant' | 'request'>>): Promise<void> {
+    this.#db.transaction(() => {
+      const job = this.#get(id);
+      if (job) this.#put({ ...job, ...fields });
+    })();
+  }
+
+  async saveSegment(id: string, index: number, chars: number, pcm: Int16Array, model: string, now: number): Promise<void> {
+    const file = path.join(id, `segment-${String(index).padStart(6, '0')}.pcm`);
+    writeAtomic(this.audioPath(file), new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+    this.#db.transaction(() => {
+      const job = this.#get(id);
+      if (!job) return;
+      const known = this.#segments(id).has(index);
+      this.#stmts.addSegment.run(id, index, file);
+      if (known) return;
+      const models = job.models ?? [];
+      this.#put({
+        ...job,
+        segmentsDone: job.segmentsDone + 1,
+        charsDone: job.charsDone + chars,
+        models: models.includes(model) ? models : [...models, model],
+        updatedAt: now,
+      });
+    })();
+  }
+
+  async finishedSegments(id: string): Promise<Map<number, string>> {
+    return this.#segments(id);
+  }
+
+  async dropSegments(id: string): Promise<void> {
+    for (const file of this.#segments(id).values()) rmSync(this.audioPath(file), { force: true });
+    this.#stmts.deleteSegments.run(id);
+  }
+
+  async writeAudio(id: string, bytes: Buffer, extension: string): Promise<string> {
     const file = path.join(id, `audio.${extension}`);
     writeAtomic(this.audioPath(file), bytes);
     return file;
@@ -219,19 +251,19 @@ export class SqliteJobStore implements JobStore {
     return full;
   }
 
-  dueCallbacks(now: number): JobRecord[] {
+  async dueCallbacks(now: number): Promise<JobRecord[]> {
     return (this.#stmts.dueCallbacks.all(now) as unknown[]).map((r) => this.#parse(r)!);
   }
 
-  requeueRunning(now: number): number {
+  async requeueExpired(now: number): Promise<number> {
     return this.#db.transaction(() => {
-      const running = (this.#stmts.running.all() as unknown[]).map((r) => this.#parse(r)!);
-      for (const job of running) this.#stmts.put.run(this.#columns({ ...job, status: 'queued', updatedAt: now }));
-      return running.length;
+      const stale = (this.#stmts.running.all() as unknown[]).map((r) => this.#parse(r)!).filter((j) => (j.leaseUntil ?? 0) <= now);
+      for (const job of stale) this.#put({ ...job, status: 'queued', updatedAt: now, leaseOwner: undefined, leaseUntil: undefined });
+      return stale.length;
     })();
   }
 
-  expire(now: number): number {
+  async expire(now: number): Promise<number> {
     const expired = (this.#stmts.expired.all(now) as unknown[]).map((r) => this.#parse(r)!);
     for (const job of expired) {
       rmSync(this.audioPath(job.id), { recursive: true, force: true });
@@ -243,20 +275,15 @@ export class SqliteJobStore implements JobStore {
     return expired.length;
   }
 
-  dropSegments(id: string): void {
-    for (const file of this.finishedSegments(id).values()) rmSync(this.audioPath(file), { force: true });
-    this.#stmts.deleteSegments.run(id);
-  }
-
-  pendingCount(tenant: string): number {
+  async pendingCount(tenant: string): Promise<number> {
     return (this.#stmts.pending.get(tenant) as { n: number }).n;
   }
 
-  charsSince(tenant: string, since: number): number {
+  async charsSince(tenant: string, since: number): Promise<number> {
     return (this.#stmts.charsSince.get(tenant, since) as { n: number }).n;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
 }
