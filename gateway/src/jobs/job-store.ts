@@ -86,9 +86,12 @@ export interface JobStore {
   /** Deletes jobs (rows and files) whose retention ended; returns how many. */
   expire(now: number): Promise<number>;
   pendingCount(tenant: string): Promise<number>;
-  charsSince(tenant: string, since: number): Promise<number>;
+  /** Characters the tenant submitted on the UTC day that contains `now` (the daily quota). */
+  charsOnDay(tenant: string, now: number): Promise<number>;
   close(): Promise<void>;
 }
+
+export const DAY_MS = 86_400_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -139,7 +142,7 @@ export class SqliteJobStore implements JobStore {
       delete: db.prepare('DELETE FROM jobs WHERE id = ?'),
       deleteSegments: db.prepare('DELETE FROM segments WHERE job_id = ?'),
       pending: db.prepare("SELECT count(*) AS n FROM jobs WHERE tenant = ? AND status IN ('queued', 'running')"),
-      charsSince: db.prepare('SELECT coalesce(sum(chars_total), 0) AS n FROM jobs WHERE tenant = ? AND created_at >= ?'),
+      charsSince: db.prepare('SELECT coalesce(sum(chars_total), 0) AS n FROM jobs WHERE tenant = ? AND created_at >= ? AND created_at < ?'),
       addSegment: db.prepare('INSERT OR REPLACE INTO segments (job_id, idx, file) VALUES (?, ?, ?)'),
       segments: db.prepare('SELECT idx, file FROM segments WHERE job_id = ?'),
     };
@@ -279,8 +282,9 @@ export class SqliteJobStore implements JobStore {
     return (this.#stmts.pending.get(tenant) as { n: number }).n;
   }
 
-  async charsSince(tenant: string, since: number): Promise<number> {
-    return (this.#stmts.charsSince.get(tenant, since) as { n: number }).n;
+  async charsOnDay(tenant: string, now: number): Promise<number> {
+    const start = Math.floor(now / DAY_MS) * DAY_MS;
+    return (this.#stmts.charsSince.get(tenant, start, start + DAY_MS) as { n: number }).n;
   }
 
   async close(): Promise<void> {
