@@ -6,12 +6,12 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CanarySchema } from '../../gateway/src/canary/config.ts';
+import { CanarySchema } from '../../gateway/src/config/canary.ts';
 import type { ModelConfig } from '../../gateway/src/config/schema.ts';
 import { systemClock } from '../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../gateway/src/observability/logger.ts';
-import { createMirror, type MirrorOutcome, type ShadowSink } from '../../gateway/src/request-path/shadow/mirror.ts';
-import { sampled } from '../../gateway/src/request-path/shadow/sampler.ts';
+import { createMirror, type MirrorOutcome, type ShadowSink } from '../../gateway/src/canary/mirror/mirror.ts';
+import { sampled } from '../../gateway/src/canary/mirror/sampler.ts';
 import type { ShadowEvent } from '../../gateway/src/request-path/shadow/shadow.ts';
 import { EndpointSet } from '../../gateway/src/upstream/endpoints.ts';
 import { encodeWav } from '../../gateway/src/canary/audio/wav.ts';

@@ -5,12 +5,16 @@
  * @module
  */
 import { z } from 'zod';
-import { CanaryJudgeSchema, CanarySchema } from '../canary/config.ts';
+import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
+import { SCRIPT_LANGUAGES } from '../text/scripts.ts';
+import { OwnNameSchema } from './own-names.ts';
+import { textLimitConflicts } from './text-limits.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 const positive = (def: number) => z.number().positive().default(def);
 
-export const LanguageSchema = z.enum(['en', 'zh', 'ja', 'ko']);
+/** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
+export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);
 export type Language = z.infer<typeof LanguageSchema>;
 
 export const NodeSchema = z
@@ -19,6 +23,12 @@ export const NodeSchema = z
     url: z.url(),
     /** Config model ids (not pack names) this node serves. */
     models: z.array(z.string().min(1)).min(1),
+    /**
+     * Characters (code points) this node's runtime accepts: its own `max_text_chars` (unset:
+     * the runtime's default, 4000; `npm start` launches local nodes with this value). Startup
+     * refuses a config where a plan routed here allows more.
+     */
+    max_text_chars: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -55,6 +65,15 @@ export const PlanSchema = z
     policy: z.enum(['primary_always', 'primary_unless_busy', 'fallback_unless_idle']),
     primary: z.string().min(1),
     fallback: z.string().min(1),
+    /**
+     * Models per language, for languages `primary`/`fallback` do not speak (or should not serve):
+     * `{ zh: { primary: chattts, fallback: espeak-zh } }`. A text goes to the pair of its
+     * language, with this plan's policy; a text of several languages to the first pair with a
+     * model that speaks them all. A language no model of the plan speaks is refused (422).
+     */
+    languages: z
+      .partialRecord(LanguageSchema, z.object({ primary: z.string().min(1), fallback: z.string().min(1) }).strict())
+      .optional(),
     max_text_chars: z.number().int().positive(),
     long_text: z.enum(['reject', 'truncate']).default('reject'),
     rate_limit: z
@@ -99,13 +118,13 @@ export const ConfigSchema = z
       .default({ host: '127.0.0.1', port: 8080 }),
     regions: z.array(RegionSchema).min(1),
     models: z.array(ModelSchema).min(1),
-    plans: z.record(z.string(), PlanSchema),
+    plans: z.record(OwnNameSchema, PlanSchema),
     keys: z.array(KeySchema).default([]),
     canaries: z.array(CanarySchema).default([]),
     canary_judge: CanaryJudgeSchema.prefault({}),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
-      .record(z.string(), z.enum(['primary', 'fallback']))
+      .record(OwnNameSchema, z.enum(['primary', 'fallback']))
       .default({ 'tts-1-hd': 'primary', 'tts-1': 'fallback' }),
     admission: z
       .object({
@@ -244,15 +263,26 @@ export const ConfigSchema = z
       const f = models.get(plan.fallback);
       if (!p) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown primary model ${plan.primary}`, path: ['plans', name, 'primary'] });
       if (!f) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown fallback model ${plan.fallback}`, path: ['plans', name, 'fallback'] });
+      for (const [lang, pair] of Object.entries(plan.languages ?? {})) {
+        if (!pair) continue;
+        const path = ['plans', name, 'languages', lang];
+        const pm = models.get(pair.primary);
+        const fm = models.get(pair.fallback);
+        if (!pm) ctx.addIssue({ code: 'custom', message: `plan ${name}: ${lang}: unknown primary model ${pair.primary}`, path });
+        if (!fm) ctx.addIssue({ code: 'custom', message: `plan ${name}: ${lang}: unknown fallback model ${pair.fallback}`, path });
+        if (pm && fm && !pm.languages.includes(lang as Language) && !fm.languages.includes(lang as Language))
+          ctx.addIssue({ code: 'custom', message: `plan ${name}: neither ${pair.primary} nor ${pair.fallback} speaks ${lang}`, path });
+      }
     }
     for (const m of cfg.models)
       if (m.default_voice !== undefined && !m.voices.includes(m.default_voice))
         ctx.addIssue({ code: 'custom', message: `model ${m.id}: default_voice not in voices`, path: ['models'] });
     cfg.keys.forEach((k, i) => {
-      if (!(k.plan in cfg.plans)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
+      if (!Object.hasOwn(cfg.plans, k.plan)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
       if (k.key !== undefined && !cfg.local)
         ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
     });
+    for (const message of textLimitConflicts(cfg)) ctx.addIssue({ code: 'custom', message, path: ['plans'] });
     cfg.canaries.forEach((c, i) => {
       if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
       if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });

@@ -1,11 +1,12 @@
 /**
- * The request path, composed here and nowhere else:
+ * The request path, composed here and nowhere else, one function per stage (`serve` calls them
+ * in this order):
  *
  *   admit (draining → auth → body → rate limit → concurrency → text policy → deadline)
  *   → plan (language, model by plan and load, voice, region order)
- *   → dispatch (retry → attempt timeout → balance → breaker → undici pool)
+ *   → dispatchPlan (layers/stack.ts: retry → attempt timeout → balance → breaker → undici pool)
  *   → shadow (observed just before the response; what it starts is never awaited)
- *   → respond (respond.ts) + record (one log line, metrics)
+ *   → respond (respond.ts) + record (RequestRun.finish: one log line, metrics)
  *
  * It is entered from the gateway's Node listener (`node`, http/listener.ts) or the Hono app
  * (`web`); client-side.ts reads the request either way.
@@ -15,11 +16,13 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Config, ModelConfig } from '../config/schema.ts';
+import { outcomeOf } from '../errors/classify.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
 import type { RetryBudget } from '../layers/retry/retry-budget.ts';
-import type { Service } from '../layers/service.ts';
+import type { Service } from '../upstream/service.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
@@ -78,21 +81,37 @@ class RequestRun {
 
   constructor(
     readonly rec: RequestRecord,
-    private readonly started: number,
+    readonly started: number,
     private readonly deps: RequestPathDeps,
     private readonly accessLog: Logger,
   ) {}
 
-  /** Releases the slot and the deadline, then writes the one log line and the metrics. */
+  /**
+   * Releases the slot and the deadline, then writes the one log line and the metrics. A client
+   * that left is recorded as 499 whatever was (or could no longer be) sent.
+   */
   finish(status: number, err?: unknown): void {
     const rec = this.rec;
-    rec.status = status;
+    rec.outcome = outcomeOf(err);
+    rec.status = rec.outcome === 'client_gone' ? 499 : status;
     if (err !== undefined) rec.errorCode = toGatewayError(err).wire;
     rec.costMs = performance.now() - this.started;
     this.release?.();
     this.deadline?.dispose();
     recordRequest(this.accessLog, this.deps.metrics, rec);
   }
+}
+
+/** What admission established; every later stage reads it. */
+interface Admitted {
+  traceId: string;
+  principal: Principal;
+  input: SynthesisInput;
+  /** The text to synthesise: `input.text`, possibly cut by the plan's text policy. */
+  text: string;
+  truncated: boolean;
+  deadline: Deadline;
+  config: Config;
 }
 
 const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
@@ -105,153 +124,180 @@ export interface RequestPath {
   web(c: Context, flavor: ErrorFlavor): Promise<Response>;
 }
 
+/** draining → auth → body → rate limit → concurrency → text policy → deadline. */
+async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFlavor, run: RequestRun): Promise<Admitted> {
+  const rec = run.rec;
+  if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
+  const config = deps.config();
+  const principal: Principal = deps.keys().authenticate(client.header('authorization'));
+  rec.tenant = principal.tenant;
+  rec.plan = principal.plan;
+  const planCfg = config.plans[principal.plan];
+  if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
+  const json = parseJson(await client.body(config.admission.body_limit_bytes));
+  const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
+  rec.inputLen = input.text.length;
+  const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+  try {
+    deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+  } catch (err) {
+    deps.metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
+    throw err;
+  }
+  try {
+    run.release = deps.concurrency.acquire(planCfg.load_share);
+  } catch (err) {
+    deps.metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
+    throw err;
+  }
+  deps.retryBudget.deposit();
+  const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
+  rec.truncated = truncated;
+  const deadline = startDeadline(timeoutMs, deps.clock);
+  run.deadline = deadline;
+  client.watch(deadline);
+  return { traceId: rec.traceId, principal, input, text, truncated, deadline, config };
+}
+
+/** Language, model by plan policy and pool load, voice, region order (pure but for the latches). */
+function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: RequestRecord): Plan {
+  const headerRegion = client.header('x-region');
+  const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : a.config.region;
+  rec.home = home;
+  const now = deps.clock.now();
+  return planRequest({
+    input: a.input,
+    planName: a.principal.plan,
+    language: detectLanguage(a.text),
+    home,
+    regionOrder: (h) => deps.endpoints.regionsFrom(h),
+    config: a.config,
+    models: deps.models(),
+    view: (model) => poolView(deps.endpoints, model, now, deps.models().get(model)?.pack ?? model),
+    latches: deps.latches,
+  });
+}
+
+/** The layer stack, then the fallback model when the planned one has no capacity. */
+async function dispatchPlan(deps: RequestPathDeps, a: Admitted, p: Plan, rec: RequestRecord): Promise<Served> {
+  const served = await dispatch(deps.service, {
+    traceId: a.traceId,
+    input: a.input,
+    text: a.text,
+    plan: p,
+    deadlineAt: a.deadline.at,
+    deadline: a.deadline.signal,
+    models: deps.models(),
+  });
+  const res = served.response;
+  rec.model = served.model.id;
+  rec.region = res.region;
+  rec.node = res.node;
+  rec.attempts = served.attempts.length;
+  rec.attemptLog = served.attempts.length > 1 ? served.attempts : undefined;
+  rec.queueMs = res.headers['x-queue-ms'] !== undefined ? Number(res.headers['x-queue-ms']) : undefined;
+  if (rec.queueMs !== undefined && Number.isFinite(rec.queueMs)) deps.metrics.nodeQueue.observe({ node: res.node }, rec.queueMs / 1000);
+  rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
+  return served;
+}
+
+/**
+ * Hands the served request to the shadow hook just before the response is written; what it
+ * starts is never awaited. A streamed body is teed only when the hook asks; the client then pulls
+ * the tee, which is the body this returns.
+ */
+function shadow(deps: RequestPathDeps, a: Admitted, p: Plan, served: Served, run: RequestRun): Buffer | Readable {
+  const res = served.response;
+  const hook = deps.shadow();
+  const teed = !Buffer.isBuffer(res.body) && hook.captureStreams?.(a.text, p.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
+  if (!hook.idle?.())
+    fireShadow(
+      hook,
+      {
+        traceId: a.traceId,
+        tenant: a.principal.tenant,
+        input: a.input,
+        text: a.text,
+        plan: p,
+        served: {
+          model: served.model.id,
+          node: res.node,
+          region: res.region,
+          status: res.status,
+          latencyMs: performance.now() - run.started,
+          attempts: served.attempts.length,
+          headers: res.headers,
+          audio: Buffer.isBuffer(res.body) ? res.body : undefined,
+          ...(teed ? { audioLater: teed.audio } : {}),
+        },
+      },
+      (err) => deps.log.warn({ trace_id: a.traceId, err: (err as Error)?.message }, 'shadow failed'),
+    );
+  return teed?.body ?? res.body;
+}
+
+/** The client's answer; recorded now for a buffered body, when the stream ends otherwise. */
+function respond(a: Admitted, served: Served, body: Buffer | Readable, run: RequestRun): Reply {
+  const res = served.response;
+  const headers: Record<string, string> = {
+    'content-type': AUDIO_TYPES[a.input.format],
+    'x-trace-id': a.traceId,
+    'x-model': served.model.id,
+    'x-region': res.region,
+    'x-node': res.node,
+    'x-attempts': String(served.attempts.length),
+  };
+  for (const h of PASS_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h];
+  if (run.rec.degraded) headers['x-degraded'] = run.rec.degraded;
+  if (a.truncated) headers['x-truncated'] = 'true';
+  if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
+  if (Buffer.isBuffer(body)) {
+    run.finish(200);
+    return { kind: 'audio', headers, body };
+  }
+  return {
+    kind: 'stream',
+    headers,
+    body,
+    expected: res.contentLength,
+    done: (err) => {
+      if (err === undefined) run.finish(200);
+      else run.finish(200, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
+    },
+  };
+}
+
+/** Any stage's error as the client's answer, recorded with its code. */
+function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: RequestRun): Reply {
+  const out = errorResponse(err, run.rec.traceId, flavor);
+  if (out.error.code === 'VOX_ERR_INTERNAL') deps.log.error({ trace_id: run.rec.traceId, err }, 'internal error');
+  run.finish(out.status, out.error);
+  return errorReply(out);
+}
+
 /**
  * @example
  * const path = createRequestPath(deps);
  * app.post('/v1/synthesize', (c) => path.web(c, 'native'));
  */
 export function createRequestPath(deps: RequestPathDeps): RequestPath {
-  const { clock, log, metrics } = deps;
+  const { log } = deps;
   // The access line holds only fields this module sets (ids, names, numbers: never a key or an
   // Authorization header), so it skips the root logger's redaction, whose `*.key` wildcard
-  // visited every field of every line (1.4 % of the gateway's CPU in the issue 8 profile).
+  // visited every field of every line (1.4 % of the gateway's CPU in a bench profile).
   const accessLog = log.child({}, { redact: [] });
 
   async function serve(client: ClientSide, flavor: ErrorFlavor): Promise<Reply> {
-    const started = performance.now();
     const traceId = traceIdFrom(client.header('traceparent'));
-    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, started, deps, accessLog);
-    const rec = run.rec;
-
+    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, performance.now(), deps, accessLog);
     try {
-      // ── admit ──────────────────────────────────────────────────────────────
-      if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
-      const config = deps.config();
-      const principal: Principal = deps.keys().authenticate(client.header('authorization'));
-      rec.tenant = principal.tenant;
-      rec.plan = principal.plan;
-      const planCfg = config.plans[principal.plan];
-      if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-      const json = parseJson(await client.body(config.admission.body_limit_bytes));
-      const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
-      rec.inputLen = input.text.length;
-      const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
-      try {
-        deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
-      } catch (err) {
-        metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
-        throw err;
-      }
-      try {
-        run.release = deps.concurrency.acquire(planCfg.load_share);
-      } catch (err) {
-        metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
-        throw err;
-      }
-      deps.retryBudget.deposit();
-      const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
-      rec.truncated = truncated;
-      const deadline = startDeadline(timeoutMs, clock);
-      run.deadline = deadline;
-      client.watch(deadline);
-
-      // ── plan ───────────────────────────────────────────────────────────────
-      const headerRegion = client.header('x-region');
-      const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : config.region;
-      rec.home = home;
-      const now = clock.now();
-      const plan: Plan = planRequest({
-        input,
-        planName: principal.plan,
-        language: detectLanguage(text),
-        home,
-        regionOrder: (h) => deps.endpoints.regionsFrom(h),
-        config,
-        models: deps.models(),
-        view: (model) => poolView(deps.endpoints, model, now, deps.models().get(model)?.pack ?? model),
-        latches: deps.latches,
-      });
-
-      // ── dispatch ───────────────────────────────────────────────────────────
-      const served: Served = await dispatch(deps.service, {
-        traceId,
-        input,
-        text,
-        plan,
-        deadlineAt: deadline.at,
-        deadline: deadline.signal,
-        models: deps.models(),
-      });
-      const res = served.response;
-      rec.model = served.model.id;
-      rec.region = res.region;
-      rec.node = res.node;
-      rec.attempts = served.attempts.length;
-      rec.attemptLog = served.attempts.length > 1 ? served.attempts : undefined;
-      rec.queueMs = res.headers['x-queue-ms'] !== undefined ? Number(res.headers['x-queue-ms']) : undefined;
-      if (rec.queueMs !== undefined && Number.isFinite(rec.queueMs)) metrics.nodeQueue.observe({ node: res.node }, rec.queueMs / 1000);
-      rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
-
-      // ── shadow (observed before the response is written; never awaited) ────
-      // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
-      const shadow = deps.shadow();
-      const teed = !Buffer.isBuffer(res.body) && shadow.captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
-      if (!shadow.idle?.())
-        fireShadow(
-          shadow,
-          {
-            traceId,
-            tenant: principal.tenant,
-            input,
-            text,
-            plan,
-            served: {
-              model: served.model.id,
-              node: res.node,
-              region: res.region,
-              status: res.status,
-              latencyMs: performance.now() - started,
-              attempts: served.attempts.length,
-              headers: res.headers,
-              audio: Buffer.isBuffer(res.body) ? res.body : undefined,
-              ...(teed ? { audioLater: teed.audio } : {}),
-            },
-          },
-          (err) => log.warn({ trace_id: traceId, err: (err as Error)?.message }, 'shadow failed'),
-        );
-
-      // ── respond + record ───────────────────────────────────────────────────
-      const headers: Record<string, string> = {
-        'content-type': AUDIO_TYPES[input.format],
-        'x-trace-id': traceId,
-        'x-model': served.model.id,
-        'x-region': res.region,
-        'x-node': res.node,
-        'x-attempts': String(served.attempts.length),
-      };
-      for (const h of PASS_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h];
-      if (rec.degraded) headers['x-degraded'] = rec.degraded;
-      if (truncated) headers['x-truncated'] = 'true';
-      if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
-      if (Buffer.isBuffer(res.body)) {
-        run.finish(200);
-        return { kind: 'audio', headers, body: res.body };
-      }
-      return {
-        kind: 'stream',
-        headers,
-        body: teed?.body ?? res.body,
-        expected: res.contentLength,
-        done: (err) => {
-          if (err === undefined) run.finish(200);
-          else run.finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
-        },
-      };
+      const admitted = await admit(deps, client, flavor, run);
+      const planned = plan(deps, client, admitted, run.rec);
+      const served = await dispatchPlan(deps, admitted, planned, run.rec);
+      const body = shadow(deps, admitted, planned, served, run);
+      return respond(admitted, served, body, run);
     } catch (err) {
-      const out = errorResponse(err, traceId, flavor);
-      if (out.error.code === 'VOX_ERR_INTERNAL') log.error({ trace_id: traceId, err }, 'internal error');
-      run.finish(out.error.status === 499 ? 499 : out.status, out.error);
-      return errorReply(out);
+      return failed(deps, err, flavor, run);
     }
   }
 

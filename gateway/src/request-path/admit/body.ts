@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { ownValue } from '../../config/own-names.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 
 export interface SynthesisInput {
@@ -137,7 +138,8 @@ export const OPENAI_VOICES = ['alloy', 'echo', 'fable', 'onyx', 'nova', 'shimmer
 export function parseOpenAi(json: unknown, models: Record<string, 'primary' | 'fallback'>): SynthesisInput {
   const r = OpenAiBodySchema.safeParse(json);
   if (!r.success) throw schemaError(r.error);
-  const role = models[r.data.model];
+  // Own keys only: `constructor`, `toString`, `__proto__`… are on every object.
+  const role = ownValue(models, r.data.model);
   if (!role) throw new GatewayError('VOX_ERR_UNKNOWN_MODEL', `model ${r.data.model} does not exist; use ${Object.keys(models).join(' or ')}`, { param: 'model' });
   const fmt = r.data.response_format ?? 'wav';
   if (fmt !== 'wav' && fmt !== 'pcm')

