@@ -48,7 +48,6 @@ type Parsed<O extends Record<string, OptionSpec>> = ReturnType<typeof parseArgs<
 /** A misuse of the command line: the message is one line meant for the user. */
 export class CommandLineError extends Error {
   override readonly name = 'CommandLineError';
-  readonly code = 'VOX_CLI_USAGE';
 }
 
 /** Identity with type inference: keeps each option's literal type for the parsed values. */

@@ -37,7 +37,8 @@ function run(script: string, args: string[]): Promise<Run> {
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    // Generous: each spawn loads the CLI's whole module graph through tsx, slow on a busy 2-core box.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.once('error', reject);
     child.once('exit', (code) => {
       clearTimeout(timer);
@@ -53,7 +54,7 @@ describe('every CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: npm (run \S+|start) --/);
     for (const option of [...lists, '-h, --help']) expect(r.stdout).toContain(option);
-  });
+  }, 150_000);
 
   it.concurrent.each(CLIS)('$script with an unknown option: one line, the usage, exit 2', async ({ script }) => {
     const r = await run(script, ['--no-such-flag']);
@@ -64,7 +65,7 @@ describe('every CLI', () => {
     expect(lines[1]).toMatch(/^Usage: /);
     expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack frame
     expect(r.stderr).not.toContain('ERR_PARSE_ARGS');
-  });
+  }, 150_000);
 });
 
 describe('parseCommandLine', () => {

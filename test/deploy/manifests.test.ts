@@ -142,7 +142,10 @@ describe.skipIf(!kubectl)('kustomize base (CPU nodes)', () => {
   });
 
   it('runs both as non-root with a read-only root filesystem', () => {
+    // The official node images' `node` user, which the gateway and CPU runtime images run as.
+    for (const file of ['deploy/docker/gateway.Dockerfile', 'deploy/docker/node-runtime.Dockerfile']) expect(readText(file)).toMatch(/^USER node$/m);
     for (const wl of [gateway(), node()]) {
+      expect(w(wl).securityContext!.runAsUser).toBe(1000);
       expect(w(wl).securityContext!.runAsNonRoot).toBe(true);
       expect(w(wl).securityContext!.runAsUser).not.toBe(0);
       for (const c of [...w(wl).containers, ...(w(wl).initContainers ?? [])]) expect(c.securityContext!.readOnlyRootFilesystem, c.name).toBe(true);
@@ -221,6 +224,11 @@ describe.skipIf(!kubectl)('kustomize GPU overlay', () => {
     expect(c.livenessProbe!.httpGet!.path).toBe('/healthz');
     expect(c.readinessProbe!.httpGet!.path).toBe('/readyz');
     expect(c.lifecycle!.preStop!.exec).toBeDefined();
+  });
+
+  it("runs as the CUDA image's own non-root user", () => {
+    const user = /^USER (\d+):(\d+)$/m.exec(readText('deploy/docker/node-runtime-cuda.Dockerfile'))!;
+    expect(w(node()).securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: Number(user[1]), runAsGroup: Number(user[2]) });
   });
 
   it('runs ChatTTS on CUDA from the shared packs volume', () => {
