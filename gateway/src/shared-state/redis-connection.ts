@@ -38,6 +38,7 @@ export class SharedState {
   #replicas = 1;
   #errors = 0;
   #timer: NodeJS.Timeout | undefined;
+  #bulk: Redis | undefined;
   readonly #options: SharedStateOptions;
 
   /**
@@ -78,6 +79,18 @@ export class SharedState {
     });
     if (this.#up) await this.#heartbeat();
     return this.#up;
+  }
+
+  /**
+   * A second connection for background bulk reads and writes (the canary sync, once a second):
+   * its longer timeout never delays admission's commands, which keep the short one.
+   */
+  bulk(): Redis {
+    if (!this.#bulk) {
+      this.#bulk = this.redis.duplicate({ commandTimeout: 2_000 });
+      this.#bulk.on('error', () => undefined);
+    }
+    return this.#bulk;
   }
 
   get up(): boolean {
@@ -140,6 +153,8 @@ export class SharedState {
       // Closing anyway: the entry ages out.
     }
     this.redis.disconnect();
+    this.#bulk?.disconnect();
+    this.#bulk = undefined;
     this.#setUp(false);
   }
 }

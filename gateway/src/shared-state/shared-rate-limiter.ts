@@ -11,7 +11,7 @@
  */
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { Clock } from '../lifecycle/clock.ts';
-import { TenantRateLimiter, type RateLimit } from '../request-path/admit/rate-limit.ts';
+import { TenantRateLimiter, type RateLimit, type RateLimiter } from '../request-path/admit/rate-limit.ts';
 import type { SharedState } from './redis-connection.ts';
 
 /** KEYS[1] bucket; ARGV rate (tokens/s), burst. Returns {allowed, wait_ms}. */
@@ -48,7 +48,7 @@ export interface RateLimiterCounters {
   fallback: number;
 }
 
-export class SharedRateLimiter {
+export class SharedRateLimiter implements RateLimiter {
   readonly #local: TenantRateLimiter;
   readonly counters: RateLimiterCounters = { shared: 0, fallback: 0 };
 

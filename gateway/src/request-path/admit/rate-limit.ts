@@ -11,12 +11,20 @@ export interface RateLimit {
   burst: number;
 }
 
+/**
+ * What admission asks for one token. The embedded limiter answers synchronously (no promise, no
+ * extra tick on the hot path); the shared one (shared-state/shared-rate-limiter.ts) awaits Redis.
+ */
+export interface RateLimiter {
+  take(tenant: string, limit: RateLimit): void | Promise<void>;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
 }
 
-export class TenantRateLimiter {
+export class TenantRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   constructor(private readonly clock: Clock) {}
 
