@@ -12,6 +12,8 @@ import { createInterface } from 'node:readline';
 
 export interface ChildSpec {
   name: string;
+  /** A program other than Node (redis-server): run as is, without tsx and without the IPC channel. */
+  command?: string;
   /** Node flags before `--import tsx` (the gateway's V8 flags). */
   nodeFlags?: readonly string[];
   /** Arguments after `node --import tsx`. */
@@ -24,6 +26,8 @@ export interface ChildSpec {
 export interface ChildEvents {
   /** A JSON log line the child printed. */
   onLog?(name: string, line: Record<string, unknown>): void;
+  /** Every stdout line as printed (programs that do not log JSON). */
+  onLine?(name: string, line: string): void;
   onExit?(name: string, code: number | null, signal: NodeJS.Signals | null, restartInMs: number | undefined): void;
 }
 
@@ -55,15 +59,16 @@ export class SupervisedChild {
 
   start(): void {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...this.#spec.args], {
-      cwd: this.#spec.cwd,
-      env: { ...process.env, ...this.#spec.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const { command } = this.#spec;
+    const options = { cwd: this.#spec.cwd, env: { ...process.env, ...this.#spec.env } };
+    const child = command
+      ? spawn(command, this.#spec.args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...this.#spec.args], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.#child = child;
     child.stderr?.pipe(this.#log, { end: false });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       this.#log.write(`${line}\n`);
+      this.#events.onLine?.(this.#spec.name, line);
       if (!line.startsWith('{')) return;
       try {
         this.#events.onLog?.(this.#spec.name, JSON.parse(line) as Record<string, unknown>);

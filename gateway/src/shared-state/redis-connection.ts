@@ -87,7 +87,8 @@ export class SharedState {
    */
   bulk(): Redis {
     if (!this.#bulk) {
-      this.#bulk = this.redis.duplicate({ commandTimeout: 2_000 });
+      // Its commands may wait for the connection (it is background work), never past the timeout.
+      this.#bulk = this.redis.duplicate({ commandTimeout: 2_000, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
       this.#bulk.on('error', () => undefined);
     }
     return this.#bulk;

@@ -94,9 +94,16 @@ export class SharedCanaryStore {
    */
   async sync(push: CanaryPush, canaries: readonly string[], window: number): Promise<Map<string, SharedCanaryView>> {
     const m = this.shared.bulk().multi();
-    for (const p of push.pairs) m.xadd(this.#key(p.canary, kindOf(p)), 'MAXLEN', '~', window, '*', 'p', JSON.stringify(p));
-    for (const [canary, byName] of push.counts) for (const [name, n] of byName) m.hincrby(this.#key(canary, 'counters'), name, n);
-    const reads = m.length;
+    let reads = 0;
+    for (const p of push.pairs) {
+      m.xadd(this.#key(p.canary, kindOf(p)), 'MAXLEN', '~', window, '*', 'p', JSON.stringify(p));
+      reads++;
+    }
+    for (const [canary, byName] of push.counts)
+      for (const [name, n] of byName) {
+        m.hincrby(this.#key(canary, 'counters'), name, n);
+        reads++;
+      }
     for (const c of canaries) {
       const copy = this.#copies.get(c);
       for (const kind of ['judged', 'other'] as const) {
