@@ -22,7 +22,7 @@ async function burst(urls: string[], key: string, perGateway: number): Promise<{
 }
 
 const ok = (rs: CallResult[]) => rs.filter((r) => r.status === 200).length;
-const unexpected = (rs: CallResult[]) => rs.filter((r) => r.status !== 200 && r.status !== 429).map((r) => `${r.status} ${r.code ?? ''}`);
+const unexpected = (rs: CallResult[]) => rs.filter((r) => r.status !== 200 && r.status !== 429).map((r) => `${r.status} ${r.error ?? JSON.stringify(r.json)}`);
 
 describe.skipIf(!hasRedis())('two gateways sharing Redis', () => {
   let redis: RedisProcess;

@@ -11,6 +11,8 @@ export const hasRedis = (): boolean => systemPackage('redis-server', () => hasCo
 
 export interface RedisProcess {
   port: number;
+  /** The running server's pid (undefined while stopped). */
+  readonly pid: number | undefined;
   url: string;
   stop(): Promise<void>;
   /** Starts it again on the same port (after `stop()`), as a Redis that came back. */
@@ -52,5 +54,13 @@ export async function startRedis(): Promise<RedisProcess> {
     });
   };
   await launch();
-  return { port, url: `redis://127.0.0.1:${port}`, stop, restart: launch };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    restart: launch,
+  };
 }
