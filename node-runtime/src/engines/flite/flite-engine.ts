@@ -13,21 +13,15 @@ import { readFile } from 'node:fs/promises';
 import { Piscina } from 'piscina';
 import { z } from 'zod';
 import { collectStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
-import { decodeWav } from '../../audio/wav.ts';
 import { splitSentences } from '../../text/sentences.ts';
+import { startStreamingRun, type FlitePool } from './flite-run.ts';
 
 /**
- * Longest piece handed to flite in one task. A sentence longer than this is cut at a clause, so
- * one task — the unit of cancellation and of time to first audio — stays around a second of work
- * even for text without full stops.
+ * Longest utterance handed to flite. A sentence longer than this is cut at a clause, so one
+ * utterance — the unit of cancellation and of time to first audio — stays around a second of
+ * work even for text without full stops.
  */
 const MAX_SENTENCE_CHARS = 400;
-
-interface FliteTask {
-  text: string;
-  voice: string;
-  speed: number;
-}
 
 const VoicesFileSchema = z
   .object({
@@ -49,7 +43,7 @@ export function createFliteEngine(context: EngineContext): Engine {
   const { pack } = context;
   const threads = Math.max(1, context.concurrency ?? 1);
   let voices: VoicesFile | undefined;
-  let pool: Piscina<FliteTask, Uint8Array> | undefined;
+  let pool: FlitePool | undefined;
   const sampleRate = pack.manifest.sample_rate ?? 16_000;
 
   return {
@@ -79,26 +73,42 @@ export function createFliteEngine(context: EngineContext): Engine {
     },
 
     /**
-     * One worker task per sentence, one at a time: the first sentence's audio is out while the
-     * rest is still text, a reader that stops pulling stops the synthesis (at most one sentence is
-     * made ahead of it), and cancellation is checked between sentences. A running task is left to
-     * finish rather than aborted through piscina, which would terminate the worker thread and
-     * make the next request pay for recompiling flite.
+     * One flite run per request, in a worker, handing over each utterance as flite finishes it
+     * (see flite-worker.mjs): a chunk is one flite utterance, usually one sentence. The text is
+     * first cut by `splitSentences` and the pieces given to flite a paragraph apart, because
+     * flite knows neither Chinese punctuation nor our clause cuts of overlong sentences, but
+     * does end an utterance at a blank line between words; it still merges some short
+     * sentences of its own accord, which only makes a chunk longer. Flow control: flite runs at
+     * most two utterances ahead of whoever reads this stream, so a slow reader pauses the
+     * synthesis. Closing the stream or aborting the signal stops flite at its next utterance
+     * end, without killing the worker thread (which would make the next request pay for
+     * recompiling flite); the stream ends only once the worker is free again, so the caller's
+     * slot is held exactly as long as flite works.
      */
     async *stream(request: SynthesisRequest): AsyncGenerator<Int16Array> {
       if (!pool || !voices) throw new Error('flite engine used before load()');
       const fliteVoice = voices.voices[request.voice ?? voices.default];
       if (!fliteVoice) throw new Error(`voice ${request.voice} is not in this pack`);
-      const speed = request.speed ?? 1;
-      for (const sentence of splitSentences(request.text, { maxChars: MAX_SENTENCE_CHARS })) {
-        if (request.signal.aborted) throw request.signal.reason;
-        const text = sentence.trim();
-        if (text.length === 0) continue;
-        const wav = decodeWav(await pool.run({ text, voice: fliteVoice, speed }));
-        if (wav.sampleRate !== sampleRate) throw new Error(`flite voice ${fliteVoice} speaks at ${wav.sampleRate} Hz; the pack declares ${sampleRate}`);
-        yield wav.samples;
-      }
       if (request.signal.aborted) throw request.signal.reason;
+      const text = splitSentences(request.text, { maxChars: MAX_SENTENCE_CHARS })
+        .map((sentence) => sentence.trim())
+        .filter((sentence) => sentence.length > 0)
+        .join('\n\n');
+      const run = startStreamingRun(pool, { text, voice: fliteVoice, speed: request.speed ?? 1 });
+      const stop = (): void => run.cancel();
+      request.signal.addEventListener('abort', stop, { once: true });
+      try {
+        for (;;) {
+          const chunk = await run.next();
+          if (request.signal.aborted) throw request.signal.reason;
+          if (chunk === undefined) break;
+          if (chunk.sampleRate !== sampleRate) throw new Error(`flite voice ${fliteVoice} speaks at ${chunk.sampleRate} Hz; the pack declares ${sampleRate}`);
+          yield chunk.pcm;
+        }
+      } finally {
+        request.signal.removeEventListener('abort', stop);
+        await run.close();
+      }
     },
 
     async dispose() {

@@ -13,6 +13,7 @@ import { startRuntime, synthesize, waitForLog, type RuntimeProcess } from '../..
 const PACKS: Record<string, { parameters: Record<string, unknown>; deterministic?: boolean }> = {
   'sim-die': { parameters: { rtf: 0.2, jitter: 0, ms_per_char: 20, chunk_ms: 100, test_faults: { die_mid_stream: { after_ms: 300 } } } },
   'sim-stall': { parameters: { rtf: 0.2, jitter: 0, ms_per_char: 20, chunk_ms: 100, test_faults: { stall_mid_stream: { after_ms: 300 } } } },
+  'sim-fail': { parameters: { rtf: 0, jitter: 0, ms_per_char: 20, chunk_ms: 100, test_faults: { fail_rate: 1 } } },
   'sim-nondet': { parameters: { rtf: 0, jitter: 0, ms_per_char: 20, chunk_ms: 100 }, deterministic: false },
   'sim-bulk': { parameters: { rtf: 0, jitter: 0, ms_per_char: 60, max_audio_ms: 240_000, chunk_ms: 250 } },
 };
@@ -69,7 +70,7 @@ describe('sim engine streaming in a real runtime process', () => {
   let modelsDir: string;
   let mortalDir: string;
   beforeAll(async () => {
-    modelsDir = await writePacks(['sim-die', 'sim-stall', 'sim-nondet', 'sim-bulk']);
+    modelsDir = await writePacks(['sim-die', 'sim-stall', 'sim-fail', 'sim-nondet', 'sim-bulk']);
     mortalDir = await writePacks([]);
     await mkdir(path.join(mortalDir, 'sim-exit'));
     await writeFile(
@@ -130,6 +131,17 @@ describe('sim engine streaming in a real runtime process', () => {
     const left = performance.now();
     while ((await inflight()) > 0 && performance.now() - left < 5000) await new Promise((r) => setTimeout(r, 25));
     expect(await inflight()).toBe(0);
+  });
+
+  it('an engine failure after the headers ends the stream with a retryable error frame', async () => {
+    const read = await streamSynthesis(node.url, { text: 'x'.repeat(50), model: 'sim-fail' });
+    expect(read.status).toBe(200);
+    expect(read.audioFrames).toBe(0);
+    expect(read.error).toMatchObject({ code: 'engine_failure', retryable: true });
+    expect(read.end).toBeUndefined();
+    expect(read.cut).toBe(false);
+    const line = await waitForLog(node, (l) => l.model === 'sim-fail' && l.msg === 'request completed');
+    expect(line).toMatchObject({ stream_outcome: 'failed', error_code: 'engine_failure' });
   });
 
   it('a non-deterministic pack refuses offset_samples with 409 not_deterministic, and says so', async () => {
