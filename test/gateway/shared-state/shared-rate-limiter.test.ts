@@ -31,7 +31,8 @@ describe.skipIf(!hasRedis())('shared rate limit on Redis', () => {
   });
 
   async function replica(url: string): Promise<SharedRateLimiter> {
-    const state = new SharedState({ url, log, heartbeatMs: 100 });
+    // A generous command timeout: on a busy test machine 50 ms can pass, and a timeout falls back (not what these tests count).
+    const state = new SharedState({ url, log, heartbeatMs: 100, commandTimeoutMs: 1_000 });
     states.push(state);
     expect(await state.ready()).toBe(true);
     return new SharedRateLimiter(state, systemClock);
