@@ -9,10 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 export interface ChildSpec {
   name: string;
-  /** A program other than Node (redis-server): run as is, without tsx and without the IPC channel. */
+  /** A program other than Node (redis-server): run through tether.ts, which ends it when the IPC channel closes. */
   command?: string;
   /** Node flags before `--import tsx` (the gateway's V8 flags). */
   nodeFlags?: readonly string[];
@@ -31,6 +32,7 @@ export interface ChildEvents {
   onExit?(name: string, code: number | null, signal: NodeJS.Signals | null, restartInMs: number | undefined): void;
 }
 
+const TETHER = fileURLToPath(new URL('./tether.ts', import.meta.url));
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 /** A child that stayed up this long is healthy again: its next crash restarts quickly. */
@@ -61,9 +63,8 @@ export class SupervisedChild {
     const startedAt = performance.now();
     const { command } = this.#spec;
     const options = { cwd: this.#spec.cwd, env: { ...process.env, ...this.#spec.env } };
-    const child = command
-      ? spawn(command, this.#spec.args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...this.#spec.args], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const script = command ? [TETHER, command, ...this.#spec.args] : this.#spec.args;
+    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...script], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.#child = child;
     child.stderr?.pipe(this.#log, { end: false });
     createInterface({ input: child.stdout! }).on('line', (line) => {
