@@ -100,7 +100,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   // One connection per gateway when replicas share state; config reloads keep it (a new Redis needs a restart).
   const shared = config.shared_state
-    ? new SharedState({ url: config.shared_state.redis_url, prefix: config.shared_state.prefix, commandTimeoutMs: config.shared_state.command_timeout_ms, log })
+    ? new SharedState({ url: config.shared_state.redis_url, prefix: config.shared_state.prefix, commandTimeoutMs: config.shared_state.command_timeout_ms, log, clock })
     : undefined;
   const sharedLimiter = shared ? new SharedRateLimiter(shared, clock) : undefined;
   const rateLimiter: RateLimiter = sharedLimiter ?? new TenantRateLimiter(clock);

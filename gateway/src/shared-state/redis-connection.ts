@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface SharedStateOptions {
@@ -27,6 +28,8 @@ export interface SharedStateOptions {
   heartbeatMs?: number;
   replicaId?: string;
   log: Logger;
+  /** Heartbeat timestamps (the gateway's clock; the rate limit itself uses Redis's). */
+  clock?: Clock;
   onUpChange?: (up: boolean) => void;
 }
 
@@ -129,7 +132,7 @@ export class SharedState {
 
   async #heartbeat(): Promise<void> {
     if (!this.#up) return;
-    const now = Date.now();
+    const now = (this.#options.clock ?? systemClock).now();
     const set = this.key('replicas');
     try {
       const results = await this.redis
