@@ -207,7 +207,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const close = shutdownSequence(
     [
       { name: 'stop admitting', run: () => void (draining = true) },
-      { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000) },
+      { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000, clock) },
       { name: 'health checks', run: () => health.close() },
       { name: 'breakers', run: () => breakers.close() },
       { name: 'shadow', run: () => shadow.close?.() },

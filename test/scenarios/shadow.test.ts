@@ -100,7 +100,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-let traffic: CallResult[] = [];
+const traffic: CallResult[] = [];
 
 describe('shadowing to canaries', () => {
   it('mirrors a deterministic sample and judges the broken canary rollback, the good one not', async () => {

@@ -11,7 +11,6 @@ import { OwnNameSchema } from './own-names.ts';
 import { textLimitConflicts } from './text-limits.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
-const positive = (def: number) => z.number().positive().default(def);
 
 /** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
 export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);

@@ -4,6 +4,7 @@
  * pools. `close()` is idempotent: every caller gets the same promise.
  * @module
  */
+import { systemClock, type Clock } from './clock.ts';
 export interface ShutdownStep {
   name: string;
   run: () => Promise<void> | void;
@@ -26,7 +27,7 @@ export function shutdownSequence(steps: ShutdownStep[], onError: (name: string, 
 }
 
 /** Resolves when `count()` reaches 0 or after `maxMs`. */
-export async function waitForDrain(count: () => number, maxMs: number, pollMs = 20): Promise<void> {
-  const until = Date.now() + maxMs;
-  while (count() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, pollMs));
+export async function waitForDrain(count: () => number, maxMs: number, clock: Clock = systemClock, pollMs = 20): Promise<void> {
+  const until = clock.now() + maxMs;
+  while (count() > 0 && clock.now() < until) await clock.sleep(pollMs);
 }

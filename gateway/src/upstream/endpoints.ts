@@ -6,7 +6,7 @@
  * @module
  */
 import type { Config, NodeConfig } from '../config/schema.ts';
-import type { Clock } from '../lifecycle/clock.ts';
+import { systemClock, type Clock } from '../lifecycle/clock.ts';
 import { MAX_AGE_MS, RoutingTable, type ModelHosts } from './routing-table.ts';
 
 export interface NodeLoad {
@@ -66,7 +66,7 @@ export class Endpoint {
   constructor(
     node: NodeConfig,
     region: string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = systemClock.now,
   ) {
     this.id = node.id;
     this.region = region;

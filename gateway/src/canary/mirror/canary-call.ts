@@ -8,6 +8,7 @@
  * @module
  */
 import { errors, type Dispatcher } from 'undici';
+import type { Clock, TimerHandle } from '../../lifecycle/clock.ts';
 
 const ERROR_BODY_MAX = 16 * 1024;
 
@@ -26,6 +27,7 @@ export interface CanaryCallOptions {
   /** Larger answers fail with `canary_body_too_large`. */
   maxBytes: number;
   timeoutMs: number;
+  clock: Clock;
 }
 
 /** Why a call failed: a code for the canary report. */
@@ -46,14 +48,14 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
   #size = 0;
   #done = false;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: TimerHandle;
 
   constructor(
     private readonly o: CanaryCallOptions,
     private readonly resolve: (r: CanaryCallResult) => void,
     private readonly reject: (err: CanaryCallError) => void,
   ) {
-    this.#timer = setTimeout(() => this.#fail(new CanaryCallError('canary_timeout', true)), o.timeoutMs);
+    this.#timer = o.clock.timer(o.timeoutMs, () => this.#fail(new CanaryCallError('canary_timeout', true)));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -96,7 +98,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
   #settle(err: CanaryCallError | undefined, stop: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#timer);
+    this.o.clock.clearTimer(this.#timer);
     if (err) this.reject(err);
     else this.resolve({ status: this.#status, headers: this.#headers, body: this.#keep ? Buffer.concat(this.#chunks, this.#size) : undefined, size: this.#size });
     // Only a request still running is stopped: a finished one keeps its connection alive.
@@ -106,7 +108,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
 
 /**
  * @example
- * const r = await callCanary(pool, { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: false, maxBytes: 32 << 20, timeoutMs: 10_000 });
+ * const r = await callCanary(pool, { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: false, maxBytes: 32 << 20, timeoutMs: 10_000, clock: systemClock });
  */
 export function callCanary(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, o: CanaryCallOptions): Promise<CanaryCallResult> {
   return new Promise((resolve, reject) => {

@@ -188,7 +188,7 @@ export function createMirror(o: MirrorOptions): Mirror {
     };
     try {
       // Read to the end either way: the latency is the whole answer's, and the connection is reused.
-      const res = await callCanary(pools.get(url), { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms });
+      const res = await callCanary(pools.get(url), { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms, clock: o.clock });
       const latencyMs = performance.now() - started;
       if (res.status !== 200) {
         let code = `http_${res.status}`;
