@@ -41,7 +41,7 @@ export interface GatewayOptions {
   clock?: Clock;
   logger?: Logger;
   balancer?: Balancer;
-  /** The shadow/canary seam (issue 6); a null object by default. */
+  /** The shadow/canary seam; a null object by default. */
   shadow?: ShadowHook;
   /** `--region` override kept across reloads. */
   region?: string;
@@ -64,7 +64,7 @@ export interface Gateway {
   endpoints: EndpointSet;
   metrics: GatewayMetrics;
   log: Logger;
-  /** Swaps the shadow hook (issue 6 installs its mirror here). */
+  /** Swaps the shadow hook (the canary mirror is installed here). */
   setShadow(hook: ShadowHook): void;
   /** Applies a new config; a config that fails validation is refused and the old one stays. */
   reload(next: Config | string): ReloadResult;
@@ -96,7 +96,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   const pools = new Pools({ connections: config.upstream.connections_per_node, connectTimeoutMs: config.timeouts.connect_ms });
   const endpoints = new EndpointSet(config.regions, clock);
-  // Issue 6: shadow mirroring to canaries and their judge/report; the mirror is the default hook.
+  // Shadow mirroring to canaries and their judge/report; the mirror is the default hook.
   const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
   if (!options.shadow) shadow = canary.mirror;
   const health = new HealthChecker({ endpoints, pools, clock, log, metrics, health: () => config.health, saturation: () => config.saturation });

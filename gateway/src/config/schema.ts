@@ -102,7 +102,7 @@ export const KeySchema = z
     message: 'a key has exactly one of `key` or `sha256`',
   });
 
-// The canary section is issue 6's: its schema lives with the canary code (gateway/src/canary/config.ts).
+// The canary section's schema lives with the canary code (gateway/src/canary/config.ts).
 export { CanarySchema };
 
 export const ConfigSchema = z

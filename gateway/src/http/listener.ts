@@ -6,7 +6,7 @@
  * Why not Hono for synthesis too: per request, @hono/node-server builds a Request facade, three
  * listeners and a Context, and writes the web Response back onto the Node one. On the hot path
  * that was about 30 µs of the gateway's 470 µs main-thread CPU per request (bench/results/
- * profile.md, issue 8). A URL with a query string still reaches the same handler through Hono.
+ * profile.md). A URL with a query string still reaches the same handler through Hono.
  * @module
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';

@@ -3,7 +3,7 @@
  * well-formed HTTP response whose body is a cut WAV: content-length matches the short body, so
  * only the WAV's own chunk sizes show the loss. Forwarding it would be a 200 carrying broken
  * audio — a silent failure — so the caller treats it as a retryable upstream failure instead.
- * Found by the chaos proving ground (issue 7, scenario 6; test/regressions/issue-007-…).
+ * Found by the chaos proving ground (scenario 6; test/regressions/truncated-wav-forwarded.test.ts).
  * @module
  */
 

@@ -1,7 +1,7 @@
 /**
  * One mirror sent to a canary node, as an undici dispatch handler — for the reason the client
  * path has upstream/node-call-handler.ts: `Pool.request()` with its response Readable, plus an
- * `AbortSignal.timeout` per call, cost a mirror about what two proxied requests cost (issue 8
+ * `AbortSignal.timeout` per call, cost a mirror about what two proxied requests cost (gateway bench,
  * shadow phase). The answer's bytes are kept only when asked (the pair will be judged) and up to
  * `maxBytes`; otherwise they are counted and dropped as they arrive. A non-200 answer keeps up to
  * 16 KiB for its error envelope. One timer bounds the whole call.

@@ -1,5 +1,5 @@
 /**
- * Issue 8 (benchmarks) found that reading `c.req.raw.body` / `.signal` made @hono/node-server
+ * The gateway benchmarks found that reading `c.req.raw.body` / `.signal` made @hono/node-server
  * build a full web Request per request, ~30-40 % of the gateway's CPU per request; the request
  * path now reads the Node request itself (admit/body.ts `readIncoming`) and watches the response
  * for a client hang-up (its `close` event aborts the deadline). These checks pin the behaviour

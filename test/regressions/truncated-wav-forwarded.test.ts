@@ -1,5 +1,5 @@
 /**
- * Regression (found by the chaos proving ground, issue 7, scenario 6): a node that answers
+ * Regression (found by the chaos proving ground, scenario 6): a node that answers
  * 200 with a well-formed HTTP body holding a truncated WAV (content-length matches the short
  * body, but the WAV's data chunk declares more samples than it carries) had its audio forwarded
  * to the client as a success. An incomplete WAV is a failure and must be retried elsewhere.

@@ -1,5 +1,5 @@
 /**
- * Regression (found by the chaos proving ground, issue 7, scenarios 3–6; fixed): at a modest
+ * Regression (found by the chaos proving ground, scenarios 3–6; fixed): at a modest
  * request rate, one home-region node that breaks its answers (resets mid-body) made the gateway
  * answer `503 upstream_unavailable` — "retry budget exhausted" — although three healthy nodes sat
  * mostly idle. The binding limit was the Envoy concurrency floor (min_retry_concurrency 3): each
