@@ -9,16 +9,16 @@ import { hasChromium, launchChromium } from '../support/browser.ts';
 let cluster: Cluster;
 let browser: Browser;
 
-beforeAll(async () => {
-  cluster = await startCluster({ regions: [{ name: 'cn-north-1', nodes: 1 }, { name: 'cn-south-1', nodes: 1 }] });
-  browser = await launchChromium();
-}, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await cluster?.close();
-});
-
 describe.runIf(hasChromium)('playground page (GET /)', () => {
+  beforeAll(async () => {
+    cluster = await startCluster({ regions: [{ name: 'cn-north-1', nodes: 1 }, { name: 'cn-south-1', nodes: 1 }] });
+    browser = await launchChromium();
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await cluster?.close();
+  });
+
   it('synthesizes, plays the audio and fills the served-by panel; the live panel lists every node', async () => {
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
