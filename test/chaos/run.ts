@@ -5,7 +5,7 @@
  * (Markdown + JSON + one chart per scenario) under reports/chaos/.
  *
  *   npm run chaos                      every scenario, soak 3 min
- *   npm run chaos -- --soak 20m        the 20-minute soak of the issue
+ *   npm run chaos -- --soak 20m        the 20-minute soak
  *   npm run chaos -- --only 1,2,6      some scenarios (S = security)
  *   npm run chaos -- --short           the short versions (those `npm test` runs, and more)
  *

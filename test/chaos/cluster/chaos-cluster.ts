@@ -6,7 +6,7 @@
  * everything it started, and the harness's process registry kills leftovers on exit.
  * @module
  */
-import { baseConfig, deepMerge, startGateway, startProcess, type GatewayHandle, type ManagedProcess } from '../../harness/index.ts';
+import { baseConfig, deepMerge, startGateway, startProcess, type GatewayHandle, type ManagedProcess, type RetainedMemory } from '../../harness/index.ts';
 import { ChaosProxy } from '../faults/chaos-proxy.ts';
 import { rssBytes } from '../faults/rss.ts';
 import { SIM_MODEL_IDS, SIM_MODELS_DIR, simGatewayOverrides } from './sim-config.ts';
@@ -115,6 +115,19 @@ export class ChaosCluster {
       const r = n.rss();
       if (r !== undefined) out[`node:${n.id}`] = r;
     }
+    return out;
+  }
+  /**
+   * Retained memory after a full GC in every live process (same keys as `rss()`): what a leak
+   * grows, where RSS also moves with GC timing and allocator caching.
+   */
+  async retained(): Promise<Record<string, RetainedMemory>> {
+    const procs: [string, ManagedProcess][] = [
+      ...this.gateways.map((g): [string, ManagedProcess] => [`gateway:${g.home}`, g.proc]),
+      ...this.nodes.map((n): [string, ManagedProcess] => [`node:${n.id}`, n.proc]),
+    ];
+    const out: Record<string, RetainedMemory> = {};
+    for (const [key, proc] of procs) if (proc.running) out[key] = await proc.retainedMemory();
     return out;
   }
   /** Gateways first (they stop admitting), then nodes and proxies. Safe to call twice. */
