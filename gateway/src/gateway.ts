@@ -5,15 +5,12 @@
  * @module
  */
 import type { RequestListener } from 'node:http';
-import { Hono, type Context } from 'hono';
+import type { Hono } from 'hono';
 import { createCanary } from './canary/canary.ts';
 import type { Config, ModelConfig } from './config/schema.ts';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
-import { createPlaygroundHandler } from './playground/playground.ts';
-import { GatewayError } from './errors/gateway-error.ts';
-import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
-import { gatewayListener } from './http/listener.ts';
-import { statusBody } from './http/status.ts';
+import { createEdge } from './http/edge.ts';
+import { routeTable, type Route } from './http/routes.ts';
 import { p2c } from './layers/balance/p2c.ts';
 import type { Balancer } from './layers/balance/balancer.ts';
 import { Breakers } from './layers/breaker/breaker.ts';
@@ -41,7 +38,7 @@ export interface GatewayOptions {
   clock?: Clock;
   logger?: Logger;
   balancer?: Balancer;
-  /** The shadow/canary seam; a null object by default. */
+  /** The shadow seam (request-path/shadow/shadow.ts); the canary's mirror by default. */
   shadow?: ShadowHook;
   /** `--region` override kept across reloads. */
   region?: string;
@@ -59,12 +56,14 @@ export interface Gateway {
   config(): Config;
   /** Resolves once the first health sweep finished. */
   ready: Promise<void>;
-  /** The Node request listener to serve (http/listener.ts): synthesis without Hono, the rest through `app`. */
+  /** The Node request listener to serve (http/edge.ts): synthesis without Hono, the rest through `app`. */
   listener: RequestListener;
+  /** The route table `app` and `listener` are built from (http/routes.ts). */
+  routes: readonly Route[];
   endpoints: EndpointSet;
   metrics: GatewayMetrics;
   log: Logger;
-  /** Swaps the shadow hook (the canary mirror is installed here). */
+  /** Swaps the shadow hook. */
   setShadow(hook: ShadowHook): void;
   /** Applies a new config; a config that fails validation is refused and the old one stays. */
   reload(next: Config | string): ReloadResult;
@@ -152,30 +151,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     bodies,
   });
 
-  const app = new Hono();
-  const fail = (c: Context, err: GatewayError, flavor: ErrorFlavor = 'native') => {
-    const out = errorResponse(err, c.res.headers.get('x-trace-id') ?? '-', flavor);
-    return new Response(out.body, { status: out.status, headers: out.headers });
-  };
-  app.post('/v1/synthesize', (c) => handle.web(c, 'native'));
-  app.post('/v1/audio/speech', (c) => handle.web(c, 'openai'));
-  app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock)));
-  app.get('/', createPlaygroundHandler(() => config));
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    const now = clock.now();
-    const anyNode = endpoints.all().some((e) => e.isAvailable(now));
-    return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
-  });
-  canary.mount(app);
-  for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report', '/canary'])
-    app.all(path, (c) => fail(c, new GatewayError('VOX_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`), path === '/v1/audio/speech' ? 'openai' : 'native'));
-  app.notFound((c) => fail(c, new GatewayError('VOX_ERR_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
-  app.onError((err, c) => {
-    log.error({ err, path: c.req.path }, 'unhandled error');
-    return fail(c, new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }));
-  });
+  const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report() });
+  const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
   const ready = health.start();
 
@@ -219,7 +196,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   return {
     app,
-    listener: gatewayListener(app, handle),
+    listener,
+    routes,
     config: () => config,
     ready,
     endpoints,

@@ -4,6 +4,7 @@
  * plan answer 200 with speech in them (Silero VAD) and grow with the text; a mixed text keeps its
  * Chinese name; numbers are read, not dropped; Thai is refused by name.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +13,14 @@ import { resample } from '../../gateway/src/canary/audio/resample.ts';
 import { SileroVad } from '../../gateway/src/canary/vad/silero.ts';
 import { decodeWav } from '../../node-runtime/src/audio/wav.ts';
 import { call, REPO_ROOT, startCluster, type CallResult, type Cluster } from '../harness/index.ts';
+import { hasChromium, launchChromium } from '../support/browser.ts';
 import { hasCommand, systemPackage } from '../support/system-package.ts';
 
 const espeak = systemPackage('espeak-ng', () => hasCommand('espeak-ng'), 'apt-get install -y espeak-ng');
+const browserReady =
+  espeak &&
+  systemPackage('chromium', () => hasChromium, 'apt-get install -y chromium') &&
+  systemPackage('fonts-wqy-zenhei', () => hasCommand('fc-list', [':lang=zh']) && spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).stdout.trim() !== '', 'apt-get install -y fonts-wqy-zenhei');
 
 interface LocalConfig {
   models: { id: string; role: string }[];
@@ -56,8 +62,11 @@ beforeAll(async () => {
     regions: [{ name: 'cn-north-1', nodes: [{ packs: ['flite', 'flite-fast', 'espeak-zh'], models: SERVING, slots: 2, queue: 16 }] }],
     gateway: {
       models: local.models.filter((m) => SERVING.includes(m.id)),
-      // The shipped plans, with room for this test's requests in their rate limits.
-      plans: Object.fromEntries(Object.entries(local.plans).map(([name, p]) => [name, { ...p, rate_limit: { rps: 100, burst: 100 } }])),
+      // The shipped plans, with room for this test's requests in their rate limits, and text
+      // limits within what the harness's nodes accept (their default, not local.yaml's 5000).
+      plans: Object.fromEntries(
+        Object.entries(local.plans).map(([name, p]) => [name, { ...p, rate_limit: { rps: 100, burst: 100 }, max_text_chars: Math.min(Number(p['max_text_chars']), 2000) }]),
+      ),
       keys: local.keys,
       // This test is about languages, not failure handling: on a loaded 2-core box a health probe
       // or a formant synthesis can take seconds, which must not eject the one node.
@@ -79,11 +88,16 @@ describe.skipIf(!espeak)('Chinese and English on every shipped plan', () => {
   for (const plan of PLANS)
     for (const endpoint of ['native', 'openai'] as const)
       it(`${plan} · ${endpoint}: 200 with speech, longer for longer text, Chinese by espeak-zh`, async () => {
-        const [zhShort, zhLong, enShort, enLong] = await Promise.all([ZH_SHORT, ZH_LONG, EN_SHORT, EN_LONG].map((t) => speak(endpoint, plan, t)));
+        const [zhShort, zhLong, enShort, enLong] = await Promise.all([
+          speak(endpoint, plan, ZH_SHORT),
+          speak(endpoint, plan, ZH_LONG),
+          speak(endpoint, plan, EN_SHORT),
+          speak(endpoint, plan, EN_LONG),
+        ]);
         for (const r of [zhShort, zhLong, enShort, enLong]) expect(r.status, r.body.toString().slice(0, 300)).toBe(200);
         expect([zhShort.headers['x-model'], zhLong.headers['x-model']]).toEqual(['espeak-zh', 'espeak-zh']);
         expect(['flite-hd', 'flite-fast']).toContain(enShort.headers['x-model']);
-        const [zs, zl, es, el] = await Promise.all([zhShort, zhLong, enShort, enLong].map(measure));
+        const [zs, zl, es, el] = await Promise.all([measure(zhShort), measure(zhLong), measure(enShort), measure(enLong)]);
         for (const m of [zs, zl, es, el]) expect(m.speech).toBeGreaterThan(0.5);
         expect(zs.seconds).toBeGreaterThan(1);
         expect(zl.seconds).toBeGreaterThan(zs.seconds * 1.5);
@@ -119,4 +133,47 @@ describe.skipIf(!espeak)('Chinese and English on every shipped plan', () => {
         expect(body).toContain('สวัสดีครับ');
       }
   });
+});
+
+describe.skipIf(!browserReady)('the playground speaks Chinese (headless Chromium)', () => {
+  it('offers Chinese voices and examples, renders them in a CJK font, and plays the Chinese answer', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`${url}/`);
+      const voices = await page.locator('#voice optgroup').evaluateAll((gs) => gs.map((g) => [(g as HTMLOptGroupElement).label, g.children.length]));
+      expect(voices).toContainEqual(['中文 Chinese + English', 3]);
+      await page.selectOption('#example', { label: '中文 Chinese' });
+      expect(await page.inputValue('#text')).toContain('欢迎使用语音合成服务');
+      await page.selectOption('#plan', { index: 0 });
+      await page.click('#go');
+      await page.waitForFunction(() => {
+        const audio = document.querySelector('audio');
+        return audio !== null && Number.isFinite(audio.duration) && audio.duration > 0;
+      }, undefined, { timeout: 30_000 });
+      expect(await page.evaluate(() => document.querySelector('audio')!.duration)).toBeGreaterThan(2);
+      expect(await page.locator('dd[data-h="x-model"]').innerText()).toBe('espeak-zh');
+      expect(await page.locator('#error').innerText()).toBe('');
+
+      // The glyphs Chromium drew for the Chinese text came from a CJK font, not boxes.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('DOM.enable');
+      await cdp.send('CSS.enable');
+      const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+      const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector: '#example' });
+      await page.selectOption('#example', { label: '中文 Chinese' });
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      expect(fonts.map((f) => f.familyName).join(',')).toMatch(/WenQuanYi|Noto Sans CJK|Noto Serif CJK|Droid Sans Fallback/);
+
+      await page.selectOption('#example', { label: 'Thai (no model speaks it: 422)' });
+      await page.click('#go');
+      await page.waitForFunction(() => document.querySelector('#error')!.textContent !== '');
+      expect(await page.locator('#error').innerText()).toMatch(/^422 unsupported_language: .*Thai/);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 });

@@ -14,7 +14,7 @@ import type { AudioEncoder } from './audio-encoder.ts';
 import { EncoderPool, type EncoderPoolOptions } from './encoder-pool.ts';
 import { FfmpegAudioEncoder } from './ffmpeg-encoder.ts';
 import { FfmpegSpares } from './ffmpeg-spares.ts';
-import { ENCODER_BACKEND, type AudioFormat } from './formats.ts';
+import { ENCODER_BACKEND, OUTPUT_SAMPLE_RATE, type AudioFormat } from './formats.ts';
 import { InlineAudioEncoder } from './inline-encoders.ts';
 import { WorkerAudioEncoder } from './worker-encoder.ts';
 
@@ -44,12 +44,30 @@ export class AudioEncoding {
   createEncoder(format: AudioFormat, sampleRate: number): AudioEncoder {
     switch (ENCODER_BACKEND[format]) {
       case 'inline':
-        return new InlineAudioEncoder(format as 'wav' | 'pcm', sampleRate);
+        return new InlineAudioEncoder(format as 'wav' | 'pcm', sampleRate, () => new WorkerAudioEncoder(this.pool, 'pcm', sampleRate));
       case 'ffmpeg':
-        return new FfmpegAudioEncoder(this.#spares, format, sampleRate);
+        return new FfmpegAudioEncoder(this.#spares, format, sampleRate, () => new WorkerAudioEncoder(this.pool, 'pcm', sampleRate));
       case 'worker':
         return new WorkerAudioEncoder(this.pool, format as 'mp3' | 'opus' | 'flac', sampleRate);
     }
+  }
+
+  /**
+   * Starts the encoder thread and compiles every worker codec with a few milliseconds of silence,
+   * so the first response of each format does not pay it (seconds under tsx, ~100 ms compiled).
+   */
+  async warm(): Promise<void> {
+    await Promise.all(
+      (['mp3', 'opus', 'flac'] as const).map(
+        (format) =>
+          new Promise<void>((resolve, reject) => {
+            const encoder = this.createEncoder(format, OUTPUT_SAMPLE_RATE);
+            encoder.resume();
+            encoder.once('end', () => resolve()).once('error', reject);
+            encoder.end(Buffer.alloc(OUTPUT_SAMPLE_RATE / 10));
+          }),
+      ),
+    );
   }
 
   /** Whether this host can encode `format` (false only for ffmpeg formats without ffmpeg). */
@@ -103,6 +121,12 @@ export function createAudioEncoder(format: AudioFormat, sampleRate: number): Aud
 export async function assertFormatAvailable(format: AudioFormat): Promise<void> {
   shared ??= new AudioEncoding();
   await shared.assertAvailable(format);
+}
+
+/** Starts the shared encoder threads and compiles the codecs (gateway start-up; optional). */
+export async function warmAudioEncoding(): Promise<void> {
+  shared ??= new AudioEncoding();
+  await shared.warm();
 }
 
 /** Stops the shared encoder threads and ffmpeg spares (gateway shutdown). */

@@ -2,7 +2,8 @@
  * One response's encoder, inside an encoder worker thread. The session is a piscina task that
  * stays open for the life of the response, so piscina places sessions on the least busy thread
  * and counts them; the PCM and the encoded bytes flow over the MessagePort the task carries.
- * Every `pcm` message gets exactly one `bytes` reply (possibly empty): the main side writes the
+ * A `rate` message switches the input rate (resampled here, off the event loop).
+ * Every `pcm` and `rate` message gets exactly one `bytes` reply (possibly empty): the main side writes the
  * next chunk only after it, which is the back-pressure. The session ends, and frees its codec,
  * on `end` (after the last bytes), or when the main side closes the port (destroyed mid-stream).
  *
@@ -12,6 +13,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import { CODECS, type Codec, type WorkerFormat } from './codecs/index.ts';
+import { concatBytes } from './codecs/codec.ts';
+import { InputRate } from './input-rate.ts';
 
 export interface SessionTask {
   port: MessagePort;
@@ -26,7 +29,7 @@ export interface SessionResult {
   completed: boolean;
 }
 
-export type ToWorker = { type: 'pcm'; pcm: ArrayBuffer } | { type: 'end' };
+export type ToWorker = { type: 'pcm'; pcm: ArrayBuffer } | { type: 'rate'; rate: number } | { type: 'end' };
 export type FromWorker = { type: 'ready'; threadId: number } | { type: 'bytes'; bytes: Uint8Array; last: boolean } | { type: 'error'; message: string };
 
 export async function encoderSession(task: SessionTask): Promise<SessionResult> {
@@ -52,6 +55,7 @@ export async function encoderSession(task: SessionTask): Promise<SessionResult> 
     return result;
   }
   send(port, { type: 'ready', threadId });
+  const rate = new InputRate(task.sampleRate);
   return new Promise<SessionResult>((resolve) => {
     let open = true;
     const finish = (): void => {
@@ -68,9 +72,12 @@ export async function encoderSession(task: SessionTask): Promise<SessionResult> 
         if (message.type === 'pcm') {
           const pcm = new Int16Array(message.pcm);
           result.inputSamples += pcm.length;
-          reply(port, codec.encode(pcm), false, result);
+          reply(port, codec.encode(rate.push(pcm)), false, result);
+        } else if (message.type === 'rate') {
+          reply(port, codec.encode(rate.switch(message.rate)), false, result);
         } else {
-          const tail = codec.finish();
+          const last = codec.encode(rate.end());
+          const tail = concatBytes([last, codec.finish()]);
           result.completed = true;
           reply(port, tail, true, result);
           finish();
@@ -85,8 +92,9 @@ export async function encoderSession(task: SessionTask): Promise<SessionResult> 
 
 function reply(port: MessagePort, bytes: Uint8Array, last: boolean, result: SessionResult): void {
   result.outputBytes += bytes.length;
-  // Moved, not copied, when the codec handed over a buffer of its own.
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+  // Moved, not copied, when the bytes fill a buffer of their own. Never an empty one: shared
+  // empty arrays (a resampler with nothing to say) would be detached for every later user.
+  const own = bytes.byteLength > 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
   port.postMessage({ type: 'bytes', bytes, last } satisfies FromWorker, own ? [bytes.buffer as ArrayBuffer] : []);
 }
 

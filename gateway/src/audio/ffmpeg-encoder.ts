@@ -1,12 +1,14 @@
 /**
  * An AudioEncoder backed by an ffmpeg subprocess (a warm spare from FfmpegSpares): PCM to its
  * stdin, the encoded stream from its stdout. Used for AAC, the format with no good encoder on
- * npm (docs/audio-formats.md). destroy() kills the process.
+ * npm (docs/audio-formats.md). destroy() kills the process. ffmpeg reads one raw rate for the
+ * whole stream, so a rate change is resampled before it, in an encoder thread.
  * @module
  */
 import type { TransformCallback } from 'node:stream';
 import { AudioEncoder, type EncodingSite } from './audio-encoder.ts';
 import type { FfmpegProcess, FfmpegSpares } from './ffmpeg-spares.ts';
+import { OffThreadResampling, type OpenResamplingSession } from './off-thread-resampling.ts';
 import type { AudioFormat } from './formats.ts';
 
 export const AAC_BITRATE = '64k';
@@ -27,9 +29,13 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   readonly exited: Promise<void>;
   #ending: TransformCallback | undefined;
   #failure: Error | undefined;
+  readonly #rate: OffThreadResampling;
+  /** Writers waiting for ffmpeg's stdin to drain: one 'drain' listener serves them all. */
+  #drainWaiters: TransformCallback[] = [];
 
-  constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number) {
+  constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number, openResampling?: OpenResamplingSession) {
     super(format, sampleRate);
+    this.#rate = new OffThreadResampling(sampleRate, openResampling, (pcm, done) => this.#write(pcm, done), (error) => this.#fail(error));
     this.#child = spares.take(ffmpegArgs(format, sampleRate));
     this.#child.stdout.on('data', (bytes: Buffer) => {
       // The subprocess is not paused on back-pressure: its pipe buffer bounds what it holds.
@@ -50,20 +56,37 @@ export class FfmpegAudioEncoder extends AudioEncoder {
   }
 
   protected override encodeSamples(pcm: Int16Array, callback: TransformCallback): void {
-    if (this.#failure) return callback(this.#failure);
-    const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-    if (this.#child.stdin.write(bytes)) callback();
-    else this.#child.stdin.once('drain', () => callback());
+    this.#rate.push(pcm, callback);
+  }
+
+  protected override switchRate(rate: number, callback: TransformCallback): void {
+    this.#rate.switch(rate, callback);
   }
 
   protected override finishStream(callback: TransformCallback): void {
+    this.#rate.end((error) => {
+      if (error || this.#failure) return callback(error ?? this.#failure);
+      this.#ending = callback;
+      this.#child.stdin.end();
+    });
+  }
+
+  #write(pcm: Int16Array, callback: TransformCallback): void {
     if (this.#failure) return callback(this.#failure);
-    this.#ending = callback;
-    this.#child.stdin.end();
+    if (pcm.length === 0) return callback();
+    if (this.#child.stdin.write(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength))) return callback();
+    this.#drainWaiters.push(callback);
+    if (this.#drainWaiters.length > 1) return;
+    this.#child.stdin.once('drain', () => {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const waiter of waiters) waiter();
+    });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#ending = undefined;
+    this.#rate.destroy();
     if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
     callback(error);
   }

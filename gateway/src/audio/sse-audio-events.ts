@@ -20,8 +20,9 @@ export interface SpeechUsage {
 
 export interface SseAudioEventsOptions {
   /**
-   * The usage for the done event, asked for when the audio has ended. Without it, input tokens
-   * are 0 and output tokens count the encoded bytes' worth of events.
+   * The usage for the done event, asked for when the audio has ended (the caller knows what it
+   * counts: characters or tokens of the input, seconds of audio). Missing counts are 0; the
+   * total defaults to input + output. OpenAI's schema requires all three fields.
    */
   usage?: () => Partial<SpeechUsage>;
   /** Largest audio payload per delta event, before base64 (default 32 KiB). */
@@ -35,13 +36,11 @@ export interface SseAudioEventsOptions {
 export function sseAudioEvents(options: SseAudioEventsOptions = {}): Transform {
   const max = options.maxDeltaBytes ?? 32 * 1024;
   if (!(max >= 3)) throw new RangeError('maxDeltaBytes must be at least 3');
-  let deltas = 0;
   return new Transform({
     writableObjectMode: false,
     readableObjectMode: false,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       for (let at = 0; at < chunk.length; at += max) {
-        deltas++;
         this.push(event({ type: 'speech.audio.delta', audio: chunk.subarray(at, at + max).toString('base64') }));
       }
       callback();
@@ -49,7 +48,7 @@ export function sseAudioEvents(options: SseAudioEventsOptions = {}): Transform {
     flush(callback: TransformCallback) {
       const given = options.usage?.() ?? {};
       const input = given.input_tokens ?? 0;
-      const output = given.output_tokens ?? deltas;
+      const output = given.output_tokens ?? 0;
       const usage: SpeechUsage = { input_tokens: input, output_tokens: output, total_tokens: given.total_tokens ?? input + output };
       callback(null, event({ type: 'speech.audio.done', usage }));
     },

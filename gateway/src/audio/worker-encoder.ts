@@ -1,5 +1,6 @@
 /**
- * An AudioEncoder whose codec runs in an encoder worker thread (encoder-pool.ts). One chunk is
+ * An AudioEncoder whose codec (and resampling, after setInputRate) runs in an encoder worker
+ * thread (encoder-pool.ts). One chunk is
  * in flight at a time: the write callback waits for the worker's reply, so a slow reader slows
  * the writer instead of growing a queue.
  * @module
@@ -9,7 +10,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { AudioEncoder, type EncodingSite } from './audio-encoder.ts';
 import type { WorkerFormat } from './codecs/index.ts';
 import type { EncoderPool } from './encoder-pool.ts';
-import type { FromWorker, SessionResult } from './encoder-session.ts';
+import type { FromWorker, SessionResult, ToWorker } from './encoder-session.ts';
 
 export class WorkerAudioEncoder extends AudioEncoder {
   readonly #port: MessagePort;
@@ -41,6 +42,10 @@ export class WorkerAudioEncoder extends AudioEncoder {
     this.#send(callback, { type: 'pcm', pcm: pcm.buffer as ArrayBuffer }, [pcm.buffer as ArrayBuffer]);
   }
 
+  protected override switchRate(rate: number, callback: TransformCallback): void {
+    this.#send(callback, { type: 'rate', rate }, []);
+  }
+
   protected override finishStream(callback: TransformCallback): void {
     this.#send(callback, { type: 'end' }, []);
   }
@@ -52,7 +57,7 @@ export class WorkerAudioEncoder extends AudioEncoder {
     callback(error);
   }
 
-  #send(callback: TransformCallback, message: { type: 'pcm'; pcm: ArrayBuffer } | { type: 'end' }, transfer: ArrayBuffer[]): void {
+  #send(callback: TransformCallback, message: ToWorker, transfer: ArrayBuffer[]): void {
     if (this.#closed) return callback(new Error('audio encoder session is closed'));
     this.#waiting = callback;
     this.#port.postMessage(message, transfer);

@@ -4,7 +4,6 @@
  * everything it created and `close()` stops the mirror first (no new pairs), then the service.
  * @module
  */
-import type { Hono } from 'hono';
 import type { Config, ModelConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -13,7 +12,7 @@ import { createMirror, type Mirror } from './mirror/mirror.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import { createCanaryMetrics } from './canary-metrics.ts';
 import { CanaryService, type Judge } from './canary-service.ts';
-import { mountCanaryRoutes } from './report/routes.ts';
+import type { Report } from './report/report-types.ts';
 
 export interface CanaryOptions {
   config: () => Config;
@@ -28,14 +27,14 @@ export interface CanaryOptions {
 export interface Canary {
   service: CanaryService;
   mirror: Mirror;
-  mount(app: Hono): void;
+  /** The report as `GET /v1/canary/report` and `GET /canary` serve it (http/routes.ts). */
+  report(): Report;
   close(): Promise<void>;
 }
 
 /**
  * @example
  * const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
- * canary.mount(app);
  * gateway.setShadow(canary.mirror);
  */
 export function createCanary(o: CanaryOptions): Canary {
@@ -61,7 +60,7 @@ export function createCanary(o: CanaryOptions): Canary {
   return {
     service,
     mirror,
-    mount: (app) => mountCanaryRoutes(app, () => service.report()),
+    report: () => service.report(),
     close() {
       closing ??= (async () => {
         await mirror.close();

@@ -51,6 +51,22 @@ export const ModelSchema = z
     voices: z.array(z.string().min(1)).min(1),
     /** Voice used when the request names none (or names one this model lacks on degrade). */
     default_voice: z.string().min(1).optional(),
+    /**
+     * OpenAI voice names (`alloy` … `marin`, `cedar`) → this model's voices, for
+     * `/v1/audio/speech`. A name missing here gets the default voice, said by `x-voice`.
+     */
+    openai_voices: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** The engine reads `instructions`; when false they are dropped and `x-instructions: ignored` says so. */
+    instructions: z.boolean().default(false),
+    /**
+     * How a segment of a non-deterministic pack survives a node dying under it (deterministic
+     * packs always resume at the sample delivered): `hold_segment` holds each segment until it is
+     * complete; `splice` streams at once and splices a re-synthesis (same seed) at the sample
+     * delivered. docs/request-path.md compares them.
+     */
+    resume: z.enum(['hold_segment', 'splice']).default('hold_segment'),
+    /** Longest segment one node request gets for this model (default `stream.max_segment_chars`). */
+    max_segment_chars: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -74,7 +90,15 @@ export const PlanSchema = z
       .partialRecord(LanguageSchema, z.object({ primary: z.string().min(1), fallback: z.string().min(1) }).strict())
       .optional(),
     max_text_chars: z.number().int().positive(),
-    long_text: z.enum(['reject', 'truncate']).default('reject'),
+    /**
+     * Text over what one node request takes: `segment` speaks it all (up to `max_text_chars`) as
+     * segments streamed in order; `truncate` cuts at a sentence within the limit (`x-spoken-chars`
+     * says how much was spoken); `reject` answers 413. Texts over `max_text_chars` are 413 under
+     * `segment` and `reject`.
+     */
+    long_text: z.enum(['reject', 'truncate', 'segment']).default('reject'),
+    /** Segments of one response synthesised at once (on different nodes where possible). */
+    parallel_segments: z.number().int().min(1).max(16).default(1),
     rate_limit: z
       .object({ rps: z.number().positive(), burst: z.number().int().positive() })
       .strict(),
@@ -102,7 +126,7 @@ export const KeySchema = z
     message: 'a key has exactly one of `key` or `sha256`',
   });
 
-// The canary section's schema lives with the canary code (gateway/src/canary/config.ts).
+// The canary section's schema is config/canary.ts (the canary code reads it from there too).
 export { CanarySchema };
 
 export const ConfigSchema = z
@@ -124,7 +148,25 @@ export const ConfigSchema = z
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
       .record(OwnNameSchema, z.enum(['primary', 'fallback']))
-      .default({ 'tts-1-hd': 'primary', 'tts-1': 'fallback' }),
+      .default({ 'tts-1-hd': 'primary', 'tts-1': 'fallback', 'gpt-4o-mini-tts': 'primary' }),
+    /** Streamed synthesis (every answer): segments, buffering, failover. docs/request-path.md. */
+    stream: z
+      .object({
+        /** Longest segment of one node request (models may set less). Shorter texts stay one segment. */
+        max_segment_chars: z.number().int().positive().default(600),
+        /** Bytes one response may hold between nodes and client; segments ahead pause beyond it. */
+        max_buffered_bytes: z.number().int().min(16 * 1024).default(1024 * 1024),
+        /**
+         * A client that, with its buffer full, reads slower than `reader_min_speed` × real time
+         * over this window is cut (a stopped or trickling reader; a real-time player never is).
+         */
+        reader_stall_ms: z.number().int().positive().default(10_000),
+        reader_min_speed: z.number().min(0).max(1).default(0.5),
+        /** Resumptions of one segment on other nodes after mid-stream failures. */
+        max_resumes: z.number().int().min(0).max(10).default(3),
+      })
+      .strict()
+      .prefault({}),
     admission: z
       .object({
         max_concurrency: z.number().int().positive().default(30),
@@ -231,6 +273,20 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Browser clients on other origins (CORS). Off by default: only same-origin pages (the
+     * playground) may call the API from a browser. Listed origins get `Access-Control-Allow-*`
+     * answers and preflights (`OPTIONS`) are answered; anything else is answered as without CORS.
+     */
+    cors: z
+      .object({
+        /** Origins exactly as browsers send them (`https://app.example.com`), or `*` for any. */
+        allow_origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
+        /** How long a browser may keep a preflight answer (`Access-Control-Max-Age`). */
+        max_age_s: z.number().int().min(0).max(86_400).default(600),
+      })
+      .strict()
+      .prefault({}),
     /** Read only by `npm start` (cluster/), which launches this topology's node runtimes on one machine. */
     local_cluster: z
       .object({
@@ -273,15 +329,21 @@ export const ConfigSchema = z
           ctx.addIssue({ code: 'custom', message: `plan ${name}: neither ${pair.primary} nor ${pair.fallback} speaks ${lang}`, path });
       }
     }
-    for (const m of cfg.models)
+    for (const m of cfg.models) {
       if (m.default_voice !== undefined && !m.voices.includes(m.default_voice))
         ctx.addIssue({ code: 'custom', message: `model ${m.id}: default_voice not in voices`, path: ['models'] });
+      for (const [name, voice] of Object.entries(m.openai_voices))
+        if (!m.voices.includes(voice)) ctx.addIssue({ code: 'custom', message: `model ${m.id}: openai_voices.${name} → ${voice} is not one of its voices`, path: ['models'] });
+    }
     cfg.keys.forEach((k, i) => {
       if (!Object.hasOwn(cfg.plans, k.plan)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
       if (k.key !== undefined && !cfg.local)
         ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
     });
-    for (const message of textLimitConflicts(cfg)) ctx.addIssue({ code: 'custom', message, path: ['plans'] });
+    // A `segment` plan sends a node one segment at a time, never more than stream.max_segment_chars.
+    const requestMax = (_name: string, plan: { max_text_chars: number; long_text?: string }) =>
+      plan.long_text === 'segment' ? Math.min(plan.max_text_chars, cfg.stream.max_segment_chars) : plan.max_text_chars;
+    for (const message of textLimitConflicts(cfg, requestMax)) ctx.addIssue({ code: 'custom', message, path: ['plans'] });
     cfg.canaries.forEach((c, i) => {
       if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
       if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });

@@ -4,7 +4,8 @@
  * pools. `close()` is idempotent: every caller gets the same promise.
  * @module
  */
-import { systemClock, type Clock } from './clock.ts';
+import type { Clock } from './clock.ts';
+
 export interface ShutdownStep {
   name: string;
   run: () => Promise<void> | void;
@@ -26,8 +27,8 @@ export function shutdownSequence(steps: ShutdownStep[], onError: (name: string, 
   };
 }
 
-/** Resolves when `count()` reaches 0 or after `maxMs`. */
-export async function waitForDrain(count: () => number, maxMs: number, clock: Clock = systemClock, pollMs = 20): Promise<void> {
+/** Resolves when `count()` reaches 0 or after `maxMs` on `clock`. */
+export async function waitForDrain(count: () => number, maxMs: number, clock: Clock, pollMs = 20): Promise<void> {
   const until = clock.now() + maxMs;
-  while (count() > 0 && clock.now() < until) await clock.sleep(pollMs);
+  while (count() > 0 && clock.now() < until) await clock.sleep(Math.min(pollMs, until - clock.now()));
 }

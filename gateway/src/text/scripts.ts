@@ -55,11 +55,12 @@ const SCRIPTS: [RegExp, Lang][] = [
 /** Letters (and the combining marks and digits of scripts, which stay with their run). */
 const LETTER = /\p{L}/u;
 const KANA = /[\p{Script=Hiragana}\p{Script=Katakana}]/u;
-/** Latin letters are by far the most common: answer them without walking the table. */
-const ASCII_LETTER = /[A-Za-z]/;
 
 function scriptLanguage(ch: string, kanaText: boolean): Lang | 'neutral' {
-  if (ASCII_LETTER.test(ch)) return 'en';
+  // Fast paths by code point for what nearly every request is made of (ASCII, common CJK).
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 'en' : 'neutral';
+  if (c >= 0x4e00 && c <= 0x9fff) return kanaText ? 'ja' : 'zh';
   if (!LETTER.test(ch)) return 'neutral';
   for (const [re, lang] of SCRIPTS) if (re.test(ch)) return lang === 'zh' && kanaText ? 'ja' : lang;
   return 'und';
@@ -73,9 +74,15 @@ function scriptLanguage(ch: string, kanaText: boolean): Lang | 'neutral' {
 export function detectLanguages(text: string): Set<Lang> {
   const kanaText = KANA.test(text);
   const out = new Set<Lang>();
-  for (const ch of text) {
-    const lang = scriptLanguage(ch, kanaText);
-    if (lang !== 'neutral') out.add(lang);
+  let last: Lang | 'neutral' = 'neutral';
+  // By code unit, not `for…of`: a request's text is mostly ASCII, and this runs on every request.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length;
+    const lang = scriptLanguage(pair ? text.slice(i, i + 2) : text[i]!, kanaText);
+    if (pair) i++;
+    if (lang !== 'neutral' && lang !== last) out.add(lang);
+    if (lang !== 'neutral') last = lang;
   }
   return out;
 }

@@ -149,7 +149,7 @@ export class ModelRegistry {
         const message = error instanceof Error ? error.message : String(error);
         report.refused.push({ dir, code, message });
         this.#options.onReload?.('refused');
-        logger.error({ pack_dir: dir, error_code: code, err: error instanceof PackError ? undefined : error }, 'model pack refused; previous version keeps serving');
+        logger.error({ pack_dir: dir, error_code: code, reason: message, err: error instanceof PackError ? undefined : error }, 'model pack refused; previous version keeps serving');
       }
     }
     return report;

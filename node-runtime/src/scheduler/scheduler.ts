@@ -36,6 +36,11 @@ export interface SchedulerLoad {
   queue_limit: number;
   latency_ewma_ms: number;
   queue_wait_ewma_ms: number;
+  /**
+   * inflight / slots. For an engine that batches its decode steps (ChatTTS: batch size = slots),
+   * this is how full the batch is.
+   */
+  batch_occupancy: number;
 }
 
 export class Scheduler {
@@ -102,6 +107,7 @@ export class Scheduler {
       queue_limit: this.#queueLimit,
       latency_ewma_ms: round(this.#slotMs.value()),
       queue_wait_ewma_ms: round(this.#waitMs.value()),
+      batch_occupancy: Math.round((this.#inflight / this.#slots) * 1000) / 1000,
     };
   }
 

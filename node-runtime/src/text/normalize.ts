@@ -47,8 +47,21 @@ export function normalizeForSpeech(text: string, lang: string | readonly string[
 
 /** The script of the nearest letter before the match, else after it: zh for Han, en for Latin. */
 function languageAround(text: string, offset: number, length: number): SpeechLang | undefined {
-  const chars = [...text.slice(0, offset)].reverse();
-  for (const ch of chars) if (LETTER.test(ch)) return HAN.test(ch) ? 'zh' : LATIN.test(ch) ? 'en' : undefined;
-  for (const ch of text.slice(offset + length)) if (LETTER.test(ch)) return HAN.test(ch) ? 'zh' : LATIN.test(ch) ? 'en' : undefined;
+  // By code unit, without copying the text: this runs once per match on texts of thousands of
+  // characters. (A lone surrogate half is no letter, so a rare supplementary-plane character is
+  // skipped rather than misread.)
+  for (let i = offset - 1; i >= 0; i--) {
+    const lang = scriptOf(text[i]!);
+    if (lang !== 'none') return lang;
+  }
+  for (let i = offset + length; i < text.length; i++) {
+    const lang = scriptOf(text[i]!);
+    if (lang !== 'none') return lang;
+  }
   return undefined;
+}
+
+function scriptOf(ch: string): SpeechLang | undefined | 'none' {
+  if (!LETTER.test(ch)) return 'none';
+  return HAN.test(ch) ? 'zh' : LATIN.test(ch) ? 'en' : undefined;
 }

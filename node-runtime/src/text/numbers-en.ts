@@ -47,6 +47,6 @@ export function enMoney(num: string, unit: { one: string; many: string; cent?: {
   const cents = frac === '' ? 0 : Math.round(Number(`0.${frac}`) * 100);
   const main = `${enCardinal(int)} ${Number(int) === 1 ? unit.one : unit.many}`;
   if (cents === 0) return main;
-  if (!unit.cent) return `${enCardinal(`${int}.${frac}`)} ${unit.many}`;
+  if (!unit.cent) return `${enCardinal(`${int}.${frac.replace(/0+$/, '')}`)} ${unit.many}`;
   return `${main} and ${enCardinal(String(cents))} ${cents === 1 ? unit.cent.one : unit.cent.many}`;
 }

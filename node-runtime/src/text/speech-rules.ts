@@ -23,11 +23,14 @@ export interface SpeechRule {
 const NUM = String.raw`\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?`;
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
+/** An amount as a plain number: 12.50 → 12.5, 3.00 → 3 (nobody says "point five zero dollars"). */
+const amount = (n: string) => n.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+
 const money = {
   cny: { zh: zhYuan, en: (n: string) => enMoney(n, { one: 'yuan', many: 'yuan' }) },
-  usd: { zh: (n: string) => `${zhCardinal(n)}美元`, en: (n: string) => enMoney(n, { one: 'dollar', many: 'dollars', cent: { one: 'cent', many: 'cents' } }) },
-  eur: { zh: (n: string) => `${zhCardinal(n)}欧元`, en: (n: string) => enMoney(n, { one: 'euro', many: 'euros', cent: { one: 'cent', many: 'cents' } }) },
-  gbp: { zh: (n: string) => `${zhCardinal(n)}英镑`, en: (n: string) => enMoney(n, { one: 'pound', many: 'pounds', cent: { one: 'penny', many: 'pence' } }) },
+  usd: { zh: (n: string) => `${zhCardinal(amount(n))}美元`, en: (n: string) => enMoney(n, { one: 'dollar', many: 'dollars', cent: { one: 'cent', many: 'cents' } }) },
+  eur: { zh: (n: string) => `${zhCardinal(amount(n))}欧元`, en: (n: string) => enMoney(n, { one: 'euro', many: 'euros', cent: { one: 'cent', many: 'cents' } }) },
+  gbp: { zh: (n: string) => `${zhCardinal(amount(n))}英镑`, en: (n: string) => enMoney(n, { one: 'pound', many: 'pounds', cent: { one: 'penny', many: 'pence' } }) },
 } as const;
 const CURRENCY: Record<string, keyof typeof money> = { '¥': 'cny', '￥': 'cny', CNY: 'cny', RMB: 'cny', $: 'usd', USD: 'usd', '€': 'eur', EUR: 'eur', '£': 'gbp', GBP: 'gbp' };
 

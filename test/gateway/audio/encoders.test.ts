@@ -59,6 +59,7 @@ describe.skipIf(!ffmpeg)('audio encoders (decoded by ffmpeg)', () => {
 
   beforeAll(async () => {
     encoding = new AudioEncoding({ threads: 1 });
+    await encoding.warm(); // also checks that warming leaves no session behind (below)
     slt = await speech('Text to speech is listened to while it plays. Every format streams.', 'slt');
     kal = await speech('A second engine at another rate takes over mid sentence.', 'kal');
   });
@@ -91,6 +92,25 @@ describe.skipIf(!ffmpeg)('audio encoders (decoded by ffmpeg)', () => {
     expect(extraMs).toBeLessThanOrEqual(EXTRA_MS[format]);
   });
 
+  it.each(AUDIO_FORMATS)('%s: the same splice through setInputRate, resampled inside the encoder', async (format) => {
+    const cut = Math.floor(slt.samples.length * 0.6);
+    const expected = Math.ceil((cut * OUTPUT_SAMPLE_RATE) / slt.sampleRate) + Math.ceil((kal.samples.length * OUTPUT_SAMPLE_RATE) / kal.sampleRate);
+    const encoder = encoding.createEncoder(format, OUTPUT_SAMPLE_RATE);
+    function* spliced(): Generator<Buffer> {
+      encoder.setInputRate(slt.sampleRate);
+      yield* byteChunks(slt.samples.subarray(0, cut), 5);
+      encoder.setInputRate(kal.sampleRate);
+      yield* byteChunks(kal.samples, 6);
+    }
+    const bytes = await encodeAll(encoder, spliced());
+    expect(encoder.inputRate).toBe(kal.sampleRate);
+    const decoded = decode(format, bytes);
+    expect(decoded.errors).toBe('');
+    const extraMs = ((decoded.samples - expected) / OUTPUT_SAMPLE_RATE) * 1000;
+    expect(extraMs).toBeGreaterThanOrEqual(0);
+    expect(extraMs).toBeLessThanOrEqual(EXTRA_MS[format]);
+  });
+
   it('encodes off the main thread: mp3, opus and flac on an encoder thread, aac in an ffmpeg process', async () => {
     for (const format of ['mp3', 'opus', 'flac', 'aac'] as const) {
       const encoder = encoding.createEncoder(format, OUTPUT_SAMPLE_RATE);
@@ -105,6 +125,7 @@ describe.skipIf(!ffmpeg)('audio encoders (decoded by ffmpeg)', () => {
 
   it('an encoder destroyed mid-stream frees its worker session', async () => {
     const before = encoding.pool.sessions();
+    expect(before).toBe(0);
     const encoder = encoding.createEncoder('opus', OUTPUT_SAMPLE_RATE) as WorkerAudioEncoder;
     encoder.resume();
     expect(encoding.pool.sessions()).toBe(before + 1);
@@ -128,11 +149,39 @@ describe.skipIf(!ffmpeg)('audio encoders (decoded by ffmpeg)', () => {
   });
 });
 
-describe('audio encoding without ffmpeg, and a full pool', () => {
+describe('audio encoding without ffmpeg, failures and a full pool', () => {
   it('refuses aac with 400 unsupported_format when ffmpeg is missing, and keeps the npm formats', async () => {
     await using encoding = new AudioEncoding({ ffmpeg: '/nonexistent/ffmpeg', threads: 1 });
     await expect(encoding.assertAvailable('aac')).rejects.toMatchObject({ code: 'VOX_ERR_UNSUPPORTED_FORMAT', status: 400, wire: 'unsupported_format' });
     for (const format of ['mp3', 'opus', 'flac', 'wav', 'pcm'] as const) await expect(encoding.assertAvailable(format)).resolves.toBeUndefined();
+  });
+
+  it('reports a codec that cannot start as an error on the stream, and frees the session', async () => {
+    await using encoding = new AudioEncoding({ threads: 1 });
+    const encoder = encoding.createEncoder('opus', 22_050); // Opus has no 22.05 kHz mode
+    encoder.resume();
+    const failed = new Promise<Error>((resolve) => encoder.once('error', resolve));
+    encoder.end(Buffer.alloc(4410));
+    expect((await failed).message).toMatch(/cannot start the opus encoder/);
+    await (encoder as WorkerAudioEncoder).released;
+    expect(encoding.pool.sessions()).toBe(0);
+  });
+
+  it('keeps many responses apart: 8 concurrent flac streams on one thread, each decodable and complete', async () => {
+    await using encoding = new AudioEncoding({ threads: 1 });
+    const tone = (hz: number): Int16Array => Int16Array.from({ length: OUTPUT_SAMPLE_RATE / 2 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / OUTPUT_SAMPLE_RATE)));
+    const encoders = Array.from({ length: 8 }, () => encoding.createEncoder('flac', OUTPUT_SAMPLE_RATE) as WorkerAudioEncoder);
+    expect(encoding.pool.sessions()).toBe(8);
+    const outputs = await Promise.all(encoders.map((encoder, k) => encodeAll(encoder, byteChunks(tone(200 + 50 * k), k + 1))));
+    // A session is counted until its worker has freed it, a message after the stream's end.
+    await Promise.all(encoders.map((encoder) => encoder.released));
+    expect(encoding.pool.sessions()).toBe(0);
+    if (!ffmpeg) return;
+    outputs.forEach((bytes, k) => {
+      const r = spawnSync('ffmpeg', ['-v', 'error', '-i', 'pipe:0', '-f', 's16le', 'pipe:1'], { input: bytes });
+      // FLAC is lossless: each stream decodes to exactly its own tone.
+      expect(Buffer.from(r.stdout).equals(Buffer.from(tone(200 + 50 * k).buffer))).toBe(true);
+    });
   });
 
   it('refuses a session beyond capacity with 503 busy', async () => {

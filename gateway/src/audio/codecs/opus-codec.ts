@@ -1,6 +1,6 @@
 /**
  * Opus in Ogg (RFC 7845) through libopus compiled to WebAssembly (`@evan/opus`). 20 ms frames,
- * 32 kb/s, the `audio` application. Each write becomes whole Ogg pages at once, so a client hears
+ * 32 kb/s, complexity 6, the `audio` application. Each write becomes whole Ogg pages at once, so a client hears
  * each chunk as soon as the engine made it.
  *
  * Exact duration: OpusHead's pre-skip is the encoder's look-ahead, the stream is padded past the
@@ -15,6 +15,7 @@ import { concatBytes, type Codec } from './codec.ts';
 
 interface OpusEncoder {
   bitrate: number | 'auto' | 'max';
+  complexity: number;
   // The typings say `lookhead`; the implementation names it `lookahead`.
   readonly lookahead: number;
   encode(pcm: Int16Array): Uint8Array;
@@ -24,6 +25,7 @@ interface OpusLibrary {
 }
 
 export const OPUS_BITRATE = 32_000;
+export const OPUS_COMPLEXITY = 6;
 const OPUS_RATES = [8000, 12000, 16000, 24000, 48000];
 /** Ogg Opus granule positions always count 48 kHz samples. */
 const GRANULE_RATE = 48_000;
@@ -44,6 +46,9 @@ export async function createOpusCodec(sampleRate: number): Promise<Codec> {
   if (!OPUS_RATES.includes(sampleRate)) throw new RangeError(`opus cannot encode ${sampleRate} Hz`);
   const encoder = new (opus().Encoder)({ channels: 1, sample_rate: sampleRate, application: 'audio' });
   encoder.bitrate = OPUS_BITRATE;
+  // 6, not libopus's default 10: a quarter of the CPU here (bench/audio-encoders.ts), and above 6
+  // libopus spends it on analysis that speech at 32 kb/s does not audibly need.
+  encoder.complexity = OPUS_COMPLEXITY;
   const scale = GRANULE_RATE / sampleRate;
   const frame = (sampleRate * FRAME_MS) / 1000;
   const lookahead = encoder.lookahead;

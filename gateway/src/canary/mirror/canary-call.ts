@@ -1,16 +1,17 @@
 /**
  * One mirror sent to a canary node, as an undici dispatch handler — for the reason the client
  * path has upstream/node-call-handler.ts: `Pool.request()` with its response Readable, plus an
- * `AbortSignal.timeout` per call, cost a mirror about what two proxied requests cost (gateway bench,
- * shadow phase). The answer's bytes are kept only when asked (the pair will be judged) and up to
- * `maxBytes`; otherwise they are counted and dropped as they arrive. A non-200 answer keeps up to
- * 16 KiB for its error envelope. One timer bounds the whole call.
+ * `AbortSignal.timeout` per call, cost a mirror about what two proxied requests cost (bench
+ * profile of the shadow phase). The answer's bytes are kept only when asked (the pair will be
+ * judged) and up to `maxBytes`; otherwise they are counted and dropped as they arrive. A non-200
+ * answer keeps up to 16 KiB for its error envelope. One timer (on the clock) bounds the whole call.
+ * It stays apart from node-call-handler.ts, which streams, pools buffers and checks WAVs on the
+ * client's hot path; what both read from a response head is upstream/response-head.ts.
  * @module
  */
 import { errors, type Dispatcher } from 'undici';
 import type { Clock, TimerHandle } from '../../lifecycle/clock.ts';
-
-const ERROR_BODY_MAX = 16 * 1024;
+import { ERROR_BODY_MAX, firstValues } from '../../upstream/response-head.ts';
 
 export interface CanaryCallResult {
   status: number;
@@ -27,6 +28,7 @@ export interface CanaryCallOptions {
   /** Larger answers fail with `canary_body_too_large`. */
   maxBytes: number;
   timeoutMs: number;
+  /** Times the call (`timeoutMs`). */
   clock: Clock;
 }
 
@@ -55,7 +57,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
     private readonly resolve: (r: CanaryCallResult) => void,
     private readonly reject: (err: CanaryCallError) => void,
   ) {
-    this.#timer = o.clock.timer(o.timeoutMs, () => this.#fail(new CanaryCallError('canary_timeout', true)));
+    this.#timer = o.clock.setTimer(() => this.#fail(new CanaryCallError('canary_timeout', true)), o.timeoutMs);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -66,10 +68,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return;
     this.#status = statusCode;
-    for (const k in headers) {
-      const v = headers[k];
-      if (v !== undefined) this.#headers[k] = typeof v === 'string' ? v : v[0]!;
-    }
+    this.#headers = firstValues(headers);
     this.#keep = statusCode !== 200 || this.o.keepBody;
     const declared = Number(this.#headers['content-length']);
     if (statusCode === 200 && declared > this.o.maxBytes) this.#fail(new CanaryCallError('canary_body_too_large'));
@@ -108,7 +107,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
 
 /**
  * @example
- * const r = await callCanary(pool, { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: false, maxBytes: 32 << 20, timeoutMs: 10_000, clock: systemClock });
+ * const r = await callCanary(pool, { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: false, maxBytes: 32 << 20, timeoutMs: 10_000, clock });
  */
 export function callCanary(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, o: CanaryCallOptions): Promise<CanaryCallResult> {
   return new Promise((resolve, reject) => {

@@ -22,7 +22,11 @@ export interface AttemptTimeoutOptions {
   clock: Clock;
 }
 
-/** One try's timer and signal. */
+/**
+ * One try's timer and signal. A class, so that the per-try callbacks are assigned once in the
+ * constructor rather than declared as named closures (tsx's keepNames wraps each of those in a
+ * defineProperty per call).
+ */
 class Try {
   /** One TrySignal per try, fed by the deadline through a plain listener: AbortSignal.any built
    * a second signal per try (and registers it for GC tracking), and an AbortController per try
@@ -44,7 +48,7 @@ class Try {
     this.onDeadline = () => this.signal.abort(req.deadline.reason);
     this.extendTry = (ms: number) => this.#extend(ms);
     req.deadline.addEventListener('abort', this.onDeadline, { once: true });
-    this.#timer = clock.timer(perTry, () => this.#expire());
+    this.#timer = clock.setTimer(() => this.#expire(), perTry);
   }
 
   /** Stops the per-try timer; the deadline stays forwarded until `detach`. */
@@ -64,7 +68,7 @@ class Try {
     const until = Math.min(this.#expiresAt + ms, this.req.deadlineAt);
     if (until <= this.#expiresAt || this.signal.aborted) return;
     this.clock.clearTimer(this.#timer);
-    this.#timer = this.clock.timer(until - this.clock.now(), () => this.#expire());
+    this.#timer = this.clock.setTimer(() => this.#expire(), until - this.clock.now());
     this.#perTry += until - this.#expiresAt;
     this.#expiresAt = until;
   }

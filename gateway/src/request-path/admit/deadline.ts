@@ -34,10 +34,11 @@ class RequestDeadline implements Deadline {
   readonly #clock: Clock;
 
   constructor(ms: number, clock: Clock) {
-    this.#clock = clock;
     const signal = this.signal;
     this.at = clock.now() + ms;
-    this.#timer = clock.timer(ms, () => signal.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)));
+    this.#clock = clock;
+    this.#timer = clock.setTimer(() => signal.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
+    // Assigned, not declared: no per-request name wrapper under tsx (keepNames).
     this.clientClosed = () => {
       signal.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
     };

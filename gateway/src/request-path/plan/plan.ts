@@ -48,13 +48,18 @@ export interface PlanInput {
   latches: Latches;
 }
 
-/** The voice to ask `model` for; an OpenAI voice name maps onto the model's voices by position. */
+/**
+ * The voice to ask `model` for. An OpenAI voice name maps through the model's `openai_voices`
+ * (config, so that `alloy` and `onyx` are chosen voices, not whichever sits at an index), and to
+ * the model's default voice when the config names none for it.
+ */
 export function resolveVoice(model: ModelConfig, requested: string | undefined, degraded: boolean): string {
   const def = model.default_voice ?? model.voices[0]!;
   if (requested === undefined) return def;
   if (model.voices.includes(requested)) return requested;
-  const idx = OPENAI_VOICES.indexOf(requested);
-  if (idx >= 0) return model.voices[idx % model.voices.length]!;
+  const mapped = model.openai_voices[requested];
+  if (mapped !== undefined) return mapped;
+  if (OPENAI_VOICES.includes(requested)) return def;
   if (degraded) return def;
   throw new GatewayError('VOX_ERR_UNKNOWN_VOICE', `voice ${requested} is not one of ${model.voices.join(', ')}`, { param: 'voice' });
 }

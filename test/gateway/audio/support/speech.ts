@@ -3,7 +3,6 @@
  * flite worker module (the WebAssembly build and WASI shim the engine uses).
  */
 import { Piscina } from 'piscina';
-import synthesize from '../../../../node-runtime/src/engines/flite/flite-worker.mjs';
 import { decodeWav } from '../../../../node-runtime/src/audio/wav.ts';
 
 export interface Speech {
@@ -11,8 +10,12 @@ export interface Speech {
   sampleRate: number;
 }
 
+type Synthesize = (task: { text: string; voice: string; speed: number }) => Promise<Record<symbol, Uint8Array>>;
+const FLITE_WORKER = new URL('../../../../node-runtime/src/engines/flite/flite-worker.mjs', import.meta.url).href;
+
 export async function speech(text: string, voice: 'slt' | 'kal' = 'slt'): Promise<Speech> {
-  const moved = (await synthesize({ text, voice, speed: 1 })) as unknown as Record<symbol, Uint8Array>;
+  const { default: synthesize } = (await import(FLITE_WORKER)) as { default: Synthesize };
+  const moved = await synthesize({ text, voice, speed: 1 });
   const wav = decodeWav(moved[Piscina.valueSymbol]!);
   return { samples: wav.samples, sampleRate: wav.sampleRate };
 }

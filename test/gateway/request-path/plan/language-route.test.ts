@@ -23,6 +23,7 @@ const cfg = parseConfig(
     plans: {
       ...(baseConfig().plans as object),
       pro: { policy: 'primary_unless_busy', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 }, languages: { zh: { primary: 'zh-hd', fallback: 'zh-fast' } } },
+      chattts: { policy: 'fallback_unless_idle', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 }, languages: { zh: { primary: 'zh-hd', fallback: 'zh-only' } } },
       split: { policy: 'primary_always', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 }, languages: { zh: { primary: 'zh-only', fallback: 'zh-only' } } },
     },
   }),
@@ -63,6 +64,16 @@ describe('model choice by language', () => {
     const p = plan('pro', 'Please call 张伟 at the Beijing office tomorrow morning.');
     expect(p.model.id).toBe('zh-hd');
     expect(p.languages).toEqual(['en', 'zh']);
+  });
+
+  it('a mixed text never reaches the model of the pair that speaks only part of it, even on degrade', () => {
+    const busy = (id: string): PoolView => (id === 'zh-hd' ? { available: 2, waitMs: 5000, utilization: 3 } : idle());
+    const mixed = plan('chattts', 'Call 张伟 now.', { view: busy });
+    expect(mixed.model.id).toBe('zh-hd');
+    // dispatch switches between the effective pair only: both are the model that speaks en and zh
+    expect([mixed.plan.primary, mixed.plan.fallback]).toEqual(['zh-hd', 'zh-hd']);
+    // Chinese alone may use the cheaper Chinese-only model under the free policy
+    expect(plan('chattts', '你好。', { view: busy }).model.id).toBe('zh-only');
   });
 
   it('refuses a language no model speaks, naming it and its characters', () => {
