@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { track } from './process-registry.ts';
 
 export interface ChildSpec {
   name: string;
@@ -66,6 +67,8 @@ export class SupervisedChild {
     const script = command ? [TETHER, command, ...this.#spec.args] : this.#spec.args;
     const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...script], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.#child = child;
+    // Killed with the supervisor if it exits without stopping it (the IPC channel is the other net).
+    track(child);
     child.stderr?.pipe(this.#log, { end: false });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       this.#log.write(`${line}\n`);

@@ -12,7 +12,6 @@ import { SharedStateSchema } from './shared-state.ts';
 import { textLimitConflicts } from './text-limits.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
-const positive = (def: number) => z.number().positive().default(def);
 
 /** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
 export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);

@@ -75,10 +75,7 @@ interface NodeBindings {
   outgoing?: ServerResponse;
 }
 
-/**
- * One request's bookkeeping until it is recorded. A class rather than closures in the handler:
- * tsx (esbuild keepNames) wraps every named closure in a defineProperty on each call.
- */
+/** One request's bookkeeping until it is recorded. */
 class RequestRun {
   release: (() => void) | undefined;
   deadline: Deadline | undefined;
