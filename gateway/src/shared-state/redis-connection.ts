@@ -14,7 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { systemClock, type Clock } from '../lifecycle/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface SharedStateOptions {
@@ -40,7 +40,9 @@ export class SharedState {
   #up = false;
   #replicas = 1;
   #errors = 0;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
+  #closed = false;
+  readonly #clock: Clock;
   #bulk: Redis | undefined;
   readonly #options: SharedStateOptions;
 
@@ -66,17 +68,23 @@ export class SharedState {
     this.redis.on('close', () => this.#setUp(false));
     // ioredis emits 'error' on every failed reconnect; the transition is what gets logged.
     this.redis.on('error', () => undefined);
-    this.#timer = setInterval(() => void this.#heartbeat(), options.heartbeatMs ?? 1_000);
-    this.#timer.unref();
+    this.#clock = options.clock ?? systemClock;
+    this.#beat();
+  }
+
+  /** Heartbeats on the clock, one at a time (a slow Redis never stacks them up). */
+  #beat(): void {
+    if (this.#closed) return;
+    this.#timer = this.#clock.setTimer(() => void this.#heartbeat().finally(() => this.#beat()), this.#options.heartbeatMs ?? 1_000);
   }
 
   /** Resolves when connected (or after `timeoutMs`, still down: the replica runs on its share). */
   async ready(timeoutMs = 2_000): Promise<boolean> {
     if (this.#up) return true;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = this.#clock.setTimer(resolve, timeoutMs);
       this.redis.once('ready', () => {
-        clearTimeout(timer);
+        this.#clock.clearTimer(timer);
         resolve();
       });
     });
@@ -132,7 +140,7 @@ export class SharedState {
 
   async #heartbeat(): Promise<void> {
     if (!this.#up) return;
-    const now = (this.#options.clock ?? systemClock).now();
+    const now = this.#clock.now();
     const set = this.key('replicas');
     try {
       const results = await this.redis
@@ -149,7 +157,8 @@ export class SharedState {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer);
+    this.#closed = true;
+    if (this.#timer) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     try {
       if (this.#up) await this.redis.zrem(this.key('replicas'), this.replicaId);

@@ -38,6 +38,8 @@ return {allowed, wait}
 `;
 
 declare module 'ioredis' {
+  // The type parameter must keep ioredis's own name for the declarations to merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface RedisCommander<Context> {
     voxgateTokenBucket(key: string, rate: number, burst: number): Promise<[number, number]>;
   }

@@ -38,6 +38,8 @@ return 1
 `;
 
 declare module 'ioredis' {
+  // The type parameter must keep ioredis's own name for the declarations to merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface RedisCommander<Context> {
     voxgateCanaryVerdict(lease: string, history: string, replica: string, leaseMs: number, point: string, verdict: string, at: number, everyMs: number, max: number): Promise<number>;
   }
