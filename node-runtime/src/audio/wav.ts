@@ -42,13 +42,21 @@ export interface DecodedWav {
   durationS: number;
 }
 
-/** Parses a PCM16 WAV (protocol/wav.ts walks its chunks); throws when the data chunk is shorter than declared. */
+/** The data size a streamed WAV declares when its length is not known yet: "to the end". */
+const STREAMED_SIZE = 0xffffffff;
+
+/**
+ * Parses a PCM16 WAV (protocol/wav.ts walks its chunks); throws when the data chunk is shorter
+ * than declared. A streamed WAV (size 0xFFFFFFFF, as the gateway sends) is read to the end.
+ */
 export function decodeWav(buf: Uint8Array): DecodedWav {
   const { fmt, dataOffset, declaredBytes, presentBytes } = wavLayout(buf);
   if (fmt.bitsPerSample !== 16) throw new Error(`unsupported bits per sample: ${fmt.bitsPerSample}`);
-  if (presentBytes < declaredBytes) throw new Error(`truncated: data chunk declares ${declaredBytes} bytes, ${presentBytes} present`);
+  const streamed = declaredBytes === STREAMED_SIZE;
+  if (!streamed && presentBytes < declaredBytes) throw new Error(`truncated: data chunk declares ${declaredBytes} bytes, ${presentBytes} present`);
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const count = declaredBytes / 2 / fmt.channels;
+  const frameBytes = 2 * fmt.channels;
+  const count = Math.floor((streamed ? presentBytes : declaredBytes) / frameBytes);
   const samples = new Int16Array(count);
   for (let i = 0; i < count; i++) samples[i] = b.readInt16LE(dataOffset + i * 2 * fmt.channels);
   return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bitsPerSample, samples, durationS: count / fmt.sampleRate };
