@@ -20,10 +20,12 @@ import type { Service } from './upstream/service.ts';
 import { systemClock, type Clock } from './lifecycle/clock.ts';
 import { shutdownSequence, waitForDrain } from './lifecycle/shutdown.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { createMetrics, registerSharedStateMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { KeyTable } from './request-path/admit/auth.ts';
 import { ConcurrencyLimiter } from './request-path/admit/load-shed.ts';
-import { TenantRateLimiter } from './request-path/admit/rate-limit.ts';
+import { TenantRateLimiter, type RateLimiter } from './request-path/admit/rate-limit.ts';
+import { SharedState } from './shared-state/redis-connection.ts';
+import { SharedRateLimiter } from './shared-state/shared-rate-limiter.ts';
 import { createRequestPath } from './request-path/index.ts';
 import { Latches } from './request-path/plan/hysteresis.ts';
 import { nullShadow, type ShadowHook } from './request-path/shadow/shadow.ts';
@@ -63,6 +65,8 @@ export interface Gateway {
   endpoints: EndpointSet;
   metrics: GatewayMetrics;
   log: Logger;
+  /** The Redis shared with other replicas (`shared_state`), owned by this gateway; undefined: embedded state. */
+  shared: SharedState | undefined;
   /** Swaps the shadow hook. */
   setShadow(hook: ShadowHook): void;
   /** Applies a new config; a config that fails validation is refused and the old one stays. */
@@ -93,10 +97,21 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   let shadow: ShadowHook = options.shadow ?? nullShadow;
   let draining = false;
 
+  // One connection per gateway when replicas share state; config reloads keep it (a new Redis needs a restart).
+  const shared = config.shared_state
+    ? new SharedState({ url: config.shared_state.redis_url, prefix: config.shared_state.prefix, commandTimeoutMs: config.shared_state.command_timeout_ms, log, clock })
+    : undefined;
+  const sharedLimiter = shared ? new SharedRateLimiter(shared, clock) : undefined;
+  const rateLimiter: RateLimiter = sharedLimiter ?? new TenantRateLimiter(clock);
+  if (shared && sharedLimiter) {
+    const counters = sharedLimiter.counters;
+    registerSharedStateMetrics(metrics.registry, { replicaId: shared.replicaId, up: () => shared.up, errors: () => shared.errors, replicas: () => shared.replicas, decisions: () => counters });
+  }
+
   const pools = new Pools({ connections: config.upstream.connections_per_node, connectTimeoutMs: config.timeouts.connect_ms });
   const endpoints = new EndpointSet(config.regions, clock);
   // Shadow mirroring to canaries and their judge/report; the mirror is the default hook.
-  const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
+  const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics, shared });
   if (!options.shadow) shadow = canary.mirror;
   const health = new HealthChecker({ endpoints, pools, clock, log, metrics, health: () => config.health, saturation: () => config.saturation });
   const breakers = new Breakers({ config: () => config.breaker, clock, log, metrics, attemptMs: () => config.timeouts.attempt_ms });
@@ -137,7 +152,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     config: () => config,
     models: () => models,
     keys: () => keys,
-    rateLimiter: new TenantRateLimiter(clock),
+    rateLimiter,
     concurrency,
     retryBudget: budget,
     endpoints,
@@ -154,7 +169,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report() });
   const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
-  const ready = health.start();
+  const ready = Promise.all([health.start(), shared?.ready()]).then(() => undefined);
 
   function refuse(err: unknown): ReloadResult {
     metrics.configReloads.inc({ result: 'refused' });
@@ -190,6 +205,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       { name: 'shadow', run: () => shadow.close?.() },
       { name: 'canary', run: () => canary.close() },
       { name: 'pools', run: () => pools.close() },
+      { name: 'shared state', run: () => shared?.close() },
     ],
     (name, err) => log.error({ step: name, err }, 'shutdown step failed'),
   );
@@ -203,6 +219,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     endpoints,
     metrics,
     log,
+    shared,
     setShadow: (hook) => void (shadow = hook),
     reload,
     reloadFile(path) {

@@ -10,6 +10,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { createMirror, type Mirror } from './mirror/mirror.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
+import type { SharedState } from '../shared-state/redis-connection.ts';
+import { SharedCanaryStore } from './store/shared-canary-store.ts';
 import { createCanaryMetrics } from './canary-metrics.ts';
 import { CanaryService, type Judge } from './canary-service.ts';
 import type { Report } from './report/report-types.ts';
@@ -22,6 +24,8 @@ export interface CanaryOptions {
   log: Logger;
   metrics: GatewayMetrics;
   judgeImpl?: Judge;
+  /** Replicas' shared Redis: pairs, counters and verdicts go there instead of the SQLite file. */
+  shared?: SharedState | undefined;
 }
 
 export interface Canary {
@@ -45,6 +49,7 @@ export function createCanary(o: CanaryOptions): Canary {
     log: o.log,
     metrics: createCanaryMetrics(o.metrics.registry),
     ...(o.judgeImpl ? { judgeImpl: o.judgeImpl } : {}),
+    ...(o.shared ? { shared: new SharedCanaryStore(o.shared) } : {}),
   });
   const mirror = createMirror({
     canaries: () => o.config().canaries,

@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
 import { SCRIPT_LANGUAGES } from '../text/scripts.ts';
 import { OwnNameSchema } from './own-names.ts';
+import { SharedStateSchema } from './shared-state.ts';
 import { textLimitConflicts } from './text-limits.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
-const positive = (def: number) => z.number().positive().default(def);
 
 /** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
 export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);
@@ -146,6 +146,8 @@ export const ConfigSchema = z
     keys: z.array(KeySchema).default([]),
     canaries: z.array(CanarySchema).default([]),
     canary_judge: CanaryJudgeSchema.prefault({}),
+    /** Redis shared by several gateway replicas (config/shared-state.ts); absent: this gateway keeps its state to itself. */
+    shared_state: SharedStateSchema.optional(),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
       .record(OwnNameSchema, z.enum(['primary', 'fallback']))

@@ -36,7 +36,7 @@ import { parseJson, parseNative, parseOpenAi, type SynthesisInput } from './admi
 import { parseTimeoutHeader, startDeadline, type Deadline } from './admit/deadline.ts';
 import { detectLanguage } from './admit/language.ts';
 import type { ConcurrencyLimiter } from './admit/load-shed.ts';
-import type { TenantRateLimiter } from './admit/rate-limit.ts';
+import type { RateLimiter } from './admit/rate-limit.ts';
 import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
 import { NodeClient, WebClient, type ClientSide } from './client-side.ts';
@@ -54,7 +54,7 @@ export interface RequestPathDeps {
   config: () => Config;
   models: () => ReadonlyMap<string, ModelConfig>;
   keys: () => KeyTable;
-  rateLimiter: TenantRateLimiter;
+  rateLimiter: RateLimiter;
   concurrency: ConcurrencyLimiter;
   retryBudget: RetryBudget;
   endpoints: EndpointSet;
@@ -75,10 +75,7 @@ interface NodeBindings {
   outgoing?: ServerResponse;
 }
 
-/**
- * One request's bookkeeping until it is recorded. A class rather than closures in the handler:
- * tsx (esbuild keepNames) wraps every named closure in a defineProperty on each call.
- */
+/** One request's bookkeeping until it is recorded. */
 class RequestRun {
   release: (() => void) | undefined;
   deadline: Deadline | undefined;
@@ -141,7 +138,8 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
   rec.inputLen = input.text.length;
   const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
   try {
-    deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+    const shared = deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+    if (shared) await shared;
   } catch (err) {
     deps.metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
     throw err;

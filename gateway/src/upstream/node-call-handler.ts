@@ -62,7 +62,6 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
 
   constructor(o: NodeCallOptions) {
     this.#o = o;
-    // Assigned here, not as a field initialiser: no per-call name wrapper under tsx (keepNames).
     this.#onAbort = () => this.#abort(o.signal.reason);
     o.signal.addEventListener('abort', this.#onAbort, { once: true });
   }

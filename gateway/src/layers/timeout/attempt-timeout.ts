@@ -22,11 +22,7 @@ export interface AttemptTimeoutOptions {
   clock: Clock;
 }
 
-/**
- * One try's timer and signal. A class, so that the per-try callbacks are assigned once in the
- * constructor rather than declared as named closures (tsx's keepNames wraps each of those in a
- * defineProperty per call).
- */
+/** One try's timer and signal. */
 class Try {
   /** One TrySignal per try, fed by the deadline through a plain listener: AbortSignal.any built
    * a second signal per try (and registers it for GC tracking), and an AbortController per try

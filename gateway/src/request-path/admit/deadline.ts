@@ -38,7 +38,6 @@ class RequestDeadline implements Deadline {
     this.at = clock.now() + ms;
     this.#clock = clock;
     this.#timer = clock.setTimer(() => signal.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
-    // Assigned, not declared: no per-request name wrapper under tsx (keepNames).
     this.clientClosed = () => {
       signal.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
     };
