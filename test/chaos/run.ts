@@ -29,6 +29,7 @@ import { hotSwap } from './scenarios/s7-hot-swap.ts';
 import { badInput } from './scenarios/s8-bad-input.ts';
 import { soak } from './scenarios/s9-soak.ts';
 import { clockSkew } from './scenarios/s10-clock-skew.ts';
+import { midStreamKill } from './scenarios/s11-mid-stream-kill.ts';
 import { security } from './scenarios/security.ts';
 import { check, type ScenarioResult } from './scenarios/scenario.ts';
 
@@ -80,6 +81,7 @@ const plan: { id: string; run: () => Promise<ScenarioResult | ScenarioResult[]> 
   { id: '7', run: () => hotSwap(profile) },
   { id: '8', run: () => badInput(profile) },
   { id: '10', run: () => clockSkew(profile) },
+  { id: '11', run: () => midStreamKill(profile) },
   { id: '9', run: () => soak(profile) },
 ];
 

@@ -24,7 +24,9 @@ const gatewayConfig = {
   models,
   plans: {
     free: { policy: 'fallback_unless_idle', primary: 'stream-hd', fallback: 'stream-fast', max_text_chars: 300, long_text: 'reject', rate_limit: rate, load_share: 0.6, timeout_ms: 20_000 },
-    pro: { policy: 'primary_always', primary: 'stream-hd', fallback: 'stream-fast', max_text_chars: 3000, long_text: 'segment', parallel_segments: 2, rate_limit: rate, load_share: 1, timeout_ms: 30_000 },
+    // One model for both roles: a late health probe on a loaded machine cannot change the voice
+    // between a reference and the run it is compared with.
+    pro: { policy: 'primary_always', primary: 'stream-hd', fallback: 'stream-hd', max_text_chars: 3000, long_text: 'segment', parallel_segments: 2, rate_limit: rate, load_share: 1, timeout_ms: 30_000 },
     enterprise: { policy: 'primary_always', primary: 'stream-fast', fallback: 'stream-hd', max_text_chars: 20_000, long_text: 'segment', parallel_segments: 4, rate_limit: rate, load_share: 1, timeout_ms: 30_000 },
   },
   stream: { max_segment_chars: 400, max_buffered_bytes: 64 * 1024, reader_stall_ms: 1500, reader_min_speed: 0.5 },
@@ -63,6 +65,8 @@ beforeAll(async () => {
     gateway: gatewayConfig,
   });
   client = new OpenAI({ baseURL: `${cluster.gateway.url}/v1`, apiKey: 'demo-pro', maxRetries: 0 });
+  // Until the gateway has every node's first load report it may plan the fallback: wait for the primary.
+  await waitFor(async () => (await synth({ text: 'Warm up.', format: 'pcm' })).headers['x-model'] === 'stream-hd', 15_000, 200);
 }, 90_000);
 
 afterAll(async () => {

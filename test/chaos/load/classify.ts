@@ -21,6 +21,10 @@ export function audioProblem(contentType: string | undefined, declaredLength: st
   if (declaredLength !== undefined && Number(declaredLength) !== body.length) return `content-length ${declaredLength}, got ${body.length} bytes`;
   if (contentType === 'audio/pcm') return body.length > 0 && body.length % 2 === 0 ? null : `pcm body of ${body.length} bytes`;
   if (contentType !== 'audio/wav') return `content-type ${contentType ?? '(none)'}`;
+  // A streamed WAV (the gateway's answers) declares its sizes 0xFFFFFFFF, as OpenAI's does: the
+  // HTTP body's clean end (a cut stream is a connection error, never an end) is its length.
+  if (body.length > 44 && body.toString('ascii', 36, 40) === 'data' && body.readUInt32LE(40) === 0xffffffff)
+    return (body.length - 44) % 2 === 0 ? null : `streamed wav with ${body.length - 44} data bytes`;
   try {
     const wav = decodeWav(body);
     return wav.samples.length > 0 ? null : 'empty wav';

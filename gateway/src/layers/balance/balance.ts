@@ -87,7 +87,10 @@ export function balance(options: BalanceOptions): Layer {
         const ms = clock.now() - started;
         // The EWMA is of service time: the node's reported queue wait is load, already counted
         // by `outstanding()`; counting it twice would make a briefly busy node look slow for long.
-        endpoint.observeLatency(Math.max(1, ms - (Number(res.headers['x-queue-ms']) || 0)));
+        // A streamed answer's service time is its whole stream, not the time to its headers.
+        const queueMs = Number(res.headers['x-queue-ms']) || 0;
+        if (Buffer.isBuffer(res.body)) endpoint.observeLatency(Math.max(1, ms - queueMs));
+        else res.body.once('end', () => endpoint.observeLatency(Math.max(1, clock.now() - started - queueMs)));
         outliers.success(endpoint);
         req.attempts.push({ node: endpoint.id, region: endpoint.region, outcome: 'ok', ms });
         if (Buffer.isBuffer(res.body)) settle();

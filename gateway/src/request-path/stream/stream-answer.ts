@@ -126,7 +126,8 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
     return s;
   };
   const s0 = noteDegraded();
-  const plannedModels = [...new Set(a.specs.map((s) => s.model.id))];
+  // The models planned, with any switch made before the first audio (sticky for later segments).
+  const plannedModels = [...new Set(a.specs.map((s) => run.switchedTo.get(s.model.id)?.model.id ?? s.model.id))];
   rec.model = plannedModels.join(',');
   rec.node = first.nodes[0];
   rec.region = first.regions[0];
