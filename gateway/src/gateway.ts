@@ -12,6 +12,7 @@ import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
 import { createPlaygroundHandler } from './playground/playground.ts';
 import { GatewayError } from './errors/gateway-error.ts';
 import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
+import { createExposure } from './http/exposure.ts';
 import { gatewayListener } from './http/listener.ts';
 import { statusBody } from './http/status.ts';
 import { p2c } from './layers/balance/p2c.ts';
@@ -27,6 +28,7 @@ import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { KeyTable } from './request-path/admit/auth.ts';
 import { ConcurrencyLimiter } from './request-path/admit/load-shed.ts';
 import { TenantRateLimiter } from './request-path/admit/rate-limit.ts';
+import { TenantUploads } from './request-path/admit/uploads.ts';
 import { createRequestPath } from './request-path/index.ts';
 import { Latches } from './request-path/plan/hysteresis.ts';
 import { nullShadow, type ShadowHook } from './request-path/shadow/shadow.ts';
@@ -47,6 +49,8 @@ export interface GatewayOptions {
   region?: string;
   /** Longest wait for in-flight requests on close. */
   drainMs?: number;
+  /** Opens the pages config `exposure` marks `token` (env VOXGATE_ADMIN_TOKEN via config/load.ts). */
+  adminToken?: string;
 }
 
 export interface ReloadResult {
@@ -140,6 +144,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     keys: () => keys,
     rateLimiter: new TenantRateLimiter(clock),
     concurrency,
+    uploads: new TenantUploads(),
     retryBudget: budget,
     endpoints,
     latches: new Latches(),
@@ -159,7 +164,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   };
   app.post('/v1/synthesize', (c) => handle.web(c, 'native'));
   app.post('/v1/audio/speech', (c) => handle.web(c, 'openai'));
-  app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock)));
+  const exposure = createExposure(() => config, options.adminToken);
+  app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock, exposure.showNodeUrls(c.req.header('authorization')))));
   app.get('/', createPlaygroundHandler(() => config));
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -219,7 +225,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   return {
     app,
-    listener: gatewayListener(app, handle),
+    listener: gatewayListener(app, handle, exposure),
     config: () => config,
     ready,
     endpoints,

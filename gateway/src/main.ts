@@ -6,10 +6,10 @@
  * and exit.
  * @module
  */
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts';
+import { createGatewayServer } from './http/server.ts';
 import { createGateway } from './gateway.ts';
 import { applyGcTuning } from './lifecycle/gc-tuning.ts';
 import { createLogger } from './observability/logger.ts';
@@ -38,12 +38,12 @@ try {
   process.exit(1);
 }
 
-const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}) });
+const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}), ...(env.adminToken ? { adminToken: env.adminToken } : {}) });
 await Promise.race([gateway.ready, new Promise((r) => setTimeout(r, 5_000))]);
 
 const port = values.port !== undefined ? Number(values.port) : (env.port ?? config.listen.port);
 const host = values.host ?? config.listen.host;
-const server = createServer(gateway.listener);
+const server = createGatewayServer(gateway.listener, config.server);
 server.listen(port, host, () => {
   const info = server.address() as AddressInfo;
   log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`, region: gateway.config().region, port: info.port }, 'listening');

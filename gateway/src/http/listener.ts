@@ -14,6 +14,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { ErrorFlavor } from '../errors/to-response.ts';
 import type { RequestPath } from '../request-path/index.ts';
+import type { Exposure } from './exposure.ts';
 
 /** POST routes served without Hono, by exact path. */
 export const SYNTHESIS_ROUTES: Readonly<Record<string, ErrorFlavor>> = {
@@ -21,11 +22,12 @@ export const SYNTHESIS_ROUTES: Readonly<Record<string, ErrorFlavor>> = {
   '/v1/audio/speech': 'openai',
 };
 
-export function gatewayListener(app: Hono, path: RequestPath): RequestListener {
+export function gatewayListener(app: Hono, path: RequestPath, exposure?: Exposure): RequestListener {
   const hono = getRequestListener(app.fetch);
   return (incoming: IncomingMessage, outgoing: ServerResponse) => {
-    const flavor = incoming.method === 'POST' && incoming.url !== undefined ? SYNTHESIS_ROUTES[incoming.url] : undefined;
+    const url = incoming.url;
+    const flavor = incoming.method === 'POST' && url !== undefined && Object.hasOwn(SYNTHESIS_ROUTES, url) ? SYNTHESIS_ROUTES[url] : undefined;
     if (flavor) path.node(incoming, outgoing, flavor);
-    else void hono(incoming, outgoing);
+    else if (!exposure?.refuse(incoming, outgoing)) void hono(incoming, outgoing);
   };
 }
