@@ -111,7 +111,13 @@ function sendRaw(c: RawCase, kind: 'raw' | 'slow'): Promise<void> {
         setTimeout(() => {
           if (finished || socket.destroyed) return;
           socket.write(chunk);
-          if (i === c.chunks.length - 1 && c.abort) timers.push(setTimeout(() => finish('aborted'), 50));
+          if (i === c.chunks.length - 1 && c.abort)
+            timers.push(
+              setTimeout(() => {
+                if (c.reset) socket.resetAndDestroy();
+                finish('aborted');
+              }, 50),
+            );
         }, i * gap),
       );
     });
