@@ -4,6 +4,7 @@
  * A cut that would leave only whitespace is refused like an over-long text under `reject`.
  * @module
  */
+import { textLength } from '../../../../protocol/text-length.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 
 const SENTENCE_END = /[.!?。！？；;…]["'”’)\]]*\s*/g;
@@ -20,7 +21,8 @@ export function cutAtSentence(text: string, max: number): string {
 }
 
 export function applyTextPolicy(text: string, max: number, policy: 'reject' | 'truncate'): { text: string; truncated: boolean } {
-  const length = Array.from(text).length;
+  // Code points, the one way the node counts too (protocol/text-length.ts).
+  const length = textLength(text);
   if (length <= max) return { text, truncated: false };
   if (policy === 'reject') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
   const cut = cutAtSentence(text, max);
