@@ -59,6 +59,8 @@ export async function badInput(profile: Profile, shared?: ChaosCluster): Promise
     const spec = {
       target: gw.url,
       key: 'demo-free',
+      // The slowloris is another tenant: its slow bodies hold that tenant's upload slots, not the corpus's.
+      slow_key: 'demo-pro',
       generated: profile.short ? 700 : 2_000,
       seed: 7,
       slow: profile.short ? 10 : 40,
