@@ -11,8 +11,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { defineCommand, readCommandLine } from '../../cli/command-line.ts';
 import { loadConfigFile } from '../../gateway/src/config/load.ts';
 import { SupervisedChild } from './child.ts';
 import { describeRoles } from './roles.ts';
@@ -20,7 +20,14 @@ import { choosePort } from './ports.ts';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/src/lifecycle/gc-tuning.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({ options: { config: { type: 'string', default: 'config/local.yaml' } } });
+const { values } = readCommandLine(
+  defineCommand({
+    name: 'npm start --',
+    summary: 'The whole local deployment from one config: every node runtime of every region, then the gateway, on 127.0.0.1, supervised.\nLogs in .voxgate/logs/. Ctrl-C or SIGTERM stops every child.',
+    options: { config: { type: 'string', value: 'FILE', default: 'config/local.yaml', help: 'topology and gateway config' } },
+    notes: 'Environment: PORT sets the gateway port (default: listen.port in the config).',
+  }),
+);
 const configPath = path.resolve(values.config);
 const config = loadConfigFile(configPath);
 const stateDir = path.join(ROOT, '.voxgate');

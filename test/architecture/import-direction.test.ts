@@ -12,11 +12,11 @@ const ROOT = resolve(import.meta.dirname, '../../gateway/src');
 /** Lowest first. `(root)` is gateway.ts and main.ts, which wire everything. */
 export const LAYERS = [
   'core', //          primitives with no gateway knowledge: try signals, random ids
+  'text', //          script detection (language routing): pure functions of text
   'errors', //        the error catalogue, its outcomes, wire answers
   'config', //        the config schema (canary keys included) and its loader
   'lifecycle', //     clock, shutdown, GC tuning
   'observability', // logger, metrics
-  'text', //          script detection (language routing)
   'audio', //         resampling, encoders
   'upstream', //      endpoints, pools, one call to a node, the Service shape
   'layers', //        retry → attempt timeout → balance → breaker, composed by createStack

@@ -121,6 +121,16 @@ describe('mirror', () => {
     expect(o.servedModel).toBe('primary');
   });
 
+  it('never mirrors a text in a language the canary does not speak', async () => {
+    const node = await fakeNode();
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    mirror.observe({ ...event('你好，世界。'), plan: { planName: 'pro', languages: ['zh'] } as unknown as ShadowEvent['plan'] });
+    mirror.observe({ ...event('Hello there.'), plan: { planName: 'pro', languages: ['en'] } as unknown as ShadowEvent['plan'] });
+    await mirror.close();
+    expect(sink.counts).toEqual({ eligible: 1, sampled: 1, mirrored: 1 });
+    expect(node.seen.map((s) => s.body['text'])).toEqual(['Hello there.']);
+  });
+
   it('returns at once, never waiting for the canary', async () => {
     const node = await fakeNode({ delayMs: 300 });
     const { sink, mirror } = setup(node.url, { sample_rate: 1 });

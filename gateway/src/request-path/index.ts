@@ -4,8 +4,10 @@
  *
  *   admit (draining → auth → body → rate limit → concurrency → text policy → deadline)
  *   → plan (language, model by plan and load, voice, region order)
- *   → dispatchPlan (layers/stack.ts: retry → attempt timeout → balance → breaker → undici pool)
- *   → shadow (observed just before the response; what it starts is never awaited)
+ *   → synthesize: segments (stream/segmenter.ts), each through layers/stack.ts (retry → attempt
+ *     timeout → balance → breaker → undici pool) with mid-stream failover, in order → resample →
+ *     encode → the client, as the audio is made (stream/stream-answer.ts); the shadow hook gets
+ *     the output (never awaited)
  *   → respond (respond.ts) + record (RequestRun.finish: one log line, metrics)
  *
  * It is entered from the gateway's Node listener (`node`, http/listener.ts) or the Hono app
@@ -16,13 +18,13 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { assertFormatAvailable, OUTPUT_SAMPLE_RATE } from '../audio/index.ts';
 import type { Config, ModelConfig } from '../config/schema.ts';
 import { outcomeOf } from '../errors/classify.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
 import type { RetryBudget } from '../layers/retry/retry-budget.ts';
-import type { AttemptRecord, Service } from '../upstream/service.ts';
+import type { Service } from '../upstream/service.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
@@ -38,14 +40,15 @@ import type { TenantUploads } from './admit/uploads.ts';
 import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
 import { NodeClient, WebClient, type ClientSide } from './client-side.ts';
-import { dispatch, type Served } from './dispatch/dispatch.ts';
 import type { Latches } from './plan/hysteresis.ts';
-import { planRequest, type Plan } from './plan/plan.ts';
+import { planParts, type PlanPart } from './plan/mixed-plan.ts';
 import { poolView } from './plan/pool-view.ts';
 import { recordRequest, type RequestRecord } from './record/access-log.ts';
 import { errorReply, toResponse, writeReply, type Reply } from './respond.ts';
-import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
-import { SHADOW_CAPTURE_MAX_BYTES, teeBody } from './shadow/tee.ts';
+import type { ShadowHook } from './shadow/shadow.ts';
+import { responseCodecs } from './stream/codecs.ts';
+import { segmentSpecs } from './stream/segment-specs.ts';
+import { streamAnswer } from './stream/stream-answer.ts';
 
 export interface RequestPathDeps {
   config: () => Config;
@@ -118,8 +121,6 @@ interface Admitted {
   config: Config;
 }
 
-const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
-const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engine'];
 
 export interface RequestPath {
   /** From the gateway's own Node listener (http/listener.ts): no Hono, no web objects. */
@@ -180,13 +181,17 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
   return { traceId: rec.traceId, principal, input, text, truncated, deadline, config };
 }
 
-/** Language, model by plan policy and pool load, voice, region order (pure but for the latches). */
-function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: RequestRecord): Plan {
+/**
+ * Languages, model by plan policy and pool load, voice, region order (pure but for the latches);
+ * a text no single model speaks is planned as parts by language (plan/mixed-plan.ts).
+ */
+function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: RequestRecord): PlanPart[] {
   const headerRegion = client.header('x-region');
   const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : a.config.region;
   rec.home = home;
   const now = deps.clock.now();
-  return planRequest({
+  return planParts({
+    text: a.text,
     input: a.input,
     planName: a.principal.plan,
     language: detectLanguage(a.text),
@@ -199,103 +204,32 @@ function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: Reque
   });
 }
 
-/** The layer stack, then the fallback model when the planned one has no capacity. */
-async function dispatchPlan(deps: RequestPathDeps, a: Admitted, p: Plan, rec: RequestRecord): Promise<Served> {
-  const attempts: AttemptRecord[] = [];
-  let served: Served;
-  try {
-    served = await dispatch(deps.service, {
+/**
+ * The synthesis stage: the text in segments through the layer stack, streamed to the client in
+ * its format as the audio is made (stream/stream-answer.ts), the shadow hook handed the output.
+ */
+async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[], run: RequestRun): Promise<Reply> {
+  await assertFormatAvailable(a.input.format);
+  const models = deps.models();
+  const specs = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: a.input.voice, models, stream: a.config.stream }));
+  const p = parts[0]!.plan;
+  return streamAnswer(
+    { service: deps.service, clock: deps.clock, log: deps.log, metrics: deps.metrics, shadow: deps.shadow, models: deps.models, codecs: responseCodecs, outputRate: OUTPUT_SAMPLE_RATE },
+    {
       traceId: a.traceId,
+      tenant: a.principal.tenant,
       input: a.input,
       text: a.text,
+      truncated: a.truncated,
       plan: p,
-      deadlineAt: a.deadline.at,
-      deadline: a.deadline.signal,
-      models: deps.models(),
-      attempts,
-    });
-  } catch (err) {
-    // The access line says how many attempts a failed request made, not 0.
-    rec.attempts = attempts.length;
-    rec.attemptLog = attempts.length > 0 ? attempts : undefined;
-    throw err;
-  }
-  const res = served.response;
-  rec.model = served.model.id;
-  rec.region = res.region;
-  rec.node = res.node;
-  rec.attempts = served.attempts.length;
-  rec.attemptLog = served.attempts.length > 1 ? served.attempts : undefined;
-  rec.queueMs = res.headers['x-queue-ms'] !== undefined ? Number(res.headers['x-queue-ms']) : undefined;
-  if (rec.queueMs !== undefined && Number.isFinite(rec.queueMs)) deps.metrics.nodeQueue.observe({ node: res.node }, rec.queueMs / 1000);
-  rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
-  return served;
-}
-
-/**
- * Hands the served request to the shadow hook just before the response is written; what it
- * starts is never awaited. A streamed body is teed only when the hook asks; the client then pulls
- * the tee, which is the body this returns.
- */
-function shadow(deps: RequestPathDeps, a: Admitted, p: Plan, served: Served, run: RequestRun): Buffer | Readable {
-  const res = served.response;
-  const hook = deps.shadow();
-  const teed = !Buffer.isBuffer(res.body) && hook.captureStreams?.(a.text, p.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
-  if (!hook.idle?.())
-    fireShadow(
-      hook,
-      {
-        traceId: a.traceId,
-        tenant: a.principal.tenant,
-        input: a.input,
-        text: a.text,
-        plan: p,
-        served: {
-          model: served.model.id,
-          node: res.node,
-          region: res.region,
-          status: res.status,
-          latencyMs: performance.now() - run.started,
-          attempts: served.attempts.length,
-          headers: res.headers,
-          audio: Buffer.isBuffer(res.body) ? res.body : undefined,
-          ...(teed ? { audioLater: teed.audio } : {}),
-        },
-      },
-      (err) => deps.log.warn({ trace_id: a.traceId, err: (err as Error)?.message }, 'shadow failed'),
-    );
-  return teed?.body ?? res.body;
-}
-
-/** The client's answer; recorded now for a buffered body, when the stream ends otherwise. */
-function respond(a: Admitted, served: Served, body: Buffer | Readable, run: RequestRun): Reply {
-  const res = served.response;
-  const headers: Record<string, string> = {
-    'content-type': AUDIO_TYPES[a.input.format],
-    'x-trace-id': a.traceId,
-    'x-model': served.model.id,
-    'x-region': res.region,
-    'x-node': res.node,
-    'x-attempts': String(served.attempts.length),
-  };
-  for (const h of PASS_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h];
-  if (run.rec.degraded) headers['x-degraded'] = run.rec.degraded;
-  if (a.truncated) headers['x-truncated'] = 'true';
-  if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
-  if (Buffer.isBuffer(body)) {
-    run.finish(200);
-    return { kind: 'audio', headers, body };
-  }
-  return {
-    kind: 'stream',
-    headers,
-    body,
-    expected: res.contentLength,
-    done: (err) => {
-      if (err === undefined) run.finish(200);
-      else run.finish(200, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
+      specs,
+      deadline: a.deadline,
+      config: a.config,
+      started: run.started,
+      rec: run.rec,
+      finish: (status, err) => run.finish(status, err),
     },
-  };
+  );
 }
 
 /** Any stage's error as the client's answer, recorded with its code. */
@@ -327,9 +261,7 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
     try {
       const admitted = await admit(deps, client, flavor, run);
       const planned = plan(deps, client, admitted, run.rec);
-      const served = await dispatchPlan(deps, admitted, planned, run.rec);
-      const body = shadow(deps, admitted, planned, served, run);
-      return respond(admitted, served, body, run);
+      return await synthesize(deps, admitted, planned, run);
     } catch (err) {
       return failed(deps, err, flavor, run);
     }

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from 'zod';
+import type { EngineDescription } from '../engines/engine.ts';
 import { PackRelativePathSchema, PathSegmentSchema } from './pack-paths.ts';
 
 export const PackFileSchema = z
@@ -27,6 +28,12 @@ export const ManifestSchema = z
     languages: z.array(z.string().min(2)).min(1),
     voices: z.array(z.string().min(1)).min(1),
     sample_rate: z.number().int().positive().optional(),
+    /**
+     * Same pack version, voice, speed, seed and execution provider → identical samples, so a
+     * stream may be resumed at a sample offset on another node. Absent: what the engine says
+     * of itself; a pack sets `false` when, say, its GPU kernels are not bit-reproducible.
+     */
+    deterministic: z.boolean().optional(),
     /** Engine-specific knobs (sampling defaults, graph names…), validated by the engine. */
     parameters: z.record(z.string(), z.unknown()).default({}),
     files: z
@@ -45,4 +52,9 @@ export interface LoadedPack {
   manifest: Manifest;
   /** Absolute path of a listed file. */
   file(relativePath: string): string;
+}
+
+/** Whether a loaded pack's audio is reproducible sample for sample: the manifest's word first. */
+export function isDeterministic(manifest: Manifest, engine: Pick<EngineDescription, 'deterministic'>): boolean {
+  return manifest.deterministic ?? engine.deterministic;
 }

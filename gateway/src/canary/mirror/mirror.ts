@@ -108,6 +108,9 @@ export function createMirror(o: MirrorOptions): Mirror {
     let point: number | undefined;
     for (const c of o.canaries()) {
       if (c.plans.length > 0 && !c.plans.includes(event.plan.planName)) continue;
+      // A canary that cannot speak the text would be judged on audio it was never meant to make.
+      const speaks = o.models().get(c.canary)?.languages;
+      if (speaks && event.plan.languages?.some((l) => !speaks.includes(l))) continue;
       o.sink.count(c.canary, 'eligible');
       point ??= textPoint(event.text);
       if (!isSampled(point, c.sample_rate)) continue;

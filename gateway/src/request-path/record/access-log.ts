@@ -6,7 +6,7 @@
  */
 import type { OutcomeClass } from '../../errors/codes.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { GatewayMetrics } from '../../observability/metrics.ts';
+import { inputLengthClass, type GatewayMetrics } from '../../observability/metrics.ts';
 
 export interface RequestRecord {
   traceId: string;
@@ -40,7 +40,9 @@ export function recordRequest(log: Logger, metrics: GatewayMetrics, r: RequestRe
   });
   metrics.outcomes.inc({ outcome: r.outcome ?? 'served', code: r.errorCode ?? 'ok' });
   if (r.status >= 500 && r.outcome !== 'client_gone') metrics.responses5xx.inc({ code: r.errorCode ?? 'unknown' });
-  metrics.duration.observe({ plan: r.plan ?? 'none', outcome: r.status < 400 ? 'ok' : r.status < 500 ? 'client' : 'server' }, r.costMs / 1000);
+  const outcome = r.status < 400 ? 'ok' : r.status < 500 ? 'client' : 'server';
+  metrics.duration.observe({ plan: r.plan ?? 'none', outcome }, r.costMs / 1000);
+  metrics.durationByInput.observe({ input_len: inputLengthClass(r.inputLen), outcome }, r.costMs / 1000);
   if (r.degraded) for (const reason of r.degraded.split(',')) metrics.degraded.inc({ reason });
   if (r.region && r.home && r.region !== r.home) metrics.failedOver.inc({ from: r.home, to: r.region });
   const line = {
