@@ -50,7 +50,7 @@ const { values } = readCommandLine(
       warmup: { type: 'string', value: 'S', help: 'warm-up seconds per window (default: 2, --quick 1)' },
       reps: { type: 'string', value: 'N', help: 'repetitions per window (default: 2)' },
       profile: { type: 'boolean', default: false, help: 'run the gateway under --cpu-prof; hot spots in the summary' },
-      with: { type: 'string', value: 'LIST', help: 'also run standalone benches: runtime,chattts,gateway-overhead' },
+      with: { type: 'string', value: 'LIST', help: 'also run standalone benches: runtime,chattts' },
       all: { type: 'boolean', default: false, help: 'also run every standalone bench' },
       readme: { type: 'boolean', default: false, help: 'rewrite README.md between <!-- bench:start/end -->' },
       strict: { type: 'boolean', default: false, help: 'exit 1 when a goal is missed' },
@@ -64,7 +64,7 @@ const { values } = readCommandLine(
   }),
 );
 
-const OTHER_BENCHES: Record<string, string> = { runtime: 'bench/runtime.ts', chattts: 'bench/chattts/run.ts', 'gateway-overhead': 'bench/gateway-overhead.ts' };
+const OTHER_BENCHES: Record<string, string> = { runtime: 'bench/runtime.ts', chattts: 'bench/chattts/run.ts' };
 const RESULTS = values.results ?? join(REPO_ROOT, 'bench', 'results');
 
 function phases(): Phase[] {

@@ -1,5 +1,5 @@
 /**
- * The goals of issue 8, checked against one run's results. Each row carries the measured value,
+ * The gateway's performance goals, checked against one run's results. Each row carries the measured value,
  * the same-run baseline it is compared with, and whether the goal is met (undefined when the
  * phase did not run).
  * @module

@@ -1,6 +1,6 @@
 /**
  * nginx as a native reverse proxy baseline, when it is installed: one worker, upstream keepalive,
- * buffering on without temp files (../shared/notes/proxy-performance.md §2a). Absent nginx the
+ * buffering on without temp files (docs/proxy-performance.md §2a). Absent nginx the
  * caller skips the target and says so in the summary.
  * @module
  */

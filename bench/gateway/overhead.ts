@@ -4,7 +4,7 @@
  * Every run records the load generator's view (req/s, p50/p90/p99, errors) and /proc's view of
  * the target process (CPU ms per request, whole process and main thread; peak RSS).
  *
- * Scenarios (../shared/notes/proxy-performance.md §3):
+ * Scenarios (docs/proxy-performance.md §3):
  *   unloaded   c=1, 64 KiB, upstream answers at once          → added latency per request
  *   paced      c=64, think 50 ms (exp.), upstream 50 ± 30 ms   → ~640 req/s, added p50/p99
  *   sat-c32    c=32, 64 KiB, no delay                          → throughput ÷ raw, CPU/request

@@ -1,5 +1,5 @@
 /**
- * The "speed of light for a Node proxy" baseline (../shared/notes/proxy-performance.md §2,
+ * The "speed of light for a Node proxy" baseline (docs/proxy-performance.md §2,
  * `raw-ustream`): node:http in, `undici.Pool.stream()` straight into the response out. Like the
  * gateway it reads the JSON body, checks the one field that matters, re-serialises it for the
  * node and copies content-type/length back, but it has no auth, limits, planning, breakers,

@@ -1,7 +1,7 @@
 /**
  * Processes the benchmarks start, and what /proc says about them.
  *
- * Every child is registered and killed on `stopAll()`, on exit and on SIGINT/SIGTERM, so a failed
+ * Every child is registered (cluster/src/process-registry.ts) and killed on `stopAll()`, on exit and on SIGINT/SIGTERM, so a failed
  * or interrupted run leaves nothing behind. Services under measurement write their stdout to a
  * file, not a pipe: parsing thousands of access-log lines a second in the orchestrator would take
  * CPU from the very 2 cores being measured, and a slow pipe reader would block the gateway.
@@ -10,33 +10,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killOnSignals, track, tracked } from '../../cluster/src/process-registry.ts';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
-
-const live = new Set<ChildProcess>();
-let hooked = false;
-
-function killAllNow(): void {
-  for (const p of live) {
-    try {
-      p.kill('SIGCONT');
-      p.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', killAllNow);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => {
-      killAllNow();
-      process.exit(130);
-    });
-}
 
 export interface Service {
   name: string;
@@ -86,7 +62,7 @@ function findReady(file: string, msg: string): Record<string, unknown> | undefin
 
 /** Starts a tracked service with stdout+stderr to `logFile`, and waits for its ready line. */
 export async function startService(o: StartOptions): Promise<Service> {
-  hookExit();
+  killOnSignals();
   const fd = openSync(o.logFile, 'w');
   const cmd = o.script ? process.execPath : o.command!;
   // Compiled scripts (dist/) run on plain node; TypeScript sources through tsx.
@@ -94,11 +70,10 @@ export async function startService(o: StartOptions): Promise<Service> {
   const args = o.script ? [...(o.nodeFlags ?? []), ...loader, o.script, ...o.args] : o.args;
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1', ...o.env }, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  live.add(child);
+  track(child);
   let code: number | null | undefined;
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (c, sig) => {
-      live.delete(child);
       code = c ?? (sig ? -1 : null);
       resolve(code);
     }),
@@ -147,7 +122,7 @@ export async function startService(o: StartOptions): Promise<Service> {
 /** Kills every service still running (the `finally` of every phase). */
 export async function stopAll(): Promise<void> {
   await Promise.all(
-    [...live].map(
+    tracked().map(
       (p) =>
         new Promise<void>((resolve) => {
           if (p.exitCode !== null || p.signalCode !== null) return resolve();

@@ -9,9 +9,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { track } from './process-registry.ts';
 
 export interface ChildSpec {
   name: string;
+  /** A program other than Node (redis-server): run through tether.ts, which ends it when the IPC channel closes. */
+  command?: string;
   /** Node flags before `--import tsx` (the gateway's V8 flags). */
   nodeFlags?: readonly string[];
   /** Arguments after `node --import tsx`. */
@@ -24,9 +28,12 @@ export interface ChildSpec {
 export interface ChildEvents {
   /** A JSON log line the child printed. */
   onLog?(name: string, line: Record<string, unknown>): void;
+  /** Every stdout line as printed (programs that do not log JSON). */
+  onLine?(name: string, line: string): void;
   onExit?(name: string, code: number | null, signal: NodeJS.Signals | null, restartInMs: number | undefined): void;
 }
 
+const TETHER = fileURLToPath(new URL('./tether.ts', import.meta.url));
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 /** A child that stayed up this long is healthy again: its next crash restarts quickly. */
@@ -55,15 +62,17 @@ export class SupervisedChild {
 
   start(): void {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...this.#spec.args], {
-      cwd: this.#spec.cwd,
-      env: { ...process.env, ...this.#spec.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const { command } = this.#spec;
+    const options = { cwd: this.#spec.cwd, env: { ...process.env, ...this.#spec.env } };
+    const script = command ? [TETHER, command, ...this.#spec.args] : this.#spec.args;
+    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...script], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.#child = child;
+    // Killed with the supervisor if it exits without stopping it (the IPC channel is the other net).
+    track(child);
     child.stderr?.pipe(this.#log, { end: false });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       this.#log.write(`${line}\n`);
+      this.#events.onLine?.(this.#spec.name, line);
       if (!line.startsWith('{')) return;
       try {
         this.#events.onLog?.(this.#spec.name, JSON.parse(line) as Record<string, unknown>);

@@ -5,16 +5,13 @@
  * @module
  */
 import type { RequestListener } from 'node:http';
-import { Hono, type Context } from 'hono';
+import type { Hono } from 'hono';
 import { createCanary } from './canary/canary.ts';
 import type { Config, ModelConfig } from './config/schema.ts';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
-import { createPlaygroundHandler } from './playground/playground.ts';
-import { GatewayError } from './errors/gateway-error.ts';
-import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
+import { createEdge } from './http/edge.ts';
 import { createExposure } from './http/exposure.ts';
-import { gatewayListener } from './http/listener.ts';
-import { statusBody } from './http/status.ts';
+import { routeTable, type Route } from './http/routes.ts';
 import { p2c } from './layers/balance/p2c.ts';
 import type { Balancer } from './layers/balance/balancer.ts';
 import { Breakers } from './layers/breaker/breaker.ts';
@@ -24,10 +21,12 @@ import type { Service } from './upstream/service.ts';
 import { systemClock, type Clock } from './lifecycle/clock.ts';
 import { shutdownSequence, waitForDrain } from './lifecycle/shutdown.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
-import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { createMetrics, registerSharedStateMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { KeyTable } from './request-path/admit/auth.ts';
 import { ConcurrencyLimiter } from './request-path/admit/load-shed.ts';
-import { TenantRateLimiter } from './request-path/admit/rate-limit.ts';
+import { TenantRateLimiter, type RateLimiter } from './request-path/admit/rate-limit.ts';
+import { SharedState } from './shared-state/redis-connection.ts';
+import { SharedRateLimiter } from './shared-state/shared-rate-limiter.ts';
 import { TenantUploads } from './request-path/admit/uploads.ts';
 import { createRequestPath } from './request-path/index.ts';
 import { Latches } from './request-path/plan/hysteresis.ts';
@@ -43,7 +42,7 @@ export interface GatewayOptions {
   clock?: Clock;
   logger?: Logger;
   balancer?: Balancer;
-  /** The shadow/canary seam (issue 6); a null object by default. */
+  /** The shadow seam (request-path/shadow/shadow.ts); the canary's mirror by default. */
   shadow?: ShadowHook;
   /** `--region` override kept across reloads. */
   region?: string;
@@ -63,12 +62,16 @@ export interface Gateway {
   config(): Config;
   /** Resolves once the first health sweep finished. */
   ready: Promise<void>;
-  /** The Node request listener to serve (http/listener.ts): synthesis without Hono, the rest through `app`. */
+  /** The Node request listener to serve (http/edge.ts): synthesis without Hono, the rest through `app`. */
   listener: RequestListener;
+  /** The route table `app` and `listener` are built from (http/routes.ts). */
+  routes: readonly Route[];
   endpoints: EndpointSet;
   metrics: GatewayMetrics;
   log: Logger;
-  /** Swaps the shadow hook (issue 6 installs its mirror here). */
+  /** The Redis shared with other replicas (`shared_state`), owned by this gateway; undefined: embedded state. */
+  shared: SharedState | undefined;
+  /** Swaps the shadow hook. */
   setShadow(hook: ShadowHook): void;
   /** Applies a new config; a config that fails validation is refused and the old one stays. */
   reload(next: Config | string): ReloadResult;
@@ -98,10 +101,21 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   let shadow: ShadowHook = options.shadow ?? nullShadow;
   let draining = false;
 
+  // One connection per gateway when replicas share state; config reloads keep it (a new Redis needs a restart).
+  const shared = config.shared_state
+    ? new SharedState({ url: config.shared_state.redis_url, prefix: config.shared_state.prefix, commandTimeoutMs: config.shared_state.command_timeout_ms, log, clock })
+    : undefined;
+  const sharedLimiter = shared ? new SharedRateLimiter(shared, clock) : undefined;
+  const rateLimiter: RateLimiter = sharedLimiter ?? new TenantRateLimiter(clock);
+  if (shared && sharedLimiter) {
+    const counters = sharedLimiter.counters;
+    registerSharedStateMetrics(metrics.registry, { replicaId: shared.replicaId, up: () => shared.up, errors: () => shared.errors, replicas: () => shared.replicas, decisions: () => counters });
+  }
+
   const pools = new Pools({ connections: config.upstream.connections_per_node, connectTimeoutMs: config.timeouts.connect_ms });
   const endpoints = new EndpointSet(config.regions, clock);
-  // Issue 6: shadow mirroring to canaries and their judge/report; the mirror is the default hook.
-  const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
+  // Shadow mirroring to canaries and their judge/report; the mirror is the default hook.
+  const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics, shared });
   if (!options.shadow) shadow = canary.mirror;
   const health = new HealthChecker({ endpoints, pools, clock, log, metrics, health: () => config.health, saturation: () => config.saturation });
   const breakers = new Breakers({ config: () => config.breaker, clock, log, metrics, attemptMs: () => config.timeouts.attempt_ms });
@@ -142,7 +156,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     config: () => config,
     models: () => models,
     keys: () => keys,
-    rateLimiter: new TenantRateLimiter(clock),
+    rateLimiter,
     concurrency,
     uploads: new TenantUploads(),
     retryBudget: budget,
@@ -157,33 +171,11 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     bodies,
   });
 
-  const app = new Hono();
-  const fail = (c: Context, err: GatewayError, flavor: ErrorFlavor = 'native') => {
-    const out = errorResponse(err, c.res.headers.get('x-trace-id') ?? '-', flavor);
-    return new Response(out.body, { status: out.status, headers: out.headers });
-  };
-  app.post('/v1/synthesize', (c) => handle.web(c, 'native'));
-  app.post('/v1/audio/speech', (c) => handle.web(c, 'openai'));
   const exposure = createExposure(() => config, options.adminToken);
-  app.get('/v1/status', (c) => c.json(statusBody(endpoints, config.region, clock, exposure.showNodeUrls(c.req.header('authorization')))));
-  app.get('/', createPlaygroundHandler(() => config));
-  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    const now = clock.now();
-    const anyNode = endpoints.all().some((e) => e.isAvailable(now));
-    return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
-  });
-  canary.mount(app);
-  for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report', '/canary'])
-    app.all(path, (c) => fail(c, new GatewayError('VOX_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`), path === '/v1/audio/speech' ? 'openai' : 'native'));
-  app.notFound((c) => fail(c, new GatewayError('VOX_ERR_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
-  app.onError((err, c) => {
-    log.error({ err, path: c.req.path }, 'unhandled error');
-    return fail(c, new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }));
-  });
+  const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure });
+  const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
-  const ready = health.start();
+  const ready = Promise.all([health.start(), shared?.ready()]).then(() => undefined);
 
   function refuse(err: unknown): ReloadResult {
     metrics.configReloads.inc({ result: 'refused' });
@@ -213,24 +205,27 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   const close = shutdownSequence(
     [
       { name: 'stop admitting', run: () => void (draining = true) },
-      { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000) },
+      { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000, clock) },
       { name: 'health checks', run: () => health.close() },
       { name: 'breakers', run: () => breakers.close() },
       { name: 'shadow', run: () => shadow.close?.() },
       { name: 'canary', run: () => canary.close() },
       { name: 'pools', run: () => pools.close() },
+      { name: 'shared state', run: () => shared?.close() },
     ],
     (name, err) => log.error({ step: name, err }, 'shutdown step failed'),
   );
 
   return {
     app,
-    listener: gatewayListener(app, handle, exposure),
+    listener,
+    routes,
     config: () => config,
     ready,
     endpoints,
     metrics,
     log,
+    shared,
     setShadow: (hook) => void (shadow = hook),
     reload,
     reloadFile(path) {

@@ -13,6 +13,7 @@ import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts'
 import { createGatewayServer } from './http/server.ts';
 import { createGateway } from './gateway.ts';
 import { applyGcTuning } from './lifecycle/gc-tuning.ts';
+import { systemClock } from './lifecycle/clock.ts';
 import { createLogger } from './observability/logger.ts';
 
 const { values } = readCommandLine(GATEWAY_COMMAND);
@@ -33,7 +34,7 @@ try {
 
 if (Object.values(config.exposure).includes('token') && !env.adminToken) log.warn('exposure: token but VOXGATE_ADMIN_TOKEN is unset or shorter than 16 characters: those pages answer 401 to everyone');
 const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}), ...(env.adminToken ? { adminToken: env.adminToken } : {}) });
-await Promise.race([gateway.ready, new Promise((r) => setTimeout(r, 5_000))]);
+await Promise.race([gateway.ready, systemClock.sleep(5_000)]);
 
 const port = values.port !== undefined ? Number(values.port) : (env.port ?? config.listen.port);
 const host = values.host ?? config.listen.host;
@@ -60,6 +61,7 @@ const stop = (signal: string) => {
   stopping = true;
   log.info({ signal }, 'shutting down');
   unwatch();
+  // eslint-disable-next-line no-restricted-globals -- the process's last resort: a real, unref'd timer, outside any test clock.
   const force = setTimeout(() => process.exit(1), 15_000);
   force.unref();
   server.close();

@@ -1,4 +1,4 @@
-"""ChatTTS architecture in plain PyTorch, written from ../../shared/chattts-spec.md (§2, §5, §6, §7).
+"""ChatTTS architecture in plain PyTorch, written from the project's ChatTTS engineering notes (architecture facts, no code; docs/chattts.md).
 
 Module and parameter names follow the released state-dict keys (spec §1.3) wherever the
 structure allows, so a checkpoint maps onto these modules with a short, explicit key table

@@ -64,7 +64,9 @@ def write(m: Model, tok: dict, std, mean, voices: dict[str, str], out: Path) -> 
     spk = speaker_codec.decode_speaker(voices["default"]).astype(np.float32)
     w.add("speaker.default.raw", spk)
     spk_t = torch.from_numpy(spk)
-    spk_n = spk_t / spk_t.norm().clamp_min(1e-12)
+    # Upstream normalises the decoded fp16 tensor: the norm and every quotient are fp16 values.
+    norm16 = spk_t.norm().clamp_min(1e-12).half().float()
+    spk_n = (spk_t / norm16).half().float()
     w.add("speaker.default.normalized", spk_n)
     # A 768-d speaker (the released size) compresses into a real LZMA chunk (control 0xE0, prefix
     # 蘁淰); the tiny pack's 64-d voices are stored as uncompressed LZMA2 chunks. Test both.

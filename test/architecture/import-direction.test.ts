@@ -23,8 +23,8 @@ export const LAYERS = [
   'stream', //        streamed synthesis segments
   'request-path', //  admit → plan → dispatch → shadow → respond/record
   'canary', //        the shadow mirror and the judge behind it
-  'http', //          the edge: route table, Node listener, Hono app
   'playground', //    the browser page
+  'http', //          the edge: the route table, the Node listener and the Hono app built from it
   '(root)',
 ] as const;
 

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectPocketsphinx, transcribe } from '../../gateway/src/canary/asr/pocketsphinx.ts';
 import { wer } from '../../gateway/src/canary/asr/wer.ts';
+import { systemPackage } from '../support/system-package.ts';
 import { resample } from '../../gateway/src/canary/audio/resample.ts';
 import { encodeWav } from '../../gateway/src/canary/audio/wav.ts';
 import { JudgePool } from '../../gateway/src/canary/judge/judge-pool.ts';
@@ -76,8 +77,9 @@ describe('judge pool (worker threads)', () => {
 
 describe('pocketsphinx WER', () => {
   const asr = detectPocketsphinx();
+  const hasAsr = systemPackage('pocketsphinx', () => asr.available, 'apt-get install pocketsphinx pocketsphinx-en-us');
   // pocketsphinx costs seconds of CPU per clip; on a shared machine it may take much longer.
-  it.skipIf(!asr.available)('scores flite speech with a low WER and noise 1 without running the ASR', async () => {
+  it.skipIf(!hasAsr)('scores flite speech with a low WER and noise 1 without running the ASR', async () => {
     if (!asr.available) return;
     let runs = 0;
     const m = await judgePair(

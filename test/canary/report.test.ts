@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from '../support/browser.ts';
 import { CanaryService } from '../../gateway/src/canary/canary-service.ts';
 import { CanaryJudgeSchema, CanarySchema } from '../../gateway/src/config/canary.ts';
 import { mountCanaryRoutes } from '../../gateway/src/canary/report/routes.ts';
@@ -76,7 +76,7 @@ describe('canary report', () => {
     expect(second.canaries.map((c) => c.compared)).toEqual(first.canaries.map((c) => c.compared));
   });
 
-  it('renders the page with charts in headless Chromium', async () => {
+  it.runIf(hasChromium)('renders the page with charts in headless Chromium', async () => {
     const svc = service();
     const app = new Hono();
     mountCanaryRoutes(app, () => svc.report());
@@ -84,10 +84,7 @@ describe('canary report', () => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
     const port = (server.address() as { port: number }).port;
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

@@ -1,11 +1,14 @@
 /**
  * The report's arithmetic and chart, on a hand-made scenario result.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from './load/load-spec.ts';
 import { chartSvg, timeline } from './report/chart-svg.ts';
 import { summarize } from './report/summarize.ts';
-import { summaryTable } from './report/write-report.ts';
+import { summaryTable, updateReadme } from './report/write-report.ts';
 import type { ScenarioResult } from './scenarios/scenario.ts';
 
 const rec = (t: number, ms: number, outcome: RequestRecord['outcome'], status: number): RequestRecord => ({ t, ms, outcome, status, bytes: 0 });
@@ -47,5 +50,20 @@ describe('chart', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('kill');
     expect(svg.match(/<title>/g)?.length).toBe(5);
+  });
+});
+
+describe('updateReadme', () => {
+  it("writes the table between the markers verbatim, `$'` and `$&` in a title included", () => {
+    const readme = path.join(mkdtempSync(path.join(tmpdir(), 'chaos-readme-')), 'README.md');
+    writeFileSync(readme, 'before\n<!-- chaos:start -->\nold\n<!-- chaos:end -->\nafter\n');
+    const summary = { ...summarize(result), title: "costs $' and $& and $1" };
+    expect(updateReadme([summary], '2026-12-03T00:00:00Z', readme)).toBe(true);
+    const text = readFileSync(readme, 'utf8');
+    expect(text).toContain("| costs $' and $& and $1 |");
+    expect(text).toContain('[reports/chaos/latest.md](reports/chaos/latest.md)');
+    expect(text.startsWith('before\n<!-- chaos:start -->\nReliability proving ground')).toBe(true);
+    expect(text.endsWith('<!-- chaos:end -->\nafter\n')).toBe(true);
+    expect(text).not.toContain('old');
   });
 });

@@ -2,10 +2,10 @@
  * `npm run chaos` — the reliability proving ground's full runner. Starts real clusters on
  * 127.0.0.1 (simulator nodes in several regions, one or two gateways), drives load from a
  * separate process, injects faults from outside the production code, and writes the report
- * (Markdown + JSON + one chart per scenario) under test/chaos/results/.
+ * (Markdown + JSON + one chart per scenario) under reports/chaos/.
  *
  *   npm run chaos                      every scenario, soak 3 min
- *   npm run chaos -- --soak 20m        the 20-minute soak of the issue
+ *   npm run chaos -- --soak 20m        the 20-minute soak
  *   npm run chaos -- --only 1,2,6      some scenarios (S = security)
  *   npm run chaos -- --short           the short versions (those `npm test` runs, and more)
  *
@@ -44,7 +44,7 @@ function parseDuration(text: string): number {
 const { values } = readCommandLine(
   defineCommand({
     name: 'npm run chaos --',
-    summary: 'The reliability proving ground: real clusters on 127.0.0.1, load and faults from outside.\nReport in test/chaos/results/. Exits 1 when any check fails.',
+    summary: 'The reliability proving ground: real clusters on 127.0.0.1, load and faults from outside.\nReport in reports/chaos/. Exits 1 when any check fails.',
     options: {
       only: { type: 'string', value: 'IDS', help: 'some scenarios, e.g. 1,2,6 (S = security)' },
       soak: { type: 'string', value: 'DURATION', default: '3m', help: 'soak length, 30s to 2h (e.g. 20m)' },
@@ -110,5 +110,6 @@ const { dir, summaries } = writeReport(results, {
 });
 process.stdout.write(`\n${summaryTable(summaries)}\n\nreport: ${path.relative(process.cwd(), dir)}/report.md\n`);
 
-updateReadme(summaries, startedAt);
+// Only a full run replaces the README's table: a run of some scenarios would drop the others' rows.
+if (!wanted) updateReadme(summaries, startedAt);
 process.exit(summaries.every((s) => s.pass) ? 0 : 1);

@@ -12,13 +12,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, getText, REPO_ROOT, SIM_MODELS_DIR, simOverrides, startCluster, synthesize, waitFor, type Cluster } from '../harness/index.ts';
+import { hasRedis, startRedis, type RedisProcess } from '../support/redis-server.ts';
 import { hasCommand, systemPackage } from '../support/system-package.ts';
 import { hasMetric, metricFamilies, metricNamesIn, readManifests, readText, readYaml } from './deploy-files.ts';
 
 const promtool = systemPackage('promtool', () => hasCommand('promtool', ['--version']), 'apt-get install prometheus');
 const prometheusBinary = promtool && hasCommand('prometheus', ['--version']);
 
-/** Exported only where a shared state store (Redis) is configured; this cluster has none. */
+/** Exported only where a shared state store (Redis) is configured: this cluster has one when redis-server is installed. */
+const withRedis = hasRedis();
 const ONLY_WITH_SHARED_STATE = new Set(['voxgate_gateway_shared_state_up']);
 
 interface Rule {
@@ -80,19 +82,26 @@ describe('against a live gateway and node runtimes', () => {
   let cluster: Cluster;
   const tmp = mkdtempSync(path.join(tmpdir(), 'voxgate-prom-'));
   let prom: ChildProcess | undefined;
+  let redis: RedisProcess | undefined;
 
   beforeAll(async () => {
+    redis = withRedis ? await startRedis() : undefined;
     cluster = await startCluster({
       regions: [{ name: 'north', nodes: 2 }],
       node: { modelsDir: SIM_MODELS_DIR, proxy: true, slots: 4, queue: 16 },
       // Lenient health checks: on a busy 2-core machine a 300 ms probe timeout can mark healthy
       // nodes down, and the "not before" half needs no 5xx at all before the storm.
-      gateway: { ...simOverrides(), health: { interval_ms: 500, timeout_ms: 2_000, healthy_threshold: 1, unhealthy_threshold: 5 } },
+      gateway: {
+        ...simOverrides(),
+        health: { interval_ms: 500, timeout_ms: 2_000, healthy_threshold: 1, unhealthy_threshold: 5 },
+        ...(redis ? { shared_state: { redis_url: redis.url } } : {}),
+      },
     });
   }, 120_000);
   afterAll(async () => {
     prom?.kill('SIGKILL');
     await cluster?.close();
+    await redis?.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -105,13 +114,15 @@ describe('against a live gateway and node runtimes', () => {
     let checked = 0;
     for (const { where, expr } of named)
       for (const name of metricNamesIn(expr)) {
-        if (ONLY_WITH_SHARED_STATE.has(name)) continue;
+        if (!redis && ONLY_WITH_SHARED_STATE.has(name)) continue;
         const page = name.startsWith('voxgate_gateway_') ? gateway : node;
         checked++;
         if (!hasMetric(page, name)) missing.push(`${name} (${where})`);
       }
     expect(missing).toEqual([]);
     expect(checked).toBeGreaterThan(30);
+    // With Redis configured and answering, the outage metric is there and says up.
+    if (redis) expect(await getText(`${cluster.gateway.url}/metrics`)).toMatch(/^voxgate_gateway_shared_state_up 1$/m);
     // The input-length histogram is live, not just declared.
     expect(await getText(`${cluster.gateway.url}/metrics`)).toMatch(/voxgate_gateway_request_duration_by_input_seconds_count\{input_len="0-50",outcome="ok"\} [1-9]/);
   });

@@ -35,6 +35,10 @@ export interface NodeOptions {
    * flite-fast from `models/`, the sim packs from the sim fixtures, otherwise whatever the dir holds.
    */
   packs?: string[];
+  /** Extra environment, e.g. the clock-skew shim via NODE_OPTIONS. */
+  env?: Record<string, string>;
+  /** The node's log level; at least `info`, which carries the "listening" line. */
+  logLevel?: string;
 }
 
 export interface RegionSpec {
@@ -110,7 +114,9 @@ export async function startNode(id: string, region: string, opts: NodeOptions = 
       '--port', '0', '--host', '127.0.0.1', '--node-id', id, '--region', region, '--models-dir', dir,
       '--slots', String(opts.slots ?? 2), '--queue', String(opts.queue ?? 8),
       ...(packs ? ['--models', packs.join(',')] : []),
+      ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
     ],
+    ...(opts.env ? { env: opts.env } : {}),
     readyMsg: 'listening',
     readyTimeoutMs: 60_000,
   });
@@ -180,11 +186,16 @@ export class Cluster {
   }
 }
 
-export async function startCluster(options: ClusterOptions): Promise<Cluster> {
-  const specs = options.regions.flatMap((r) => {
-    const list = typeof r.nodes === 'number' ? Array.from({ length: r.nodes }, () => ({})) : r.nodes;
-    return list.map((n, i) => ({ id: `${r.name}-${i + 1}`, region: r.name, opts: { ...options.node, ...n } as NodeOptions }));
+/** One entry per node: ids `<region>-<n>`, each node's options over the cluster's defaults. */
+export function nodeSpecs<T extends object>(regions: { name: string; nodes: number | T[] }[], defaults: T | undefined): { id: string; region: string; opts: T }[] {
+  return regions.flatMap((r) => {
+    const list = typeof r.nodes === 'number' ? Array.from({ length: r.nodes }, () => ({}) as T) : r.nodes;
+    return list.map((n, i) => ({ id: `${r.name}-${i + 1}`, region: r.name, opts: { ...defaults, ...n } as T }));
   });
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const specs = nodeSpecs<NodeOptions>(options.regions, options.node);
   const settled = await Promise.allSettled(specs.map((s) => startNode(s.id, s.region, s.opts)));
   const nodes = settled.filter((s): s is PromiseFulfilledResult<NodeHandle> => s.status === 'fulfilled').map((s) => s.value);
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');

@@ -2,7 +2,7 @@
  * Preloaded (`--import`) into every process the harness starts, with `--expose-gc`: on SIGUSR2
  * the process runs a full garbage collection and prints what it still holds as one JSON line
  * (`msg: "memory probe"`). A leak check compares retained memory, not RSS: RSS moves by tens of
- * megabytes with GC timing alone (issue 7's bad-input check read +16 MB, -12 MB and -20 MB on
+ * megabytes with GC timing alone (the chaos bad-input check once read +16 MB, -12 MB and -20 MB on
  * the same code). Harness-only; production code knows nothing of it.
  */
 import { isMainThread } from 'node:worker_threads';

@@ -1,6 +1,6 @@
 /**
  * Child processes the harness starts: spawned directly with `node --import tsx` (no npx wrapper,
- * so the pid is the real process and SIGSTOP/SIGKILL reach it), tracked in one registry and
+ * so the pid is the real process and SIGSTOP/SIGKILL reach it), tracked in the one process registry (cluster/src/process-registry.ts) and
  * killed on `close()`, on test-process exit and on SIGINT/SIGTERM: no orphans, even when a test
  * fails — and when the test process dies too hard for exit handlers, each child notices it was
  * orphaned (`parent-watch.mjs`, preloaded) and exits. Each process's JSON log lines are kept (bounded) for assertions.
@@ -8,34 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { killOnSignals, track } from '../../cluster/src/process-registry.ts';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
 const PARENT_WATCH = new URL('./parent-watch.mjs', import.meta.url).pathname;
 const MEMORY_PROBE = new URL('./memory-probe.mjs', import.meta.url).pathname;
-const live = new Set<ChildProcess>();
-let hooked = false;
-function hookExit(): void {
-  if (hooked) return;
-  hooked = true;
-  const killAll = () => {
-    for (const p of live) {
-      try {
-        p.kill('SIGCONT');
-        p.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  };
-  process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => {
-      killAll();
-      process.exit(130);
-    });
-}
-
 export interface LogLine {
   msg?: string;
   level?: number;
@@ -78,7 +56,6 @@ export class ManagedProcess {
   ) {
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        live.delete(child);
         this.exitCode = code ?? (signal ? -1 : null);
         resolve(code);
       }),
@@ -178,13 +155,13 @@ export class ManagedProcess {
 
 /** Spawns a tracked process and waits for its ready line. */
 export async function startProcess(opts: StartOptions): Promise<{ proc: ManagedProcess; ready: LogLine | undefined }> {
-  hookExit();
+  killOnSignals();
   const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--expose-gc', '--import', 'tsx', '--import', PARENT_WATCH, '--import', MEMORY_PROBE, opts.script, ...opts.args], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
+  track(child);
   const proc = new ManagedProcess(opts.name, child);
   if (!opts.readyMsg) return { proc, ready: undefined };
   try {

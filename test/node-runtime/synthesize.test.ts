@@ -56,8 +56,12 @@ describe('POST /v1/synthesize', () => {
     expect(res.headers.get('x-trace-id')).toBe(traceId);
     await res.arrayBuffer();
     const line = await waitForLog(node, (l) => l.trace_id === traceId && l.msg === 'request completed');
-    expect(line).toMatchObject({ node_id: 'syn-1', model: 'flite', input_len: 9, status: 200 });
+    expect(line).toMatchObject({ node_id: 'syn-1', model: 'flite', input_len: 9, status: 200, execution_provider: 'wasm' });
     expect(typeof line?.cost_ms).toBe('number');
+    // The device that ran it, and node_id once (the logger's base fields already carry it).
+    const printed = node.lines.find((l) => l.includes(traceId) && l.includes('"request completed"'))!;
+    expect(printed.match(/"node_id":/g)).toHaveLength(1);
+    expect(line).not.toHaveProperty('gpu_id');
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Shadowing and judging in a real cluster (issue 6). One region, four node runtimes:
+ * Shadowing and judging in a real cluster. One region, four node runtimes:
  *   north-1, north-2  the primary `flite-hd` (flite slt) and fallback: they serve the clients
  *   north-3           the good canary: `flite-rms` (another flite voice)
  *   north-4           the broken canary: the random-weight ChatTTS pack (noise), 1 slot
@@ -100,7 +100,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-let traffic: CallResult[] = [];
+const traffic: CallResult[] = [];
 
 describe('shadowing to canaries', () => {
   it('mirrors a deterministic sample and judges the broken canary rollback, the good one not', async () => {

@@ -4,11 +4,12 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { systemPackage } from './system-package.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** True when the browser is installed (.ci/run installs it; a bare dev machine may not have it). */
-export const hasChromium = existsSync(CHROMIUM);
+/** True when the browser is installed; missing, it skips with one line, and fails under CI=true. */
+export const hasChromium = systemPackage('chromium', () => existsSync(CHROMIUM), 'apt-get install chromium');
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

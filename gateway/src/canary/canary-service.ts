@@ -25,6 +25,7 @@ import type { Report } from './report/report-types.ts';
 import { CanaryStore } from './store/canary-store.ts';
 import type { PairRecord } from './store/pair-record.ts';
 import { PairWindow } from './store/pair-window.ts';
+import type { SharedCanaryStore, SharedCanaryView } from './store/shared-canary-store.ts';
 import { decide, type Verdict } from './verdict/verdict.ts';
 
 export interface Judge {
@@ -40,6 +41,8 @@ export interface CanaryServiceOptions {
   metrics?: CanaryMetrics;
   /** Replaces the worker pool (tests). */
   judgeImpl?: Judge;
+  /** Replicas share pairs, counters and verdicts here (Redis) instead of the SQLite file. */
+  shared?: SharedCanaryStore;
 }
 
 const FLUSH_MS = 1_000;
@@ -48,6 +51,9 @@ const HISTORY_EVERY_MS = 5_000;
 /** The verdict is re-run for every judged pair, and otherwise at most this often: pairs compared
  * on errors and latency only arrive at the shadow rate, and each run tests the whole window. */
 const VERDICT_EVERY_MS = 1_000;
+/** How long one replica keeps the right to write a canary's shared verdict history. */
+const HISTORY_LEASE_MS = 3 * FLUSH_MS;
+const EMPTY_VIEW: SharedCanaryView = { pairs: [], counters: {}, history: [] };
 
 export class CanaryService implements ShadowSink {
   private store: CanaryStore | undefined;
@@ -64,6 +70,11 @@ export class CanaryService implements ShadowSink {
   private readonly budget: JudgeBudget;
   /** Counts not yet drained, by canary and event. */
   private readonly tally = new Map<string, Map<string, number>>();
+  private looping = false;
+  /** Shared mode: pairs and counter increments not yet pushed, and each canary as last synced. */
+  private readonly outbox: PairRecord[] = [];
+  private readonly outCounts = new Map<string, Map<string, number>>();
+  private readonly views = new Map<string, SharedCanaryView>();
   readonly asr: { available: boolean; reason?: string };
 
   /**
@@ -78,13 +89,21 @@ export class CanaryService implements ShadowSink {
     // Saving up while idle only one pair per canary: a bigger burst would spend a share that serving never paid for.
     this.budget = new JudgeBudget({ share: () => judgeShare(o.judge(), serving.cores()), now: () => o.clock.now(), burstPairs: () => o.canaries().length });
     o.metrics?.beforeScrape(() => this.drain());
+    // Shared mode syncs from the start, so a restarted replica serves the shared report at once.
+    if (o.shared) this.startLoop();
+  }
+
+  private startLoop(): void {
+    if (this.looping || this.closed) return;
+    this.looping = true;
+    void this.flushLoop();
   }
 
   private open(): CanaryStore {
     if (this.closed) throw new Error('canary service closed');
     if (!this.store) {
       this.store = new CanaryStore(this.o.judge().store);
-      void this.flushLoop();
+      this.startLoop();
     }
     return this.store;
   }
@@ -101,6 +120,11 @@ export class CanaryService implements ShadowSink {
         await this.o.clock.sleep(FLUSH_MS, this.stop.signal);
       } catch {
         return;
+      }
+      if (this.o.shared) {
+        this.drain();
+        await this.syncShared();
+        continue;
       }
       try {
         this.drain();
@@ -126,13 +150,56 @@ export class CanaryService implements ShadowSink {
 
   private drain(): void {
     if (this.closed || this.tally.size === 0) return;
-    const store = this.open();
+    const store = this.o.shared ? undefined : this.open();
     for (const [canary, byName] of this.tally)
       for (const [event, n] of byName) {
-        store.count(canary, event, n);
+        if (store) store.count(canary, event, n);
+        else addCount(this.outCounts, canary, event, n);
         this.o.metrics?.shadow.inc({ canary, event }, n);
       }
     this.tally.clear();
+  }
+
+  /**
+   * Shared mode, once a second: pushes this replica's new pairs and counts, reads back every
+   * canary's shared window, counters and history, and judges the shared window. Redis out: the
+   * pushes wait for the next sync (bounded) and the report keeps the last view.
+   */
+  private async syncShared(): Promise<void> {
+    const shared = this.o.shared!;
+    const canaries = this.o.canaries().map((c) => c.canary);
+    if (canaries.length === 0 && this.outbox.length === 0 && this.outCounts.size === 0) return;
+    const pairs = this.outbox.splice(0);
+    const counts = new Map(this.outCounts);
+    this.outCounts.clear();
+    let views: Map<string, SharedCanaryView>;
+    try {
+      views = await shared.sync({ pairs, counts }, canaries, this.o.judge().window);
+    } catch (err) {
+      shared.failed('canary_sync', err);
+      this.outbox.unshift(...pairs);
+      // What a long outage leaves behind beyond two windows would be trimmed by Redis anyway.
+      const keep = 2 * this.o.judge().window * Math.max(1, canaries.length);
+      if (this.outbox.length > keep) this.outbox.splice(0, this.outbox.length - keep);
+      for (const [canary, byName] of counts) for (const [name, n] of byName) addCount(this.outCounts, canary, name, n);
+      return;
+    }
+    for (const [canary, view] of views) this.views.set(canary, view);
+    for (const canary of canaries) await this.evaluateShared(canary);
+  }
+
+  /** The verdict over the shared window: the gauge here, a history point by whoever holds the lease. */
+  private async evaluateShared(canary: string): Promise<void> {
+    const cfg = this.o.canaries().find((c) => c.canary === canary);
+    if (!cfg) return;
+    const pairs = (this.views.get(canary) ?? EMPTY_VIEW).pairs.filter((x) => x.configuredBaseline);
+    const { verdict, reasons } = decide(pairs, thresholdsFor(this.o.judge(), cfg), this.asr);
+    this.o.metrics?.verdict.set({ canary }, verdict === 'promote' ? 1 : verdict === 'rollback' ? -1 : 0);
+    try {
+      await this.o.shared!.addVerdict(canary, { at: this.o.clock.now(), verdict, compared: pairs.length, reasons }, HISTORY_EVERY_MS, HISTORY_LEASE_MS);
+    } catch (err) {
+      this.o.shared!.failed('canary_verdict', err);
+    }
   }
 
   canJudge(_canary: string): boolean {
@@ -229,6 +296,8 @@ export class CanaryService implements ShadowSink {
 
   private record(p: PairRecord): void {
     if (this.closed) return;
+    // Shared mode: the next sync pushes it, and the verdict runs on the shared window there.
+    if (this.o.shared) return void this.outbox.push(p);
     // The window first: loading it after the insert would read this pair from the store too.
     const w = this.window(p.canary);
     this.open().addPair(p);
@@ -276,6 +345,15 @@ export class CanaryService implements ShadowSink {
     this.drain();
     const canaries = this.o.canaries();
     const judge = this.o.judge();
+    if (this.o.shared)
+      return {
+        generated_at: new Date(this.o.clock.now()).toISOString(),
+        asr: this.asr,
+        canaries: canaries.map((c) => {
+          const view = this.views.get(c.canary) ?? EMPTY_VIEW;
+          return buildReport({ config: c, thresholds: thresholdsFor(judge, c), pairs: view.pairs, counters: view.counters, history: view.history, asr: this.asr });
+        }),
+      };
     return {
       generated_at: new Date(this.o.clock.now()).toISOString(),
       asr: this.asr,
@@ -298,11 +376,19 @@ export class CanaryService implements ShadowSink {
     this.stop.abort();
     await this.settle();
     this.drain();
+    // The last pairs and counts go to the shared store before the gateway closes its connection.
+    if (this.o.shared) await this.syncShared();
     this.closed = true;
     await this.judge?.close();
     this.store?.close();
     this.store = undefined;
   }
+}
+
+function addCount(into: Map<string, Map<string, number>>, canary: string, name: string, n: number): void {
+  let byName = into.get(canary);
+  if (!byName) into.set(canary, (byName = new Map()));
+  byName.set(name, (byName.get(name) ?? 0) + n);
 }
 
 function round(x: number): number {

@@ -4,16 +4,17 @@
  * everything it created and `close()` stops the mirror first (no new pairs), then the service.
  * @module
  */
-import type { Hono } from 'hono';
 import type { Config, ModelConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { createMirror, type Mirror } from './mirror/mirror.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
+import type { SharedState } from '../shared-state/redis-connection.ts';
+import { SharedCanaryStore } from './store/shared-canary-store.ts';
 import { createCanaryMetrics } from './canary-metrics.ts';
 import { CanaryService, type Judge } from './canary-service.ts';
-import { mountCanaryRoutes } from './report/routes.ts';
+import type { Report } from './report/report-types.ts';
 
 export interface CanaryOptions {
   config: () => Config;
@@ -23,19 +24,21 @@ export interface CanaryOptions {
   log: Logger;
   metrics: GatewayMetrics;
   judgeImpl?: Judge;
+  /** Replicas' shared Redis: pairs, counters and verdicts go there instead of the SQLite file. */
+  shared?: SharedState | undefined;
 }
 
 export interface Canary {
   service: CanaryService;
   mirror: Mirror;
-  mount(app: Hono): void;
+  /** The report as `GET /v1/canary/report` and `GET /canary` serve it (http/routes.ts). */
+  report(): Report;
   close(): Promise<void>;
 }
 
 /**
  * @example
  * const canary = createCanary({ config: () => config, models: () => models, endpoints, clock, log, metrics });
- * canary.mount(app);
  * gateway.setShadow(canary.mirror);
  */
 export function createCanary(o: CanaryOptions): Canary {
@@ -46,6 +49,7 @@ export function createCanary(o: CanaryOptions): Canary {
     log: o.log,
     metrics: createCanaryMetrics(o.metrics.registry),
     ...(o.judgeImpl ? { judgeImpl: o.judgeImpl } : {}),
+    ...(o.shared ? { shared: new SharedCanaryStore(o.shared) } : {}),
   });
   const mirror = createMirror({
     canaries: () => o.config().canaries,
@@ -61,7 +65,7 @@ export function createCanary(o: CanaryOptions): Canary {
   return {
     service,
     mirror,
-    mount: (app) => mountCanaryRoutes(app, () => service.report()),
+    report: () => service.report(),
     close() {
       closing ??= (async () => {
         await mirror.close();

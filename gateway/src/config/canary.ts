@@ -85,7 +85,7 @@ export const CanaryJudgeSchema = z
      * at least `min_core_share` and at most `max_core_share` of one core. Mirrors beyond it are
      * compared on errors and latency only (counted as `unjudged`). A pair costs ~0.1 s of CPU,
      * more with ASR. 2 %: mirroring a 5 % sample already adds ~3 % to each request at saturation
-     * (a second upstream call), and issue 8 bounds shadowing at +5 % in all.
+     * (a second upstream call), and the shadow budget is +5 % in all.
      */
     serving_share: z.number().min(0).max(1).default(0.02),
     min_core_share: z.number().min(0).max(16).default(0.005),

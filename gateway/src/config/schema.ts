@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
 import { SCRIPT_LANGUAGES } from '../text/scripts.ts';
 import { OwnNameSchema } from './own-names.ts';
+import { SharedStateSchema } from './shared-state.ts';
 import { textLimitConflicts } from './text-limits.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
-const positive = (def: number) => z.number().positive().default(def);
 
 /** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
 export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);
@@ -127,7 +127,7 @@ export const KeySchema = z
     message: 'a key has exactly one of `key` or `sha256`',
   });
 
-// The canary section is issue 6's: its schema lives with the canary code (gateway/src/canary/config.ts).
+// The canary section's schema is config/canary.ts (the canary code reads it from there too).
 export { CanarySchema };
 
 export const ConfigSchema = z
@@ -177,6 +177,8 @@ export const ConfigSchema = z
     keys: z.array(KeySchema).default([]),
     canaries: z.array(CanarySchema).default([]),
     canary_judge: CanaryJudgeSchema.prefault({}),
+    /** Redis shared by several gateway replicas (config/shared-state.ts); absent: this gateway keeps its state to itself. */
+    shared_state: SharedStateSchema.optional(),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
       .record(OwnNameSchema, z.enum(['primary', 'fallback']))
@@ -308,6 +310,20 @@ export const ConfigSchema = z
         connections_per_node: z.number().int().positive().default(64),
         /** Bodies up to this size are buffered; larger ones are streamed to the client. */
         buffer_max_bytes: z.number().int().positive().default(128 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Browser clients on other origins (CORS). Off by default: only same-origin pages (the
+     * playground) may call the API from a browser. Listed origins get `Access-Control-Allow-*`
+     * answers and preflights (`OPTIONS`) are answered; anything else is answered as without CORS.
+     */
+    cors: z
+      .object({
+        /** Origins exactly as browsers send them (`https://app.example.com`), or `*` for any. */
+        allow_origins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/)).default([]),
+        /** How long a browser may keep a preflight answer (`Access-Control-Max-Age`). */
+        max_age_s: z.number().int().min(0).max(86_400).default(600),
       })
       .strict()
       .prefault({}),

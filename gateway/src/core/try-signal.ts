@@ -3,7 +3,7 @@
  * `AbortSignal` the request path uses (`aborted`, `reason`, abort listeners), without an
  * EventTarget. An `AbortSignal` satisfies `AttemptSignal` too (tests and callers may pass one).
  * Creating an AbortController and its signal was the costliest web-API call left per request
- * (bench profile, issue 8).
+ * (bench/results/profile.md).
  * @module
  */
 

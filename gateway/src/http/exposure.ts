@@ -6,10 +6,8 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import { errorResponse } from '../errors/to-response.ts';
 
 export type PageGroup = keyof Config['exposure'];
 
@@ -24,11 +22,8 @@ export function pageGroupOf(path: string): PageGroup | undefined {
 export interface Exposure {
   /** True when the request carries the admin token. */
   authorised(authorization: string | undefined): boolean;
-  /**
-   * Answers the request itself (404 or 401) and returns true when it may not see the page;
-   * false when it may go on.
-   */
-  refuse(incoming: IncomingMessage, outgoing: ServerResponse): boolean;
+  /** The error that refuses this page to this caller (404 when off, 401 without the token), or undefined. */
+  refusal(group: PageGroup, authorization: string | undefined): GatewayError | undefined;
   /** Node URLs in `/v1/status`: for a caller with the token, or a local config. */
   showNodeUrls(authorization: string | undefined): boolean;
 }
@@ -37,8 +32,8 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /**
  * @example
- * const exposure = createExposure(() => config, process.env.VOXGATE_ADMIN_TOKEN);
- * if (exposure.refuse(incoming, outgoing)) return;
+ * const exposure = createExposure(() => config, adminToken);
+ * const refused = exposure.refusal('metrics', c.req.header('authorization'));
  */
 export function createExposure(config: () => Pick<Config, 'exposure' | 'local'>, adminToken: string | undefined): Exposure {
   const expected = adminToken === undefined ? undefined : digest(adminToken);
@@ -50,20 +45,11 @@ export function createExposure(config: () => Pick<Config, 'exposure' | 'local'>,
   return {
     authorised,
     showNodeUrls: (authorization) => config().local || authorised(authorization),
-    refuse(incoming, outgoing) {
-      if (incoming.method !== 'GET' && incoming.method !== 'HEAD') return false;
-      const url = incoming.url ?? '/';
-      const q = url.indexOf('?');
-      const group = pageGroupOf(q < 0 ? url : url.slice(0, q));
-      if (!group) return false;
+    refusal(group, authorization) {
       const mode = config().exposure[group];
-      if (mode === 'public') return false;
-      if (mode === 'token' && authorised(incoming.headers.authorization)) return false;
-      const err = mode === 'off' ? new GatewayError('VOX_ERR_NOT_FOUND', 'no such route') : new GatewayError('VOX_ERR_UNAUTHORIZED', 'this page needs the admin token');
-      const out = errorResponse(err, '-', 'native');
-      outgoing.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
-      outgoing.end(out.body);
-      return true;
+      if (mode === 'public') return undefined;
+      if (mode === 'token' && authorised(authorization)) return undefined;
+      return mode === 'off' ? new GatewayError('VOX_ERR_NOT_FOUND', 'no such route') : new GatewayError('VOX_ERR_UNAUTHORIZED', 'this page needs the admin token');
     },
   };
 }

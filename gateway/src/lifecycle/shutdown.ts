@@ -4,6 +4,8 @@
  * pools. `close()` is idempotent: every caller gets the same promise.
  * @module
  */
+import type { Clock } from './clock.ts';
+
 export interface ShutdownStep {
   name: string;
   run: () => Promise<void> | void;
@@ -25,8 +27,8 @@ export function shutdownSequence(steps: ShutdownStep[], onError: (name: string, 
   };
 }
 
-/** Resolves when `count()` reaches 0 or after `maxMs`. */
-export async function waitForDrain(count: () => number, maxMs: number, pollMs = 20): Promise<void> {
-  const until = Date.now() + maxMs;
-  while (count() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, pollMs));
+/** Resolves when `count()` reaches 0 or after `maxMs` on `clock`. */
+export async function waitForDrain(count: () => number, maxMs: number, clock: Clock, pollMs = 20): Promise<void> {
+  const until = clock.now() + maxMs;
+  while (count() > 0 && clock.now() < until) await clock.sleep(Math.min(pollMs, until - clock.now()));
 }

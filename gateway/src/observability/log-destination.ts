@@ -3,7 +3,7 @@
  *
  * pino's default destination writes each line with its own write(2): one syscall per request
  * for the access log. Batching them saved 7–16 % of the main thread's CPU per request at c=32
- * (issue 8 bench, same-run A/B). pino's asynchronous mode saves as much under load, but hands every
+ * (gateway bench, same-run A/B). pino's asynchronous mode saves as much under load, but hands every
  * write to the libuv thread pool, and one request at a time that round trip cost more than the
  * syscall did (+46 % CPU per request at c=1). Here
  * lines written during one turn of the event loop collect in sonic-boom's buffer and go out

@@ -70,3 +70,38 @@ export function inputLengthClass(chars: number | undefined): string {
   if (chars <= 1000) return '201-1000';
   return '1001+';
 }
+
+/** What the shared-state metrics read at scrape time (shared-state/redis-connection.ts, shared-rate-limiter.ts). */
+export interface SharedStateReadings {
+  replicaId: string;
+  up: () => boolean;
+  errors: () => number;
+  replicas: () => number;
+  decisions: () => { shared: number; fallback: number };
+}
+
+/**
+ * Metrics of the shared state (Redis), registered only when `shared_state` is configured: with
+ * the embedded store they are absent, so the outage alert never sees a series to fire on. All are
+ * read at scrape time from plain counters the limiter keeps (no label hashing per request).
+ */
+export function registerSharedStateMetrics(registry: Registry, s: SharedStateReadings): void {
+  const r = [registry];
+  new Gauge({ name: 'voxgate_gateway_shared_state_up', help: 'Whether the shared state store (Redis) answers: 1 up, 0 down', registers: r, collect() { this.set(s.up() ? 1 : 0); } });
+  new Counter({ name: 'voxgate_gateway_shared_state_errors_total', help: 'Shared state commands that failed or timed out', registers: r, collect() { this.reset(); this.inc(s.errors()); } });
+  new Gauge({ name: 'voxgate_gateway_shared_state_replicas', help: 'Gateway replicas sharing the store, as this replica last saw them', registers: r, collect() { this.set(s.replicas()); } });
+  // One series per replica: dashboards join per-replica metrics (breakers, health, outliers) on it.
+  new Gauge({ name: 'voxgate_gateway_replica_info', help: 'This gateway replica (value 1), labelled with its id in the shared store', labelNames: ['replica'], registers: r, collect() { this.set({ replica: s.replicaId }, 1); } });
+  new Counter({
+    name: 'voxgate_gateway_rate_limit_decisions_total',
+    help: 'Tenant rate limit decisions by source: shared (Redis) or fallback (this replica’s share while Redis is out)',
+    labelNames: ['source'],
+    registers: r,
+    collect() {
+      const d = s.decisions();
+      this.reset();
+      this.inc({ source: 'shared' }, d.shared);
+      this.inc({ source: 'fallback' }, d.fallback);
+    },
+  });
+}

@@ -19,6 +19,17 @@ export const PLAYGROUND_EXAMPLES: readonly { label: string; text: string }[] = [
   { label: 'Thai (no model speaks it: 422)', text: 'สวัสดีครับ' },
 ];
 
+/**
+ * The voices a plan accepts: those of its primary model and of each language's primary
+ * (request-path/plan); a voice only a fallback knows would be refused with `unknown_voice`.
+ */
+function planVoices(config: Config, planName: string): string[] {
+  const plan = config.plans[planName];
+  if (!plan) return [];
+  const primaries = [plan.primary, ...Object.values(plan.languages ?? {}).map((l) => l.primary)];
+  return [...new Set(primaries.flatMap((id) => config.models.find((m) => m.id === id)?.voices ?? []))];
+}
+
 /** Only plain-text keys of a `local: true` config reach the page: real configs hold hashes. */
 export function playgroundBootstrap(config: Config) {
   const voices = new Map<string, { voice: string; languages: string[]; models: string[] }>();
@@ -30,7 +41,7 @@ export function playgroundBootstrap(config: Config) {
       voices.set(v, entry);
     }
   return {
-    keys: config.local ? config.keys.flatMap((k) => ('key' in k && typeof k.key === 'string' ? [{ key: k.key, plan: k.plan }] : [])) : [],
+    keys: config.local ? config.keys.flatMap((k) => ('key' in k && typeof k.key === 'string' ? [{ key: k.key, plan: k.plan, voices: planVoices(config, k.plan) }] : [])) : [],
     voices: [...voices.values()],
     regions: config.regions.map((r) => r.name),
     examples: PLAYGROUND_EXAMPLES,
@@ -41,7 +52,9 @@ export function createPlaygroundHandler(getConfig: () => Config) {
   return function playground(c: Context) {
     // `<` escaped so no value can close the <script> element it is embedded in.
     const json = JSON.stringify(playgroundBootstrap(getConfig())).replaceAll('<', '\\u003c');
-    return c.html(template.replace('__BOOTSTRAP__', json), 200, {
+    // A replacer function: a replacement string would read `$'`, `$&` or `$$` in a config value
+    // as a pattern and splice parts of the page into the JSON.
+    return c.html(template.replace('__BOOTSTRAP__', () => json), 200, {
       'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src blob:; connect-src 'self'",
     });
   };

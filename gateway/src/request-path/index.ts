@@ -10,7 +10,7 @@
  *     the output (never awaited)
  *   → respond (respond.ts) + record (RequestRun.finish: one log line, metrics)
  *
- * It is entered from the gateway's Node listener (`node`, http/listener.ts) or the Hono app
+ * It is entered from the gateway's Node listener (`node`, http/edge.ts) or the Hono app
  * (`web`); client-side.ts reads the request either way.
  * docs/request-path.md draws it with the status each stage can fail with.
  * @module
@@ -20,6 +20,7 @@ import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assertFormatAvailable, OUTPUT_SAMPLE_RATE } from '../audio/index.ts';
 import type { Config, ModelConfig } from '../config/schema.ts';
+import { requestIdFrom } from '../core/request-id.ts';
 import { outcomeOf } from '../errors/classify.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
@@ -35,7 +36,7 @@ import { parseJson, parseNative, parseOpenAi, type SynthesisInput } from './admi
 import { parseTimeoutHeader, startDeadline, type Deadline } from './admit/deadline.ts';
 import { detectLanguage } from './admit/language.ts';
 import type { ConcurrencyLimiter } from './admit/load-shed.ts';
-import type { TenantRateLimiter } from './admit/rate-limit.ts';
+import type { RateLimiter } from './admit/rate-limit.ts';
 import type { TenantUploads } from './admit/uploads.ts';
 import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
@@ -54,7 +55,7 @@ export interface RequestPathDeps {
   config: () => Config;
   models: () => ReadonlyMap<string, ModelConfig>;
   keys: () => KeyTable;
-  rateLimiter: TenantRateLimiter;
+  rateLimiter: RateLimiter;
   concurrency: ConcurrencyLimiter;
   uploads: TenantUploads;
   retryBudget: RetryBudget;
@@ -76,10 +77,7 @@ interface NodeBindings {
   outgoing?: ServerResponse;
 }
 
-/**
- * One request's bookkeeping until it is recorded. A class rather than closures in the handler:
- * tsx (esbuild keepNames) wraps every named closure in a defineProperty on each call.
- */
+/** One request's bookkeeping until it is recorded. */
 class RequestRun {
   release: (() => void) | undefined;
   deadline: Deadline | undefined;
@@ -123,7 +121,7 @@ interface Admitted {
 
 
 export interface RequestPath {
-  /** From the gateway's own Node listener (http/listener.ts): no Hono, no web objects. */
+  /** From the gateway's own Node listener (http/edge.ts): no Hono, no web objects. */
   node(incoming: IncomingMessage, outgoing: ServerResponse, flavor: ErrorFlavor): void;
   /** From the Hono app: under @hono/node-server it answers on the Node response itself. */
   web(c: Context, flavor: ErrorFlavor): Promise<Response>;
@@ -148,7 +146,8 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
   const timeoutMs = headerMs ?? planCfg.timeout_ms;
   run.clientDeadline = headerMs !== undefined && headerMs < planCfg.timeout_ms;
   try {
-    deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+    const shared = deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+    if (shared) await shared;
   } catch (err) {
     deps.metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
     throw err;
@@ -246,7 +245,7 @@ function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: R
 /**
  * @example
  * const path = createRequestPath(deps);
- * app.post('/v1/synthesize', (c) => path.web(c, 'native'));
+ * const { app, listener } = createEdge(routeTable({ path, ... }), { log, cors }); // http/
  */
 export function createRequestPath(deps: RequestPathDeps): RequestPath {
   const { log } = deps;
@@ -257,7 +256,8 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
 
   async function serve(client: ClientSide, flavor: ErrorFlavor): Promise<Reply> {
     const traceId = traceIdFrom(client.header('traceparent'));
-    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, performance.now(), deps, accessLog);
+    const requestId = requestIdFrom(client.header('x-request-id'));
+    const run = new RequestRun({ traceId, requestId, route: client.path, status: 0, attempts: 0, costMs: 0 }, performance.now(), deps, accessLog);
     try {
       const admitted = await admit(deps, client, flavor, run);
       const planned = plan(deps, client, admitted, run.rec);
@@ -285,7 +285,7 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
         // onError would): a 500 if nothing was sent yet, else the connection is cut.
         log.error({ err }, 'unhandled error');
         if (outgoing.headersSent || outgoing.destroyed) return void outgoing.destroy();
-        writeReply(outgoing, errorReply(errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), '-', flavor)), deps.bodies);
+        writeReply(outgoing, errorReply(errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), traceIdFrom(incoming.headers.traceparent as string | undefined), flavor)), deps.bodies);
       });
   }
 

@@ -1,7 +1,7 @@
 /**
  * Turns what the request path decided into the client's response, two ways:
  *
- * - `writeReply`: straight onto the Node response (the gateway's own listener, http/listener.ts).
+ * - `writeReply`: straight onto the Node response (the gateway's own listener, http/edge.ts).
  *   A buffered body goes out in one `end()` and back to the body pool once written; a streamed
  *   body is piped with backpressure.
  * - `toResponse`: a web `Response` for the Hono app (`app.request()`, other servers). Streams go

@@ -218,6 +218,7 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
     if (this.#watch) return;
     const o = this.options;
     let since: { at: number; takenMs: number } | undefined;
+    // eslint-disable-next-line no-restricted-globals -- not yet on the Clock (its owner's change); it reads o.clock for the time itself.
     this.#watch = setInterval(() => {
       const now = o.clock.now();
       if (this.signal.aborted || !this.budget.full) {

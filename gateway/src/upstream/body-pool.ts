@@ -2,7 +2,7 @@
  * Reusable buffers for buffered upstream bodies (200s up to `upstream.buffer_max_bytes`).
  *
  * Each such body used to be a fresh 64 KiB+ ArrayBuffer: at c=128 the gateway held 62 MB of
- * them waiting for a scavenge (external memory, issue 8's RSS goal), and freeing them was a
+ * them waiting for a scavenge (external memory, against the bench's RSS goal), and freeing them was a
  * large share of its GC time. Buffers come in 16 KiB size classes; a class keeps what comes
  * back up to a byte cap, so a burst does not pin its high-water mark for ever.
  *

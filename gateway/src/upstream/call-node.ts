@@ -11,7 +11,7 @@ import { GatewayError } from '../errors/gateway-error.ts';
 import { fromTransportError } from '../errors/from-upstream.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Service } from './service.ts';
-import { randomHex } from '../core/random-hex.ts';
+import { formatTraceparent } from '../core/traceparent.ts';
 import type { BodyPool } from './body-pool.ts';
 import { NodeCallHandler } from './node-call-handler.ts';
 import type { Pools } from './pools.ts';
@@ -38,7 +38,7 @@ export function callNode({ pools, clock, bufferMaxBytes, bodies }: CallNodeOptio
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'x-request-deadline-ms': String(left),
-      traceparent: `00-${req.traceId}-${randomHex(8)}-01`,
+      traceparent: formatTraceparent(req.traceId),
     };
     if (req.shadow) headers['x-shadow'] = '1';
     return new Promise((resolve, reject) => {

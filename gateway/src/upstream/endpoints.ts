@@ -66,7 +66,7 @@ export class Endpoint {
   constructor(
     node: NodeConfig,
     region: string,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {
     this.id = node.id;
     this.region = region;
@@ -148,7 +148,7 @@ export class Endpoint {
    * lower it — but never below the age of its oldest request still in flight.
    */
   latencyMs(): number {
-    const now = this.now();
+    const now = this.clock.now();
     // Peak: a request still outstanding after longer than the estimate raises it (a hung node
     // must look slower and slower, not idle). `started` iterates in insertion order, which is
     // start order, so its first entry is the oldest request in flight: O(1), not O(in flight).
@@ -159,13 +159,13 @@ export class Endpoint {
   /** Service time per request (decayed EWMA, without the peak): what queue-wait estimates use. */
   serviceMs(): number {
     if (this.latencyEwmaMs === 0) return Math.max(1, this.load?.latencyEwmaMs || 100);
-    return Math.max(1, this.latencyEwmaMs * Math.exp(-Math.max(0, this.now() - this.latencyAt) / LATENCY_DECAY_MS));
+    return Math.max(1, this.latencyEwmaMs * Math.exp(-Math.max(0, this.clock.now() - this.latencyAt) / LATENCY_DECAY_MS));
   }
 
   /** Marks a request sent to this node; pass the token to `end` when it settles. */
   begin(): number {
     const token = ++this.nextToken;
-    this.started.set(token, this.now());
+    this.started.set(token, this.clock.now());
     this.inflight += 1;
     return token;
   }
@@ -184,7 +184,7 @@ export class Endpoint {
   observeLatency(ms: number): void {
     const current = this.latencyEwmaMs === 0 ? ms : this.serviceMs();
     this.latencyEwmaMs = current + 0.2 * (ms - current);
-    this.latencyAt = this.now();
+    this.latencyAt = this.clock.now();
   }
 }
 
@@ -214,7 +214,7 @@ export class EndpointSet {
           existing.url = node.url.replace(/\/+$/, '');
           existing.models = new Set(node.models);
           next.set(node.id, existing);
-        } else next.set(node.id, new Endpoint(node, region.name, () => this.clock.now()));
+        } else next.set(node.id, new Endpoint(node, region.name, this.clock));
       }
     const removed = [...this.byId.values()].filter((e) => next.get(e.id) !== e).map((e) => e.url);
     this.byId = next;

@@ -24,9 +24,9 @@ import type { UpstreamResponse } from './service.ts';
 import type { AttemptSignal } from '../core/try-signal.ts';
 import type { BodyPool } from './body-pool.ts';
 import type { Endpoint } from './endpoints.ts';
+import { ERROR_BODY_MAX, firstValues } from './response-head.ts';
 import { wavProblem } from './wav-integrity.ts';
 
-const ERROR_BODY_MAX = 16 * 1024;
 /** As undici's response body stream. */
 const STREAM_HIGH_WATER_MARK = 64 * 1024;
 
@@ -62,7 +62,6 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
 
   constructor(o: NodeCallOptions) {
     this.#o = o;
-    // Assigned here, not as a field initialiser: no per-call name wrapper under tsx (keepNames).
     this.#onAbort = () => this.#abort(o.signal.reason);
     o.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
@@ -81,11 +80,7 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return;
     this.#status = statusCode;
-    const out: Record<string, string> = {};
-    for (const k in headers) {
-      const v = headers[k];
-      if (v !== undefined) out[k] = typeof v === 'string' ? v : v[0]!;
-    }
+    const out = firstValues(headers);
     this.#headers = out;
     const cl = out['content-length'];
     const len = cl !== undefined ? Number(cl) : undefined;

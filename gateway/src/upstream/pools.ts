@@ -1,7 +1,7 @@
 /**
  * One undici `Pool` per node origin. Owns their lifetimes: `close()` lets in-flight requests
  * finish, `destroy()` stops at once; both are idempotent. `fetch` is never used on this path
- * (it costs 2–3× the CPU per request: ../shared/notes/proxy-performance.md §2c).
+ * (it costs 2–3× the CPU per request: docs/proxy-performance.md §2c).
  * @module
  */
 import { Pool } from 'undici';

@@ -2,7 +2,7 @@
  * Per-model host sets (Envoy's `PrioritySet`/`HostSet`): for a model (and pack), the nodes that
  * serve it and, per region, how many there are and which may take new work now (available and
  * not saturated). The balancer and the plan's pool view read these snapshots instead of scanning
- * every node on every request, which made a routing decision O(nodes) (issue 8: 40× slower at
+ * every node on every request, which made a routing decision O(nodes) (gateway bench: 40× slower at
  * 1,000 nodes than at 10).
  *
  * A snapshot is rebuilt (lazily, on the next read) when something it counts changes: the topology

@@ -3,6 +3,8 @@
  * judge use it to tell a complete WAV from a truncated one.
  * @module
  */
+import { wavLayout } from '../../../protocol/wav.ts';
+
 const HEADER_BYTES = 44;
 
 export function encodeWav(pcm: Int16Array, sampleRate: number): Buffer {
@@ -40,30 +42,14 @@ export interface DecodedWav {
   durationS: number;
 }
 
-/** Parses a PCM16 WAV, walking its chunks; throws when the data chunk is shorter than declared. */
+/** Parses a PCM16 WAV (protocol/wav.ts walks its chunks); throws when the data chunk is shorter than declared. */
 export function decodeWav(buf: Uint8Array): DecodedWav {
+  const { fmt, dataOffset, declaredBytes, presentBytes } = wavLayout(buf);
+  if (fmt.bitsPerSample !== 16) throw new Error(`unsupported bits per sample: ${fmt.bitsPerSample}`);
+  if (presentBytes < declaredBytes) throw new Error(`truncated: data chunk declares ${declaredBytes} bytes, ${presentBytes} present`);
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 12 || b.toString('ascii', 0, 4) !== 'RIFF' || b.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new Error('not a RIFF/WAVE file');
-  }
-  let offset = 12;
-  let fmt: { channels: number; sampleRate: number; bits: number } | undefined;
-  while (offset + 8 <= b.length) {
-    const id = b.toString('ascii', offset, offset + 4);
-    const size = b.readUInt32LE(offset + 4);
-    const body = offset + 8;
-    if (id === 'fmt ') {
-      fmt = { channels: b.readUInt16LE(body + 2), sampleRate: b.readUInt32LE(body + 4), bits: b.readUInt16LE(body + 14) };
-    } else if (id === 'data') {
-      if (!fmt) throw new Error('data chunk before fmt chunk');
-      if (fmt.bits !== 16) throw new Error(`unsupported bits per sample: ${fmt.bits}`);
-      if (body + size > b.length) throw new Error(`truncated: data chunk declares ${size} bytes, ${b.length - body} present`);
-      const count = size / 2 / fmt.channels;
-      const samples = new Int16Array(count);
-      for (let i = 0; i < count; i++) samples[i] = b.readInt16LE(body + i * 2 * fmt.channels);
-      return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bits, samples, durationS: count / fmt.sampleRate };
-    }
-    offset = body + size + (size % 2);
-  }
-  throw new Error('no data chunk');
+  const count = declaredBytes / 2 / fmt.channels;
+  const samples = new Int16Array(count);
+  for (let i = 0; i < count; i++) samples[i] = b.readInt16LE(dataOffset + i * 2 * fmt.channels);
+  return { sampleRate: fmt.sampleRate, channels: fmt.channels, bitsPerSample: fmt.bitsPerSample, samples, durationS: count / fmt.sampleRate };
 }

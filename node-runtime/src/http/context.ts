@@ -7,6 +7,10 @@ import type { HttpBindings } from '@hono/node-server';
 export interface RequestLog {
   model?: string;
   model_version?: string;
+  /** The device that ran the model: `cuda`, `cpu`, `wasm` (flite), `simulated`… */
+  execution_provider?: string;
+  /** The GPU's device id, when a GPU ran it. */
+  gpu_id?: number;
   input_len?: number;
   queue_ms?: number;
   compute_ms?: number;

@@ -15,6 +15,8 @@ import type { RuntimeEnv } from './context.ts';
 
 export interface SynthesizeDeps {
   nodeId: string;
+  /** The GPU this runtime is bound to (`execution.device_id`), logged when a model runs on it. */
+  gpuId: number;
   registry: ModelRegistry;
   scheduler: Scheduler;
   metrics: RuntimeMetrics;

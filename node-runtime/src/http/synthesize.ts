@@ -60,6 +60,8 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
         throw new RuntimeError('unknown_voice', `voice ${JSON.stringify(body.voice)} is not one of ${manifest.voices.join(', ')}`);
       }
       const description = engine.describe();
+      log.execution_provider = description.executionProvider;
+      if (description.executionProvider === 'cuda') log.gpu_id = deps.gpuId;
       const deterministic = isDeterministic(manifest, description);
       if (body.offset_samples > 0 && !deterministic) {
         throw new RuntimeError('not_deterministic', `model ${manifest.name}@${manifest.version} does not reproduce its audio sample for sample, so it cannot start at an offset`);

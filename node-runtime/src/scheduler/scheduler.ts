@@ -1,5 +1,13 @@
 /**
- * Inference admission for one node: a fixed number of slots and a bounded FIFO wait queue.
+ * Inference admission for one node: a fixed number of slots and bounded FIFO wait queues, one per
+ * priority class.
+ *
+ * Two classes: `interactive` (a client is listening) and `batch` (jobs, pre-synthesis: work that
+ * can wait). A freed slot goes to a waiting interactive request first; batch work runs only in
+ * slots no interactive request waits for, and never in the last free slot of a multi-slot node,
+ * so an interactive arrival waits behind at most one batch segment (the one finishing first).
+ * Batch requests are reported apart (`batch_*` in the load), so the gateway's capacity signals
+ * (degradation, saturation) see interactive work only.
  *
  * Invariants:
  * - A request is refused (`queue_full`, 503 + Retry-After) at arrival or never: once queued it
@@ -12,9 +20,13 @@ import { RuntimeError } from '../errors/runtime-error.ts';
 import { monotonicClock, type Clock } from '../lifecycle/clock.ts';
 import { Ewma } from './ewma.ts';
 
+export type Priority = 'interactive' | 'batch';
+
 export interface SchedulerOptions {
   slots: number;
   queueLimit: number;
+  /** Wait-queue bound for batch work (default: the interactive bound). */
+  batchQueueLimit?: number;
   clock?: Clock;
 }
 
@@ -29,6 +41,13 @@ interface Waiter {
   enqueuedAt: number;
 }
 
+/** Per-class bookkeeping. */
+class ClassQueue {
+  readonly waiters: Waiter[] = [];
+  inflight = 0;
+  constructor(readonly limit: number) {}
+}
+
 export interface SchedulerLoad {
   slots: number;
   inflight: number;
@@ -36,14 +55,21 @@ export interface SchedulerLoad {
   queue_limit: number;
   latency_ewma_ms: number;
   queue_wait_ewma_ms: number;
+  /**
+   * Busy slots (both priority classes) / slots. For an engine that batches its decode steps
+   * (ChatTTS: batch size = slots), this is how full the decode batch is.
+   */
+  batch_occupancy: number;
+  /** The `batch` priority class (jobs, pre-synthesis), reported apart from interactive work. */
+  batch_inflight: number;
+  batch_queue_depth: number;
 }
 
 export class Scheduler {
   readonly #slots: number;
-  readonly #queueLimit: number;
   readonly #clock: Clock;
-  readonly #queue: Waiter[] = [];
-  #inflight = 0;
+  readonly #interactive: ClassQueue;
+  readonly #batch: ClassQueue;
   readonly #slotMs = new Ewma();
   readonly #waitMs = new Ewma();
 
@@ -51,66 +77,83 @@ export class Scheduler {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError('slots must be a positive integer');
     if (!Number.isInteger(options.queueLimit) || options.queueLimit < 0) throw new RangeError('queueLimit must be a non-negative integer');
     this.#slots = options.slots;
-    this.#queueLimit = options.queueLimit;
+    this.#interactive = new ClassQueue(options.queueLimit);
+    this.#batch = new ClassQueue(options.batchQueueLimit ?? options.queueLimit);
     this.#clock = options.clock ?? monotonicClock;
   }
 
   /**
-   * Waits for a slot. Rejects with `queue_full` at once when the queue is full, or with
+   * Waits for a slot. Rejects with `queue_full` at once when the class's queue is full, or with
    * `signal.reason` when the signal fires first; in both cases no slot is held.
    */
-  acquire(signal: AbortSignal): Promise<Slot> {
+  acquire(signal: AbortSignal, priority: Priority = 'interactive'): Promise<Slot> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const start = this.#clock.nowMs();
-    if (this.#inflight < this.#slots && this.#queue.length === 0) {
-      this.#inflight++;
-      return Promise.resolve(this.#slot(start));
+    const cls = priority === 'batch' ? this.#batch : this.#interactive;
+    if (cls.waiters.length === 0 && this.#canStart(priority)) {
+      cls.inflight++;
+      return Promise.resolve(this.#slot(start, cls));
     }
-    if (this.#queue.length >= this.#queueLimit) {
-      return Promise.reject(new RuntimeError('queue_full', 'all inference slots are busy and the wait queue is full', { retryAfterS: this.retryAfterS() }));
+    if (cls.waiters.length >= cls.limit) {
+      return Promise.reject(new RuntimeError('queue_full', `all inference slots are busy and the ${priority} wait queue is full`, { retryAfterS: this.retryAfterS() }));
     }
     return new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = {
         enqueuedAt: start,
         grant: () => {
           signal.removeEventListener('abort', onAbort);
-          resolve(this.#slot(start));
+          resolve(this.#slot(start, cls));
         },
       };
       const onAbort = (): void => {
-        const index = this.#queue.indexOf(waiter);
-        if (index >= 0) this.#queue.splice(index, 1);
+        const index = cls.waiters.indexOf(waiter);
+        if (index >= 0) cls.waiters.splice(index, 1);
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.#queue.push(waiter);
+      cls.waiters.push(waiter);
     });
+  }
+
+  #busy(): number {
+    return this.#interactive.inflight + this.#batch.inflight;
+  }
+
+  /** Batch starts only when no interactive request waits, and leaves a multi-slot node one slot. */
+  #canStart(priority: Priority): boolean {
+    if (this.#busy() >= this.#slots) return false;
+    if (priority === 'interactive') return true;
+    const batchCap = this.#slots > 1 ? this.#slots - 1 : 1;
+    return this.#interactive.waiters.length === 0 && this.#batch.inflight < batchCap;
   }
 
   /** Seconds until a queued request could expect a slot: what `Retry-After` tells a refused caller. */
   retryAfterS(): number {
     const perSlotMs = this.#slotMs.value(1000);
-    const waitMs = ((this.#queue.length + 1) / this.#slots) * perSlotMs;
+    const waitMs = ((this.#interactive.waiters.length + 1) / this.#slots) * perSlotMs;
     return Math.min(30, Math.max(1, Math.ceil(waitMs / 1000)));
   }
 
   load(): SchedulerLoad {
     return {
       slots: this.#slots,
-      inflight: this.#inflight,
-      queue_depth: this.#queue.length,
-      queue_limit: this.#queueLimit,
+      inflight: this.#interactive.inflight,
+      queue_depth: this.#interactive.waiters.length,
+      queue_limit: this.#interactive.limit,
       latency_ewma_ms: round(this.#slotMs.value()),
       queue_wait_ewma_ms: round(this.#waitMs.value()),
+      batch_occupancy: Math.round((this.#busy() / this.#slots) * 1000) / 1000,
+      batch_inflight: this.#batch.inflight,
+      batch_queue_depth: this.#batch.waiters.length,
     };
   }
 
   /** True when nothing holds or waits for a slot: what a graceful drain waits for. */
   idle(): boolean {
-    return this.#inflight === 0 && this.#queue.length === 0;
+    return this.#busy() === 0 && this.#interactive.waiters.length === 0 && this.#batch.waiters.length === 0;
   }
 
-  #slot(enqueuedAt: number): Slot {
+  #slot(enqueuedAt: number, cls: ClassQueue): Slot {
     const grantedAt = this.#clock.nowMs();
     const queuedMs = grantedAt - enqueuedAt;
     this.#waitMs.observe(queuedMs);
@@ -121,12 +164,21 @@ export class Scheduler {
         if (released) return;
         released = true;
         this.#slotMs.observe(this.#clock.nowMs() - grantedAt);
-        const next = this.#queue.shift();
-        // Hand the slot straight to the next waiter so a new arrival cannot overtake the queue.
-        if (next) next.grant();
-        else this.#inflight--;
+        cls.inflight--;
+        this.#grantWaiting();
       },
     };
+  }
+
+  /** Hands freed slots to waiters, interactive first, so a new arrival cannot overtake a queue. */
+  #grantWaiting(): void {
+    for (;;) {
+      const interactive = this.#interactive.waiters.length > 0 && this.#canStart('interactive');
+      const cls = interactive ? this.#interactive : this.#batch.waiters.length > 0 && this.#canStart('batch') ? this.#batch : undefined;
+      if (!cls) return;
+      cls.inflight++;
+      cls.waiters.shift()!.grant();
+    }
   }
 }
 

@@ -2,11 +2,11 @@
  * A chaos cluster: node runtimes serving simulator packs in several regions, each behind a
  * `ChaosProxy` (so any fault can be switched on at any time, and a node restarted on a new port
  * stays reachable at the same address), plus one or two gateways with different home regions.
- * Built from the shared harness (`startProcess`, `startGateway`, `baseConfig`); `close()` stops
+ * Built from the shared harness (`startNode`, `startGateway`, `nodeSpecs`, `baseConfig`); `close()` stops
  * everything it started, and the harness's process registry kills leftovers on exit.
  * @module
  */
-import { baseConfig, deepMerge, startGateway, startProcess, type GatewayHandle, type ManagedProcess } from '../../harness/index.ts';
+import { baseConfig, deepMerge, nodeSpecs, startGateway, startNode, type GatewayHandle, type ManagedProcess, type RetainedMemory } from '../../harness/index.ts';
 import { ChaosProxy } from '../faults/chaos-proxy.ts';
 import { rssBytes } from '../faults/rss.ts';
 import { SIM_MODEL_IDS, SIM_MODELS_DIR, simGatewayOverrides } from './sim-config.ts';
@@ -75,16 +75,16 @@ export class ChaosNode {
   }
 }
 
+/** The harness's node start (every pack loaded before it counts as started), with chaos's defaults. */
 async function spawnNode(id: string, region: string, spec: ChaosNodeSpec, logLevel: string): Promise<{ proc: ManagedProcess; url: string }> {
-  const { proc, ready } = await startProcess({
-    name: `node ${id}`,
-    script: 'node-runtime/src/main.ts',
-    args: ['--port', '0', '--host', '127.0.0.1', '--node-id', id, '--region', region, '--models-dir', spec.modelsDir ?? SIM_MODELS_DIR, '--slots', String(spec.slots ?? 4), '--queue', String(spec.queue ?? 8), '--log-level', logLevel],
+  const node = await startNode(id, region, {
+    modelsDir: spec.modelsDir ?? SIM_MODELS_DIR,
+    slots: spec.slots ?? 4,
+    queue: spec.queue ?? 8,
+    logLevel,
     ...(spec.env ? { env: spec.env } : {}),
-    readyMsg: 'listening',
-    readyTimeoutMs: 60_000,
   });
-  return { proc, url: String(ready!['url']) };
+  return { proc: node.proc, url: node.directUrl };
 }
 
 export class ChaosCluster {
@@ -117,6 +117,19 @@ export class ChaosCluster {
     }
     return out;
   }
+  /**
+   * Retained memory after a full GC in every live process (same keys as `rss()`): what a leak
+   * grows, where RSS also moves with GC timing and allocator caching.
+   */
+  async retained(): Promise<Record<string, RetainedMemory>> {
+    const procs: [string, ManagedProcess][] = [
+      ...this.gateways.map((g): [string, ManagedProcess] => [`gateway:${g.home}`, g.proc]),
+      ...this.nodes.map((n): [string, ManagedProcess] => [`node:${n.id}`, n.proc]),
+    ];
+    const out: Record<string, RetainedMemory> = {};
+    for (const [key, proc] of procs) if (proc.running) out[key] = await proc.retainedMemory();
+    return out;
+  }
   /** Gateways first (they stop admitting), then nodes and proxies. Safe to call twice. */
   async close(): Promise<void> {
     await Promise.all(this.gateways.map((g) => g.proc.stop(2_000)));
@@ -134,10 +147,7 @@ export class ChaosCluster {
  */
 export async function startChaosCluster(options: ChaosClusterOptions): Promise<ChaosCluster> {
   const logLevel = options.logLevel ?? 'info';
-  const specs = options.regions.flatMap((r) => {
-    const list = typeof r.nodes === 'number' ? Array.from({ length: r.nodes }, () => ({})) : r.nodes;
-    return list.map((n, i) => ({ id: `${r.name}-${i + 1}`, region: r.name, spec: { ...options.node, ...n } as ChaosNodeSpec }));
-  });
+  const specs = nodeSpecs<ChaosNodeSpec>(options.regions, options.node).map((s) => ({ id: s.id, region: s.region, spec: s.opts }));
   const nodes: ChaosNode[] = [];
   const gateways: (GatewayHandle & { home: string })[] = [];
   const cluster = new ChaosCluster(nodes, gateways, {});

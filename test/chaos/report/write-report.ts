@@ -1,18 +1,18 @@
 /**
- * Writes the proving ground's report: `results/<run>/report.md` (summary table, then one section
- * per scenario with its checks, figures and chart), `report.json` (everything, records excluded
- * beyond a sample), one SVG chart per scenario and a PNG of it when headless Chromium is installed.
- * `results/latest.md` and `results/latest.json` always point at the newest run.
+ * Writes the proving ground's report under `reports/chaos/` (run output, outside test/ and
+ * ignored by git but for the runs the README cites): `<run>/report.md` (summary table, then one
+ * section per scenario with its checks, figures and chart), `report.json` (everything, records
+ * excluded beyond a sample) and one SVG chart per scenario. `latest.md` and `latest.json` always
+ * point at the newest run.
  * @module
  */
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ScenarioResult } from '../scenarios/scenario.ts';
 import { chartSvg } from './chart-svg.ts';
 import { summarize, type ScenarioSummary } from './summarize.ts';
 
-export const RESULTS_DIR = path.resolve(import.meta.dirname, '../results');
+export const RESULTS_DIR = path.resolve(import.meta.dirname, '../../../reports/chaos');
 
 function fmt(v: number | null, unit = ''): string {
   return v === null ? '–' : `${Math.round(v * 10) / 10}${unit}`;
@@ -35,20 +35,6 @@ export function summaryTable(summaries: ScenarioSummary[]): string {
   return rows.join('\n');
 }
 
-/** A PNG next to the SVG for people without an SVG viewer: headless Chromium when present. */
-function toPng(svgFile: string): string | undefined {
-  const png = svgFile.replace(/\.svg$/, '.png');
-  for (const browser of ['chromium', 'chromium-browser', 'google-chrome']) {
-    try {
-      execFileSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--screenshot=${png}`, '--window-size=900,320', `file://${svgFile}`], { stdio: 'ignore', timeout: 30_000 });
-      if (existsSync(png)) return png;
-    } catch {
-      // Not installed or failed: try the next, else the SVG alone is the chart.
-    }
-  }
-  return undefined;
-}
-
 export interface RunInfo {
   startedAt: string;
   mode: string;
@@ -69,7 +55,6 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
     const svgName = `scenario-${r.id}.svg`;
     const svgFile = path.join(dir, svgName);
     writeFileSync(svgFile, chartSvg(r));
-    const png = toPng(svgFile);
     md.push(`## ${r.id}. ${r.title}`, '', `Claim: ${r.claim}`, '');
     md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.${r.clientLoopDelayMs ? ` Load generator's own event-loop delay p99 ${r.clientLoopDelayMs.p99} ms, max ${r.clientLoopDelayMs.max} ms.` : ''}`, '');
     md.push('| check | result | detail |', '| --- | --- | --- |');
@@ -80,7 +65,7 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
       for (const [k, v] of Object.entries(r.figures)) md.push(`| ${k} | ${v} |`);
       md.push('');
     }
-    md.push(`![${r.title}](${svgName})${png ? ` ([PNG](${path.basename(png)}))` : ''}`, '');
+    md.push(`![${r.title}](${svgName})`, '');
   }
   const markdown = md.join('\n');
   writeFileSync(path.join(dir, 'report.md'), markdown);
@@ -91,7 +76,8 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
   };
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(json, null, 2));
   // latest.md embeds charts from the run directory.
-  writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown.replace(/\]\((scenario-[^)]+)\)/g, `](${path.basename(dir)}/$1)`));
+  const run = path.basename(dir);
+  writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown.replace(/\]\((scenario-[^)]+)\)/g, (_m, file: string) => `](${run}/${file})`));
   copyFileSync(path.join(dir, 'report.json'), path.join(RESULTS_DIR, 'latest.json'));
   return { dir, markdown, summaries };
 }
@@ -100,7 +86,7 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
  * The top-level README keeps the latest summary table between `<!-- chaos:start -->` and
  * `<!-- chaos:end -->`; nothing is written when the markers are absent.
  */
-export function updateReadme(summaries: ScenarioSummary[], startedAt: string, readme = path.resolve(RESULTS_DIR, '../../../README.md')): boolean {
+export function updateReadme(summaries: ScenarioSummary[], startedAt: string, readme = path.resolve(RESULTS_DIR, '../../README.md')): boolean {
   let text: string;
   try {
     text = readFileSync(readme, 'utf8');
@@ -109,7 +95,8 @@ export function updateReadme(summaries: ScenarioSummary[], startedAt: string, re
   }
   const re = /(<!-- chaos:start -->)[\s\S]*?(<!-- chaos:end -->)/;
   if (!re.test(text)) return false;
-  const block = `Reliability proving ground (\`npm run chaos\`, ${startedAt}; simulator nodes on one 2-core machine; details, charts and method in [test/chaos/results/latest.md](test/chaos/results/latest.md) and [test/chaos/README.md](test/chaos/README.md)):\n\n${summaryTable(summaries)}\n`;
-  writeFileSync(readme, text.replace(re, `$1\n${block}$2`));
+  const block = `Reliability proving ground (\`npm run chaos\`, ${startedAt}; simulator nodes on one 2-core machine; details, charts and method in [reports/chaos/latest.md](reports/chaos/latest.md) and [test/chaos/README.md](test/chaos/README.md)):\n\n${summaryTable(summaries)}\n`;
+  // A replacer function: a replacement string would read `$'` or `$&` in the block as patterns.
+  writeFileSync(readme, text.replace(re, (_m, start: string, end: string) => `${start}\n${block}${end}`));
   return true;
 }

@@ -1,5 +1,5 @@
 /**
- * The gateway's own listener (http/listener.ts) serves the synthesis routes on the Node request
+ * The gateway's own listener (http/edge.ts) serves the synthesis routes on the Node request
  * and response, and buffered bodies come from a pool that reuses each buffer once its client
  * write finished (upstream/body-pool.ts). A buffer reused too early would hand one client
  * another's audio, so: many concurrent requests with distinct answers, from a node that answers

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../gateway/src/lifecycle/clock.ts';
 import { Endpoint } from '../../../gateway/src/upstream/endpoints.ts';
 
 describe('endpoint peak latency (the balancer score)', () => {
   it('is at least the age of the oldest request in flight, and the next oldest once that one ends', () => {
-    let now = 1_000;
-    const e = new Endpoint({ id: 'a', url: 'http://127.0.0.1:1', models: ['m'] }, 'r', () => now);
+    const clock = new ManualClock();
+    const e = new Endpoint({ id: 'a', url: 'http://127.0.0.1:1', models: ['m'] }, 'r', clock);
     e.observeLatency(50);
     const first = e.begin();
-    now += 10;
+    clock.advance(10);
     const second = e.begin();
-    now += 5;
+    clock.advance(5);
     const third = e.begin();
-    now += 285; // in flight: first 300 ms, second 290 ms, third 285 ms
+    clock.advance(285); // in flight: first 300 ms, second 290 ms, third 285 ms
     expect(e.latencyMs()).toBe(300);
     e.end(first);
     expect(e.latencyMs()).toBe(290);

@@ -64,3 +64,45 @@ describe('Scheduler', () => {
     held.release();
   });
 });
+
+describe('Scheduler priority classes', () => {
+
+  it('gives a freed slot to a waiting interactive request before any batch work', async () => {
+    const s = new Scheduler({ slots: 1, queueLimit: 4 });
+    const running = await s.acquire(never, 'batch');
+    const order: string[] = [];
+    const batch = s.acquire(never, 'batch').then((slot) => (order.push('batch'), slot));
+    const interactive = s.acquire(never, 'interactive').then((slot) => (order.push('interactive'), slot));
+    expect(s.load()).toMatchObject({ inflight: 0, batch_inflight: 1, queue_depth: 1, batch_queue_depth: 1 });
+    running.release();
+    (await interactive).release();
+    (await batch).release();
+    expect(order).toEqual(['interactive', 'batch']);
+    expect(s.idle()).toBe(true);
+  });
+
+  it('keeps one slot of a multi-slot node free of batch work', async () => {
+    const s = new Scheduler({ slots: 3, queueLimit: 4 });
+    const a = await s.acquire(never, 'batch');
+    const b = await s.acquire(never, 'batch');
+    let third = false;
+    const c = s.acquire(never, 'batch').then((slot) => ((third = true), slot));
+    await Promise.resolve();
+    expect(third).toBe(false);
+    // The interactive arrival starts at once: it waits behind no batch segment at all.
+    const i = await s.acquire(never, 'interactive');
+    expect(s.load()).toMatchObject({ inflight: 1, batch_inflight: 2, batch_queue_depth: 1 });
+    i.release();
+    a.release();
+    (await c).release();
+    b.release();
+    expect(s.idle()).toBe(true);
+  });
+
+  it('bounds the batch queue on its own', async () => {
+    const s = new Scheduler({ slots: 1, queueLimit: 5, batchQueueLimit: 0 });
+    const held = await s.acquire(never, 'interactive');
+    await expect(s.acquire(never, 'batch')).rejects.toMatchObject({ code: 'queue_full' });
+    held.release();
+  });
+});

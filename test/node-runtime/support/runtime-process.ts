@@ -15,6 +15,8 @@ export interface RuntimeProcess {
   child: ChildProcess;
   /** Every JSON log line the process printed so far. */
   logs: Record<string, unknown>[];
+  /** The same lines as printed (a key printed twice shows only here: JSON.parse keeps the last). */
+  lines: string[];
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -25,6 +27,7 @@ export async function startRuntime(args: string[], env: NodeJS.ProcessEnv = {}):
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('runtime did not start within 30 s')), 30_000);
@@ -32,6 +35,7 @@ export async function startRuntime(args: string[], env: NodeJS.ProcessEnv = {}):
       try {
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
+        lines.push(line);
         if (entry.msg === 'listening') {
           clearTimeout(timer);
           resolve(String(entry.url));
@@ -50,6 +54,7 @@ export async function startRuntime(args: string[], env: NodeJS.ProcessEnv = {}):
     url,
     child,
     logs,
+    lines,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

@@ -4,6 +4,7 @@
  * node's `x-sample-rate` header. The judge never trusts the header over the WAV's own `fmt `.
  * @module
  */
+import { isRiffWave, wavLayout, WavLayoutError, type WavLayout } from '../../../../protocol/wav.ts';
 
 export interface Audio {
   samples: Float32Array;
@@ -20,31 +21,20 @@ export class AudioDecodeError extends Error {
  */
 export function decodeAudio(bytes: Uint8Array, fallbackRate: number | undefined): Audio {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const isRiff = bytes.length >= 12 && view.getUint32(0, false) === 0x52494646 && view.getUint32(8, false) === 0x57415645;
-  if (!isRiff) {
+  if (!isRiffWave(bytes)) {
     if (!fallbackRate) throw new AudioDecodeError('raw PCM without a sample rate');
     return { samples: pcm16(view, 0, bytes.length - (bytes.length % 2), 1), sampleRate: fallbackRate };
   }
-  let fmt: { format: number; channels: number; rate: number; bits: number } | undefined;
-  let off = 12;
-  while (off + 8 <= bytes.length) {
-    const id = view.getUint32(off, false);
-    // Streamed WAVs may carry 0xFFFFFFFF as the data size: read to the end of the file then.
-    const declared = view.getUint32(off + 4, true);
-    const size = Math.min(declared, bytes.length - off - 8);
-    const body = off + 8;
-    if (id === 0x666d7420) {
-      if (size < 16) throw new AudioDecodeError('short fmt chunk');
-      let format = view.getUint16(body, true);
-      if (format === 0xfffe && size >= 26) format = view.getUint16(body + 24, true);
-      fmt = { format, channels: view.getUint16(body + 2, true), rate: view.getUint32(body + 4, true), bits: view.getUint16(body + 14, true) };
-    } else if (id === 0x64617461) {
-      if (!fmt) throw new AudioDecodeError('data chunk before fmt chunk');
-      return { samples: decodeData(view, body, size, fmt), sampleRate: fmt.rate };
-    }
-    off = body + size + (size % 2);
+  let layout: WavLayout;
+  try {
+    layout = wavLayout(bytes);
+  } catch (err) {
+    if (err instanceof WavLayoutError) throw new AudioDecodeError(err.message);
+    throw err;
   }
-  throw new AudioDecodeError('no data chunk');
+  // Streamed WAVs may carry 0xFFFFFFFF as the data size: the bytes present are read then.
+  const { fmt } = layout;
+  return { samples: decodeData(view, layout.dataOffset, layout.presentBytes, { format: fmt.format, channels: fmt.channels, bits: fmt.bitsPerSample }), sampleRate: fmt.sampleRate };
 }
 
 function decodeData(view: DataView, start: number, size: number, fmt: { format: number; channels: number; bits: number }): Float32Array {

@@ -1,6 +1,6 @@
 /**
  * The judge's CPU budget. A pair costs ~0.2 s of CPU (seconds more with ASR), so at a few hundred
- * requests a second a 5 % sample would cost more cores than serving them (issue 8 bench: +101 %
+ * requests a second a 5 % sample would cost more cores than serving them (gateway bench: +101 %
  * CPU per request with shadow on). So judging spends `serving_share` of what serving costs (the
  * gateway's main-thread busy time), at least `min_core_share` of a core so a quiet gateway still
  * judges, and at most `max_core_share` (`judgeShare`). A fixed share of a core was +17-28 % CPU

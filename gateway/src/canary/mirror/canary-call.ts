@@ -1,15 +1,17 @@
 /**
  * One mirror sent to a canary node, as an undici dispatch handler — for the reason the client
  * path has upstream/node-call-handler.ts: `Pool.request()` with its response Readable, plus an
- * `AbortSignal.timeout` per call, cost a mirror about what two proxied requests cost (issue 8
- * shadow phase). The answer's bytes are kept only when asked (the pair will be judged) and up to
- * `maxBytes`; otherwise they are counted and dropped as they arrive. A non-200 answer keeps up to
- * 16 KiB for its error envelope. One timer bounds the whole call.
+ * `AbortSignal.timeout` per call, cost a mirror about what two proxied requests cost (bench
+ * profile of the shadow phase). The answer's bytes are kept only when asked (the pair will be
+ * judged) and up to `maxBytes`; otherwise they are counted and dropped as they arrive. A non-200
+ * answer keeps up to 16 KiB for its error envelope. One timer (on the clock) bounds the whole call.
+ * It stays apart from node-call-handler.ts, which streams, pools buffers and checks WAVs on the
+ * client's hot path; what both read from a response head is upstream/response-head.ts.
  * @module
  */
 import { errors, type Dispatcher } from 'undici';
-
-const ERROR_BODY_MAX = 16 * 1024;
+import type { Clock, TimerHandle } from '../../lifecycle/clock.ts';
+import { ERROR_BODY_MAX, firstValues } from '../../upstream/response-head.ts';
 
 export interface CanaryCallResult {
   status: number;
@@ -26,6 +28,8 @@ export interface CanaryCallOptions {
   /** Larger answers fail with `canary_body_too_large`. */
   maxBytes: number;
   timeoutMs: number;
+  /** Times the call (`timeoutMs`). */
+  clock: Clock;
 }
 
 /** Why a call failed: a code for the canary report. */
@@ -46,14 +50,14 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
   #size = 0;
   #done = false;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: TimerHandle;
 
   constructor(
     private readonly o: CanaryCallOptions,
     private readonly resolve: (r: CanaryCallResult) => void,
     private readonly reject: (err: CanaryCallError) => void,
   ) {
-    this.#timer = setTimeout(() => this.#fail(new CanaryCallError('canary_timeout', true)), o.timeoutMs);
+    this.#timer = o.clock.setTimer(() => this.#fail(new CanaryCallError('canary_timeout', true)), o.timeoutMs);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -64,10 +68,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return;
     this.#status = statusCode;
-    for (const k in headers) {
-      const v = headers[k];
-      if (v !== undefined) this.#headers[k] = typeof v === 'string' ? v : v[0]!;
-    }
+    this.#headers = firstValues(headers);
     this.#keep = statusCode !== 200 || this.o.keepBody;
     const declared = Number(this.#headers['content-length']);
     if (statusCode === 200 && declared > this.o.maxBytes) this.#fail(new CanaryCallError('canary_body_too_large'));
@@ -96,7 +97,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
   #settle(err: CanaryCallError | undefined, stop: boolean): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#timer);
+    this.o.clock.clearTimer(this.#timer);
     if (err) this.reject(err);
     else this.resolve({ status: this.#status, headers: this.#headers, body: this.#keep ? Buffer.concat(this.#chunks, this.#size) : undefined, size: this.#size });
     // Only a request still running is stopped: a finished one keeps its connection alive.
@@ -106,7 +107,7 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
 
 /**
  * @example
- * const r = await callCanary(pool, { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: false, maxBytes: 32 << 20, timeoutMs: 10_000 });
+ * const r = await callCanary(pool, { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: false, maxBytes: 32 << 20, timeoutMs: 10_000, clock });
  */
 export function callCanary(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, o: CanaryCallOptions): Promise<CanaryCallResult> {
   return new Promise((resolve, reject) => {

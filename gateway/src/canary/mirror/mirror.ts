@@ -20,6 +20,7 @@
  * @module
  */
 import type { ModelConfig } from '../../config/schema.ts';
+import { formatTraceparent } from '../../core/traceparent.ts';
 import type { CanaryConfig } from '../../config/canary.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -84,6 +85,8 @@ export interface MirrorOptions {
 
 /** Largest canary body read (bytes): a runaway canary cannot exhaust the gateway's memory. */
 const MAX_BODY = 32 * 1024 * 1024;
+/** The span id every mirror sends (fixed: a mirror has no gateway span of its own). */
+const MIRROR_SPAN_ID = '0000000000000001';
 
 export interface Mirror extends ShadowHook {
   budget: ShadowBudget;
@@ -187,11 +190,11 @@ export function createMirror(o: MirrorOptions): Mirror {
       'content-type': 'application/json',
       'x-shadow': '1',
       'x-request-deadline-ms': String(c.timeout_ms),
-      traceparent: `00-${event.traceId}-${'0'.repeat(15)}1-01`,
+      traceparent: formatTraceparent(event.traceId, MIRROR_SPAN_ID),
     };
     try {
       // Read to the end either way: the latency is the whole answer's, and the connection is reused.
-      const res = await callCanary(pools.get(url), { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms });
+      const res = await callCanary(pools.get(url), { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms, clock: o.clock });
       const latencyMs = performance.now() - started;
       if (res.status !== 200) {
         let code = `http_${res.status}`;

@@ -9,7 +9,7 @@
  * and it runs on every request while canaries are configured, so ASCII text (which NFKC leaves
  * alone) is normalised as it is hashed, without building the normalised string; other text goes
  * through `normaliseText` first. SHA-1 over the normalised string cost
- * ~13 µs of main thread per request in the issue 8 profile; this costs well under one.
+ * ~13 µs of main thread per request in the gateway bench profile; this costs well under one.
  * @module
  */
 

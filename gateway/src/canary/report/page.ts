@@ -5,6 +5,7 @@
  * same `Report` object the JSON endpoint returns.
  * @module
  */
+import { verdictPairs, windowPairs } from './pair-counts.ts';
 import type { CanaryReport, Report } from './report-types.ts';
 import { COLORS, boxChart, esc, histogramChart, verdictTimeline } from './svg.ts';
 
@@ -19,18 +20,19 @@ function section(r: CanaryReport): string {
     ['configured sample rate', r.sample_rate],
     ['measured share', r.measured_share === null ? '–' : `${(r.measured_share * 100).toFixed(2)}% (${r.sampled}/${r.eligible})`],
     ['mirrored', r.mirrored],
-    ['compared (audio judged)', r.compared],
+    ['compared (audio judged, since start)', r.compared],
+    ['pairs in the window, by the model that served the client', windowPairs(r)],
+    ['pairs the verdict counts', verdictPairs(r)],
     ['errors and latency only (judge budget)', r.unjudged],
     ['dropped', `${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`],
     ['errors', `${r.errors.count} (timeouts ${r.errors.timeouts}; ${Object.entries(r.errors.by_code).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'})`],
-    ['judged against', Object.entries(r.judged_against).map(([k, v]) => `${k}: ${v}`).join(', ') || '–'],
     ['latency p50/p95/p99 (ms)', `canary ${f(r.latency_ms.canary.p50)} / ${f(r.latency_ms.canary.p95)} / ${f(r.latency_ms.canary.p99)} · baseline ${f(r.latency_ms.baseline.p50)} / ${f(r.latency_ms.baseline.p95)} / ${f(r.latency_ms.baseline.p99)}`],
     ['WER', r.audio.wer.available ? `${r.audio.wer.pairs} pairs with ASR` : `unavailable: ${r.audio.wer.reason ?? 'no ASR'}`],
     ['judge time per pair (ms, p50)', f(r.judge_ms.p50)],
   ];
   const a = r.audio;
   return `<section class="canary" id="canary-${esc(r.canary)}" data-canary="${esc(r.canary)}" data-verdict="${esc(r.verdict)}">
-<h2>${esc(r.canary)} <small>vs ${esc(r.baseline)}</small> <span class="verdict" style="background:${COLORS[r.verdict]}">${esc(r.verdict)}</span></h2>
+<h2>${esc(r.canary)} <small>vs ${esc(r.baseline)} (configured baseline)</small> <span class="verdict" style="background:${COLORS[r.verdict]}">${esc(r.verdict)}</span></h2>
 <ul class="reasons">${r.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>
 <table class="counts">${counts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <div class="charts">

@@ -1,5 +1,5 @@
 /**
- * The report's shape: CONTRACT.md fixes `canaries[].{canary, baseline, sample_rate, mirrored,
+ * The report's shape: docs/contract.md fixes `canaries[].{canary, baseline, sample_rate, mirrored,
  * compared, errors, latency_ms, audio, verdict, reasons}`; everything else is an extension.
  * @module
  */

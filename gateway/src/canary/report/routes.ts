@@ -1,5 +1,5 @@
 /**
- * The canary's HTTP surface on the gateway: `GET /v1/canary/report` (JSON, CONTRACT.md) and
+ * The canary's HTTP surface on the gateway: `GET /v1/canary/report` (JSON, docs/contract.md) and
  * `GET /canary` (the page). Both build the report on request from in-memory windows.
  * @module
  */

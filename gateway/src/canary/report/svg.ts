@@ -60,8 +60,12 @@ export function boxChart(title: string, baseline: Summary, canary: Summary, unit
     lo -= 0.5;
     hi += 0.5;
   }
+  // The margin never takes the axis below zero for a metric that cannot be negative (latency,
+  // duration, fractions): the axis labels would show a minimum no pair had.
+  const floor = vals.length && Math.min(...vals) >= 0 ? 0 : -Infinity;
+  lo = Math.max(floor, lo);
   const span = hi - lo;
-  lo -= span * 0.05;
+  lo = Math.max(floor, lo - span * 0.05);
   hi += span * 0.05;
   const x = (v: number) => pad.l + ((v - lo) / (hi - lo)) * (W - pad.l - pad.r);
   const box = (s: Summary, yy: number, color: string, label: string) => {

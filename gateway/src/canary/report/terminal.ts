@@ -4,6 +4,7 @@
  * @module
  */
 import type { Summary } from '../stats/summary.ts';
+import { verdictPairs, windowPairs } from './pair-counts.ts';
 import type { CanaryReport, Paired, Report } from './report-types.ts';
 
 const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined ? '–' : Number(x.toPrecision(d)).toString());
@@ -25,10 +26,11 @@ function canary(r: CanaryReport, color: boolean): string {
     ...r.reasons.map((x) => `  - ${x}`),
     '',
     `  sample rate ${r.sample_rate} · measured share ${r.measured_share === null ? '–' : (r.measured_share * 100).toFixed(2) + '%'} (${r.sampled}/${r.eligible})`,
-    `  mirrored ${r.mirrored} · compared ${r.compared} · errors and latency only ${r.unjudged} · dropped ${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`,
+    `  mirrored ${r.mirrored} · compared ${r.compared} since start · errors and latency only ${r.unjudged} · dropped ${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`,
     `  errors ${r.errors.count} (timeouts ${r.errors.timeouts}) ${Object.entries(r.errors.by_code).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `  latency ms p50/p95/p99: canary ${f(r.latency_ms.canary.p50)}/${f(r.latency_ms.canary.p95)}/${f(r.latency_ms.canary.p99)} · baseline ${f(r.latency_ms.baseline.p50)}/${f(r.latency_ms.baseline.p95)}/${f(r.latency_ms.baseline.p99)}`,
-    `  judged against: ${Object.entries(r.judged_against).map(([k, v]) => `${k} ${v}`).join(', ') || '–'}`,
+    `  pairs in the window, by the model that served the client: ${windowPairs(r)}`,
+    `  pairs the verdict counts: ${verdictPairs(r)}`,
     '',
     `  ${pad('metric (p50 [p5–p95])', 22)} ${pad('baseline', 26)} ${pad('canary', 26)} paired Δ p50`,
     row('latency ms', r.latency_ms),

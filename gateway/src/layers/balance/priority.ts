@@ -158,7 +158,7 @@ export function selectCandidates(
   const pickFrom = fresh.length > 0 ? fresh : untried.filter((e) => fits(e) && e.outstanding() < e.slots() + (e.load?.queueLimit ?? 0));
   if (pickFrom.length === 0) return { candidates: [], region: undefined, panic, empty: 'saturated' };
 
-  // One pass over the pool per list, not three per region (issue 8 benchmarks: with 10 regions
+  // One pass over the pool per list, not three per region (gateway benchmarks: with 10 regions
   // the per-region filters were ~85 % of the balance layer's cost at 1,000 nodes).
   const byRegion = regions.map((region) => ({ region, nodes: [] as Endpoint[], healthy: 0, total: 0 }));
   const slot = new Map(byRegion.map((r) => [r.region, r]));

@@ -35,8 +35,7 @@ function exhausted(last: GatewayError, why: string): GatewayError {
   });
 }
 
-/** Gives a held retry slot back (if any); returns the new, empty holding. A module function, not
- * a per-request closure: tsx's keepNames wraps each named closure in a defineProperty per call. */
+/** Gives a held retry slot back (if any); returns the new, empty holding. */
 function dropSlot(release: (() => void) | undefined, budget: RetryBudget, metrics: GatewayMetrics): undefined {
   release?.();
   metrics.retryBudgetActive.set(budget.activeRetries());

@@ -12,7 +12,7 @@
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
-import type { Clock } from '../../lifecycle/clock.ts';
+import type { Clock, TimerHandle } from '../../lifecycle/clock.ts';
 import type { Layer, UpstreamRequest } from '../../upstream/service.ts';
 import { TrySignal } from '../../core/try-signal.ts';
 
@@ -22,11 +22,7 @@ export interface AttemptTimeoutOptions {
   clock: Clock;
 }
 
-/**
- * One try's timer and signal. A class, so that the per-try callbacks are assigned once in the
- * constructor rather than declared as named closures (tsx's keepNames wraps each of those in a
- * defineProperty per call).
- */
+/** One try's timer and signal. */
 class Try {
   /** One TrySignal per try, fed by the deadline through a plain listener: AbortSignal.any built
    * a second signal per try (and registers it for GC tracking), and an AbortController per try
@@ -36,7 +32,7 @@ class Try {
   readonly extendTry: (ms: number) => void;
   #perTry: number;
   #expiresAt: number;
-  #timer: NodeJS.Timeout;
+  #timer: TimerHandle;
 
   constructor(
     private readonly req: UpstreamRequest,
@@ -48,12 +44,12 @@ class Try {
     this.onDeadline = () => this.signal.abort(req.deadline.reason);
     this.extendTry = (ms: number) => this.#extend(ms);
     req.deadline.addEventListener('abort', this.onDeadline, { once: true });
-    this.#timer = setTimeout(() => this.#expire(), perTry);
+    this.#timer = clock.setTimer(() => this.#expire(), perTry);
   }
 
   /** Stops the per-try timer; the deadline stays forwarded until `detach`. */
   stopTimer(): void {
-    clearTimeout(this.#timer);
+    this.clock.clearTimer(this.#timer);
   }
 
   detach(): void {
@@ -67,8 +63,8 @@ class Try {
   #extend(ms: number): void {
     const until = Math.min(this.#expiresAt + ms, this.req.deadlineAt);
     if (until <= this.#expiresAt || this.signal.aborted) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#expire(), until - this.clock.now());
+    this.clock.clearTimer(this.#timer);
+    this.#timer = this.clock.setTimer(() => this.#expire(), until - this.clock.now());
     this.#perTry += until - this.#expiresAt;
     this.#expiresAt = until;
   }

@@ -22,7 +22,7 @@ export class KeyTable {
   private readonly entries: { digest: Buffer; principal: Principal }[];
   /**
    * Presented keys that matched, so a client's key is hashed once per table, not on every request
-   * (sha256 was 2-9 µs of each request's main thread in the issue 8 profile). Only matching keys
+   * (sha256 was 2-9 µs of each request's main thread in the gateway bench profile). Only matching keys
    * are kept, so it holds at most one string per configured key whatever the traffic; a lookup
    * that misses takes the constant-time path below. A config reload builds a new, empty table.
    */

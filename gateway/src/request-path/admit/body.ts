@@ -111,9 +111,8 @@ export async function readIncoming(req: IncomingMessage, contentType: string | u
   if (declared !== undefined && Number(declared) > limit)
     throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
   // 'data'/'end' listeners, not `for await`: the async iterator cost a generator, a promise per
-  // chunk and its own stream listeners on every request (bench profile, issue 8). The listeners
-  // are inline (no named closures: tsx's keepNames wraps each in a defineProperty per call) and
-  // stay on this one request, guarded by `settled`.
+  // chunk and its own stream listeners on every request (bench/results/profile.md). The
+  // listeners stay on this one request, guarded by `settled`.
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

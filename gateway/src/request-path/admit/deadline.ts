@@ -6,7 +6,7 @@
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
-import type { Clock } from '../../lifecycle/clock.ts';
+import type { Clock, TimerHandle } from '../../lifecycle/clock.ts';
 import { TrySignal, type AttemptSignal } from '../../core/try-signal.ts';
 
 export interface Deadline {
@@ -30,20 +30,21 @@ class RequestDeadline implements Deadline {
   readonly at: number;
   readonly signal = new TrySignal();
   readonly clientClosed: () => void;
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: TimerHandle;
+  readonly #clock: Clock;
 
   constructor(ms: number, clock: Clock) {
     const signal = this.signal;
     this.at = clock.now() + ms;
-    this.#timer = setTimeout(() => signal.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
-    // Assigned, not declared: no per-request name wrapper under tsx (keepNames).
+    this.#clock = clock;
+    this.#timer = clock.setTimer(() => signal.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `the ${ms} ms deadline ran out`)), ms);
     this.clientClosed = () => {
       signal.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
     };
   }
 
   dispose(): void {
-    clearTimeout(this.#timer);
+    this.#clock.clearTimer(this.#timer);
   }
 }
 

@@ -6,17 +6,30 @@
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 
+export interface RateLimit {
+  rps: number;
+  burst: number;
+}
+
+/**
+ * What admission asks for one token. The embedded limiter answers synchronously (no promise, no
+ * extra tick on the hot path); the shared one (shared-state/shared-rate-limiter.ts) awaits Redis.
+ */
+export interface RateLimiter {
+  take(tenant: string, limit: RateLimit): void | Promise<void>;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
 }
 
-export class TenantRateLimiter {
+export class TenantRateLimiter implements RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
   constructor(private readonly clock: Clock) {}
 
   /** Takes one token for `tenant` or throws 429. */
-  take(tenant: string, limit: { rps: number; burst: number }): void {
+  take(tenant: string, limit: RateLimit): void {
     const now = this.clock.now();
     let b = this.buckets.get(tenant);
     if (!b) {

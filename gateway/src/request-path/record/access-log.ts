@@ -1,6 +1,6 @@
 /**
  * One log line and one set of metric updates per finished request, with the fields an operator
- * needs to see which mechanism fired: trace_id, tenant, plan, model, region, node, attempts,
+ * needs to see which mechanism fired: trace_id, request_id, tenant, plan, model, region, node, attempts,
  * error_code, outcome, cost_ms, input_len, queue_ms.
  * @module
  */
@@ -10,6 +10,8 @@ import { inputLengthClass, type GatewayMetrics } from '../../observability/metri
 
 export interface RequestRecord {
   traceId: string;
+  /** The client's `x-request-id`, when it sent a valid one (core/request-id.ts). */
+  requestId?: string | undefined;
   route: string;
   status: number;
   /** Set when the request finishes (errors/classify.ts `outcomeOf`). */
@@ -47,6 +49,7 @@ export function recordRequest(log: Logger, metrics: GatewayMetrics, r: RequestRe
   if (r.region && r.home && r.region !== r.home) metrics.failedOver.inc({ from: r.home, to: r.region });
   const line = {
     trace_id: r.traceId,
+    request_id: r.requestId,
     route: r.route,
     status: r.status,
     outcome: r.outcome,

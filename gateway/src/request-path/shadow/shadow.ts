@@ -1,5 +1,5 @@
 /**
- * The shadow seam (issue 6 fills it in: `request-path/shadow/`, `canary/`). After dispatch the
+ * The shadow seam (the canary's mirror fills it in: `canary/mirror/`). After dispatch the
  * request path hands every served request to `ShadowHook.observe`, synchronously and just before
  * the response is written, and never awaits what it returns: a mirror must not delay, alter or
  * fail the client's response, so `observe` only decides and copies, and sends later. The

@@ -72,7 +72,7 @@ export class HealthChecker {
       return;
     }
     const now = this.deps.clock.now();
-    const r = await probe(pool, cfg.timeout_ms, now);
+    const r = await probe(pool, cfg.timeout_ms, this.deps.clock);
     if (r.refused) e.consecutiveConnectFailures = Math.max(1, e.consecutiveConnectFailures);
     else if (r.ok) e.consecutiveConnectFailures = 0;
     if (r.load) {

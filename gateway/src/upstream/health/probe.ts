@@ -4,6 +4,8 @@
  * @module
  */
 import type { Pool } from 'undici';
+import type { AttemptSignal } from '../../core/try-signal.ts';
+import type { Clock } from '../../lifecycle/clock.ts';
 import type { NodeLoad } from '../endpoints.ts';
 
 export interface ProbeResult {
@@ -16,8 +18,10 @@ export interface ProbeResult {
   error?: string;
 }
 
-async function getJson(pool: Pool, path: string, signal: AbortSignal): Promise<{ status: number; json: unknown }> {
-  const res = await pool.request({ method: 'GET', path, signal });
+async function getJson(pool: Pool, path: string, signal: AttemptSignal): Promise<{ status: number; json: unknown }> {
+  // undici takes any EventTarget-like signal (aborted, reason, add/removeEventListener); its
+  // types name only AbortSignal and EventEmitter.
+  const res = await pool.request({ method: 'GET', path, signal: signal as unknown as AbortSignal });
   const text = await res.body.text();
   let json: unknown;
   try {
@@ -34,11 +38,12 @@ function num(v: unknown, d: number): number {
 
 /**
  * @example
- * const r = await probe(pools.get(node.url), 500, Date.now());
+ * const r = await probe(pools.get(node.url), 500, clock);
  * if (r.ok) node.load = r.load;
  */
-export async function probe(pool: Pool, timeoutMs: number, now: number): Promise<ProbeResult> {
-  const signal = AbortSignal.timeout(timeoutMs);
+export async function probe(pool: Pool, timeoutMs: number, clock: Clock): Promise<ProbeResult> {
+  const now = clock.now();
+  const signal = clock.timeoutSignal(timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
   try {
     const [ready, load] = await Promise.all([getJson(pool, '/readyz', signal), getJson(pool, '/v1/load', signal)]);
     const l = (load.json ?? {}) as Record<string, unknown>;
@@ -63,5 +68,7 @@ export async function probe(pool: Pool, timeoutMs: number, now: number): Promise
   } catch (err) {
     const code = (err as { code?: string })?.code;
     return { ok: false, draining: false, refused: code === 'ECONNREFUSED', error: (err as Error)?.message ?? String(err) };
+  } finally {
+    signal.dispose();
   }
 }

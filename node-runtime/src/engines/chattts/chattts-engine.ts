@@ -112,7 +112,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
           loading = start().catch(() => undefined).finally(() => (loading = undefined));
         }
       });
-      w.postMessage({ type: 'load', dir: pack.dir, manifest: pack.manifest, execution } satisfies ToWorker);
+      w.postMessage({ type: 'load', dir: pack.dir, manifest: pack.manifest, execution, concurrency: context.concurrency } satisfies ToWorker);
     });
 
   const call = (msg: ToWorker & { id: number }, signal?: AbortSignal, onChunk?: (pcm: Int16Array) => void): Promise<SynthesisResult> => {
@@ -215,7 +215,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
     },
 
     describe(): EngineDescription {
-      return description ?? { kind: 'chattts', executionProvider: 'none', sampleRate: pack.manifest.sample_rate ?? 24_000, voices: pack.manifest.voices, deterministic: true };
+      return description ?? { kind: 'chattts', executionProvider: 'none', sampleRate: pack.manifest.sample_rate ?? 24_000, voices: pack.manifest.voices, deterministic: (context.concurrency ?? 1) <= 1 };
     },
   };
 }

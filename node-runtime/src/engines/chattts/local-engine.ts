@@ -14,6 +14,7 @@ import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import { type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { loadEmbeddings } from './embeddings.ts';
+import { BatchedGpt } from './batched-gpt.ts';
 import { Gpt } from './gpt.ts';
 import { ChatttsParametersSchema, HomophonesSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
 import { HeadText } from './refine.ts';
@@ -41,6 +42,8 @@ export interface LocalChattts extends Engine {
  */
 export function createLocalChattts(context: EngineContext): LocalChattts {
   const { pack, execution } = context;
+  // The scheduler's slots are the decode batch: every admitted request decodes in the same forwards.
+  const maxBatch = Math.max(1, context.concurrency ?? 1);
   const sessions = createSessionFactory(execution);
   let params: ChatttsParameters | undefined;
   let loaded: PipelineParts | undefined;
@@ -78,12 +81,13 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         throw error;
       }
       owned = created;
+      const gptDims = { hidden: d.hidden, layers: d.layers, heads: d.heads, headDim: d.head_dim, numVq: d.num_vq, audioVocab: d.num_audio_tokens };
       const [gptSession, decSession, vocSession, headSession] = created as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession, ort.InferenceSession | undefined];
       loaded = {
         tokenizer,
         embeddings,
-        gpt: new Gpt(gptSession, { hidden: d.hidden, layers: d.layers, heads: d.heads, headDim: d.head_dim, numVq: d.num_vq, audioVocab: d.num_audio_tokens }),
-        vocoder: new Vocoder(decSession, vocSession, d.hidden),
+        gpt: maxBatch > 1 ? new BatchedGpt(gptSession, gptDims, maxBatch) : new Gpt(gptSession, gptDims),
+        vocoder: new Vocoder(decSession, vocSession, d.hidden, maxBatch > 1),
         voices,
         stats: decodeSpeakerStats(speakersFile.spk_stat, d.hidden),
         defaultVoice: p.default_voice,
@@ -97,7 +101,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
 
     async warm() {
       // A fixed short generation touches every session and allocator path once.
-      await runPipeline(ready(), { text: 'hello.', seed: 1, signal: new AbortController().signal, sampling: { max_new_tokens: 4 } });
+      await runPipeline(ready(), { text: 'hello.', seed: 1, signal: new AbortController().signal, sampling: { max_new_tokens: 4 }, refine: { max_new_tokens: 4 } });
     },
 
     async synthesize(request: SynthesisRequest): Promise<SynthesisResult> {
@@ -123,8 +127,10 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
     describe(): EngineDescription {
       return {
         kind: 'chattts',
-        // Seeded sampling on one execution provider: the same request gives the same samples.
-        deterministic: true,
+        // Seeded sampling on one execution provider: the same request gives the same samples —
+        // unbatched. A batched row is padded to the batch's KV width, which regroups its softmax
+        // sums (float rounding, ≤ 1e-6): audio then depends on the batch in its last bits.
+        deterministic: maxBatch === 1,
         executionProvider: sessions.provider(),
         sampleRate: pack.manifest.sample_rate ?? SAMPLE_RATE,
         voices: pack.manifest.voices,
@@ -134,6 +140,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
           hidden: params?.dims.hidden ?? 0,
           max_new_tokens: params?.sampling.max_new_tokens ?? 0,
           refine_text: params?.refine.enabled ?? false,
+          batch_size: maxBatch,
           homophones: params?.homophones !== undefined,
           stream_chunk_tokens: params?.stream.chunk_tokens ?? 0,
           stream_lookahead_tokens: params?.stream.lookahead ?? 0,

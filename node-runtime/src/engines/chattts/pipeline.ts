@@ -21,8 +21,8 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { RuntimeError } from '../../errors/runtime-error.ts';
 import { ChunkedAudio, SAMPLES_PER_TOKEN, type StreamShape } from './chunked-audio.ts';
 import type { Embeddings } from './embeddings.ts';
-import type { Gpt } from './gpt.ts';
-import { codePrompt } from './prompt.ts';
+import type { GptStage } from './batched-gpt.ts';
+import { codePrompt, stripStructural } from './prompt.ts';
 import { createRng, type Rng } from './rng.ts';
 import { CodeSampler } from './sampler.ts';
 import type { Refine, Sampling } from './params.ts';
@@ -38,7 +38,7 @@ export { SAMPLES_PER_TOKEN };
 export interface PipelineParts {
   tokenizer: ChatttsTokenizer;
   embeddings: Embeddings;
-  gpt: Gpt;
+  gpt: GptStage;
   vocoder: Vocoder;
   voices: ReadonlyMap<string, Float32Array>;
   stats: SpeakerStats;
@@ -69,8 +69,16 @@ export interface PipelineRequest {
   refine?: Partial<Refine>;
   /** Overrides of the pack's streaming shape (tests and the bench measure the seam). */
   stream?: Partial<StreamShape>;
+  /** Test hook: the random draws of one stage of one sentence (golden vectors force upstream's). */
+  draws?: (stage: 'refine' | 'code', sentence: number) => Rng;
+  /** Test and bench hook: filled with what each stage of each sentence produced. */
+  trace?: PipelineTrace;
   /** Called before each GPT step; tests use it to abort at a known step. */
   onStep?: (info: { sentence: number; step: number }) => void;
+}
+
+export interface PipelineTrace {
+  sentences: Array<{ text: string; refineIds: number[]; refined: string; codes: number[][]; hiddens: Float32Array[] }>;
 }
 
 export interface CancelSignal {
@@ -135,7 +143,9 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
   const refine = { ...parts.refine, ...req.refine };
   const refining = req.refineText ?? refine.enabled;
   if (refining && !parts.headText) throw new RuntimeError('invalid_request', 'this pack has no refine-text stage (head_text graph)');
-  const sentences = splitSentences(req.text).map((s) => normalizeText(s, { homophones: parts.homophones })).filter((s) => s.length > 0);
+  const sentences = splitSentences(req.text)
+    .map((s) => stripStructural(normalizeText(s, { homophones: parts.homophones })).trim())
+    .filter((s) => s.length > 0);
   if (sentences.length === 0) throw new RuntimeError('invalid_request', 'text has nothing speakable after normalisation');
   // Without a seed every request still gets a fixed seed of its own, reported in stats, so any
   // output can be reproduced.
@@ -155,12 +165,18 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
   for (const [si, normalised] of sentences.entries()) {
     throwIfAborted(req.signal);
     let sentence = normalised;
+    const traced = req.trace ? { text: normalised, refineIds: [] as number[], refined: normalised, codes: [] as number[][], hiddens: [] as Float32Array[] } : undefined;
+    if (traced) req.trace!.sentences.push(traced);
     if (refining) {
       const t0 = performance.now();
-      const r = await refineText({ ...parts, headText: parts.headText! }, normalised, refine, rng, () => throwIfAborted(req.signal));
+      const r = await refineText({ ...parts, headText: parts.headText! }, normalised, refine, req.draws?.('refine', si) ?? rng, () => throwIfAborted(req.signal));
       stats.refine_ms += performance.now() - t0;
       stats.refine_tokens += r.tokens;
       sentence = r.text;
+      if (traced) {
+        traced.refineIds = r.ids;
+        traced.refined = r.text;
+      }
     }
     const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: speaker !== undefined }));
     stats.prompt_tokens += ids.length;
@@ -172,7 +188,7 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
       repetitionPenalty: sampling.repetition_penalty,
       // Never an empty sentence: EOS cannot be drawn at step 0.
       minNewTokens: Math.max(1, sampling.min_new_tokens),
-    }, rng);
+    }, req.draws?.('code', si) ?? rng);
     const audio = new ChunkedAudio(parts.vocoder, shape);
     const seq = parts.gpt.begin();
     try {
@@ -186,6 +202,8 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
         if (row.includes(eos)) break;
         sampler.accept(row);
         audio.push(out.hidden);
+        traced?.codes.push(row);
+        traced?.hiddens.push(out.hidden);
         embeds = parts.embeddings.codes(row);
         const chunk = await audio.ready();
         if (chunk) yield emit(chunk);

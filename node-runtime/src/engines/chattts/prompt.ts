@@ -6,6 +6,10 @@
  */
 
 // Case-insensitive: the tokenizer lower-cases text, so "[SPK_EMB]" must not survive either.
+// The code stage removes what upstream removes (the refine stage's output passes through it, and
+// may hold other special tokens that upstream keeps); the refine stage's input is user text, from
+// which every structural token goes.
+const CODE_STRUCTURAL = /\[(Stts|spk_emb|empty_spk)\]/gi;
 const STRUCTURAL = /\[(Stts|spk_emb|empty_spk|Ptts|Sbreak|Pbreak|Ebreak)\]/gi;
 
 /** speed 1 → `[speed_5]` (the default); 0.5 → `[speed_2]`… 2 → `[speed_9]`, clamped to 0..9. */
@@ -15,13 +19,18 @@ export function speedToken(speed: number | undefined, fallback: string): string 
   return `[speed_${n}]`;
 }
 
+/** Removes every prompt-structure token from user text, whatever its case. */
+export function stripStructural(text: string): string {
+  return text.replace(STRUCTURAL, '');
+}
+
 /** Refine-stage template (spec §4.3): `[Sbreak]{text}[Pbreak]{prompt}`. */
 export function refinePrompt(text: string, prompt: string): string {
-  return `[Sbreak]${text.replace(STRUCTURAL, '').trim()}[Pbreak]${prompt}`;
+  return `[Sbreak]${stripStructural(text).trim()}[Pbreak]${prompt}`;
 }
 
 export function codePrompt(text: string, opts: { prompt: string; speed?: number | undefined; withSpeaker: boolean }): string {
-  const t = text.replace(STRUCTURAL, '').trim();
+  const t = text.replace(CODE_STRUCTURAL, '').trim();
   const prompt = opts.speed === undefined ? opts.prompt : opts.prompt.replace(/\[speed_\d\]/g, '') + speedToken(opts.speed, '[speed_5]');
   return `[Stts]${opts.withSpeaker ? '[spk_emb]' : '[empty_spk]'}${prompt}${t}[Ptts]`;
 }

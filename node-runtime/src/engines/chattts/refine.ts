@@ -14,7 +14,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import * as ort from 'onnxruntime-node';
 import type { Embeddings } from './embeddings.ts';
 import { engineFailure } from './failure.ts';
-import type { Gpt } from './gpt.ts';
+import type { GptStage } from './batched-gpt.ts';
 import type { Refine } from './params.ts';
 import { refinePrompt } from './prompt.ts';
 import type { Rng } from './rng.ts';
@@ -46,7 +46,7 @@ export class HeadText {
 export interface RefineParts {
   tokenizer: ChatttsTokenizer;
   embeddings: Embeddings;
-  gpt: Gpt;
+  gpt: GptStage;
   headText: HeadText;
 }
 
@@ -54,6 +54,7 @@ export interface RefineOutcome {
   text: string;
   /** Tokens the GPT generated (EOS excluded), before filtering. */
   tokens: number;
+  ids: number[];
 }
 
 /**
@@ -92,5 +93,5 @@ export async function refineText(parts: RefineParts, text: string, params: Refin
   }
   const kept = generated.filter((id) => id < firstControl);
   const refined = kept.length > 0 ? tokenizer.decode(kept).trim() : '';
-  return { text: refined.length > 0 ? refined : text, tokens: generated.length };
+  return { text: refined.length > 0 ? refined : text, tokens: generated.length, ids: generated };
 }

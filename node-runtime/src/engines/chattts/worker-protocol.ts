@@ -10,7 +10,7 @@ import type { EngineDescription, ExecutionSettings } from '../engine.ts';
 import type { Manifest } from '../../packs/manifest.ts';
 
 export type ToWorker =
-  | { type: 'load'; dir: string; manifest: Manifest; execution: ExecutionSettings }
+  | { type: 'load'; dir: string; manifest: Manifest; execution: ExecutionSettings; concurrency?: number | undefined }
   | { type: 'warm'; id: number }
   | {
       type: 'synth';

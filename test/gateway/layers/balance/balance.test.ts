@@ -1,5 +1,5 @@
 /**
- * The balance layer's routing over the routing table (issue 8): picks follow endpoint state at
+ * The balance layer's routing over the routing table: picks follow endpoint state at
  * once, region shares still follow priority load, and the exact scan still decides the rest.
  */
 import { describe, expect, it } from 'vitest';

@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { Balancer } from '../../../../gateway/src/layers/balance/balancer.ts';
 import { p2c } from '../../../../gateway/src/layers/balance/p2c.ts';
 import { roundRobin } from '../../../../gateway/src/layers/balance/round-robin.ts';
+import { ManualClock } from '../../../../gateway/src/lifecycle/clock.ts';
 import { Endpoint } from '../../../../gateway/src/upstream/endpoints.ts';
 
+const clock = new ManualClock();
+
 const mk = (id: string, inflight = 0) => {
-  const e = new Endpoint({ id, url: `http://127.0.0.1:1/${id}`, models: ['m'] }, 'r');
+  const e = new Endpoint({ id, url: `http://127.0.0.1:1/${id}`, models: ['m'] }, 'r', clock);
   e.inflight = inflight;
   return e;
 };

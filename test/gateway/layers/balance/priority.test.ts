@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { priorityLoad, selectCandidates } from '../../../../gateway/src/layers/balance/priority.ts';
+import { ManualClock } from '../../../../gateway/src/lifecycle/clock.ts';
 import { Endpoint } from '../../../../gateway/src/upstream/endpoints.ts';
 
+const clock = new ManualClock();
+
 const opts = { overprovisioningFactor: 1.4, panicThresholdPercent: 50 };
-const mk = (id: string, region: string) => new Endpoint({ id, url: `http://127.0.0.1:1/${id}`, models: ['m'] }, region);
+const mk = (id: string, region: string) => new Endpoint({ id, url: `http://127.0.0.1:1/${id}`, models: ['m'] }, region, clock);
 
 describe('priority load (Envoy overprovisioning factor 1.4)', () => {
   it('keeps all traffic in P0 down to ~72% healthy, 70% at 50% healthy', () => {

@@ -68,6 +68,9 @@ describe('chattts over HTTP', () => {
     const idle = await probe();
     const long = synthesize(node.url, { model: 'chattts-tiny', text: MANY_SENTENCES, seed: 1 });
     const busy = await probe();
+    // /v1/load: the decode batch (= the slots) is full while the one request decodes.
+    const load = (await (await fetch(`${node.url}/v1/load`)).json()) as { slots: number; inflight: number; batch_occupancy: number };
+    expect(load).toMatchObject({ slots: 1, inflight: 1, batch_occupancy: 1 });
     expect((await long).status).toBe(200);
     console.log(`/healthz median: idle ${idle.toFixed(1)} ms, during synthesis ${busy.toFixed(1)} ms`);
     expect(busy).toBeLessThan(Math.max(50, 3 * idle));
