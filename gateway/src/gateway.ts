@@ -10,6 +10,7 @@ import { createCanary } from './canary/canary.ts';
 import type { Config, ModelConfig } from './config/schema.ts';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
 import { createEdge } from './http/edge.ts';
+import { createExposure } from './http/exposure.ts';
 import { routeTable, type Route } from './http/routes.ts';
 import { p2c } from './layers/balance/p2c.ts';
 import type { Balancer } from './layers/balance/balancer.ts';
@@ -26,6 +27,7 @@ import { ConcurrencyLimiter } from './request-path/admit/load-shed.ts';
 import { TenantRateLimiter, type RateLimiter } from './request-path/admit/rate-limit.ts';
 import { SharedState } from './shared-state/redis-connection.ts';
 import { SharedRateLimiter } from './shared-state/shared-rate-limiter.ts';
+import { TenantUploads } from './request-path/admit/uploads.ts';
 import { createRequestPath } from './request-path/index.ts';
 import { Latches } from './request-path/plan/hysteresis.ts';
 import { nullShadow, type ShadowHook } from './request-path/shadow/shadow.ts';
@@ -46,6 +48,8 @@ export interface GatewayOptions {
   region?: string;
   /** Longest wait for in-flight requests on close. */
   drainMs?: number;
+  /** Opens the pages config `exposure` marks `token` (env VOXGATE_ADMIN_TOKEN via config/load.ts). */
+  adminToken?: string;
 }
 
 export interface ReloadResult {
@@ -154,6 +158,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     keys: () => keys,
     rateLimiter,
     concurrency,
+    uploads: new TenantUploads(),
     retryBudget: budget,
     endpoints,
     latches: new Latches(),
@@ -166,7 +171,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     bodies,
   });
 
-  const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report() });
+  const exposure = createExposure(() => config, options.adminToken);
+  const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure });
   const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
   const ready = Promise.all([health.start(), shared?.ready()]).then(() => undefined);

@@ -6,11 +6,11 @@
  * and exit.
  * @module
  */
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readCommandLine } from '../../cli/command-line.ts';
 import { GATEWAY_COMMAND } from './config/command.ts';
 import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts';
+import { createGatewayServer } from './http/server.ts';
 import { createGateway } from './gateway.ts';
 import { applyGcTuning } from './lifecycle/gc-tuning.ts';
 import { systemClock } from './lifecycle/clock.ts';
@@ -32,12 +32,13 @@ try {
   process.exit(1);
 }
 
-const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}) });
+if (Object.values(config.exposure).includes('token') && !env.adminToken) log.warn('exposure: token but VOXGATE_ADMIN_TOKEN is unset or shorter than 16 characters: those pages answer 401 to everyone');
+const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}), ...(env.adminToken ? { adminToken: env.adminToken } : {}) });
 await Promise.race([gateway.ready, systemClock.sleep(5_000)]);
 
 const port = values.port !== undefined ? Number(values.port) : (env.port ?? config.listen.port);
 const host = values.host ?? config.listen.host;
-const server = createServer(gateway.listener);
+const server = createGatewayServer(gateway.listener, config.server);
 server.listen(port, host, () => {
   const info = server.address() as AddressInfo;
   log.info({ url: `http://${host.includes(':') ? `[${host}]` : host}:${info.port}`, region: gateway.config().region, port: info.port }, 'listening');

@@ -101,12 +101,15 @@ export function watchConfigFile(path: string, onChange: () => void, intervalMs =
   return () => unwatchFile(path, listener);
 }
 
-/** `PORT`/`VOXGATE_REGION` from the environment, read here and nowhere else. */
-export function envOverrides(): { port?: number; region?: string } {
-  const out: { port?: number; region?: string } = {};
+/** `PORT`/`VOXGATE_REGION`/`VOXGATE_ADMIN_TOKEN` from the environment, read here and nowhere else. */
+export function envOverrides(): { port?: number; region?: string; adminToken?: string } {
+  const out: { port?: number; region?: string; adminToken?: string } = {};
   const port = process.env['PORT'];
   if (port !== undefined && /^\d+$/.test(port)) out.port = Number(port);
   const region = process.env['VOXGATE_REGION'];
   if (region) out.region = region;
+  // The token that opens `exposure: token` pages. Empty or short counts as none (they stay shut).
+  const token = process.env['VOXGATE_ADMIN_TOKEN']?.trim();
+  if (token && token.length >= 16) out.adminToken = token;
   return out;
 }

@@ -140,6 +140,37 @@ export const ConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8080) })
       .strict()
       .default({ host: '127.0.0.1', port: 8080 }),
+    /**
+     * Limits on the HTTP server itself, so a client that sends nothing, or a byte at a time, is
+     * cut off long before Node's defaults (300 s per request, unlimited connections) would.
+     */
+    server: z
+      .object({
+        /** From connect until the request headers are complete (also bounds a connection that sends nothing). */
+        headers_timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+        /** From connect until the whole request, body included, has arrived (synthesis time is not counted). */
+        request_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+        /** An idle keep-alive connection between two requests. */
+        keep_alive_timeout_ms: z.number().int().min(100).max(600_000).default(5_000),
+        /** Connections beyond this are closed as they arrive. */
+        max_connections: z.number().int().min(1).max(1_000_000).default(4096),
+      })
+      .strict()
+      .prefault({})
+      .refine((s) => s.headers_timeout_ms <= s.request_timeout_ms, { message: 'server.headers_timeout_ms must be ≤ request_timeout_ms' }),
+    /**
+     * Who may read the operational pages: `public` (anyone), `token` (\`Authorization: Bearer\`
+     * with the gateway's admin token, env VOXGATE_ADMIN_TOKEN) or `off` (404). Node URLs in
+     * `/v1/status` are shown only to a caller with the token, or in a `local: true` config.
+     */
+    exposure: z
+      .object({
+        status: z.enum(['public', 'token', 'off']).default('public'),
+        metrics: z.enum(['public', 'token', 'off']).default('public'),
+        canary: z.enum(['public', 'token', 'off']).default('public'),
+      })
+      .strict()
+      .prefault({}),
     regions: z.array(RegionSchema).min(1),
     models: z.array(ModelSchema).min(1),
     plans: z.record(OwnNameSchema, PlanSchema),
@@ -175,6 +206,12 @@ export const ConfigSchema = z
         max_concurrency: z.number().int().positive().default(30),
         body_limit_bytes: z.number().int().positive().default(64 * 1024),
         max_timeout_ms: ms(60_000),
+        /**
+         * Request bodies one tenant may have arriving at once. The rate-limit token and the
+         * concurrency slot are taken before the body is read; this keeps one tenant's slow
+         * uploads from holding many of them.
+         */
+        max_uploads_per_tenant: z.number().int().positive().default(8),
       })
       .strict()
       .prefault({}),

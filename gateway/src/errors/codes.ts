@@ -45,11 +45,18 @@ export interface ErrorSpec {
   retry: RetryDecision;
   node: NodeVerdict;
   message: string;
+  /**
+   * What a client that is still connected is sent, when that differs from `status`/`wire` (which
+   * the access log and metrics record): a deadline the client chose is logged as 499 but answered
+   * 504 `deadline_exceeded`, as the contract says.
+   */
+  answer?: { status: number; wire: string };
 }
 
 export const ERROR_CODES = {
   VOX_ERR_INVALID_JSON: { status: 400, wire: 'invalid_json', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'body is not valid JSON' },
   VOX_ERR_INVALID_REQUEST: { status: 400, wire: 'invalid_request', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'request does not match the schema' },
+  VOX_ERR_INVALID_ENCODING: { status: 400, wire: 'invalid_encoding', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'body is not valid UTF-8' },
   VOX_ERR_UNSUPPORTED_FORMAT: { status: 400, wire: 'unsupported_format', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'response format not supported' },
   VOX_ERR_UNAUTHORIZED: { status: 401, wire: 'unauthorized', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'missing or invalid API key' },
   VOX_ERR_FORBIDDEN: { status: 403, wire: 'forbidden', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'key not allowed to use this resource' },
@@ -76,6 +83,7 @@ export const ERROR_CODES = {
   VOX_ERR_UPSTREAM_REJECTED: { status: 400, wire: 'upstream_rejected', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'the upstream node rejected the request' },
   VOX_ERR_BREAKER_OPEN: { status: 503, wire: 'breaker_open', retryable: true, outcome: 'shed', retry: 'reselect', node: 'overload', message: "the node's circuit breaker is open" },
   VOX_ERR_CLIENT_CLOSED: { status: 499, wire: 'client_closed', retryable: false, outcome: 'client_gone', retry: 'no', node: 'cancelled', message: 'the client went away' },
+  VOX_ERR_CLIENT_DEADLINE: { status: 499, wire: 'client_deadline', retryable: false, outcome: 'client_gone', retry: 'no', node: 'cancelled', message: 'the deadline the client chose (x-request-timeout-ms) ran out', answer: { status: 504, wire: 'deadline_exceeded' } },
   VOX_ERR_INTERNAL: { status: 500, wire: 'internal', retryable: false, outcome: 'service_failure', retry: 'no', node: 'failure', message: 'internal gateway error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -4,6 +4,7 @@
  * never shown to the client. 429 and 503 always carry `Retry-After`.
  * @module
  */
+import { ERROR_CODES, type ErrorSpec } from './codes.ts';
 import { GatewayError, findGatewayError } from './gateway-error.ts';
 
 export type ErrorFlavor = 'native' | 'openai';
@@ -45,14 +46,16 @@ export function retryAfterSeconds(err: GatewayError): number {
  */
 export function errorResponse(err: unknown, traceId: string, flavor: ErrorFlavor): ErrorBody {
   const error = toGatewayError(err);
+  const answer = (ERROR_CODES[error.code] as ErrorSpec).answer;
   // Upstream-only codes are internal detail: the client sees the class of failure.
-  const status = error.status === 499 ? 503 : error.status;
+  const status = answer?.status ?? (error.status === 499 ? 503 : error.status);
+  const wire = answer?.wire ?? error.wire;
   const message = error.code === 'VOX_ERR_INTERNAL' ? 'internal gateway error' : error.message;
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'x-trace-id': traceId };
   if (status === 429 || status === 503) headers['retry-after'] = String(retryAfterSeconds(error));
   const body =
     flavor === 'openai'
-      ? { error: { message, type: OPENAI_TYPES[status] ?? 'server_error', code: error.wire, param: error.param ?? null } }
-      : { error: { code: error.wire, message, trace_id: traceId, retryable: error.retryable } };
+      ? { error: { message, type: OPENAI_TYPES[status] ?? 'server_error', code: wire, param: error.param ?? null } }
+      : { error: { code: wire, message, trace_id: traceId, retryable: error.retryable } };
   return { status, headers, body: JSON.stringify(body), error };
 }

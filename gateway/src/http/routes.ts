@@ -9,12 +9,13 @@ import type { Context } from 'hono';
 import { renderPage } from '../canary/report/page.ts';
 import type { Report } from '../canary/report/report-types.ts';
 import type { Config } from '../config/schema.ts';
-import type { ErrorFlavor } from '../errors/to-response.ts';
+import { errorResponse, type ErrorFlavor } from '../errors/to-response.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { createPlaygroundHandler } from '../playground/playground.ts';
 import type { RequestPath } from '../request-path/index.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
+import type { Exposure, PageGroup } from './exposure.ts';
 import { statusBody } from './status.ts';
 
 export type Method = 'GET' | 'POST';
@@ -41,6 +42,18 @@ export interface RouteDeps {
   metrics: GatewayMetrics;
   draining: () => boolean;
   canaryReport: () => Report;
+  /** Who may read status, metrics and the canary pages (config `exposure`). */
+  exposure: Exposure;
+}
+
+/** A page of `group`, answered 404/401 instead when `exposure` says this caller may not see it. */
+function guarded(exposure: Exposure, group: PageGroup, web: Route['web']): Route['web'] {
+  return (c) => {
+    const refused = exposure.refusal(group, c.req.header('authorization'));
+    if (!refused) return web(c);
+    const out = errorResponse(refused, '-', 'native');
+    return new Response(out.body, { status: out.status, headers: out.headers });
+  };
 }
 
 function synthesis(path: string, flavor: ErrorFlavor, handle: RequestPath): Route {
@@ -65,9 +78,9 @@ export function routeTable(d: RouteDeps): readonly Route[] {
   return [
     synthesis('/v1/synthesize', 'native', d.path),
     synthesis('/v1/audio/speech', 'openai', d.path),
-    get('/v1/status', (c) => c.json(statusBody(d.endpoints, d.config().region, d.clock))),
+    get('/v1/status', guarded(d.exposure, 'status', (c) => c.json(statusBody(d.endpoints, d.config().region, d.clock, d.exposure.showNodeUrls(c.req.header('authorization')))))),
     get('/', createPlaygroundHandler(d.config)),
-    get('/metrics', async (c) => c.body(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType })),
+    get('/metrics', guarded(d.exposure, 'metrics', async (c) => c.body(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType }))),
     get('/healthz', (c) => c.json({ status: 'ok' })),
     get('/readyz', (c) => {
       const now = d.clock.now();
@@ -75,7 +88,7 @@ export function routeTable(d: RouteDeps): readonly Route[] {
       const anyNode = d.endpoints.all().some((e) => e.isAvailable(now));
       return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
     }),
-    get('/v1/canary/report', (c) => c.json(d.canaryReport())),
-    get('/canary', (c) => c.html(renderPage(d.canaryReport()))),
+    get('/v1/canary/report', guarded(d.exposure, 'canary', (c) => c.json(d.canaryReport()))),
+    get('/canary', guarded(d.exposure, 'canary', (c) => c.html(renderPage(d.canaryReport())))),
   ];
 }

@@ -6,14 +6,15 @@
 import type { Clock } from '../lifecycle/clock.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 
-export function statusBody(endpoints: EndpointSet, home: string, clock: Clock) {
+/** `showUrls: false` leaves each node's `url` out: it is internal, shown only to the operator. */
+export function statusBody(endpoints: EndpointSet, home: string, clock: Clock, showUrls = true) {
   const now = clock.now();
   return {
     region: home,
     regions: endpoints.regions().map((name) => {
       const nodes = endpoints.inRegion(name).map((e) => ({
         id: e.id,
-        url: e.url,
+        ...(showUrls ? { url: e.url } : {}),
         models: [...e.models],
         healthy: e.healthy && !e.isEjected(now),
         breaker: e.breakerState(),

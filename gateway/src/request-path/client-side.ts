@@ -49,7 +49,12 @@ export class NodeClient implements ClientSide {
     return nodeHeader(this.incoming, name);
   }
   body(limit: number): Promise<Buffer> {
-    return readIncoming(this.incoming, nodeHeader(this.incoming, 'content-type'), limit);
+    return readIncoming(this.incoming, nodeHeader(this.incoming, 'content-type'), limit).catch((err: unknown) => {
+      // The rest of an over-long body is not worth reading: answer 413, then close. Closing
+      // only after the answer is written is what lets a chunked uploader see its 413.
+      if ((err as { code?: unknown }).code === 'VOX_ERR_BODY_TOO_LARGE' && !this.outgoing.headersSent) this.outgoing.setHeader('connection', 'close');
+      throw err;
+    });
   }
   watch(deadline: Deadline): void {
     const outgoing = this.outgoing;

@@ -37,6 +37,7 @@ import { parseTimeoutHeader, startDeadline, type Deadline } from './admit/deadli
 import { detectLanguage } from './admit/language.ts';
 import type { ConcurrencyLimiter } from './admit/load-shed.ts';
 import type { RateLimiter } from './admit/rate-limit.ts';
+import type { TenantUploads } from './admit/uploads.ts';
 import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
 import { NodeClient, WebClient, type ClientSide } from './client-side.ts';
@@ -56,6 +57,7 @@ export interface RequestPathDeps {
   keys: () => KeyTable;
   rateLimiter: RateLimiter;
   concurrency: ConcurrencyLimiter;
+  uploads: TenantUploads;
   retryBudget: RetryBudget;
   endpoints: EndpointSet;
   latches: Latches;
@@ -79,6 +81,8 @@ interface NodeBindings {
 class RequestRun {
   release: (() => void) | undefined;
   deadline: Deadline | undefined;
+  /** The client chose a deadline shorter than its plan's (`x-request-timeout-ms`). */
+  clientDeadline = false;
 
   constructor(
     readonly rec: RequestRecord,
@@ -123,7 +127,12 @@ export interface RequestPath {
   web(c: Context, flavor: ErrorFlavor): Promise<Response>;
 }
 
-/** draining → auth → body → rate limit → concurrency → text policy → deadline. */
+/**
+ * draining → auth → rate limit → concurrency → upload slot → body → text policy → deadline.
+ * The tenant's rate-limit token and a concurrency slot are taken before the body is read, and a
+ * tenant has at most `admission.max_uploads_per_tenant` bodies arriving at once: a slow upload
+ * holds what a request holds and is bounded like one, instead of bypassing admission.
+ */
 async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFlavor, run: RequestRun): Promise<Admitted> {
   const rec = run.rec;
   if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
@@ -131,12 +140,11 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
   const principal: Principal = deps.keys().authenticate(client.header('authorization'));
   rec.tenant = principal.tenant;
   rec.plan = principal.plan;
-  const planCfg = config.plans[principal.plan];
+  const planCfg = Object.hasOwn(config.plans, principal.plan) ? config.plans[principal.plan] : undefined;
   if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-  const json = parseJson(await client.body(config.admission.body_limit_bytes));
-  const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
-  rec.inputLen = input.text.length;
-  const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+  const headerMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms);
+  const timeoutMs = headerMs ?? planCfg.timeout_ms;
+  run.clientDeadline = headerMs !== undefined && headerMs < planCfg.timeout_ms;
   try {
     const shared = deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
     if (shared) await shared;
@@ -150,6 +158,19 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
     deps.metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
     throw err;
   }
+  let json: unknown;
+  const upload = deps.uploads.acquire(principal.tenant, config.admission.max_uploads_per_tenant);
+  if (!upload) {
+    deps.metrics.admissionRejections.inc({ reason: 'uploads', plan: principal.plan });
+    throw new GatewayError('VOX_ERR_CONCURRENCY_LIMITED', `tenant has ${config.admission.max_uploads_per_tenant} request bodies still arriving`, { retryAfterMs: 1000 });
+  }
+  try {
+    json = parseJson(await client.body(config.admission.body_limit_bytes));
+  } finally {
+    upload();
+  }
+  const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
+  rec.inputLen = input.text.length;
   deps.retryBudget.deposit();
   const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
   rec.truncated = truncated;
@@ -212,6 +233,9 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
 
 /** Any stage's error as the client's answer, recorded with its code. */
 function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: RequestRun): Reply {
+  // A deadline the client chose shorter than its plan's ran out: its choice, not a failure of
+  // the service (answered 504 all the same; recorded as client_gone).
+  if (run.clientDeadline && toGatewayError(err).code === 'VOX_ERR_DEADLINE_EXCEEDED') err = new GatewayError('VOX_ERR_CLIENT_DEADLINE', toGatewayError(err).message, { cause: err });
   const out = errorResponse(err, run.rec.traceId, flavor);
   if (out.error.code === 'VOX_ERR_INTERNAL') deps.log.error({ trace_id: run.rec.traceId, err }, 'internal error');
   run.finish(out.status, out.error);

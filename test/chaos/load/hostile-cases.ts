@@ -24,7 +24,10 @@ export interface RawCase {
   gapMs?: number;
   /** Close our side after the last chunk without waiting for an answer (client gone). */
   abort?: boolean;
+  /** With `abort`: close with an RST (`resetAndDestroy`) instead of a FIN. */
+  reset?: boolean;
 }
+
 
 export type HostileCase = HttpCase | RawCase;
 
@@ -127,6 +130,16 @@ export function corpus(key: string): HostileCase[] {
   cases.push(raw('binary garbage', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131) % 256))));
   cases.push(raw('TLS ClientHello on plain HTTP', Buffer.from('160301012c010001280303', 'hex')));
   cases.push(rawPost('client leaves mid-body', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 5000'], '{"text":"half', { abort: true }));
+  // Hostile clients that must never count as server failures, and names every object has.
+  const chunked = [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Transfer-Encoding: chunked'];
+  cases.push(rawPost('client leaves mid-body (content-length, RST)', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 5000'], '{"text":"half', { abort: true, reset: true }));
+  cases.push(rawPost('client leaves mid-body (chunked, FIN)', chunked, 'd\r\n{"text":"half\r\n', { abort: true }));
+  cases.push(rawPost('client leaves mid-body (chunked, RST)', chunked, 'd\r\n{"text":"half\r\n', { abort: true, reset: true }));
+  cases.push(rawPost('malformed chunk after a good one', chunked, '5\r\n{"tex\r\nzz\r\nnot-a-chunk\r\n'));
+  const over = `{"text":"${'o'.repeat(80 * 1024)}"}`;
+  cases.push(rawPost('chunked body over the limit (must get its 413)', chunked, `${over.length.toString(16)}\r\n${over}\r\n0\r\n\r\n`));
+  http('content-type application/json-seq', JSON.stringify({ text: 'hi' }), { ...a, 'content-type': 'application/json-seq' });
+  for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) http(`OpenAI: prototype model ${model}`, JSON.stringify({ model, input: 'hi', voice: 'alloy' }), a, { path: '/v1/audio/speech' });
   return cases;
 }
 

@@ -16,6 +16,11 @@ const SpecSchema = z
   .object({
     target: z.string().regex(/^http:\/\/127\.0\.0\.1:\d+$/),
     key: z.string().min(1),
+    /**
+     * The slowloris tenant. Admission takes a tenant's slots before its body arrives, so slow
+     * uploads starve their own tenant: on the corpus key they would turn the corpus into 429s.
+     */
+    slow_key: z.string().min(1).optional(),
     generated: z.number().int().min(0).max(20_000),
     seed: z.number().int(),
     slow: z.number().int().min(0).max(200),
@@ -111,7 +116,13 @@ function sendRaw(c: RawCase, kind: 'raw' | 'slow'): Promise<void> {
         setTimeout(() => {
           if (finished || socket.destroyed) return;
           socket.write(chunk);
-          if (i === c.chunks.length - 1 && c.abort) timers.push(setTimeout(() => finish('aborted'), 50));
+          if (i === c.chunks.length - 1 && c.abort)
+            timers.push(
+              setTimeout(() => {
+                if (c.reset) socket.resetAndDestroy();
+                finish('aborted');
+              }, 50),
+            );
         }, i * gap),
       );
     });
@@ -130,7 +141,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
 }
 
 async function main(): Promise<void> {
-  const slow = Promise.all(slowCases(spec.key, spec.slow, spec.slow_gap_ms, spec.slow_bytes).map((c) => sendRaw(c, 'slow')));
+  const slow = Promise.all(slowCases(spec.slow_key ?? spec.key, spec.slow, spec.slow_gap_ms, spec.slow_bytes).map((c) => sendRaw(c, 'slow')));
   const all = [...corpus(spec.key), ...generated(spec.key, spec.generated, spec.seed)];
   await pool(all, spec.concurrency, (c) => (c.kind === 'http' ? sendHttp(c) : sendRaw(c, 'raw')));
   await slow;

@@ -13,6 +13,7 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 export interface HostileSpec {
   target: string;
   key: string;
+  slow_key?: string;
   generated: number;
   seed: number;
   slow: number;

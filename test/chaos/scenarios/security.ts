@@ -1,10 +1,18 @@
 /**
  * Security checks: admin endpoints refuse requests without the admin token; client credentials
- * are never forwarded to nodes; errors never leak stack traces or source paths.
+ * are never forwarded to nodes; errors never leak stack traces or source paths; names every
+ * JavaScript object has are unknown names (requests and config); a truncation that keeps only
+ * whitespace is the client's 413; a model pack cannot reach outside the models directory.
  * @module
  */
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile, cp } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
-import { call, type CallResult } from '../../harness/index.ts';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../../gateway/src/config/load.ts';
+import { publishPack } from '../../../node-runtime/src/packs/publish.ts';
+import { baseConfig, deepMerge } from '../../harness/config.ts';
+import { call, metricValue, type CallResult } from '../../harness/index.ts';
 import { startChaosCluster } from '../cluster/chaos-cluster.ts';
 import { tapLogs } from '../cluster/log-tap.ts';
 import { classifyStatus } from '../load/classify.ts';
@@ -17,6 +25,55 @@ import { TEST_ADMIN_TOKEN } from './s7-hot-swap.ts';
 const SECRET_KEY = 'sk-chaos-secret-key-0123456789';
 const LEAK = /\n\s+at\s|\bat\s+\S+\s+\(\S+:\d+:\d+\)|\.ts:\d+|node_modules|\/work\/|file:\/\//;
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'x-api-key', 'proxy-authorization', 'x-customer-secret'];
+
+const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+/** Config mistakes that must stop a gateway at startup: how many of them `parseConfig` refuses. */
+function configRefusals(): { refused: number; of: number } {
+  const base = deepMerge(baseConfig(), { regions: [{ name: 'north', nodes: [{ id: 'n1', url: 'http://127.0.0.1:9', models: ['flite-hd', 'flite-fast'] }] }] });
+  const plans = base['plans'] as Record<string, Record<string, unknown>>;
+  const bad = [
+    ...PROTOTYPE_NAMES.map((plan) => ({ ...base, keys: [{ key: 'k', tenant: 't', plan }] })),
+    { ...base, plans: { ...plans, enterprise: { ...plans['enterprise'], max_text_chars: 5000 } } },
+  ];
+  let refused = 0;
+  for (const cfg of bad) {
+    try {
+      parseConfig(cfg);
+    } catch {
+      refused++;
+    }
+  }
+  return { refused, of: bad.length };
+}
+
+/** Pack publishing attacks, on real files: (refused, written outside the models directory). */
+async function packEscapes(): Promise<{ refused: number; of: number; outside: string[] }> {
+  const root = await mkdtemp(path.join(tmpdir(), 'chaos-packs-'));
+  try {
+    const source = path.join(root, 'src', 'flite');
+    await cp(path.resolve(import.meta.dirname, '../../../models/flite'), source, { recursive: true });
+    const manifestFile = path.join(source, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, unknown>;
+    const modelsDir = path.join(root, 'models');
+    await mkdir(modelsDir);
+    let refused = 0;
+    const attempt = async () => publishPack(source, modelsDir).then(() => undefined, () => void refused++);
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, version: '1/../../../escaped' }));
+    await attempt();
+    await writeFile(manifestFile, JSON.stringify({ ...manifest, files: [{ path: '../x', sha256: '0'.repeat(64), bytes: 1 }] }));
+    await attempt();
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    await writeFile(path.join(root, 'outside.json'), '{}');
+    await symlink(path.join(root, 'outside.json'), path.join(source, 'extra.json'));
+    await attempt();
+    const outside = (await readdir(root)).filter((e) => !['src', 'models', 'outside.json'].includes(e));
+    outside.push(...(await readdir(path.join(modelsDir, '.packs')).catch(() => [])));
+    return { refused, of: 3, outside };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
 
 export async function security(): Promise<ScenarioResult> {
   const cluster = await startChaosCluster({
@@ -73,6 +130,18 @@ export async function security(): Promise<ScenarioResult> {
     note('node bad JSON', await call(node, undefined, undefined, { raw: '{"text":' }));
     note('node unknown model', await call(node, undefined, { text: 'x', model: 'nope' }));
     note('node 404', await call(node, undefined, undefined, { method: 'GET', path: '/nope' }));
+    // 4. Names every object has, whitespace truncation, config and pack attacks.
+    const protoModels: CallResult[] = [];
+    for (const model of PROTOTYPE_NAMES) protoModels.push(note(`OpenAI model ${model}`, await call(gw, SECRET_KEY, { model, input: 'hi', voice: 'alloy' }, { path: '/v1/audio/speech' })));
+    // pro truncates at 1000 characters: here the first 1000 are spaces.
+    const blank = note('truncation leaving only whitespace', await call(gw, SECRET_KEY, { text: `${' '.repeat(1000)}${'word '.repeat(40)}` }));
+    // A deadline the client chose: the contract's 504, booked client_gone, the 5xx counter still.
+    const fivexx = async () => metricValue((await call(gw, undefined, undefined, { method: 'GET', path: '/metrics' })).body.toString(), 'voxgate_gateway_responses_5xx_total');
+    const fivexxBefore = await fivexx();
+    const deadline = await call(gw, SECRET_KEY, { text: 'a deadline no node can meet' }, { headers: { 'x-request-timeout-ms': '1' } });
+    const fivexxDelta = (await fivexx()) - fivexxBefore;
+    const config = configRefusals();
+    const packs = await packEscapes();
     await new Promise((r) => setTimeout(r, 300));
 
     const synthCalls = seen.filter((h) => h['x-request-deadline-ms'] !== undefined);
@@ -96,6 +165,11 @@ export async function security(): Promise<ScenarioResult> {
         check('synthesis works with credentials attached', native.status === 200 && openai.status === 200, `native ${native.status}, OpenAI ${openai.status}`),
         check('no credential header reaches a node', synthCalls.length >= 2 && forwarded.length === 0 && !secretInHeaders, `${synthCalls.length} node calls seen; forwarded: ${forwarded.join(', ') || 'none'}; secret in headers: ${secretInHeaders}`),
         check('the client key never appears in gateway logs', keyInLogs.length === 0, `${keyInLogs.length} of ${gatewayLines.length} lines`),
+        check('OpenAI model constructor/toString/__proto__/hasOwnProperty/valueOf is 400 unknown_model', protoModels.every((r) => r.status === 400 && r.body.toString().includes('unknown_model')), protoModels.map((r) => r.status).join(', ')),
+        check('a truncation that keeps only whitespace is 413, not an empty node request', blank.status === 413, `${blank.status}`),
+        check('a client-chosen deadline is 504 deadline_exceeded and leaves the 5xx counter alone', deadline.status === 504 && deadline.body.toString().includes('deadline_exceeded') && fivexxDelta === 0, `${deadline.status}; voxgate_gateway_responses_5xx_total +${fivexxDelta}`),
+        check('config refuses a prototype plan name and a plan over its nodes\' text limit', config.refused === config.of, `${config.refused} of ${config.of} refused`),
+        check('pack publishing cannot escape the models directory', packs.refused === packs.of && packs.outside.length === 0, `${packs.refused} of ${packs.of} refused; written outside: ${packs.outside.join(', ') || 'nothing'}`),
         check('no error body leaks a stack trace or source path', leaks.length === 0, leaks.length === 0 ? `${bodies.length} error bodies clean` : leaks.map((l) => `${l.what}: ${l.text.slice(0, 120)}`).join('; ')),
       ],
       figures: { error_bodies_checked: bodies.length, node_calls_inspected: synthCalls.length },

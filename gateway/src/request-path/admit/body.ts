@@ -1,10 +1,15 @@
 /**
- * Reads and validates the request body: JSON content type (415), a byte cap (413
+ * Reads and validates the request body: JSON content type (415; `application/json` or a
+ * `+json` type, never `application/json-seq`, and no charset but UTF-8), a byte cap (413
  * `body_too_large`, checked on `Content-Length` and again while reading, since chunked bodies have
- * none: RFC 9112 §6), valid JSON (400 `invalid_json`), the zod schema (400 `invalid_request`).
+ * none: RFC 9112 §6), valid UTF-8 (400 `invalid_encoding`: never replaced silently, the node
+ * would refuse it), valid JSON (400 `invalid_json`), the zod schema (400 `invalid_request`).
+ * A client that hangs up mid-body (FIN or RST) or breaks the chunked framing is `client_closed`
+ * (client gone), never a 500.
  * Both the native and the OpenAI body end up as one `SynthesisInput`.
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { ownValue } from '../../config/own-names.ts';
@@ -52,11 +57,24 @@ export const OpenAiBodySchema = z.object({
   instructions: InstructionsSchema,
 });
 
+/** `application/json` or `application/<x>+json`, parameters allowed; `json-seq` and friends are not JSON. */
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
+
+function checkContentType(type: string | undefined): void {
+  const value = (type ?? '').trim();
+  if (!JSON_TYPE.test(value)) throw new GatewayError('VOX_ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  const charset = CHARSET.exec(value)?.[1]?.toLowerCase();
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') throw new GatewayError('VOX_ERR_UNSUPPORTED_MEDIA_TYPE', 'JSON bodies must be UTF-8');
+}
+
+function clientGone(cause: unknown): GatewayError {
+  return new GatewayError('VOX_ERR_CLIENT_CLOSED', 'the client connection ended before the body was complete', { cause });
+}
+
 /** Reads the raw body with a byte cap. */
 export async function readBody(req: Request, limit: number): Promise<Buffer> {
-  const type = req.headers.get('content-type') ?? '';
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type.trim()))
-    throw new GatewayError('VOX_ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  checkContentType(req.headers.get('content-type') ?? undefined);
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit)
     throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
@@ -65,7 +83,13 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
   let size = 0;
   const reader = req.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (err) {
+      throw clientGone(err);
+    }
+    const { done, value } = next;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -82,8 +106,7 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
  * the web Request the adapter would otherwise build per request.
  */
 export async function readIncoming(req: IncomingMessage, contentType: string | undefined, limit: number): Promise<Buffer> {
-  if (!/^application\/([a-z.+-]*\+)?json\b/i.test((contentType ?? '').trim()))
-    throw new GatewayError('VOX_ERR_UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  checkContentType(contentType);
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit)
     throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
@@ -98,9 +121,10 @@ export async function readIncoming(req: IncomingMessage, contentType: string | u
       if (settled) return;
       size += chunk.length;
       if (size > limit) {
-        // As leaving a `for await` early (or cancelling the web reader) would: stop reading.
+        // Stop keeping it, but do not destroy the socket: the 413 must be written first (the
+        // caller marks the response `Connection: close`, and Node closes after writing it).
         settled = true;
-        req.destroy();
+        chunks.length = 0;
         reject(new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`));
         return;
       }
@@ -111,20 +135,25 @@ export async function readIncoming(req: IncomingMessage, contentType: string | u
       settled = true;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     });
+    // Node fails or closes the request stream only when the connection broke under it
+    // ('aborted', ECONNRESET), its parser refused the framing (HPE_*), or the server's request
+    // timeout cut it off: the client's doing.
     req.on('error', (err: Error) => {
       if (settled) return;
       settled = true;
-      reject(err);
+      reject(clientGone(err));
     });
     req.on('close', () => {
       if (settled) return;
       settled = true;
-      reject(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      reject(clientGone(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' })));
     });
   });
 }
 
 export function parseJson(raw: Buffer): unknown {
+  // Checked, not decoded with `fatal`: isUtf8 is one native pass; toString stays the fast decoder.
+  if (!isUtf8(raw)) throw new GatewayError('VOX_ERR_INVALID_ENCODING', 'body is not valid UTF-8');
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {

@@ -7,6 +7,7 @@
  * segments of what one node request takes (stream/segmenter.ts).
  * @module
  */
+import { textLength } from '../../../../protocol/text-length.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 
 const SENTENCE_END = /[.!?。！？；;…]["'”’)\]]*\s*/g;
@@ -23,7 +24,8 @@ export function cutAtSentence(text: string, max: number): string {
 }
 
 export function applyTextPolicy(text: string, max: number, policy: 'reject' | 'truncate' | 'segment'): { text: string; truncated: boolean } {
-  const length = Array.from(text).length;
+  // Code points, the one way the node counts too (protocol/text-length.ts).
+  const length = textLength(text);
   if (length <= max) return { text, truncated: false };
   if (policy !== 'truncate') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
   const cut = cutAtSentence(text, max);

@@ -22,6 +22,8 @@ export interface DispatchInput {
   deadlineAt: number;
   deadline: AttemptSignal;
   models: ReadonlyMap<string, ModelConfig>;
+  /** Filled with every attempt as it is made; the caller's array, so a failure can report them too. */
+  attempts?: AttemptRecord[];
 }
 
 export interface Served {
@@ -64,7 +66,7 @@ function run(service: Service, d: DispatchInput, attempts: AttemptRecord[], mode
  * const served = await dispatch(service, { traceId, input, text, plan, deadlineAt, deadline, models });
  */
 export async function dispatch(service: Service, d: DispatchInput): Promise<Served> {
-  const attempts: AttemptRecord[] = [];
+  const attempts: AttemptRecord[] = d.attempts ?? [];
   const degraded = [...d.plan.degraded];
   let model = d.plan.model;
   let response: UpstreamResponse;

@@ -100,6 +100,10 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
     await run.first();
   } catch (err) {
     run.cancel(err);
+    // The access line of a request whose every attempt failed says how many there were, not 0.
+    const failed = run.summary().attempts;
+    a.rec.attempts = failed.length;
+    a.rec.attemptLog = failed.length > 0 ? failed : undefined;
     throw err;
   }
 
