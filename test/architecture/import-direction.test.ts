@@ -12,16 +12,20 @@ const ROOT = resolve(import.meta.dirname, '../../gateway/src');
 /** Lowest first. `(root)` is gateway.ts and main.ts, which wire everything. */
 export const LAYERS = [
   'core', //          primitives with no gateway knowledge: try signals, random ids
+  'storage', //       atomic file writes for on-disk state
   'text', //          script detection (language routing): pure functions of text
   'errors', //        the error catalogue, its outcomes, wire answers
   'config', //        the config schema (canary keys included) and its loader
   'lifecycle', //     clock, shutdown, GC tuning
   'observability', // logger, metrics
   'audio', //         resampling, encoders
+  'cache', //         the content-addressed audio cache
   'upstream', //      endpoints, pools, one call to a node, the Service shape
   'layers', //        retry → attempt timeout → balance → breaker, composed by createStack
   'stream', //        streamed synthesis segments
   'request-path', //  admit → plan → dispatch → shadow → respond/record
+  'jobs', //          async jobs: store, runner, signed callbacks
+  'shared-state', //  Redis shared by replicas: tenant limits, jobs
   'canary', //        the shadow mirror and the judge behind it
   'playground', //    the browser page
   'http', //          the edge: the route table, the Node listener and the Hono app built from it

@@ -14,6 +14,9 @@
  * - the deadline or the client leaving: the signal's own reason (the body is destroyed with it).
  *
  * The body is destroyed whenever reading stops early, which aborts the node request.
+ *
+ * A node that answers a whole WAV instead (a runtime from before streaming, during a rolling
+ * upgrade) is read as one chunk, proven whole by its RIFF sizes; anything else is a failure.
  * @module
  */
 import type { Readable } from 'node:stream';
@@ -21,6 +24,10 @@ import { FRAMES_CONTENT_TYPE, FrameDecoder, StreamChecksum, type EndFrame, type 
 import { fromTransportError } from '../errors/from-upstream.ts';
 import { GatewayError, isGatewayError, type UpstreamFacts } from '../errors/gateway-error.ts';
 import type { UpstreamResponse } from '../upstream/service.ts';
+import { WavLayoutError, wavLayout } from '../../../protocol/wav.ts';
+
+/** A one-shot WAV answer larger than this is refused rather than held (a minute of 24 kHz is 2.9 MB). */
+const MAX_WHOLE_WAV_BYTES = 64 * 2 ** 20;
 
 export interface NodeStreamOptions {
   /** Longest wait for the next bytes (time to the first audio, then between chunks). */
@@ -63,10 +70,16 @@ function cut(facts: UpstreamFacts, why: string): GatewayError {
  */
 export async function* readNodeStream(res: UpstreamResponse, options: NodeStreamOptions): AsyncGenerator<Buffer, StreamEnd, void> {
   const facts: UpstreamFacts = { node: res.node, region: res.region, status: res.status };
-  if (Buffer.isBuffer(res.body) || !isFramedResponse(res)) {
+  if (!isFramedResponse(res)) {
+    if ((res.headers['content-type'] ?? '').startsWith('audio/wav')) {
+      const pcm = wholeWavPcm(Buffer.isBuffer(res.body) ? res.body : await readWhole(res.body, facts), facts);
+      if (pcm.pcm.length > 0) yield pcm.pcm;
+      return { samples: pcm.pcm.length / 2, sampleRate: pcm.sampleRate };
+    }
     if (!Buffer.isBuffer(res.body)) res.body.destroy();
     throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered ${res.headers['content-type'] ?? 'no content type'}, not a framed stream`, { upstream: facts });
   }
+  if (Buffer.isBuffer(res.body)) throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered a framed stream the gateway buffered`, { upstream: facts });
   const body: Readable = res.body;
   const decoder = new FrameDecoder();
   const sum = new StreamChecksum();
@@ -122,6 +135,36 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
 }
 
 function ignore(): void {}
+
+async function readWhole(body: Readable, facts: UpstreamFacts): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > MAX_WHOLE_WAV_BYTES) throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered a WAV over ${MAX_WHOLE_WAV_BYTES} bytes`, { upstream: facts });
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    body.destroy();
+    throw isGatewayError(err) ? err : fromTransportError(err, facts);
+  }
+  return Buffer.concat(chunks, bytes);
+}
+
+/** The mono PCM16 samples of a whole WAV, or a reset when its data is shorter than declared. */
+function wholeWavPcm(wav: Buffer, facts: UpstreamFacts): { pcm: Buffer; sampleRate: number } {
+  try {
+    const { fmt, dataOffset, declaredBytes, presentBytes } = wavLayout(wav);
+    if (fmt.format !== 1 || fmt.bitsPerSample !== 16 || fmt.channels !== 1) throw new WavLayoutError(`not mono PCM16 (format ${fmt.format}, ${fmt.bitsPerSample} bits, ${fmt.channels} channels)`);
+    if (presentBytes < declaredBytes) throw cut(facts, `sent ${presentBytes} of the ${declaredBytes} WAV data bytes it declared`);
+    // A copy: the body buffer may go back to a pool once the segment is delivered.
+    return { pcm: Buffer.from(wav.subarray(dataOffset, dataOffset + (declaredBytes & ~1))), sampleRate: fmt.sampleRate };
+  } catch (err) {
+    if (isGatewayError(err)) throw err;
+    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered a WAV the gateway cannot read: ${(err as Error).message}`, { upstream: facts, cause: err });
+  }
+}
 
 function checkEnd(end: EndFrame, sum: StreamChecksum, facts: UpstreamFacts): void {
   if (!sum.matches(end)) throw cut(facts, `failed its check: end frame says ${end.samples} samples crc ${end.crc32}, got ${sum.samples} crc ${sum.crc}`);
