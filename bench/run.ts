@@ -29,7 +29,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { defineCommand, readCommandLine } from '../cli/command-line.ts';
 import { evaluateGoals, goalsMet } from './gateway/goals.ts';
 import { SCENARIOS } from './gateway/overhead.ts';
 import type { TargetName } from './gateway/targets.ts';
@@ -39,25 +39,30 @@ import { loadTool } from './lib/load.ts';
 import { REPO_ROOT, stopAll } from './lib/proc.ts';
 import { Progress } from './lib/progress.ts';
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    duration: { type: 'string' },
-    warmup: { type: 'string' },
-    reps: { type: 'string' },
-    profile: { type: 'boolean', default: false },
-    with: { type: 'string' },
-    all: { type: 'boolean', default: false },
-    readme: { type: 'boolean', default: false },
-    strict: { type: 'boolean', default: false },
-    'keep-logs': { type: 'boolean', default: false },
-    results: { type: 'string' },
-    scenarios: { type: 'string' },
-    targets: { type: 'string' },
-    'report-only': { type: 'string' },
-  },
-});
+const { values } = readCommandLine(
+  defineCommand({
+    name: 'npm run bench --',
+    summary: 'The gateway benchmark suite: every figure against a baseline measured in the same run.\nWrites bench/results/gateway.json, latest.md and gateway.svg.',
+    options: {
+      quick: { type: 'boolean', default: false, help: 'short windows (~3 min), same shape' },
+      only: { type: 'string', value: 'PHASES', help: 'phases: overhead,shadow,aborts,failover,scale,degradation' },
+      duration: { type: 'string', value: 'S', help: 'seconds per measured window (default: 5, --quick 2)' },
+      warmup: { type: 'string', value: 'S', help: 'warm-up seconds per window (default: 2, --quick 1)' },
+      reps: { type: 'string', value: 'N', help: 'repetitions per window (default: 2)' },
+      profile: { type: 'boolean', default: false, help: 'run the gateway under --cpu-prof; hot spots in the summary' },
+      with: { type: 'string', value: 'LIST', help: 'also run standalone benches: runtime,chattts,gateway-overhead' },
+      all: { type: 'boolean', default: false, help: 'also run every standalone bench' },
+      readme: { type: 'boolean', default: false, help: 'rewrite README.md between <!-- bench:start/end -->' },
+      strict: { type: 'boolean', default: false, help: 'exit 1 when a goal is missed' },
+      'keep-logs': { type: 'boolean', default: false, help: "keep the processes' log files" },
+      results: { type: 'string', value: 'DIR', help: 'write results to DIR instead of bench/results' },
+      scenarios: { type: 'string', value: 'LIST', help: 'a subset of: unloaded,paced,sat-c32,sat-c128,large' },
+      targets: { type: 'string', value: 'LIST', help: 'a subset of: direct,nginx,raw,gateway,gateway+shadow,gateway-b' },
+      'report-only': { type: 'string', value: 'FILE', help: 'rebuild latest.md, the chart (and with --readme the README) from a saved run' },
+    },
+    notes: 'Environment: BENCH_GATEWAY_B, BENCH_GATEWAY_B_NODE_FLAGS, BENCH_GATEWAY_MAIN, BENCH_LOAD=autocannon (see the header of bench/run.ts).',
+  }),
+);
 
 const OTHER_BENCHES: Record<string, string> = { runtime: 'bench/runtime.ts', chattts: 'bench/chattts/run.ts', 'gateway-overhead': 'bench/gateway-overhead.ts' };
 const RESULTS = values.results ?? join(REPO_ROOT, 'bench', 'results');

@@ -1,7 +1,8 @@
 /**
  * Node-runtime figures: flite throughput (seconds of audio per wall second) at 1 and 2 slots
  * against a direct in-process flite call measured in the same run, /healthz latency while every
- * slot is busy, and RSS after 100 vs 1,000 syntheses.
+ * slot is busy, RSS after 100 vs 1,000 syntheses, and the streaming figure of
+ * bench/runtime-stream.ts (time to the first chunk vs the whole synthesis, 1,500 characters).
  *
  *   npx tsx bench/runtime.ts            (writes bench/results/runtime.json)
  */
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { Piscina } from 'piscina';
 import { decodeWav } from '../node-runtime/src/audio/wav.ts';
 import { REPO_ROOT, startRuntime, synthesize } from '../test/node-runtime/support/runtime-process.ts';
+import { printStreamingFigures, streamingFigures } from './runtime-stream.ts';
 
 const TEXT = 'The gateway routes every request to a healthy node, and the node answers with audio.';
 const RUN_MS = Number(process.env.BENCH_RUN_MS ?? 8000);
@@ -111,6 +113,9 @@ for (const slots of [1, 2]) {
 }
 process.stdout.write('RSS growth…\n');
 results.rss = await rssGrowth();
+process.stdout.write('streaming, time to first chunk…\n');
+const streaming = await streamingFigures();
+results.streaming = streaming;
 
 const s1 = results.slots_1 as Record<string, number>;
 const s2 = results.slots_2 as Record<string, number>;
@@ -119,5 +124,6 @@ console.table({
   '1 slot': { 'direct (audio s/s)': s1.direct_audio_s_per_s?.toFixed(1), 'runtime (audio s/s)': s1.runtime_audio_s_per_s?.toFixed(1), 'ratio': s1.ratio_vs_direct?.toFixed(3), 'healthz p50 ms': s1.healthP50?.toFixed(2), 'healthz p99 ms': s1.healthP99?.toFixed(2) },
   '2 slots': { 'direct (audio s/s)': s2.direct_audio_s_per_s?.toFixed(1), 'runtime (audio s/s)': s2.runtime_audio_s_per_s?.toFixed(1), 'ratio': s2.ratio_vs_direct?.toFixed(3), 'healthz p50 ms': s2.healthP50?.toFixed(2), 'healthz p99 ms': s2.healthP99?.toFixed(2) },
 });
+printStreamingFigures(streaming);
 console.log(`RSS after 100: ${rss.after100MB?.toFixed(1)} MB, after 1000: ${rss.after1000MB?.toFixed(1)} MB, growth ${rss.growthMBPer1000?.toFixed(1)} MB / 1000 requests`);
 await writeFile(path.join(REPO_ROOT, 'bench/results/runtime.json'), `${JSON.stringify({ date: new Date().toISOString(), run_ms: RUN_MS, ...results }, null, 2)}\n`);

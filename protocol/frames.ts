@@ -81,7 +81,9 @@ export class FrameError extends Error {
 
 /**
  * Incremental decoder: feed it the body's chunks as they arrive; it returns the whole frames
- * completed so far and keeps the partial rest.
+ * completed so far and keeps the partial rest. The chunks of a frame are joined once, when the
+ * frame is complete, so a large frame arriving in many small chunks costs one copy, not one per
+ * chunk.
  */
 export class FrameDecoder {
   #pending: Buffer[] = [];
@@ -92,14 +94,12 @@ export class FrameDecoder {
     this.#pendingBytes += chunk.length;
     const frames: Frame[] = [];
     while (this.#pendingBytes >= HEADER_BYTES) {
-      const buf = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
-      const length = buf.readUInt32LE(1);
+      const head = this.#head();
+      const length = head.readUInt32LE(1);
       if (length > MAX_FRAME_BYTES) throw new FrameError(`frame of ${length} bytes exceeds ${MAX_FRAME_BYTES}`);
-      if (buf.length < HEADER_BYTES + length) {
-        this.#pending = [buf];
-        break;
-      }
-      frames.push(parseFrame(buf.readUInt8(0), buf.subarray(HEADER_BYTES, HEADER_BYTES + length)));
+      if (this.#pendingBytes < HEADER_BYTES + length) break;
+      const buf = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
+      frames.push(parseFrame(head.readUInt8(0), buf.subarray(HEADER_BYTES, HEADER_BYTES + length)));
       const rest = buf.subarray(HEADER_BYTES + length);
       this.#pending = rest.length > 0 ? [rest] : [];
       this.#pendingBytes = rest.length;
@@ -111,6 +111,15 @@ export class FrameDecoder {
   get partialBytes(): number {
     return this.#pendingBytes;
   }
+
+  /** The next frame's header bytes, joining only the first chunks when it straddles them. */
+  #head(): Buffer {
+    const first = this.#pending[0]!;
+    if (first.length >= HEADER_BYTES) return first;
+    const joined = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending = [joined];
+    return joined;
+  }
 }
 
 function parseFrame(type: number, payload: Buffer): Frame {
@@ -119,10 +128,23 @@ function parseFrame(type: number, payload: Buffer): Frame {
       if (payload.length % 2 !== 0) throw new FrameError('audio frame with an odd byte count');
       return { type: 'audio', pcm: payload };
     case FrameType.end:
-      return { type: 'end', end: EndFrameSchema.parse(JSON.parse(payload.toString('utf8'))) };
+      return { type: 'end', end: parseJson(EndFrameSchema, payload, 'end') };
     case FrameType.error:
-      return { type: 'error', error: ErrorFrameSchema.parse(JSON.parse(payload.toString('utf8'))) };
+      return { type: 'error', error: parseJson(ErrorFrameSchema, payload, 'error') };
     default:
       throw new FrameError(`unknown frame type ${type}`);
   }
+}
+
+/** A malformed end or error frame is a corrupt stream like any other: a FrameError. */
+function parseJson<S extends z.ZodType>(schema: S, payload: Buffer, name: string): z.infer<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch {
+    throw new FrameError(`${name} frame is not JSON`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new FrameError(`${name} frame invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || name}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }

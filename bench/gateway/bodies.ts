@@ -5,7 +5,7 @@
  * under the sample rate, so "5 % shadow" really mirrors 5 % of requests.
  * @module
  */
-import { sampled } from '../../gateway/src/request-path/shadow/sampler.ts';
+import { sampled } from '../../gateway/src/canary/mirror/sampler.ts';
 
 export function benchTexts(count = 100, rate = 0.05): string[] {
   const want = Math.round(count * rate);

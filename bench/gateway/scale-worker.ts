@@ -16,7 +16,7 @@ import { Writable } from 'node:stream';
 import { ConfigSchema, type Config } from '../../gateway/src/config/schema.ts';
 import { balance } from '../../gateway/src/layers/balance/balance.ts';
 import { p2c } from '../../gateway/src/layers/balance/p2c.ts';
-import type { Service, UpstreamRequest } from '../../gateway/src/layers/service.ts';
+import type { Service, UpstreamRequest } from '../../gateway/src/upstream/service.ts';
 import { systemClock } from '../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../gateway/src/observability/logger.ts';
 import { createMetrics } from '../../gateway/src/observability/metrics.ts';

@@ -11,8 +11,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { defineCommand, readCommandLine } from '../../cli/command-line.ts';
 import { loadConfigFile } from '../../gateway/src/config/load.ts';
 import { SupervisedChild } from './child.ts';
 import { describeRoles } from './roles.ts';
@@ -20,7 +20,14 @@ import { choosePort } from './ports.ts';
 import { GATEWAY_NODE_FLAGS } from '../../gateway/src/lifecycle/gc-tuning.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({ options: { config: { type: 'string', default: 'config/local.yaml' } } });
+const { values } = readCommandLine(
+  defineCommand({
+    name: 'npm start --',
+    summary: 'The whole local deployment from one config: every node runtime of every region, then the gateway, on 127.0.0.1, supervised.\nLogs in .voxgate/logs/. Ctrl-C or SIGTERM stops every child.',
+    options: { config: { type: 'string', value: 'FILE', default: 'config/local.yaml', help: 'topology and gateway config' } },
+    notes: 'Environment: PORT sets the gateway port (default: listen.port in the config).',
+  }),
+);
 const configPath = path.resolve(values.config);
 const config = loadConfigFile(configPath);
 const stateDir = path.join(ROOT, '.voxgate');
@@ -36,7 +43,7 @@ const packOf = new Map(config.models.map((m) => [m.id, m.pack ?? m.id]));
 // Nodes keep their configured port when free; a moved port is written into an effective config
 // the gateway reads instead, so a busy 7101 never stops the cluster from starting.
 const raw = parseYaml(readFileSync(configPath, 'utf8')) as { regions: { nodes: { id: string; url: string }[] }[] };
-const nodes: { id: string; region: string; port: number; packs: string[] }[] = [];
+const nodes: { id: string; region: string; port: number; packs: string[]; maxTextChars: number | undefined }[] = [];
 let moved = false;
 for (const region of config.regions) {
   for (const node of region.nodes) {
@@ -48,7 +55,7 @@ for (const region of config.regions) {
       const rawNode = raw.regions.flatMap((r) => r.nodes).find((n) => n.id === node.id);
       if (rawNode) rawNode.url = `http://${host}:${port}`;
     }
-    nodes.push({ id: node.id, region: region.name, port, packs: [...new Set(node.models.map((m) => packOf.get(m) ?? m))] });
+    nodes.push({ id: node.id, region: region.name, port, packs: [...new Set(node.models.map((m) => packOf.get(m) ?? m))], maxTextChars: node.max_text_chars });
   }
 }
 const gatewayConfigPath = moved ? path.join(stateDir, 'effective-config.yaml') : configPath;
@@ -96,7 +103,7 @@ for (const node of nodes) {
       name: node.id,
       cwd: ROOT,
       logFile: path.join(logDir, `${node.id}.log`),
-      args: ['node-runtime/src/main.ts', '--node-id', node.id, '--region', node.region, '--host', host, '--port', String(node.port), '--models-dir', modelsDir, '--models', node.packs.join(','), '--slots', String(slots), '--queue', String(queueLimit)],
+      args: ['node-runtime/src/main.ts', '--node-id', node.id, '--region', node.region, '--host', host, '--port', String(node.port), '--models-dir', modelsDir, '--models', node.packs.join(','), '--slots', String(slots), '--queue', String(queueLimit), ...(node.maxTextChars === undefined ? [] : ['--max-text-chars', String(node.maxTextChars)])],
     },
     {
       onExit,

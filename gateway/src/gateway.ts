@@ -14,15 +14,12 @@ import { GatewayError } from './errors/gateway-error.ts';
 import { errorResponse, type ErrorFlavor } from './errors/to-response.ts';
 import { gatewayListener } from './http/listener.ts';
 import { statusBody } from './http/status.ts';
-import { balance } from './layers/balance/balance.ts';
 import { p2c } from './layers/balance/p2c.ts';
 import type { Balancer } from './layers/balance/balancer.ts';
-import { Breakers, breakerLayer } from './layers/breaker/breaker.ts';
-import { compose } from './layers/compose.ts';
-import { retry } from './layers/retry/retry.ts';
+import { Breakers } from './layers/breaker/breaker.ts';
 import { RetryBudget } from './layers/retry/retry-budget.ts';
-import type { Service } from './layers/service.ts';
-import { attemptTimeout } from './layers/timeout/attempt-timeout.ts';
+import { createStack } from './layers/stack.ts';
+import type { Service } from './upstream/service.ts';
 import { systemClock, type Clock } from './lifecycle/clock.ts';
 import { shutdownSequence, waitForDrain } from './lifecycle/shutdown.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
@@ -126,30 +123,16 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   // Buffered bodies in flight at c=128 are ~10 MB; what comes back beyond 16 MB is left to the GC.
   const bodies = new BodyPool(16 * 2 ** 20);
-  const attemptMs = (req: { textLength: number }) => config.timeouts.attempt_ms + config.timeouts.attempt_per_char_ms * req.textLength;
-  // The one ordering of the stack, outermost first: retry → attempt timeout → balance → breaker → pool.
-  const service: Service = compose(
-    retry({ retry: () => config.retry, budget, clock, metrics, maxReselects: () => endpoints.all().length }),
-    attemptTimeout({ attemptMs, clock }),
-    balance({
-      endpoints,
-      balancer: options.balancer ?? p2c(),
-      outliers,
-      clock,
-      metrics,
-      priority: () => ({
-        overprovisioningFactor: config.routing.overprovisioning_factor,
-        panicThresholdPercent: config.routing.panic_threshold_percent,
-      }),
-      capacityWaitMs: () => config.timeouts.capacity_wait_ms,
-      attemptMs,
-    }),
-    breakerLayer(breakers, {
-      config: () => config.breaker,
-      clock,
-      peerLatencyMs: () => endpoints.peerLatencyMs(),
-    }),
-  )(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes, bodies }));
+  const service: Service = createStack({
+    config: () => config,
+    endpoints,
+    balancer: options.balancer ?? p2c(),
+    outliers,
+    breakers,
+    budget,
+    clock,
+    metrics,
+  })(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes, bodies }));
 
   const handle = createRequestPath({
     config: () => config,

@@ -8,21 +8,14 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
+import { readCommandLine } from '../../cli/command-line.ts';
+import { GATEWAY_COMMAND } from './config/command.ts';
 import { envOverrides, loadConfigFile, watchConfigFile } from './config/load.ts';
 import { createGateway } from './gateway.ts';
 import { applyGcTuning } from './lifecycle/gc-tuning.ts';
 import { createLogger } from './observability/logger.ts';
 
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string', default: 'config/local.yaml' },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    region: { type: 'string' },
-    'no-watch': { type: 'boolean', default: false },
-  },
-});
+const { values } = readCommandLine(GATEWAY_COMMAND);
 
 applyGcTuning();
 const log = createLogger();

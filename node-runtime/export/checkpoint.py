@@ -20,6 +20,14 @@ from chattts_arch import NUM_VQ, Decoder, Dims, Embed, GPTTrunk, Model, Vocos
 
 # Present in the release but unused by the decoder-path runtime (spec §1.1, §1.3).
 GPT_DROPPED = {"embed_tokens.weight"}
+# Non-parameter buffers some releases or transformers versions save: recomputed from the config,
+# so they are dropped with a note. Any other unknown key still fails the load.
+KNOWN_BUFFERS = {
+    "gpt": [re.compile(r"^(layers\.\d+\.self_attn\.)?rotary_emb\.inv_freq$")],
+    "embed": [],
+    "decoder": [],
+    "vocos": [],
+}
 VOCOS_DROPPED = {"feature_extractor.mel_spec.spectrogram.window", "feature_extractor.mel_spec.mel_scale.fb",
                  "head.istft.window"}
 
@@ -70,6 +78,12 @@ def load_checkpoint(root: str | Path) -> Model:
     emb = safetensors_io.load(a / "Embed.safetensors")
     dec = safetensors_io.load(a / "Decoder.safetensors")
     voc = safetensors_io.load(a / "Vocos.safetensors")
+    for what, sd in (("gpt", gpt), ("embed", emb), ("decoder", dec), ("vocos", voc)):
+        known = [k for k in sd if any(p.match(k) for p in KNOWN_BUFFERS[what])]
+        for k in known:
+            del sd[k]
+        if known:
+            print(f"{what}: ignored {len(known)} known non-parameter buffer(s), e.g. {known[0]}")
     for k in GPT_DROPPED:
         if k not in gpt:
             raise CheckpointError(f"gpt: missing key {k}")

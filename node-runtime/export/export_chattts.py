@@ -3,12 +3,15 @@
 
   /usr/bin/python3 node-runtime/export/export_chattts.py --random --dims tiny --out models/chattts-tiny --golden
   /usr/bin/python3 node-runtime/export/export_chattts.py --random --dims full --out models/full/chattts-full --int8
-  /usr/bin/python3 node-runtime/export/export_chattts.py --checkpoint ~/ChatTTS --spk-stat spk_stat.txt --out DIR
+  /usr/bin/python3 node-runtime/export/export_chattts.py --checkpoint ~/ChatTTS-weights --chattts-code ~/ChatTTS --out DIR
+  /usr/bin/python3 node-runtime/export/export_chattts.py --checkpoint DIR --spk-stat spk_stat.txt --homophones map.json --out DIR
   /usr/bin/python3 node-runtime/export/export_chattts.py --random --dims tiny --write-checkpoint DIR   # synthetic release
 
 The pack holds gpt.onnx (prefill + decode, explicit KV), head_text.onnx, decoder.onnx, vocos.onnx,
 embeddings.bin (emb_text then emb_code[0..3], fp32 row-major), tokenizer.json, speakers.json
-(spk_stat + named voices as speaker strings) and manifest.json with sha256 per file.
+(spk_stat + named voices as speaker strings), homophones.json when a ChatTTS checkout (or map)
+is given, and manifest.json with sha256 per file. Checkpoint mode refuses to run without real
+speaker statistics unless --synthetic-spk-stat says made-up ones are acceptable.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ import golden  # noqa: E402
 import onnx_graphs  # noqa: E402
 import speaker_codec  # noqa: E402
 import tokenizer_gen  # noqa: E402
+import upstream_checkout  # noqa: E402
 from chattts_arch import FULL, NUM_AUDIO_TOKENS, NUM_VQ, Model, build_random, tiny_dims  # noqa: E402
 
 
@@ -72,6 +76,12 @@ def main() -> None:
     ap.add_argument("--name", help="pack name (default chattts-<dims> / chattts)")
     ap.add_argument("--version", default="0.1.0")
     ap.add_argument("--spk-stat", help="file holding the base16384 spk_stat string (checkpoint mode)")
+    ap.add_argument("--chattts-code", help="the user's 2noise/ChatTTS source checkout: spk_stat (unless --spk-stat) "
+                                           "and the homophone map are read from it")
+    ap.add_argument("--homophones", help="homophones_map.json to write into the pack (else from --chattts-code)")
+    ap.add_argument("--synthetic-spk-stat", action="store_true",
+                    help="checkpoint mode: accept made-up speaker statistics (random voices will not sound like ChatTTS)")
+    ap.add_argument("--refine-max-new-tokens", type=int, help="pack default for the refine stage's max_new_tokens")
     ap.add_argument("--int8", action="store_true", help="also write gpt.int8.onnx (weight-only int8)")
     ap.add_argument("--int4", action="store_true", help="also write gpt.int4.onnx (block-32 int4, MatMulNBits)")
     ap.add_argument("--golden", action="store_true", help="write golden vectors under <out>/golden/")
@@ -82,12 +92,23 @@ def main() -> None:
 
     full_vocab = args.dims == "full" or bool(args.checkpoint)
     if args.checkpoint:
+        # Decided before the (slow) load, so a missing flag fails at once.
+        if args.spk_stat:
+            spk_stat_text = Path(args.spk_stat).read_text().strip()
+        elif args.chattts_code:
+            spk_stat_text = upstream_checkout.read_spk_stat(args.chattts_code)
+        elif args.synthetic_spk_stat:
+            spk_stat_text = None
+        else:
+            ap.error("checkpoint mode needs the speaker statistics: --spk-stat FILE or --chattts-code DIR "
+                     "(or --synthetic-spk-stat to accept made-up ones)")
         m = checkpoint.load_checkpoint(args.checkpoint)
         tok = json.loads((checkpoint.asset_dir(args.checkpoint) / "tokenizer" / "tokenizer.json").read_text())
-        if args.spk_stat:
-            std, mean = speaker_codec.decode_spk_stat(Path(args.spk_stat).read_text().strip())
+        if spk_stat_text is not None:
+            std, mean = speaker_codec.decode_spk_stat(spk_stat_text)
         else:
-            print("warning: no --spk-stat; using synthetic speaker statistics", file=sys.stderr)
+            print("warning: --synthetic-spk-stat: made-up speaker statistics; random voices will not sound like ChatTTS",
+                  file=sys.stderr)
             std, mean = random_spk_stat(m.dims.hidden, args.seed)
         name = args.name or "chattts"
         kind = "checkpoint"
@@ -127,6 +148,13 @@ def main() -> None:
         n = quantize_int4.quantize(str(out / "gpt.onnx"), str(out / "gpt.int4.onnx"))
         print(f"int4: {n} MatMuls quantised")
         graphs["gpt_int4"] = "gpt.int4.onnx"
+    homophones = None
+    if args.homophones:
+        homophones = json.loads(Path(args.homophones).read_text(encoding="utf-8"))
+    elif args.chattts_code:
+        homophones = upstream_checkout.read_homophones(args.chattts_code)
+    if homophones is not None:
+        (out / "homophones.json").write_text(json.dumps(homophones, ensure_ascii=False, sort_keys=True))
     write_embeddings(m, out / "embeddings.bin")
     (out / "tokenizer.json").write_text(json.dumps(tok, ensure_ascii=False))
     voices = {"default": speaker_codec.encode_speaker(sample_speaker(std, mean, args.seed + 1)),
@@ -147,6 +175,12 @@ def main() -> None:
         "sampling": {"temperature": 0.3, "top_p": 0.7, "top_k": 20, "repetition_penalty": 1.05,
                      "max_new_tokens": max_new, "min_new_tokens": 0, "prompt": "[speed_5]"},
     }
+    # Random weights rarely draw [Ebreak]: the tiny pack caps the refine stage to keep tests short.
+    refine_max = args.refine_max_new_tokens or (12 if args.dims == "tiny" and not args.checkpoint else None)
+    if refine_max is not None:
+        parameters["refine"] = {"max_new_tokens": refine_max}
+    if homophones is not None:
+        parameters["homophones"] = "homophones.json"
     if args.golden:
         golden.write(m, tok, std, mean, voices, out / "golden")
     files = []
@@ -154,7 +188,7 @@ def main() -> None:
         if p.is_file() and p.name != "manifest.json":
             files.append({"path": p.name, "sha256": sha256(p), "bytes": p.stat().st_size})
     manifest = {"name": name, "version": args.version, "engine": "chattts", "languages": ["zh", "en"],
-                "voices": ["default", "alt", "random"], "sample_rate": 24000,
+                "voices": ["default", "alt", "random", "empty_spk"], "sample_rate": 24000,
                 "parameters": parameters, "files": files}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {out} ({sum(f['bytes'] for f in files) / 1e6:.1f} MB)")

@@ -3,9 +3,11 @@
  * SIGHUP reloads model packs.
  * @module
  */
-import { loadRuntimeConfig } from './config/load.ts';
+import { readCommandLine } from '../../cli/command-line.ts';
+import { loadRuntimeConfig, RUNTIME_COMMAND } from './config/load.ts';
 import { createRuntime } from './runtime.ts';
 
+readCommandLine(RUNTIME_COMMAND); // --help, or a bad flag: print and exit before anything starts
 const config = loadRuntimeConfig();
 const runtime = createRuntime(config);
 

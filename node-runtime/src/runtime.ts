@@ -116,7 +116,9 @@ export function createRuntime(config: Readonly<RuntimeConfig>, options: { logger
     const log = c.get('log') ?? {};
     if (error instanceof ClientGoneError) {
       log.error_code = error.code;
-      // Nobody is listening; the status only reaches the access log.
+      log.client_gone = error.stage;
+      metrics.clientGone.inc({ stage: error.stage });
+      // Nobody is listening; the status only reaches the access log (info level, never error).
       return c.body(null, 499 as never);
     }
     const { status, body, headers, expected } = errorResponse(error, traceId);
@@ -132,8 +134,26 @@ export function createRuntime(config: Readonly<RuntimeConfig>, options: { logger
     const report = await registry.reload();
     loaded = true;
     if (registry.size === 0) logger.error({ refused: report.refused }, 'no model pack could be loaded; node stays unready');
+    if (config.admin_token === undefined) logger.warn('no admin token (VOXGATE_ADMIN_TOKEN unset or empty): admin endpoints are disabled');
+    const limits = config.server;
     server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s));
+      const s = serve(
+        {
+          fetch: app.fetch,
+          hostname: config.host,
+          port: config.port,
+          serverOptions: {
+            headersTimeout: limits.headers_timeout_ms,
+            requestTimeout: limits.request_timeout_ms,
+            keepAliveTimeout: limits.keep_alive_timeout_ms,
+            // Node checks the two timeouts on this interval (30 s by default), so a 10 s limit
+            // would otherwise hold for up to 40 s.
+            connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headers_timeout_ms / 4))),
+          },
+        },
+        () => resolve(s),
+      );
+      (s as { maxConnections?: number }).maxConnections = limits.max_connections;
     });
     const address = server.address() as AddressInfo;
     const url = `http://${config.host}:${address.port}`;

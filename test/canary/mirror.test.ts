@@ -6,12 +6,12 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CanarySchema } from '../../gateway/src/canary/config.ts';
+import { CanarySchema } from '../../gateway/src/config/canary.ts';
 import type { ModelConfig } from '../../gateway/src/config/schema.ts';
 import { systemClock } from '../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../gateway/src/observability/logger.ts';
-import { createMirror, type MirrorOutcome, type ShadowSink } from '../../gateway/src/request-path/shadow/mirror.ts';
-import { sampled } from '../../gateway/src/request-path/shadow/sampler.ts';
+import { createMirror, type MirrorOutcome, type ShadowSink } from '../../gateway/src/canary/mirror/mirror.ts';
+import { sampled } from '../../gateway/src/canary/mirror/sampler.ts';
 import type { ShadowEvent } from '../../gateway/src/request-path/shadow/shadow.ts';
 import { EndpointSet } from '../../gateway/src/upstream/endpoints.ts';
 import { encodeWav } from '../../gateway/src/canary/audio/wav.ts';
@@ -119,6 +119,16 @@ describe('mirror', () => {
     expect(o.answer).toMatchObject({ ok: true, sampleRate: 16_000, version: '9.9.9', node: 'c1' });
     expect(o.baseline).toMatchObject({ latencyMs: 42, sampleRate: 16_000 });
     expect(o.servedModel).toBe('primary');
+  });
+
+  it('never mirrors a text in a language the canary does not speak', async () => {
+    const node = await fakeNode();
+    const { sink, mirror } = setup(node.url, { sample_rate: 1 });
+    mirror.observe({ ...event('你好，世界。'), plan: { planName: 'pro', languages: ['zh'] } as unknown as ShadowEvent['plan'] });
+    mirror.observe({ ...event('Hello there.'), plan: { planName: 'pro', languages: ['en'] } as unknown as ShadowEvent['plan'] });
+    await mirror.close();
+    expect(sink.counts).toEqual({ eligible: 1, sampled: 1, mirrored: 1 });
+    expect(node.seen.map((s) => s.body['text'])).toEqual(['Hello there.']);
   });
 
   it('returns at once, never waiting for the canary', async () => {

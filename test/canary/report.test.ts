@@ -12,7 +12,7 @@ import { Hono } from 'hono';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CanaryService } from '../../gateway/src/canary/canary-service.ts';
-import { CanaryJudgeSchema, CanarySchema } from '../../gateway/src/canary/config.ts';
+import { CanaryJudgeSchema, CanarySchema } from '../../gateway/src/config/canary.ts';
 import { mountCanaryRoutes } from '../../gateway/src/canary/report/routes.ts';
 import { CanaryStore } from '../../gateway/src/canary/store/canary-store.ts';
 import { systemClock } from '../../gateway/src/lifecycle/clock.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseText, sampled, textPoint } from '../../gateway/src/request-path/shadow/sampler.ts';
-import { ShadowBudget } from '../../gateway/src/request-path/shadow/shadow-budget.ts';
+import { normaliseText, sampled, textPoint } from '../../gateway/src/canary/mirror/sampler.ts';
+import { ShadowBudget } from '../../gateway/src/canary/mirror/shadow-budget.ts';
 
 describe('deterministic sampler', () => {
   it('samples 5% ± 0.5 points of 20,000 distinct texts', () => {

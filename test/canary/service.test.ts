@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CanaryService, type Judge } from '../../gateway/src/canary/canary-service.ts';
-import { CanaryJudgeSchema, CanarySchema } from '../../gateway/src/canary/config.ts';
+import { CanaryJudgeSchema, CanarySchema } from '../../gateway/src/config/canary.ts';
 import { JudgeQueueFull } from '../../gateway/src/canary/judge/judge-pool.ts';
 import type { JudgeTask, PairMetrics } from '../../gateway/src/canary/judge/pair-metrics.ts';
 import { systemClock } from '../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../gateway/src/observability/logger.ts';
-import type { CanaryAnswer, MirrorOutcome } from '../../gateway/src/request-path/shadow/mirror.ts';
+import type { CanaryAnswer, MirrorOutcome } from '../../gateway/src/canary/mirror/mirror.ts';
 import { GOOD, makePairs } from './support/pairs.ts';
 
 const dirs: string[] = [];

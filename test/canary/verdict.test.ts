@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ThresholdsSchema } from '../../gateway/src/canary/config.ts';
+import { ThresholdsSchema } from '../../gateway/src/config/canary.ts';
 import { decide } from '../../gateway/src/canary/verdict/verdict.ts';
 import { GOOD, NOISE, makePairs } from './support/pairs.ts';
 

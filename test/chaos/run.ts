@@ -15,7 +15,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { defineCommand, readCommandLine } from '../../cli/command-line.ts';
 import { startChaosCluster } from './cluster/chaos-cluster.ts';
 import { summaryTable, updateReadme, writeReport } from './report/write-report.ts';
 import { standardTopology, type Profile } from './scenarios/common.ts';
@@ -41,13 +41,17 @@ function parseDuration(text: string): number {
   return ms;
 }
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    soak: { type: 'string', default: '3m' },
-    short: { type: 'boolean', default: false },
-  },
-});
+const { values } = readCommandLine(
+  defineCommand({
+    name: 'npm run chaos --',
+    summary: 'The reliability proving ground: real clusters on 127.0.0.1, load and faults from outside.\nReport in test/chaos/results/. Exits 1 when any check fails.',
+    options: {
+      only: { type: 'string', value: 'IDS', help: 'some scenarios, e.g. 1,2,6 (S = security)' },
+      soak: { type: 'string', value: 'DURATION', default: '3m', help: 'soak length, 30s to 2h (e.g. 20m)' },
+      short: { type: 'boolean', default: false, help: 'the short versions (those npm test runs, and more)' },
+    },
+  }),
+);
 const profile: Profile = { short: values.short ?? false, soakMs: parseDuration(values.soak ?? '3m') };
 const wanted = values.only ? new Set(values.only.split(',').map((s) => s.trim().toUpperCase())) : undefined;
 const want = (id: string) => !wanted || wanted.has(id);

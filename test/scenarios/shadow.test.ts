@@ -13,7 +13,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampled } from '../../gateway/src/request-path/shadow/sampler.ts';
+import { sampled } from '../../gateway/src/canary/mirror/sampler.ts';
 import type { Report } from '../../gateway/src/canary/report/report-types.ts';
 import { REPO_ROOT, getJson, getText, metricValue, runLoad, startCluster, startGateway, synthesize, waitFor, type CallResult, type Cluster, type GatewayHandle } from '../harness/index.ts';
 

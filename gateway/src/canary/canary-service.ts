@@ -11,11 +11,11 @@
  */
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { JudgeTicket, MirrorOutcome, ShadowCounter, ShadowSink } from '../request-path/shadow/mirror.ts';
-import { sampled } from '../request-path/shadow/sampler.ts';
+import type { JudgeTicket, MirrorOutcome, ShadowCounter, ShadowSink } from './mirror/mirror.ts';
+import { sampled } from './mirror/sampler.ts';
 import { detectPocketsphinx } from './asr/pocketsphinx.ts';
 import type { CanaryMetrics } from './canary-metrics.ts';
-import { thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from './config.ts';
+import { thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from '../config/canary.ts';
 import { JudgeBudget, judgeShare } from './judge/judge-budget.ts';
 import { ServingLoad } from './judge/serving-load.ts';
 import { JUDGE_BACKLOG, JudgePool } from './judge/judge-pool.ts';

@@ -9,7 +9,7 @@ import type { Config, ModelConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { createMirror, type Mirror } from '../request-path/shadow/mirror.ts';
+import { createMirror, type Mirror } from './mirror/mirror.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import { createCanaryMetrics } from './canary-metrics.ts';
 import { CanaryService, type Judge } from './canary-service.ts';

@@ -9,23 +9,28 @@
  * Exit status: 0, or 3 when any canary's verdict is `rollback` (for scripts and CI gates).
  * @module
  */
-import { parseArgs } from 'node:util';
+import { defineCommand, exitWithUsage, readCommandLine } from '../../../cli/command-line.ts';
 import { detectPocketsphinx } from './asr/pocketsphinx.ts';
 import { loadConfigFile } from '../config/load.ts';
-import { CanaryJudgeSchema, thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from './config.ts';
+import { CanaryJudgeSchema, thresholdsFor, type CanaryConfig, type CanaryJudgeConfig } from '../config/canary.ts';
 import { buildReport } from './report/build-report.ts';
 import type { Report } from './report/report-types.ts';
 import { renderTerminal } from './report/terminal.ts';
 import { CanaryStore } from './store/canary-store.ts';
 
-const { values } = parseArgs({
+const CANARY_COMMAND = defineCommand({
+  name: 'npm run canary-report --',
+  usage: '(--url URL | --config FILE | --store FILE) [--json]',
+  summary: 'Prints the canary report: verdict per canary (promote, hold, rollback) with its reasons.',
   options: {
-    config: { type: 'string' },
-    store: { type: 'string' },
-    url: { type: 'string' },
-    json: { type: 'boolean', default: false },
+    config: { type: 'string', value: 'FILE', help: 'read the store named in this gateway config (its canaries and thresholds)' },
+    store: { type: 'string', value: 'FILE', help: 'read this canary store directly (default thresholds)' },
+    url: { type: 'string', value: 'URL', help: 'ask a running gateway (GET URL/v1/canary/report)' },
+    json: { type: 'boolean', default: false, help: 'print the report as JSON' },
   },
+  notes: 'Exit status: 0, 3 when any canary says rollback, 2 on a usage error, 1 when the report cannot be read.',
 });
+const { values } = readCommandLine(CANARY_COMMAND);
 
 function fromStore(file: string, judge: CanaryJudgeConfig, canaries: readonly CanaryConfig[] | undefined): Report {
   const store = new CanaryStore(file, { readonly: true });
@@ -68,8 +73,7 @@ async function main(): Promise<number> {
   } else if (values.store) {
     report = fromStore(values.store, CanaryJudgeSchema.parse({}), undefined);
   } else {
-    process.stderr.write('usage: canary-report (--url URL | --config FILE | --store FILE) [--json]\n');
-    return 2;
+    exitWithUsage(CANARY_COMMAND, 'one of --url, --config or --store is required');
   }
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : renderTerminal(report, process.stdout.isTTY === true));
   return report.canaries.some((c) => c.verdict === 'rollback') ? 3 : 0;

@@ -7,6 +7,7 @@
  */
 import { readFileSync, watchFile, unwatchFile } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -28,12 +29,38 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * Paths of own `__proto__` keys anywhere in a parsed document. YAML and JSON.parse create them as
+ * plain keys; zod's record drops them silently, so an entry named `__proto__` would vanish from
+ * the config instead of being refused.
+ */
+function protoKeys(value: unknown, at: string[] = []): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  const found: string[] = [];
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') found.push([...at, key].join('.'));
+    found.push(...protoKeys((value as Record<string, unknown>)[key], [...at, key]));
+  }
+  return found;
+}
+
+/** A zod issue as one line; a refused record key shows why its key was refused. */
+function describeIssue(i: z.core.$ZodIssue): string {
+  const nested = 'issues' in i && Array.isArray(i.issues) ? (i.issues as { message: string }[]).map((n) => n.message) : [];
+  return `${i.path.length ? i.path.join('.') : '(root)'}: ${nested.length ? `${i.message}: ${nested.join('; ')}` : i.message}`;
+}
+
 /** Validates an already-parsed object. Throws `ConfigError`. */
 export function parseConfig(raw: unknown, overrides: { region?: string | undefined } = {}): Config {
+  const proto = protoKeys(raw);
+  if (proto.length > 0) {
+    const issues = proto.map((p) => `${p}: __proto__ is not allowed as a name`);
+    throw new ConfigError(`invalid gateway config: ${issues.join('; ')}`, issues);
+  }
   const input = raw !== null && typeof raw === 'object' && overrides.region ? { ...(raw as object), region: overrides.region } : raw;
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+    const issues = result.error.issues.map(describeIssue);
     throw new ConfigError(`invalid gateway config: ${issues.join('; ')}`, issues);
   }
   return deepFreeze(result.data);

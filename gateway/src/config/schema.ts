@@ -5,12 +5,16 @@
  * @module
  */
 import { z } from 'zod';
-import { CanaryJudgeSchema, CanarySchema } from '../canary/config.ts';
+import { CanaryJudgeSchema, CanarySchema } from './canary.ts';
+import { SCRIPT_LANGUAGES } from '../text/scripts.ts';
+import { OwnNameSchema } from './own-names.ts';
+import { textLimitConflicts } from './text-limits.ts';
 
 const ms = (def: number) => z.number().int().nonnegative().default(def);
 const positive = (def: number) => z.number().positive().default(def);
 
-export const LanguageSchema = z.enum(['en', 'zh', 'ja', 'ko']);
+/** Languages as the gateway detects them, by script (text/scripts.ts): zh, en, ja, ko, ru, th… */
+export const LanguageSchema = z.enum(SCRIPT_LANGUAGES);
 export type Language = z.infer<typeof LanguageSchema>;
 
 export const NodeSchema = z
@@ -19,6 +23,12 @@ export const NodeSchema = z
     url: z.url(),
     /** Config model ids (not pack names) this node serves. */
     models: z.array(z.string().min(1)).min(1),
+    /**
+     * Characters (code points) this node's runtime accepts: its own `max_text_chars` (unset:
+     * the runtime's default, 4000; `npm start` launches local nodes with this value). Startup
+     * refuses a config where a plan routed here allows more.
+     */
+    max_text_chars: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -42,6 +52,22 @@ export const ModelSchema = z
     voices: z.array(z.string().min(1)).min(1),
     /** Voice used when the request names none (or names one this model lacks on degrade). */
     default_voice: z.string().min(1).optional(),
+    /**
+     * OpenAI voice names (`alloy` … `marin`, `cedar`) → this model's voices, for
+     * `/v1/audio/speech`. A name missing here gets the default voice, said by `x-voice`.
+     */
+    openai_voices: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** The engine reads `instructions`; when false they are dropped and `x-instructions: ignored` says so. */
+    instructions: z.boolean().default(false),
+    /**
+     * How a segment of a non-deterministic pack survives a node dying under it (deterministic
+     * packs always resume at the sample delivered): `hold_segment` holds each segment until it is
+     * complete; `splice` streams at once and splices a re-synthesis (same seed) at the sample
+     * delivered. docs/request-path.md compares them.
+     */
+    resume: z.enum(['hold_segment', 'splice']).default('hold_segment'),
+    /** Longest segment one node request gets for this model (default `stream.max_segment_chars`). */
+    max_segment_chars: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -55,8 +81,25 @@ export const PlanSchema = z
     policy: z.enum(['primary_always', 'primary_unless_busy', 'fallback_unless_idle']),
     primary: z.string().min(1),
     fallback: z.string().min(1),
+    /**
+     * Models per language, for languages `primary`/`fallback` do not speak (or should not serve):
+     * `{ zh: { primary: chattts, fallback: espeak-zh } }`. A text goes to the pair of its
+     * language, with this plan's policy; a text of several languages to the first pair with a
+     * model that speaks them all. A language no model of the plan speaks is refused (422).
+     */
+    languages: z
+      .partialRecord(LanguageSchema, z.object({ primary: z.string().min(1), fallback: z.string().min(1) }).strict())
+      .optional(),
     max_text_chars: z.number().int().positive(),
-    long_text: z.enum(['reject', 'truncate']).default('reject'),
+    /**
+     * Text over what one node request takes: `segment` speaks it all (up to `max_text_chars`) as
+     * segments streamed in order; `truncate` cuts at a sentence within the limit (`x-spoken-chars`
+     * says how much was spoken); `reject` answers 413. Texts over `max_text_chars` are 413 under
+     * `segment` and `reject`.
+     */
+    long_text: z.enum(['reject', 'truncate', 'segment']).default('reject'),
+    /** Segments of one response synthesised at once (on different nodes where possible). */
+    parallel_segments: z.number().int().min(1).max(16).default(1),
     rate_limit: z
       .object({ rps: z.number().positive(), burst: z.number().int().positive() })
       .strict(),
@@ -99,14 +142,32 @@ export const ConfigSchema = z
       .default({ host: '127.0.0.1', port: 8080 }),
     regions: z.array(RegionSchema).min(1),
     models: z.array(ModelSchema).min(1),
-    plans: z.record(z.string(), PlanSchema),
+    plans: z.record(OwnNameSchema, PlanSchema),
     keys: z.array(KeySchema).default([]),
     canaries: z.array(CanarySchema).default([]),
     canary_judge: CanaryJudgeSchema.prefault({}),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
-      .record(z.string(), z.enum(['primary', 'fallback']))
-      .default({ 'tts-1-hd': 'primary', 'tts-1': 'fallback' }),
+      .record(OwnNameSchema, z.enum(['primary', 'fallback']))
+      .default({ 'tts-1-hd': 'primary', 'tts-1': 'fallback', 'gpt-4o-mini-tts': 'primary' }),
+    /** Streamed synthesis (every answer): segments, buffering, failover. docs/request-path.md. */
+    stream: z
+      .object({
+        /** Longest segment of one node request (models may set less). Shorter texts stay one segment. */
+        max_segment_chars: z.number().int().positive().default(600),
+        /** Bytes one response may hold between nodes and client; segments ahead pause beyond it. */
+        max_buffered_bytes: z.number().int().min(16 * 1024).default(1024 * 1024),
+        /**
+         * A client that, with its buffer full, reads slower than `reader_min_speed` × real time
+         * over this window is cut (a stopped or trickling reader; a real-time player never is).
+         */
+        reader_stall_ms: z.number().int().positive().default(10_000),
+        reader_min_speed: z.number().min(0).max(1).default(0.5),
+        /** Resumptions of one segment on other nodes after mid-stream failures. */
+        max_resumes: z.number().int().min(0).max(10).default(3),
+      })
+      .strict()
+      .prefault({}),
     admission: z
       .object({
         max_concurrency: z.number().int().positive().default(30),
@@ -244,15 +305,32 @@ export const ConfigSchema = z
       const f = models.get(plan.fallback);
       if (!p) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown primary model ${plan.primary}`, path: ['plans', name, 'primary'] });
       if (!f) ctx.addIssue({ code: 'custom', message: `plan ${name}: unknown fallback model ${plan.fallback}`, path: ['plans', name, 'fallback'] });
+      for (const [lang, pair] of Object.entries(plan.languages ?? {})) {
+        if (!pair) continue;
+        const path = ['plans', name, 'languages', lang];
+        const pm = models.get(pair.primary);
+        const fm = models.get(pair.fallback);
+        if (!pm) ctx.addIssue({ code: 'custom', message: `plan ${name}: ${lang}: unknown primary model ${pair.primary}`, path });
+        if (!fm) ctx.addIssue({ code: 'custom', message: `plan ${name}: ${lang}: unknown fallback model ${pair.fallback}`, path });
+        if (pm && fm && !pm.languages.includes(lang as Language) && !fm.languages.includes(lang as Language))
+          ctx.addIssue({ code: 'custom', message: `plan ${name}: neither ${pair.primary} nor ${pair.fallback} speaks ${lang}`, path });
+      }
     }
-    for (const m of cfg.models)
+    for (const m of cfg.models) {
       if (m.default_voice !== undefined && !m.voices.includes(m.default_voice))
         ctx.addIssue({ code: 'custom', message: `model ${m.id}: default_voice not in voices`, path: ['models'] });
+      for (const [name, voice] of Object.entries(m.openai_voices))
+        if (!m.voices.includes(voice)) ctx.addIssue({ code: 'custom', message: `model ${m.id}: openai_voices.${name} → ${voice} is not one of its voices`, path: ['models'] });
+    }
     cfg.keys.forEach((k, i) => {
-      if (!(k.plan in cfg.plans)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
+      if (!Object.hasOwn(cfg.plans, k.plan)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
       if (k.key !== undefined && !cfg.local)
         ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
     });
+    // A `segment` plan sends a node one segment at a time, never more than stream.max_segment_chars.
+    const requestMax = (_name: string, plan: { max_text_chars: number; long_text?: string }) =>
+      plan.long_text === 'segment' ? Math.min(plan.max_text_chars, cfg.stream.max_segment_chars) : plan.max_text_chars;
+    for (const message of textLimitConflicts(cfg, requestMax)) ctx.addIssue({ code: 'custom', message, path: ['plans'] });
     cfg.canaries.forEach((c, i) => {
       if (!models.has(c.canary)) ctx.addIssue({ code: 'custom', message: `canary: unknown model ${c.canary}`, path: ['canaries', i, 'canary'] });
       if (!models.has(c.baseline)) ctx.addIssue({ code: 'custom', message: `canary: unknown baseline ${c.baseline}`, path: ['canaries', i, 'baseline'] });

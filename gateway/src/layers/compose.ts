@@ -1,9 +1,9 @@
 /**
- * Orders the layers, outermost first. The gateway's stack is composed here and nowhere else:
+ * Orders layers, outermost first. The gateway's own stack is built once, by stack.ts:
  * retry → attempt timeout → balance → breaker (one per endpoint) → undici pool.
  * @module
  */
-import type { Layer, Service } from './service.ts';
+import type { Layer, Service } from '../upstream/service.ts';
 
 /**
  * @example

@@ -3,7 +3,7 @@
  * drive time (Envoy `TimeSource`, linkerd's paused tokio clock).
  * @module
  */
-import type { AttemptSignal } from '../layers/timeout/try-signal.ts';
+import type { AttemptSignal } from '../core/try-signal.ts';
 
 export interface Clock {
   now(): number;

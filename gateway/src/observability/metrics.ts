@@ -22,9 +22,14 @@ export function createMetrics(options: MetricsOptions = {}) {
     registry,
     /** record: every finished request. */
     requests: new Counter({ name: 'voxgate_gateway_requests_total', help: 'Requests by status, plan, model, region and error code', labelNames: ['status', 'plan', 'model', 'region', 'code'], registers: r }),
-    /** record: 5xx answers (the number the project exists to keep at zero, 503/504 included). */
+    /** record: 5xx answers (the number the project exists to keep at zero, 503/504 included);
+     * a client that left (client_gone, logged as 499) is never one. */
     responses5xx: new Counter({ name: 'voxgate_gateway_responses_5xx_total', help: '5xx responses by code', labelNames: ['code'], registers: r }),
+    /** record: every finished request by outcome class (errors/codes.ts) and wire code (`ok` when served). */
+    outcomes: new Counter({ name: 'voxgate_gateway_outcomes_total', help: 'Finished requests by outcome class (served, client_error, client_gone, shed, service_failure) and code', labelNames: ['outcome', 'code'], registers: r }),
     duration: new Histogram({ name: 'voxgate_gateway_request_duration_seconds', help: 'Request duration at the gateway', labelNames: ['plan', 'outcome'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r }),
+    /** record: duration and outcome by input length class (`inputLengthClass`), the seed's third dimension after error code and node. */
+    durationByInput: new Histogram({ name: 'voxgate_gateway_request_duration_by_input_seconds', help: 'Request duration by input length class (characters) and outcome', labelNames: ['input_len', 'outcome'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers: r }),
     /** dispatch: node-reported queue time (`x-queue-ms`). */
     nodeQueue: new Histogram({ name: 'voxgate_gateway_node_queue_seconds', help: 'Time a request waited for a slot on the node', labelNames: ['node'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: r }),
     inflight: new Gauge({
@@ -46,6 +51,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     breakerTransitions: new Counter({ name: 'voxgate_gateway_breaker_transitions_total', help: 'Breaker state changes', labelNames: ['node', 'to'], registers: r }),
     /** health: nodes healthy per region. */
     healthyNodes: new Gauge({ name: 'voxgate_gateway_healthy_nodes', help: 'Healthy nodes per region', labelNames: ['region'], registers: r }),
+    /** health: nodes configured per region, so capacity alerts divide healthy by total. */
+    regionNodes: new Gauge({ name: 'voxgate_gateway_region_nodes', help: 'Nodes configured per region (healthy or not)', labelNames: ['region'], registers: r }),
     ejections: new Counter({ name: 'voxgate_gateway_outlier_ejections_total', help: 'Outlier ejections by node (enforced)', labelNames: ['node'], registers: r }),
     panics: new Counter({ name: 'voxgate_gateway_panic_routing_total', help: 'Routing decisions made in panic mode', registers: r }),
     /** config: reload results. */
@@ -54,3 +61,12 @@ export function createMetrics(options: MetricsOptions = {}) {
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+/** Label for an input length: few classes, so the label set stays small whatever clients send. */
+export function inputLengthClass(chars: number | undefined): string {
+  if (chars === undefined) return 'none';
+  if (chars <= 50) return '0-50';
+  if (chars <= 200) return '51-200';
+  if (chars <= 1000) return '201-1000';
+  return '1001+';
+}

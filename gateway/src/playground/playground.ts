@@ -9,12 +9,31 @@ import type { Config } from '../config/schema.ts';
 
 const template = readFileSync(new URL('./page.html', import.meta.url), 'utf8');
 
+/** Texts to try, one per thing the gateway does with language: the page offers them in a menu. */
+export const PLAYGROUND_EXAMPLES: readonly { label: string; text: string }[] = [
+  { label: 'English', text: 'Hello from voxgate. Every request ends in audio, a clear error, or a fast retry hint.' },
+  { label: '中文 Chinese', text: '你好，欢迎使用语音合成服务。今天天气很好，我们一起去公园散步吧。' },
+  { label: '中文 numbers, dates, money', text: '会议在2026-12-03 15:30开始，门票¥38，会员打50%折，请拨打13800138000。' },
+  { label: 'English numbers, dates, money', text: 'The meeting starts at 3:30 pm on 2026-12-03. Tickets cost $12.50, members get 50% off.' },
+  { label: 'Mixed 中英', text: 'Please call 张伟 at the Beijing office tomorrow morning.' },
+  { label: 'Thai (no model speaks it: 422)', text: 'สวัสดีครับ' },
+];
+
 /** Only plain-text keys of a `local: true` config reach the page: real configs hold hashes. */
 export function playgroundBootstrap(config: Config) {
+  const voices = new Map<string, { voice: string; languages: string[]; models: string[] }>();
+  for (const m of config.models.filter((x) => x.role !== 'canary'))
+    for (const v of m.voices) {
+      const entry = voices.get(v) ?? { voice: v, languages: [], models: [] };
+      entry.languages = [...new Set([...entry.languages, ...m.languages])];
+      entry.models.push(m.id);
+      voices.set(v, entry);
+    }
   return {
     keys: config.local ? config.keys.flatMap((k) => ('key' in k && typeof k.key === 'string' ? [{ key: k.key, plan: k.plan }] : [])) : [],
-    voices: [...new Set(config.models.filter((m) => m.role !== 'canary').flatMap((m) => m.voices))],
+    voices: [...voices.values()],
     regions: config.regions.map((r) => r.name),
+    examples: PLAYGROUND_EXAMPLES,
   };
 }
 

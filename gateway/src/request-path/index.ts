@@ -1,11 +1,14 @@
 /**
- * The request path, composed here and nowhere else:
+ * The request path, composed here and nowhere else, one function per stage (`serve` calls them
+ * in this order):
  *
  *   admit (draining → auth → body → rate limit → concurrency → text policy → deadline)
  *   → plan (language, model by plan and load, voice, region order)
- *   → dispatch (retry → attempt timeout → balance → breaker → undici pool)
- *   → shadow (observed just before the response; what it starts is never awaited)
- *   → respond (respond.ts) + record (one log line, metrics)
+ *   → synthesize: segments (stream/segmenter.ts), each through layers/stack.ts (retry → attempt
+ *     timeout → balance → breaker → undici pool) with mid-stream failover, in order → resample →
+ *     encode → the client, as the audio is made (stream/stream-answer.ts); the shadow hook gets
+ *     the output (never awaited)
+ *   → respond (respond.ts) + record (RequestRun.finish: one log line, metrics)
  *
  * It is entered from the gateway's Node listener (`node`, http/listener.ts) or the Hono app
  * (`web`); client-side.ts reads the request either way.
@@ -15,11 +18,13 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { assertFormatAvailable, OUTPUT_SAMPLE_RATE } from '../audio/index.ts';
 import type { Config, ModelConfig } from '../config/schema.ts';
+import { outcomeOf } from '../errors/classify.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { errorResponse, toGatewayError, type ErrorFlavor } from '../errors/to-response.ts';
 import type { RetryBudget } from '../layers/retry/retry-budget.ts';
-import type { Service } from '../layers/service.ts';
+import type { Service } from '../upstream/service.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
@@ -34,14 +39,15 @@ import type { TenantRateLimiter } from './admit/rate-limit.ts';
 import { applyTextPolicy } from './admit/text-policy.ts';
 import { traceIdFrom } from './admit/trace.ts';
 import { NodeClient, WebClient, type ClientSide } from './client-side.ts';
-import { dispatch, type Served } from './dispatch/dispatch.ts';
 import type { Latches } from './plan/hysteresis.ts';
-import { planRequest, type Plan } from './plan/plan.ts';
+import { planParts, type PlanPart } from './plan/mixed-plan.ts';
 import { poolView } from './plan/pool-view.ts';
 import { recordRequest, type RequestRecord } from './record/access-log.ts';
 import { errorReply, toResponse, writeReply, type Reply } from './respond.ts';
-import { fireShadow, type ShadowHook } from './shadow/shadow.ts';
-import { SHADOW_CAPTURE_MAX_BYTES, teeBody } from './shadow/tee.ts';
+import type { ShadowHook } from './shadow/shadow.ts';
+import { responseCodecs } from './stream/codecs.ts';
+import { segmentSpecs } from './stream/segment-specs.ts';
+import { streamAnswer } from './stream/stream-answer.ts';
 
 export interface RequestPathDeps {
   config: () => Config;
@@ -78,15 +84,19 @@ class RequestRun {
 
   constructor(
     readonly rec: RequestRecord,
-    private readonly started: number,
+    readonly started: number,
     private readonly deps: RequestPathDeps,
     private readonly accessLog: Logger,
   ) {}
 
-  /** Releases the slot and the deadline, then writes the one log line and the metrics. */
+  /**
+   * Releases the slot and the deadline, then writes the one log line and the metrics. A client
+   * that left is recorded as 499 whatever was (or could no longer be) sent.
+   */
   finish(status: number, err?: unknown): void {
     const rec = this.rec;
-    rec.status = status;
+    rec.outcome = outcomeOf(err);
+    rec.status = rec.outcome === 'client_gone' ? 499 : status;
     if (err !== undefined) rec.errorCode = toGatewayError(err).wire;
     rec.costMs = performance.now() - this.started;
     this.release?.();
@@ -95,8 +105,18 @@ class RequestRun {
   }
 }
 
-const AUDIO_TYPES = { wav: 'audio/wav', pcm: 'audio/pcm' } as const;
-const PASS_HEADERS = ['x-model-version', 'x-sample-rate', 'x-audio-ms', 'x-engine'];
+/** What admission established; every later stage reads it. */
+interface Admitted {
+  traceId: string;
+  principal: Principal;
+  input: SynthesisInput;
+  /** The text to synthesise: `input.text`, possibly cut by the plan's text policy. */
+  text: string;
+  truncated: boolean;
+  deadline: Deadline;
+  config: Config;
+}
+
 
 export interface RequestPath {
   /** From the gateway's own Node listener (http/listener.ts): no Hono, no web objects. */
@@ -105,153 +125,121 @@ export interface RequestPath {
   web(c: Context, flavor: ErrorFlavor): Promise<Response>;
 }
 
+/** draining → auth → body → rate limit → concurrency → text policy → deadline. */
+async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFlavor, run: RequestRun): Promise<Admitted> {
+  const rec = run.rec;
+  if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
+  const config = deps.config();
+  const principal: Principal = deps.keys().authenticate(client.header('authorization'));
+  rec.tenant = principal.tenant;
+  rec.plan = principal.plan;
+  const planCfg = config.plans[principal.plan];
+  if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
+  const json = parseJson(await client.body(config.admission.body_limit_bytes));
+  const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
+  rec.inputLen = input.text.length;
+  const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
+  try {
+    deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
+  } catch (err) {
+    deps.metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
+    throw err;
+  }
+  try {
+    run.release = deps.concurrency.acquire(planCfg.load_share);
+  } catch (err) {
+    deps.metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
+    throw err;
+  }
+  deps.retryBudget.deposit();
+  const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
+  rec.truncated = truncated;
+  const deadline = startDeadline(timeoutMs, deps.clock);
+  run.deadline = deadline;
+  client.watch(deadline);
+  return { traceId: rec.traceId, principal, input, text, truncated, deadline, config };
+}
+
+/**
+ * Languages, model by plan policy and pool load, voice, region order (pure but for the latches);
+ * a text no single model speaks is planned as parts by language (plan/mixed-plan.ts).
+ */
+function plan(deps: RequestPathDeps, client: ClientSide, a: Admitted, rec: RequestRecord): PlanPart[] {
+  const headerRegion = client.header('x-region');
+  const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : a.config.region;
+  rec.home = home;
+  const now = deps.clock.now();
+  return planParts({
+    text: a.text,
+    input: a.input,
+    planName: a.principal.plan,
+    language: detectLanguage(a.text),
+    home,
+    regionOrder: (h) => deps.endpoints.regionsFrom(h),
+    config: a.config,
+    models: deps.models(),
+    view: (model) => poolView(deps.endpoints, model, now, deps.models().get(model)?.pack ?? model),
+    latches: deps.latches,
+  });
+}
+
+/**
+ * The synthesis stage: the text in segments through the layer stack, streamed to the client in
+ * its format as the audio is made (stream/stream-answer.ts), the shadow hook handed the output.
+ */
+async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[], run: RequestRun): Promise<Reply> {
+  await assertFormatAvailable(a.input.format);
+  const models = deps.models();
+  const specs = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: a.input.voice, models, stream: a.config.stream }));
+  const p = parts[0]!.plan;
+  return streamAnswer(
+    { service: deps.service, clock: deps.clock, log: deps.log, metrics: deps.metrics, shadow: deps.shadow, models: deps.models, codecs: responseCodecs, outputRate: OUTPUT_SAMPLE_RATE },
+    {
+      traceId: a.traceId,
+      tenant: a.principal.tenant,
+      input: a.input,
+      text: a.text,
+      truncated: a.truncated,
+      plan: p,
+      specs,
+      deadline: a.deadline,
+      config: a.config,
+      started: run.started,
+      rec: run.rec,
+      finish: (status, err) => run.finish(status, err),
+    },
+  );
+}
+
+/** Any stage's error as the client's answer, recorded with its code. */
+function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: RequestRun): Reply {
+  const out = errorResponse(err, run.rec.traceId, flavor);
+  if (out.error.code === 'VOX_ERR_INTERNAL') deps.log.error({ trace_id: run.rec.traceId, err }, 'internal error');
+  run.finish(out.status, out.error);
+  return errorReply(out);
+}
+
 /**
  * @example
  * const path = createRequestPath(deps);
  * app.post('/v1/synthesize', (c) => path.web(c, 'native'));
  */
 export function createRequestPath(deps: RequestPathDeps): RequestPath {
-  const { clock, log, metrics } = deps;
+  const { log } = deps;
   // The access line holds only fields this module sets (ids, names, numbers: never a key or an
   // Authorization header), so it skips the root logger's redaction, whose `*.key` wildcard
-  // visited every field of every line (1.4 % of the gateway's CPU in the issue 8 profile).
+  // visited every field of every line (1.4 % of the gateway's CPU in a bench profile).
   const accessLog = log.child({}, { redact: [] });
 
   async function serve(client: ClientSide, flavor: ErrorFlavor): Promise<Reply> {
-    const started = performance.now();
     const traceId = traceIdFrom(client.header('traceparent'));
-    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, started, deps, accessLog);
-    const rec = run.rec;
-
+    const run = new RequestRun({ traceId, route: client.path, status: 0, attempts: 0, costMs: 0 }, performance.now(), deps, accessLog);
     try {
-      // ── admit ──────────────────────────────────────────────────────────────
-      if (deps.draining()) throw new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down', { retryAfterMs: 1000 });
-      const config = deps.config();
-      const principal: Principal = deps.keys().authenticate(client.header('authorization'));
-      rec.tenant = principal.tenant;
-      rec.plan = principal.plan;
-      const planCfg = config.plans[principal.plan];
-      if (!planCfg) throw new GatewayError('VOX_ERR_FORBIDDEN', `plan ${principal.plan} is not configured`);
-      const json = parseJson(await client.body(config.admission.body_limit_bytes));
-      const input: SynthesisInput = flavor === 'openai' ? parseOpenAi(json, config.openai_models) : parseNative(json);
-      rec.inputLen = input.text.length;
-      const timeoutMs = parseTimeoutHeader(client.header('x-request-timeout-ms'), config.admission.max_timeout_ms) ?? planCfg.timeout_ms;
-      try {
-        deps.rateLimiter.take(principal.tenant, planCfg.rate_limit);
-      } catch (err) {
-        metrics.admissionRejections.inc({ reason: 'rate_limit', plan: principal.plan });
-        throw err;
-      }
-      try {
-        run.release = deps.concurrency.acquire(planCfg.load_share);
-      } catch (err) {
-        metrics.admissionRejections.inc({ reason: 'concurrency', plan: principal.plan });
-        throw err;
-      }
-      deps.retryBudget.deposit();
-      const { text, truncated } = applyTextPolicy(input.text, planCfg.max_text_chars, planCfg.long_text);
-      rec.truncated = truncated;
-      const deadline = startDeadline(timeoutMs, clock);
-      run.deadline = deadline;
-      client.watch(deadline);
-
-      // ── plan ───────────────────────────────────────────────────────────────
-      const headerRegion = client.header('x-region');
-      const home = headerRegion && deps.endpoints.regions().includes(headerRegion) ? headerRegion : config.region;
-      rec.home = home;
-      const now = clock.now();
-      const plan: Plan = planRequest({
-        input,
-        planName: principal.plan,
-        language: detectLanguage(text),
-        home,
-        regionOrder: (h) => deps.endpoints.regionsFrom(h),
-        config,
-        models: deps.models(),
-        view: (model) => poolView(deps.endpoints, model, now, deps.models().get(model)?.pack ?? model),
-        latches: deps.latches,
-      });
-
-      // ── dispatch ───────────────────────────────────────────────────────────
-      const served: Served = await dispatch(deps.service, {
-        traceId,
-        input,
-        text,
-        plan,
-        deadlineAt: deadline.at,
-        deadline: deadline.signal,
-        models: deps.models(),
-      });
-      const res = served.response;
-      rec.model = served.model.id;
-      rec.region = res.region;
-      rec.node = res.node;
-      rec.attempts = served.attempts.length;
-      rec.attemptLog = served.attempts.length > 1 ? served.attempts : undefined;
-      rec.queueMs = res.headers['x-queue-ms'] !== undefined ? Number(res.headers['x-queue-ms']) : undefined;
-      if (rec.queueMs !== undefined && Number.isFinite(rec.queueMs)) metrics.nodeQueue.observe({ node: res.node }, rec.queueMs / 1000);
-      rec.degraded = served.degraded.length > 0 ? served.degraded.join(',') : undefined;
-
-      // ── shadow (observed before the response is written; never awaited) ────
-      // A streamed body is teed for the shadow hook only when it asks; the client pulls the tee.
-      const shadow = deps.shadow();
-      const teed = !Buffer.isBuffer(res.body) && shadow.captureStreams?.(text, plan.planName) ? teeBody(res.body, SHADOW_CAPTURE_MAX_BYTES) : undefined;
-      if (!shadow.idle?.())
-        fireShadow(
-          shadow,
-          {
-            traceId,
-            tenant: principal.tenant,
-            input,
-            text,
-            plan,
-            served: {
-              model: served.model.id,
-              node: res.node,
-              region: res.region,
-              status: res.status,
-              latencyMs: performance.now() - started,
-              attempts: served.attempts.length,
-              headers: res.headers,
-              audio: Buffer.isBuffer(res.body) ? res.body : undefined,
-              ...(teed ? { audioLater: teed.audio } : {}),
-            },
-          },
-          (err) => log.warn({ trace_id: traceId, err: (err as Error)?.message }, 'shadow failed'),
-        );
-
-      // ── respond + record ───────────────────────────────────────────────────
-      const headers: Record<string, string> = {
-        'content-type': AUDIO_TYPES[input.format],
-        'x-trace-id': traceId,
-        'x-model': served.model.id,
-        'x-region': res.region,
-        'x-node': res.node,
-        'x-attempts': String(served.attempts.length),
-      };
-      for (const h of PASS_HEADERS) if (res.headers[h] !== undefined) headers[h] = res.headers[h];
-      if (rec.degraded) headers['x-degraded'] = rec.degraded;
-      if (truncated) headers['x-truncated'] = 'true';
-      if (res.contentLength !== undefined) headers['content-length'] = String(res.contentLength);
-      if (Buffer.isBuffer(res.body)) {
-        run.finish(200);
-        return { kind: 'audio', headers, body: res.body };
-      }
-      return {
-        kind: 'stream',
-        headers,
-        body: teed?.body ?? res.body,
-        expected: res.contentLength,
-        done: (err) => {
-          if (err === undefined) run.finish(200);
-          else run.finish(499, new GatewayError('VOX_ERR_CLIENT_CLOSED', 'stream ended early', { cause: err }));
-        },
-      };
+      const admitted = await admit(deps, client, flavor, run);
+      const planned = plan(deps, client, admitted, run.rec);
+      return await synthesize(deps, admitted, planned, run);
     } catch (err) {
-      const out = errorResponse(err, traceId, flavor);
-      if (out.error.code === 'VOX_ERR_INTERNAL') log.error({ trace_id: traceId, err }, 'internal error');
-      run.finish(out.error.status === 499 ? 499 : out.status, out.error);
-      return errorReply(out);
+      return failed(deps, err, flavor, run);
     }
   }
 

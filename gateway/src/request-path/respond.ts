@@ -20,8 +20,18 @@ import type { BodyPool } from '../upstream/body-pool.ts';
 export type Reply =
   /** A buffered 200 body from the body pool. */
   | { kind: 'audio'; headers: Record<string, string>; body: Buffer }
-  /** A streamed 200 body; `done` hears once whether all of it went out. */
-  | { kind: 'stream'; headers: Record<string, string>; body: Readable; expected: number | undefined; done: (err?: unknown) => void }
+  /**
+   * A streamed 200 body; `done` hears once whether all of it went out. `trailers` (named in the
+   * `trailer` header) are asked for once the body has ended and sent after it (chunked only).
+   */
+  | {
+      kind: 'stream';
+      headers: Record<string, string>;
+      body: Readable;
+      expected: number | undefined;
+      done: (err?: unknown) => void;
+      trailers?: () => Record<string, string>;
+    }
   | { kind: 'error'; status: number; headers: Record<string, string>; body: string };
 
 export function errorReply(out: ErrorBody): Reply {
@@ -42,7 +52,7 @@ export function writeReply(outgoing: ServerResponse, reply: Reply, bodies: BodyP
     }
     case 'stream':
       outgoing.writeHead(200, reply.headers);
-      pipeChecked(reply.body, reply.expected, outgoing, reply.done);
+      pipeChecked(reply.body, reply.expected, outgoing, reply.done, reply.trailers);
       return;
     case 'error':
       outgoing.writeHead(reply.status, reply.headers);
@@ -78,7 +88,7 @@ function shortBody(seen: number, expected: number): Error {
   return new Error(`upstream body ended at ${seen} of ${expected} bytes`);
 }
 
-function pipeChecked(body: Readable, expected: number | undefined, outgoing: ServerResponse, onDone: (err?: unknown) => void): void {
+function pipeChecked(body: Readable, expected: number | undefined, outgoing: ServerResponse, onDone: (err?: unknown) => void, trailers?: () => Record<string, string>): void {
   const finish = once(onDone);
   let seen = 0;
   body.on('data', (chunk: Buffer) => {
@@ -93,10 +103,14 @@ function pipeChecked(body: Readable, expected: number | undefined, outgoing: Ser
       finish(err);
       return;
     }
+    if (trailers && outgoing.chunkedEncoding) outgoing.addTrailers(trailers());
     outgoing.end();
     finish();
   });
   body.once('error', (err) => {
+    // A stream that fails after the headers is cut with a TCP RST: no clean end a client could
+    // take for a whole answer, and the kernel drops what it still buffered for a slow reader.
+    outgoing.socket?.resetAndDestroy();
     outgoing.destroy(err);
     finish(err);
   });

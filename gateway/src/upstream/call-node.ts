@@ -10,8 +10,8 @@
 import { GatewayError } from '../errors/gateway-error.ts';
 import { fromTransportError } from '../errors/from-upstream.ts';
 import type { Clock } from '../lifecycle/clock.ts';
-import type { Service } from '../layers/service.ts';
-import { randomHex } from '../request-path/admit/trace.ts';
+import type { Service } from './service.ts';
+import { randomHex } from '../core/random-hex.ts';
 import type { BodyPool } from './body-pool.ts';
 import { NodeCallHandler } from './node-call-handler.ts';
 import type { Pools } from './pools.ts';

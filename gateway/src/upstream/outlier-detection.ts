@@ -15,7 +15,7 @@ import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { toGatewayError } from '../errors/to-response.ts';
-import { classify } from '../request-path/record/classify.ts';
+import { classify } from '../errors/classify.ts';
 import type { Endpoint, EndpointSet } from './endpoints.ts';
 
 export class OutlierDetector {

@@ -23,9 +23,10 @@ export interface SynthesisRequest {
   /** Same seed + same text + same pack → byte-identical audio, for engines that sample. */
   seed?: number | undefined;
   /**
-   * Aborted when the request's deadline passes or the client disconnects. Engines that work in
-   * steps (ChatTTS decode) check it between steps and throw `signal.reason`; engines that cannot
-   * stop mid-run (flite) may ignore it — the scheduler already refuses expired work before it starts.
+   * Aborted when the request's deadline passes or the client disconnects. Engines check it
+   * between steps (ChatTTS: decode steps; flite: sentences) and throw `signal.reason`, so a
+   * cancelled request stops within one step; the scheduler already refuses expired work before
+   * it starts.
    */
   signal: AbortSignal;
 }
@@ -91,4 +92,40 @@ export type EngineFactory = (context: EngineContext) => Engine;
 /** The stream of an engine that can only answer whole: one chunk, the one-shot result. */
 export async function* wholeAsStream(engine: Pick<Engine, 'synthesize'>, request: SynthesisRequest): AsyncGenerator<Int16Array> {
   yield (await engine.synthesize(request)).pcm;
+}
+
+/**
+ * The one-shot form of a stream: its chunks concatenated. Engines whose `synthesize()` is defined
+ * by their stream use it, so the two can never disagree by a sample.
+ */
+export async function collectStream(chunks: AsyncIterable<Int16Array>): Promise<{ pcm: Int16Array; chunks: number }> {
+  const parts: Int16Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    parts.push(chunk);
+    length += chunk.length;
+  }
+  const pcm = new Int16Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    pcm.set(part, offset);
+    offset += part.length;
+  }
+  return { pcm, chunks: parts.length };
+}
+
+/**
+ * Raised by an engine to make the runtime drop the connection without another byte, as a
+ * crashed process or a reset network would: no error frame, no end frame. Only the simulator's
+ * test faults raise it, so a gateway's handling of a stream that is cut mid-way can be tested
+ * without killing processes.
+ */
+export class StreamCut extends Error {
+  override readonly name = 'StreamCut';
+  readonly code = 'stream_cut';
+}
+
+/** Matches on `code` so an instance from another copy of this module still matches. */
+export function isStreamCut(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'stream_cut';
 }

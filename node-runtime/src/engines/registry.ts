@@ -11,6 +11,7 @@ type FactoryLoader = () => Promise<EngineFactory>;
 const kinds = new Map<string, FactoryLoader>([
   ['flite', async () => (await import('./flite/flite-engine.ts')).createFliteEngine],
   ['chattts', async () => (await import('./chattts/chattts-engine.ts')).createChatttsEngine],
+  ['espeak', async () => (await import('./espeak/espeak-engine.ts')).createEspeakEngine],
   ['sim', async () => (await import('./sim/sim-engine.ts')).createSimEngine],
 ]);
 

@@ -11,6 +11,8 @@ export const RuntimeErrorCodes = {
   not_found: { status: 404, retryable: false },
   unknown_model: { status: 404, retryable: false },
   method_not_allowed: { status: 405, retryable: false },
+  /** `offset_samples` asked of a pack whose audio is not reproducible sample for sample. */
+  not_deterministic: { status: 409, retryable: false },
   body_too_large: { status: 413, retryable: false },
   text_too_long: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },

@@ -12,7 +12,18 @@ export interface RequestLog {
   compute_ms?: number;
   audio_ms?: number;
   error_code?: string;
+  /** The message of an error that had no catalogue code (a bug), when it happened mid-stream. */
+  error_detail?: string;
+  /** Where a client that left was: sending its body, or waiting for its answer. */
+  client_gone?: 'body' | 'waiting';
   shadow?: boolean;
+  /** Streaming answers: how much went out and how soon the first audio did. */
+  stream?: boolean;
+  offset_samples?: number;
+  first_chunk_ms?: number;
+  chunks?: number;
+  samples?: number;
+  stream_outcome?: string;
 }
 
 export interface RuntimeEnv {

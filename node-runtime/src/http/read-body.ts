@@ -1,10 +1,13 @@
 /**
  * Reads and validates a JSON request body with a byte cap. Each failure has its own code so a
- * caller can tell "not JSON" from "JSON of the wrong shape" from "too big".
+ * caller can tell "not JSON" from "JSON of the wrong shape" from "too big". A body that stops
+ * arriving because the client hung up (FIN or RST), broke the chunked framing or was cut off by
+ * the server's request timeout is the client's doing: it ends as client-gone, never as a 500.
  * @module
  */
 import type { z } from 'zod';
 import { RuntimeError } from '../errors/runtime-error.ts';
+import { ClientGoneError } from '../errors/client-gone.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -43,7 +46,15 @@ async function readCapped(request: Request, maxBytes: number): Promise<Uint8Arra
   let total = 0;
   const reader = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (cause) {
+      // Node fails the request stream only when the connection broke under it ('aborted',
+      // ECONNRESET) or its parser refused the framing (HPE_*, already answered 400 by Node).
+      throw new ClientGoneError('client connection ended before the body was complete', { cause, stage: 'body' });
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {

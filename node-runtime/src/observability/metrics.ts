@@ -17,6 +17,12 @@ export function createRuntimeMetrics() {
       labelNames: ['code', 'model'] as const,
       registers: [registry],
     }),
+    clientGone: new Counter({
+      name: 'voxgate_node_client_gone_total',
+      help: 'Requests whose client left (mid-body, broken framing, or while waiting); never server errors',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+    }),
     queueWait: new Histogram({
       name: 'voxgate_node_queue_wait_seconds',
       help: 'Time a request waited for an inference slot',

@@ -6,18 +6,31 @@
  *   publish DIR --models-dir M     copy, verify and atomically swap DIR into M (see publish.ts)
  * @module
  */
-import { parseArgs } from 'node:util';
+import { defineCommand, exitWithUsage, readCommandLine } from '../../../cli/command-line.ts';
 import { publishPack, stampPack } from './publish.ts';
 import { verifyPack } from './verify.ts';
 
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { 'models-dir': { type: 'string', default: 'models' }, version: { type: 'string' } },
+const PACK_COMMAND = defineCommand({
+  name: 'npm run pack --',
+  usage: 'stamp|verify|publish DIR [options]',
+  summary: "The operator's tool for model packs.",
+  positionals: true,
+  options: {
+    'models-dir': { type: 'string', value: 'DIR', default: 'models', help: "publish: the runtime's models directory" },
+    version: { type: 'string', value: 'V', help: 'stamp: set the manifest version' },
+  },
+  notes: [
+    'Commands:',
+    "  stamp DIR      write manifest.json's file list (sizes, sha256) from DIR",
+    '  verify DIR     check a pack the way the runtime will',
+    '  publish DIR    copy, verify and atomically swap DIR into --models-dir',
+  ].join('\n'),
 });
+const { positionals, values } = readCommandLine(PACK_COMMAND);
 const [command, dir] = positionals;
 
 async function main(): Promise<void> {
-  if (!dir || !command) throw new Error('usage: pack stamp|verify|publish DIR [--models-dir M] [--version V]');
+  if (!dir || !command) exitWithUsage(PACK_COMMAND, command ? 'missing DIR' : 'missing command');
   switch (command) {
     case 'stamp':
       await stampPack(dir, values.version === undefined ? {} : { version: values.version });
@@ -34,7 +47,7 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      throw new Error(`unknown command ${command}`);
+      exitWithUsage(PACK_COMMAND, `unknown command '${command}'`);
   }
 }
 

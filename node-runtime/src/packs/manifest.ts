@@ -4,14 +4,13 @@
  * @module
  */
 import { z } from 'zod';
+import type { EngineDescription } from '../engines/engine.ts';
+import { PackRelativePathSchema, PathSegmentSchema } from './pack-paths.ts';
 
 export const PackFileSchema = z
   .object({
-    /** Relative to the pack directory; never absolute, never climbing out of it. */
-    path: z
-      .string()
-      .min(1)
-      .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'path must stay inside the pack'),
+    /** Relative to the pack directory; never absolute, never climbing out of it, never hidden. */
+    path: PackRelativePathSchema,
     sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
     bytes: z.number().int().nonnegative(),
   })
@@ -19,17 +18,28 @@ export const PackFileSchema = z
 
 export const ManifestSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'name: lowercase letters, digits, . _ -'),
-    version: z.string().min(1),
+    /** Becomes `MODELS/<name>` and part of a directory name under `MODELS/.packs/`. */
+    name: PathSegmentSchema.pipe(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'name: lowercase letters, digits, . _ -')),
+    /** Part of a directory name under `MODELS/.packs/`: `1/../../escaped` would publish outside it. */
+    version: PathSegmentSchema,
     /** Engine kind from the engine registry (`flite`, `chattts`, `sim`). */
     engine: z.string().min(1),
     /** BCP-47 primary subtags the model speaks, e.g. ['en'] or ['zh', 'en']. */
     languages: z.array(z.string().min(2)).min(1),
     voices: z.array(z.string().min(1)).min(1),
     sample_rate: z.number().int().positive().optional(),
+    /**
+     * Same pack version, voice, speed, seed and execution provider → identical samples, so a
+     * stream may be resumed at a sample offset on another node. Absent: what the engine says
+     * of itself; a pack sets `false` when, say, its GPU kernels are not bit-reproducible.
+     */
+    deterministic: z.boolean().optional(),
     /** Engine-specific knobs (sampling defaults, graph names…), validated by the engine. */
     parameters: z.record(z.string(), z.unknown()).default({}),
-    files: z.array(PackFileSchema).default([]),
+    files: z
+      .array(PackFileSchema)
+      .default([])
+      .refine((files) => new Set(files.map((f) => f.path)).size === files.length, 'files: each path listed once'),
   })
   .strict();
 
@@ -42,4 +52,9 @@ export interface LoadedPack {
   manifest: Manifest;
   /** Absolute path of a listed file. */
   file(relativePath: string): string;
+}
+
+/** Whether a loaded pack's audio is reproducible sample for sample: the manifest's word first. */
+export function isDeterministic(manifest: Manifest, engine: Pick<EngineDescription, 'deterministic'>): boolean {
+  return manifest.deterministic ?? engine.deterministic;
 }

@@ -15,19 +15,32 @@ import { randomBytes } from 'node:crypto';
 import { cp, lstat, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ManifestSchema, type PackFile } from './manifest.ts';
+import { assertPlainTree, resolveInside } from './pack-paths.ts';
 import { readManifest, sha256File, verifyPack } from './verify.ts';
 
 export async function publishPack(sourceDir: string, modelsDir: string): Promise<{ name: string; version: string; target: string }> {
-  const manifest = await readManifest(sourceDir);
-  await verifyPack(sourceDir);
-  const store = path.join(modelsDir, '.packs');
+  const { manifest } = await verifyPack(sourceDir);
+  const store = path.resolve(modelsDir, '.packs');
   await mkdir(store, { recursive: true });
   const suffix = randomBytes(4).toString('hex');
-  const target = path.join(store, `${manifest.name}@${manifest.version}-${suffix}`);
-  await cp(sourceDir, target, { recursive: true, errorOnExist: true, force: false });
-  await verifyPack(target);
+  // The manifest schema already keeps name and version to one safe path segment; this is the
+  // belt to that: the staging directory is a direct child of the store, or nothing is written.
+  const target = resolveInside(store, `${manifest.name}@${manifest.version}-${suffix}`);
+  if (path.dirname(target) !== store) throw new Error(`${manifest.name}@${manifest.version}: staging directory would not be a direct child of ${store}`);
+  // verbatimSymlinks: a link that appeared after the source was verified is copied as a link,
+  // and the second verification below refuses it, instead of silently copying what it points at.
+  await cp(sourceDir, target, { recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true });
+  try {
+    const copied = await verifyPack(target);
+    if (copied.manifest.name !== manifest.name || copied.manifest.version !== manifest.version) {
+      throw new Error(`${sourceDir}: manifest changed while it was being published`);
+    }
+  } catch (error) {
+    await rm(target, { recursive: true, force: true });
+    throw error;
+  }
 
-  const live = path.join(modelsDir, manifest.name);
+  const live = resolveInside(path.resolve(modelsDir), manifest.name);
   const existing = await lstat(live).catch(() => undefined);
   if (existing && !existing.isSymbolicLink()) await rename(live, path.join(store, `${manifest.name}@retired-${suffix}`));
   const tempLink = path.join(modelsDir, `.${manifest.name}.link-${suffix}`);
@@ -41,7 +54,8 @@ export async function stampPack(dir: string, changes: { version?: string } = {})
   const manifest = await readManifest(dir).catch(() => undefined);
   if (!manifest) throw new Error(`${dir}: needs a manifest.json with at least name, version, engine, languages, voices`);
   const files: PackFile[] = [];
-  for (const rel of await listFiles(dir)) {
+  // A symlink or special file is refused, not skipped: a stamped pack must verify.
+  for (const rel of await assertPlainTree(dir)) {
     if (rel === 'manifest.json') continue;
     const full = path.join(dir, rel);
     files.push({ path: rel, sha256: await sha256File(full), bytes: (await stat(full)).size });
@@ -56,14 +70,4 @@ export async function pruneRetired(modelsDir: string, keep: Set<string>): Promis
   for (const entry of await readdir(store).catch(() => [])) {
     if (!keep.has(entry)) await rm(path.join(store, entry), { recursive: true, force: true });
   }
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else if (entry.isFile()) out.push(rel);
-  }
-  return out.sort();
 }

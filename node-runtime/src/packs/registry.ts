@@ -13,7 +13,8 @@ import type { Logger } from 'pino';
 import type { Engine, ExecutionSettings } from '../engines/engine.ts';
 import { engineFactory } from '../engines/registry.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
-import type { Manifest } from './manifest.ts';
+import { isDeterministic, type Manifest } from './manifest.ts';
+import { packErrorCodeOf } from './pack-error.ts';
 import { PackError, verifyPack } from './verify.ts';
 
 export interface ModelLease {
@@ -99,7 +100,7 @@ export class ModelRegistry {
     return version.lease();
   }
 
-  describe(): (Pick<Manifest, 'name' | 'version' | 'engine' | 'languages' | 'voices'> & { execution_provider: string; sample_rate: number })[] {
+  describe(): (Pick<Manifest, 'name' | 'version' | 'engine' | 'languages' | 'voices'> & { execution_provider: string; sample_rate: number; deterministic: boolean })[] {
     return [...this.#versions.values()].map(({ manifest, engine }) => {
       const description = engine.describe();
       return {
@@ -110,6 +111,7 @@ export class ModelRegistry {
         voices: manifest.voices,
         execution_provider: description.executionProvider,
         sample_rate: description.sampleRate,
+        deterministic: isDeterministic(manifest, description),
       };
     });
   }
@@ -147,7 +149,7 @@ export class ModelRegistry {
         const message = error instanceof Error ? error.message : String(error);
         report.refused.push({ dir, code, message });
         this.#options.onReload?.('refused');
-        logger.error({ pack_dir: dir, error_code: code, err: error instanceof PackError ? undefined : error }, 'model pack refused; previous version keeps serving');
+        logger.error({ pack_dir: dir, error_code: code, reason: message, err: error instanceof PackError ? undefined : error }, 'model pack refused; previous version keeps serving');
       }
     }
     return report;
@@ -168,6 +170,9 @@ export class ModelRegistry {
       await engine.warm();
     } catch (cause) {
       await engine.dispose().catch(() => undefined);
+      // An engine that asked for an unlisted or unsafe file is a pack refusal with its own code.
+      const packCode = packErrorCodeOf(cause);
+      if (packCode) throw new PackError(packCode, cause instanceof Error ? cause.message : String(cause), { cause });
       throw new PackError('engine_load_failed', `${manifest.name}@${manifest.version}: engine failed to load or warm: ${String(cause)}`, { cause });
     }
     this.#versions.set(manifest.name, new ModelVersion(manifest, engine, fingerprint));

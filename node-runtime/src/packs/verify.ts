@@ -6,20 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ManifestSchema, type LoadedPack, type Manifest } from './manifest.ts';
+import { PackError } from './pack-error.ts';
+import { assertPlainTree, assertRegularFile, createFileResolver, resolveInside } from './pack-paths.ts';
 
-export class PackError extends Error {
-  override readonly name = 'PackError';
-  constructor(
-    readonly code: 'manifest_missing' | 'manifest_invalid' | 'file_missing' | 'file_size_mismatch' | 'checksum_mismatch' | 'engine_unknown' | 'engine_load_failed',
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
-  }
-}
+export { PackError } from './pack-error.ts';
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -48,24 +41,33 @@ export async function readManifest(dir: string): Promise<Manifest> {
   return parsed.data;
 }
 
-/** Verifies every file; resolves the pack directory first so a symlink swap mid-verify cannot mix versions. */
+/**
+ * Verifies every file; resolves the pack directory first so a symlink swap mid-verify cannot mix
+ * versions. The pack directory itself may be a link (the live link of the publish protocol);
+ * nothing inside it may be.
+ */
 export async function verifyPack(dir: string): Promise<LoadedPack> {
   const root = await realpath(dir).catch((cause: unknown) => {
     throw new PackError('manifest_missing', `${dir}: pack directory not found`, { cause });
   });
+  // Before the manifest is read: manifest.json itself must not be a link to somewhere else.
+  await assertPlainTree(root).catch((error: unknown) => {
+    throw error instanceof PackError ? new PackError(error.code, `${dir}: ${error.message}`) : error;
+  });
   const manifest = await readManifest(root);
+  const label = `${manifest.name}@${manifest.version}`;
   for (const file of manifest.files) {
-    const full = path.join(root, file.path);
-    const info = await stat(full).catch((cause: unknown) => {
-      throw new PackError('file_missing', `${manifest.name}@${manifest.version}: missing file ${file.path}`, { cause });
+    const full = resolveInside(root, file.path);
+    const size = await assertRegularFile(full, file.path).catch((error: unknown) => {
+      throw error instanceof PackError ? new PackError(error.code, `${label}: ${error.message}`, { cause: error.cause }) : error;
     });
-    if (info.size !== file.bytes) {
-      throw new PackError('file_size_mismatch', `${manifest.name}@${manifest.version}: ${file.path} has ${info.size} bytes, manifest says ${file.bytes}`);
+    if (size !== file.bytes) {
+      throw new PackError('file_size_mismatch', `${label}: ${file.path} has ${size} bytes, manifest says ${file.bytes}`);
     }
     const actual = await sha256File(full);
     if (actual !== file.sha256) {
-      throw new PackError('checksum_mismatch', `${manifest.name}@${manifest.version}: ${file.path} sha256 ${actual} != manifest ${file.sha256}`);
+      throw new PackError('checksum_mismatch', `${label}: ${file.path} sha256 ${actual} != manifest ${file.sha256}`);
     }
   }
-  return { dir: root, manifest, file: (relativePath) => path.join(root, relativePath) };
+  return { dir: root, manifest, file: createFileResolver(root, manifest) };
 }

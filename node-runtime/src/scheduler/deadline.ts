@@ -4,13 +4,10 @@
  * @module
  */
 import type { ServerResponse } from 'node:http';
+import { ClientGoneError } from '../errors/client-gone.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
 
-/** Thrown when the caller disconnected; the access log records it and nothing is sent. */
-export class ClientGoneError extends Error {
-  override readonly name = 'ClientGoneError';
-  readonly code = 'client_closed_request';
-}
+export { ClientGoneError } from '../errors/client-gone.ts';
 
 export interface RequestSignal {
   signal: AbortSignal;

@@ -1,12 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { classify, outcomeOf } from '../../../gateway/src/errors/classify.ts';
 import { ERROR_CODES } from '../../../gateway/src/errors/codes.ts';
+import { retryDecision } from '../../../gateway/src/layers/retry/retry-policy.ts';
 import { GatewayError, findGatewayError } from '../../../gateway/src/errors/gateway-error.ts';
 import { errorResponse } from '../../../gateway/src/errors/to-response.ts';
 import { fromTransportError, fromUpstreamStatus, parseRetryAfter } from '../../../gateway/src/errors/from-upstream.ts';
 
 const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-const docRows = [...doc.matchAll(/^\| `(VOX_ERR_[A-Z_]+)` \| (\d{3}) \| `([a-z_]+)` \|/gm)].map((m) => ({ code: m[1]!, status: Number(m[2]), wire: m[3]! }));
+const docRows = [...doc.matchAll(/^\| `(VOX_ERR_[A-Z_]+)` \| (\d{3}) \| `([a-z_]+)` \| (?:yes|no) \| ([a-z_]+) \| ([a-z_]+) \| ([a-z_]+) \|/gm)].map((m) => ({
+  code: m[1]!,
+  status: Number(m[2]),
+  wire: m[3]!,
+  outcome: m[4]!,
+  retry: m[5]!,
+  node: m[6]!,
+}));
 
 describe('error catalogue', () => {
   it('has unique codes and unique wire codes', () => {
@@ -19,8 +28,28 @@ describe('error catalogue', () => {
     expect(docRows.map((r) => r.code).sort()).toEqual(Object.keys(ERROR_CODES).sort());
     for (const r of docRows) {
       const spec = ERROR_CODES[r.code as keyof typeof ERROR_CODES];
-      expect({ status: r.status, wire: r.wire }).toEqual({ status: spec.status, wire: spec.wire });
+      expect(r).toEqual({ code: r.code, status: spec.status, wire: spec.wire, outcome: spec.outcome, retry: spec.retry, node: spec.node });
     }
+  });
+
+  it("gives each code an outcome that fits its status, and derives every decision from it", () => {
+    for (const [code, spec] of Object.entries(ERROR_CODES)) {
+      const fits = {
+        client_error: spec.status >= 400 && spec.status < 500 && spec.status !== 429 && spec.status !== 499,
+        client_gone: spec.status === 499,
+        shed: spec.status === 429 || spec.status === 503,
+        service_failure: spec.status >= 500,
+      }[spec.outcome];
+      expect(fits, `${code}: ${spec.outcome} with ${spec.status}`).toBe(true);
+      const err = new GatewayError(code as keyof typeof ERROR_CODES);
+      expect([outcomeOf(err), retryDecision(err), classify(err)]).toEqual([spec.outcome, spec.retry, spec.node]);
+    }
+    expect([outcomeOf(undefined), classify(undefined)]).toEqual(['served', 'success']);
+    // Anything that is not a GatewayError is a bug in the gateway, never the node's or client's.
+    expect([outcomeOf(new TypeError('x')), classify(new TypeError('x'))]).toEqual(['service_failure', 'failure']);
+    // Only "no capacity anywhere for this model" sends dispatch to the other model.
+    const otherModel = Object.entries(ERROR_CODES).filter(([, s]) => s.retry === 'other_model').map(([c]) => c);
+    expect(otherModel.sort()).toEqual(['VOX_ERR_BUSY', 'VOX_ERR_NO_CAPACITY']);
   });
 
   it('uses only the statuses the contract allows', () => {

@@ -1,17 +1,14 @@
 /**
  * The layer stack against fake upstream services (the real-process behaviour is in
- * test/scenarios): retry → attempt timeout → balance → breaker → fake node.
+ * test/scenarios): createStack, the gateway's own retry → attempt timeout → balance → breaker, over a fake node.
  */
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../gateway/src/errors/gateway-error.ts';
-import { balance } from '../../../gateway/src/layers/balance/balance.ts';
 import { roundRobin } from '../../../gateway/src/layers/balance/round-robin.ts';
-import { Breakers, breakerLayer } from '../../../gateway/src/layers/breaker/breaker.ts';
-import { compose } from '../../../gateway/src/layers/compose.ts';
-import { retry } from '../../../gateway/src/layers/retry/retry.ts';
+import { Breakers } from '../../../gateway/src/layers/breaker/breaker.ts';
 import { RetryBudget } from '../../../gateway/src/layers/retry/retry-budget.ts';
-import type { Service, UpstreamRequest } from '../../../gateway/src/layers/service.ts';
-import { attemptTimeout } from '../../../gateway/src/layers/timeout/attempt-timeout.ts';
+import { createStack, type StackConfig } from '../../../gateway/src/layers/stack.ts';
+import type { Service, UpstreamRequest } from '../../../gateway/src/upstream/service.ts';
 import { systemClock } from '../../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../../gateway/src/observability/logger.ts';
 import { createMetrics } from '../../../gateway/src/observability/metrics.ts';
@@ -40,12 +37,13 @@ function setup(opts: { nodes?: number; regions?: number; attemptMs?: number; act
     await behaviour(req.endpoint!.id, req);
     return { status: 200, headers: {}, body: Buffer.from('ok'), contentLength: 2, node: req.endpoint!.id, region: req.endpoint!.region };
   };
-  const service = compose(
-    retry({ retry: () => ({ max_attempts: 4, backoff_base_ms: 1, backoff_max_ms: 2 }), budget, clock: systemClock, metrics, maxReselects: () => 10 }),
-    attemptTimeout({ attemptMs: () => opts.attemptMs ?? 200, clock: systemClock }),
-    balance({ endpoints, balancer: roundRobin(), outliers, clock: systemClock, metrics, priority: () => ({ overprovisioningFactor: 1.4, panicThresholdPercent: 50 }), capacityWaitMs: () => 100, attemptMs: () => opts.attemptMs ?? 200 }),
-    breakerLayer(breakers, { config: () => breakerCfg, clock: systemClock }),
-  )(fake);
+  const stackConfig: StackConfig = {
+    retry: { max_attempts: 4, backoff_base_ms: 1, backoff_max_ms: 2 },
+    timeouts: { attempt_ms: opts.attemptMs ?? 200, attempt_per_char_ms: 0, capacity_wait_ms: 100 },
+    breaker: breakerCfg,
+    routing: { overprovisioning_factor: 1.4, panic_threshold_percent: 50 },
+  };
+  const service = createStack({ config: () => stackConfig, endpoints, balancer: roundRobin(), outliers, breakers, budget, clock: systemClock, metrics })(fake);
   const request = (deadlineMs = 2000): Promise<unknown> => {
     const ctrl = new AbortController();
     const t = setTimeout(() => ctrl.abort(new GatewayError('VOX_ERR_DEADLINE_EXCEEDED')), deadlineMs);

@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UpstreamRequest } from '../../../gateway/src/layers/service.ts';
+import type { UpstreamRequest } from '../../../gateway/src/upstream/service.ts';
 import { systemClock } from '../../../gateway/src/lifecycle/clock.ts';
 import { BodyPool } from '../../../gateway/src/upstream/body-pool.ts';
 import { callNode } from '../../../gateway/src/upstream/call-node.ts';

@@ -4,7 +4,7 @@
  * so the three can never disagree.
  * @module
  */
-import type { CanaryConfig, Thresholds } from '../config.ts';
+import type { CanaryConfig, Thresholds } from '../../config/canary.ts';
 import { binomialTest } from '../stats/binomial.ts';
 import { histogram, summarise } from '../stats/summary.ts';
 import type { VerdictPoint } from '../store/canary-store.ts';

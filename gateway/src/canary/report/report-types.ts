@@ -3,7 +3,7 @@
  * compared, errors, latency_ms, audio, verdict, reasons}`; everything else is an extension.
  * @module
  */
-import type { Thresholds } from '../config.ts';
+import type { Thresholds } from '../../config/canary.ts';
 import type { Histogram, Summary } from '../stats/summary.ts';
 import type { VerdictPoint } from '../store/canary-store.ts';
 import type { Check } from '../verdict/checks.ts';

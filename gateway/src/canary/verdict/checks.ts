@@ -10,7 +10,7 @@
  * the exact binomial test against the maximum rate.
  * @module
  */
-import type { Thresholds } from '../config.ts';
+import type { Thresholds } from '../../config/canary.ts';
 import { binomialTest } from '../stats/binomial.ts';
 import { wilcoxonSignedRank } from '../stats/wilcoxon.ts';
 import type { PairRecord } from '../store/pair-record.ts';

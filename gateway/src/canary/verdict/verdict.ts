@@ -5,7 +5,7 @@
  * NODATA, Argo's Inconclusive). Reasons list the failing checks first, then the undecided ones.
  * @module
  */
-import type { Thresholds } from '../config.ts';
+import type { Thresholds } from '../../config/canary.ts';
 import type { PairRecord } from '../store/pair-record.ts';
 import { runChecks, type Check } from './checks.ts';
 

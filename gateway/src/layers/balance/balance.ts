@@ -16,7 +16,7 @@ import type { OutlierDetector } from '../../upstream/outlier-detection.ts';
 import type { Balancer } from './balancer.ts';
 import { chooseRegion, fitsBudget, queueAllowanceMs, selectCandidates, type PriorityOptions, type TryBudget } from './priority.ts';
 import { sample } from './sample.ts';
-import type { Layer, UpstreamRequest } from '../service.ts';
+import type { Layer, UpstreamRequest } from '../../upstream/service.ts';
 
 export interface BalanceOptions {
   endpoints: EndpointSet;

@@ -16,9 +16,9 @@ import { fromBreakerError } from '../../errors/from-upstream.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
-import { classify } from '../../request-path/record/classify.ts';
+import { classify } from '../../errors/classify.ts';
 import type { BreakerState, Endpoint } from '../../upstream/endpoints.ts';
-import type { Layer, Service, UpstreamRequest, UpstreamResponse } from '../service.ts';
+import type { Layer, Service, UpstreamRequest, UpstreamResponse } from '../../upstream/service.ts';
 import { SlowCallTracker, expectedCallMs } from './slow-call.ts';
 
 type BreakerConfig = Config['breaker'];

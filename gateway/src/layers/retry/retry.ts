@@ -10,7 +10,7 @@ import { GatewayError } from '../../errors/gateway-error.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
-import type { Layer } from '../service.ts';
+import type { Layer } from '../../upstream/service.ts';
 import { fullJitterBackoff } from './backoff.ts';
 import type { RetryBudget } from './retry-budget.ts';
 import { retryDecision } from './retry-policy.ts';
@@ -26,8 +26,8 @@ export interface RetryOptions {
 }
 
 function exhausted(last: GatewayError, why: string): GatewayError {
-  // A 4xx-class or capacity answer is already the right answer for the client.
-  if (last.code === 'VOX_ERR_BUSY' || last.code === 'VOX_ERR_NO_CAPACITY' || last.code === 'VOX_ERR_DEADLINE_EXCEEDED') return last;
+  // A capacity answer (dispatch may try the other model) or the deadline is already the right answer.
+  if (retryDecision(last) === 'other_model' || last.code === 'VOX_ERR_DEADLINE_EXCEEDED') return last;
   return new GatewayError('VOX_ERR_UPSTREAM_UNAVAILABLE', `${why}; last failure: ${last.message}`, {
     cause: last,
     ...(last.retryAfterMs !== undefined ? { retryAfterMs: last.retryAfterMs } : {}),
@@ -74,7 +74,7 @@ export function retry(options: RetryOptions): Layer {
             if (last.upstream) previous = last;
             if (req.deadline.aborted) throw req.deadline.reason;
             const decision = retryDecision(last);
-            if (decision === 'no') throw last;
+            if (decision === 'no' || decision === 'other_model') throw last;
             if (decision === 'reselect') {
               if (reselects >= options.maxReselects()) throw exhausted(last, 'every node was tried');
               reselects += 1;

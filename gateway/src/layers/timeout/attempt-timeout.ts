@@ -13,8 +13,8 @@
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
-import type { Layer, UpstreamRequest } from '../service.ts';
-import { TrySignal } from './try-signal.ts';
+import type { Layer, UpstreamRequest } from '../../upstream/service.ts';
+import { TrySignal } from '../../core/try-signal.ts';
 
 export interface AttemptTimeoutOptions {
   /** The per-try timeout for this request (longer texts get longer). */

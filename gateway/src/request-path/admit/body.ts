@@ -7,33 +7,49 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import { ownValue } from '../../config/own-names.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
+
+/** Every response format (audio/formats.ts holds the encoders for each). */
+export const RESPONSE_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
+export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
 export interface SynthesisInput {
   text: string;
   voice: string | undefined;
-  format: 'wav' | 'pcm';
+  format: ResponseFormat;
+  /** `sse`: OpenAI's `speech.audio.delta` / `speech.audio.done` events instead of raw audio. */
+  streamFormat?: 'audio' | 'sse';
   speed: number | undefined;
   seed: number | undefined;
+  /** Style instructions (`gpt-4o-mini-tts`); passed to models that read them. */
+  instructions?: string | undefined;
   /** OpenAI `model` mapped to a role (tts-1-hd → primary, tts-1 → fallback). */
   role: 'primary' | 'fallback' | undefined;
 }
 
+const StreamFormatSchema = z.enum(['audio', 'sse']).optional();
+const InstructionsSchema = z.string().max(4096).optional();
+
 export const NativeBodySchema = z.object({
   text: z.string().refine((t) => t.trim().length > 0, 'text must not be empty'),
   voice: z.string().min(1).max(64).optional(),
-  format: z.enum(['wav', 'pcm']).optional(),
+  format: z.string().optional(),
+  stream_format: StreamFormatSchema,
   speed: z.number().min(0.25).max(4).optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  instructions: InstructionsSchema,
 });
 
 export const OpenAiBodySchema = z.object({
   model: z.string().min(1),
   input: z.string().refine((t) => t.trim().length > 0, 'input must not be empty'),
-  voice: z.string().min(1).max(64),
+  /** A voice name, or (as OpenAI's custom voices) an object naming one by id. */
+  voice: z.union([z.string().min(1).max(64), z.object({ id: z.string().min(1).max(64) })]),
   response_format: z.string().optional(),
+  stream_format: StreamFormatSchema,
   speed: z.number().min(0.25).max(4).optional(),
-  instructions: z.string().optional(),
+  instructions: InstructionsSchema,
 });
 
 /** Reads the raw body with a byte cap. */
@@ -125,22 +141,48 @@ function schemaError(error: z.ZodError): GatewayError {
   });
 }
 
+function responseFormat(value: string | undefined, def: ResponseFormat, param: string): ResponseFormat {
+  const fmt = value ?? def;
+  if (!(RESPONSE_FORMATS as readonly string[]).includes(fmt))
+    throw new GatewayError('VOX_ERR_UNSUPPORTED_FORMAT', `${param} ${fmt} is not supported; use one of ${RESPONSE_FORMATS.join(', ')}`, { param });
+  return fmt as ResponseFormat;
+}
+
 export function parseNative(json: unknown): SynthesisInput {
   const r = NativeBodySchema.safeParse(json);
   if (!r.success) throw schemaError(r.error);
-  return { text: r.data.text, voice: r.data.voice, format: r.data.format ?? 'wav', speed: r.data.speed, seed: r.data.seed, role: undefined };
+  const d = r.data;
+  return {
+    text: d.text,
+    voice: d.voice,
+    format: responseFormat(d.format, 'wav', 'format'),
+    streamFormat: d.stream_format ?? 'audio',
+    speed: d.speed,
+    seed: d.seed,
+    instructions: d.instructions,
+    role: undefined,
+  };
 }
 
-/** OpenAI voice names, mapped onto a model's voices by position. */
-export const OPENAI_VOICES = ['alloy', 'echo', 'fable', 'onyx', 'nova', 'shimmer', 'ash', 'ballad', 'coral', 'sage', 'verse'];
+/** OpenAI's voice names: mapped to a model's voices by its `openai_voices`, else its default voice. */
+export const OPENAI_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer', 'verse', 'marin', 'cedar'];
 
 export function parseOpenAi(json: unknown, models: Record<string, 'primary' | 'fallback'>): SynthesisInput {
   const r = OpenAiBodySchema.safeParse(json);
   if (!r.success) throw schemaError(r.error);
-  const role = models[r.data.model];
+  // Own keys only: `constructor`, `toString`, `__proto__`… are on every object.
+  const role = ownValue(models, r.data.model);
   if (!role) throw new GatewayError('VOX_ERR_UNKNOWN_MODEL', `model ${r.data.model} does not exist; use ${Object.keys(models).join(' or ')}`, { param: 'model' });
-  const fmt = r.data.response_format ?? 'wav';
-  if (fmt !== 'wav' && fmt !== 'pcm')
-    throw new GatewayError('VOX_ERR_UNSUPPORTED_FORMAT', `response_format ${fmt} is not supported; use wav or pcm`, { param: 'response_format' });
-  return { text: r.data.input, voice: r.data.voice, format: fmt, speed: r.data.speed, seed: undefined, role };
+  const d = r.data;
+  return {
+    text: d.input,
+    voice: typeof d.voice === 'string' ? d.voice : d.voice.id,
+    // OpenAI's default; `speech.mp3` examples expect it.
+    format: responseFormat(d.response_format, 'mp3', 'response_format'),
+    streamFormat: d.stream_format ?? 'audio',
+    speed: d.speed,
+    seed: undefined,
+    instructions: d.instructions,
+    role,
+  };
 }

@@ -7,7 +7,7 @@
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
-import { TrySignal, type AttemptSignal } from '../../layers/timeout/try-signal.ts';
+import { TrySignal, type AttemptSignal } from '../../core/try-signal.ts';
 
 export interface Deadline {
   at: number;

@@ -1,6 +1,10 @@
 /**
- * The plan's long-text policy: reject (413 `text_too_long`) or cut at the last sentence boundary
- * within the limit (falling back to a word boundary, then a hard cut), marked `x-truncated: true`.
+ * The plan's long-text policy for a text over its `max_text_chars`: `segment` and `reject` answer
+ * 413 `text_too_long`; `truncate` cuts at the last sentence boundary within the limit (falling
+ * back to a word boundary, then a hard cut), marked `x-truncated: true` with `x-spoken-chars`.
+ * A cut that would leave only whitespace is refused like an over-long text under `reject`.
+ * Under the limit the whole text is spoken whatever its length: the streaming path splits it into
+ * segments of what one node request takes (stream/segmenter.ts).
  * @module
  */
 import { GatewayError } from '../../errors/gateway-error.ts';
@@ -18,9 +22,12 @@ export function cutAtSentence(text: string, max: number): string {
   return (space > max / 2 ? head.slice(0, space) : head).trimEnd();
 }
 
-export function applyTextPolicy(text: string, max: number, policy: 'reject' | 'truncate'): { text: string; truncated: boolean } {
+export function applyTextPolicy(text: string, max: number, policy: 'reject' | 'truncate' | 'segment'): { text: string; truncated: boolean } {
   const length = Array.from(text).length;
   if (length <= max) return { text, truncated: false };
-  if (policy === 'reject') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
-  return { text: cutAtSentence(text, max), truncated: true };
+  if (policy !== 'truncate') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
+  const cut = cutAtSentence(text, max);
+  // A node refuses empty text (400), so a cut that kept only whitespace is the client's 413.
+  if (cut.trim().length === 0) throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters and its first ${max} are only whitespace; this plan allows ${max}`);
+  return { text: cut, truncated: true };
 }

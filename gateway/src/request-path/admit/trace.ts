@@ -1,28 +1,10 @@
 /**
- * Trace id: reused from a valid W3C `traceparent`, else a fresh random one. Random bytes come
- * from a pooled buffer refilled 4 KiB at a time: `randomBytes(16)` per request was one
- * `randomFillSync` call into OpenSSL each (1.5 % of the gateway's busy time in
- * bench/results/profile.md). The bytes are the same CSPRNG's; only the calls are batched.
+ * Trace id: reused from a valid W3C `traceparent`, else a fresh random one (core/random-hex.ts).
  * @module
  */
-import { randomFillSync } from 'node:crypto';
+import { randomHex } from '../../core/random-hex.ts';
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-const POOL_BYTES = 4096;
-const pool = Buffer.allocUnsafe(POOL_BYTES);
-let offset = POOL_BYTES;
-
-/** `bytes` fresh random bytes as lowercase hex (each byte is handed out once). */
-export function randomHex(bytes: number): string {
-  if (offset + bytes > POOL_BYTES) {
-    randomFillSync(pool);
-    offset = 0;
-  }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
-  return hex;
-}
-
 export function traceIdFrom(traceparent: string | undefined): string {
   if (traceparent !== undefined) {
     const m = TRACEPARENT.exec(traceparent.trim().toLowerCase());

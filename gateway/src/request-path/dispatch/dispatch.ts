@@ -8,8 +8,9 @@
  */
 import type { ModelConfig } from '../../config/schema.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
-import type { AttemptRecord, Service, UpstreamResponse } from '../../layers/service.ts';
-import type { AttemptSignal } from '../../layers/timeout/try-signal.ts';
+import { retryDecision } from '../../layers/retry/retry-policy.ts';
+import type { AttemptRecord, Service, UpstreamResponse } from '../../upstream/service.ts';
+import type { AttemptSignal } from '../../core/try-signal.ts';
 import type { SynthesisInput } from '../admit/body.ts';
 import { resolveVoice, type Plan } from '../plan/plan.ts';
 
@@ -29,10 +30,6 @@ export interface Served {
   attempts: AttemptRecord[];
   degraded: string[];
 }
-
-/** No capacity for the planned model: nothing reachable, or every node saturated. Nodes that
- * answered and failed are not "no capacity": trying a second pool then would double the load. */
-const CAPACITY_CODES = new Set(['VOX_ERR_NO_CAPACITY', 'VOX_ERR_BUSY']);
 
 function nodeBody(d: DispatchInput, pack: string, voice: string): Buffer {
   return Buffer.from(
@@ -76,7 +73,9 @@ export async function dispatch(service: Service, d: DispatchInput): Promise<Serv
   } catch (err) {
     const ge = toGatewayError(err);
     const other = d.models.get(model.id === d.plan.plan.primary ? d.plan.plan.fallback : d.plan.plan.primary);
-    if (!CAPACITY_CODES.has(ge.code) || !other || other.id === model.id || !other.languages.includes(d.plan.language) || d.deadline.aborted) throw err;
+    // Only "no capacity for this model" (the catalogue's `other_model`: nothing reachable, or every
+    // node saturated). Nodes that answered and failed are not that: a second pool would double the load.
+    if (retryDecision(ge) !== 'other_model' || !other || other.id === model.id || !other.languages.includes(d.plan.language) || d.deadline.aborted) throw err;
     const toFallback = other.id === d.plan.plan.fallback;
     model = other;
     response = await run(service, d, attempts, other, resolveVoice(other, d.input.voice, true));

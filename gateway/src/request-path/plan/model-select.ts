@@ -6,12 +6,13 @@
  *   `busy_enter_wait_ms`; back to the primary once it falls under `busy_exit_wait_ms`.
  * - `fallback_unless_idle` (free): the fallback, or the primary while the primary pool is idle
  *   (utilisation ≤ `idle_enter_utilization`, until it exceeds `idle_exit_utilization`).
- * A model that cannot speak the text's language is never chosen, for degradation or otherwise.
+ * A model that cannot speak every language of the text is never chosen, for degradation or otherwise.
  * @module
  */
 import type { Config, Language, ModelConfig, PlanConfig } from '../../config/schema.ts';
 import { GatewayError } from '../../errors/gateway-error.ts';
 import type { Latches } from './hysteresis.ts';
+import { speaksAll } from './language-route.ts';
 import type { PoolView } from './pool-view.ts';
 
 export interface ModelChoice {
@@ -23,7 +24,8 @@ export interface ModelChoice {
 export interface ModelSelectInput {
   plan: PlanConfig;
   models: ReadonlyMap<string, ModelConfig>;
-  language: Language;
+  /** The languages the text needs (text/scripts.ts); empty for digits and punctuation only. */
+  languages: ReadonlySet<Language>;
   /** OpenAI `tts-1` asks for the fallback outright. */
   role: 'primary' | 'fallback' | undefined;
   view: (modelId: string) => PoolView;
@@ -32,12 +34,12 @@ export interface ModelSelectInput {
 }
 
 export function selectModel(input: ModelSelectInput): ModelChoice {
-  const { plan, models, language, view, latches, degradation: d } = input;
+  const { plan, models, languages, view, latches, degradation: d } = input;
   const primary = models.get(plan.primary)!;
   const fallback = models.get(plan.fallback)!;
-  const speaks = (m: ModelConfig) => m.languages.includes(language);
+  const speaks = (m: ModelConfig) => speaksAll(m, languages);
   if (!speaks(primary) && !speaks(fallback))
-    throw new GatewayError('VOX_ERR_UNSUPPORTED_LANGUAGE', `no model of this plan speaks ${language}`);
+    throw new GatewayError('VOX_ERR_UNSUPPORTED_LANGUAGE', `no model of this plan speaks ${[...languages].join(' and ')}`);
 
   const p = view(primary.id);
   const f = view(fallback.id);

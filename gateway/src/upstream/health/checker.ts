@@ -56,8 +56,11 @@ export class HealthChecker {
   async sweep(): Promise<void> {
     const cfg = this.deps.health();
     await Promise.all(this.deps.endpoints.all().map((e) => this.check(e, cfg)));
-    for (const region of this.deps.endpoints.regions())
-      this.deps.metrics.healthyNodes.set({ region }, this.deps.endpoints.inRegion(region).filter((e) => e.healthy).length);
+    for (const region of this.deps.endpoints.regions()) {
+      const nodes = this.deps.endpoints.inRegion(region);
+      this.deps.metrics.healthyNodes.set({ region }, nodes.filter((e) => e.healthy).length);
+      this.deps.metrics.regionNodes.set({ region }, nodes.length);
+    }
   }
 
   private async check(e: Endpoint, cfg: Config['health']): Promise<void> {

@@ -18,18 +18,21 @@
 import { Worker } from 'node:worker_threads';
 import { RuntimeErrorCodes, type RuntimeErrorCode } from '../../errors/codes.ts';
 import { RuntimeError } from '../../errors/runtime-error.ts';
-import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
+import { type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import type { FromWorker, ToWorker, WireError } from './worker-protocol.ts';
 
 interface Pending {
   resolve: (r: SynthesisResult) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignal;
+  /** Streamed requests: each chunk as the worker sends it. */
+  onChunk?: (pcm: Int16Array) => void;
 }
 
 function fromWire(e: WireError): Error {
   if (e.code && e.code in RuntimeErrorCodes) return new RuntimeError(e.code as RuntimeErrorCode, e.message, e.code === 'engine_failure' ? { retryAfterS: 1 } : {});
-  const err = new Error(e.message);
+  // Other codes (a pack refusal such as file_unlisted) travel on as a plain `code` field.
+  const err = Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
   err.name = e.name;
   return err;
 }
@@ -74,6 +77,10 @@ export function createChatttsEngine(context: EngineContext): Engine {
             reject(fromWire(msg.error));
             void w.terminate();
             return;
+          case 'chunk': {
+            pending.get(msg.id)?.onChunk?.(msg.pcm);
+            return;
+          }
           case 'done': {
             const p = pending.get(msg.id);
             if (!p) return;
@@ -108,11 +115,11 @@ export function createChatttsEngine(context: EngineContext): Engine {
       w.postMessage({ type: 'load', dir: pack.dir, manifest: pack.manifest, execution } satisfies ToWorker);
     });
 
-  const call = (msg: ToWorker & { id: number }, signal?: AbortSignal): Promise<SynthesisResult> => {
+  const call = (msg: ToWorker & { id: number }, signal?: AbortSignal, onChunk?: (pcm: Int16Array) => void): Promise<SynthesisResult> => {
     const w = worker;
     if (!w) return Promise.reject(new RuntimeError('engine_failure', loading ? 'chattts worker is reloading' : 'chattts engine not loaded', { retryAfterS: 1 }));
     return new Promise<SynthesisResult>((resolve, reject) => {
-      pending.set(msg.id, { resolve, reject, ...(signal ? { signal } : {}) });
+      pending.set(msg.id, { resolve, reject, ...(signal ? { signal } : {}), ...(onChunk ? { onChunk } : {}) });
       w.postMessage(msg);
     });
   };
@@ -140,8 +147,52 @@ export function createChatttsEngine(context: EngineContext): Engine {
       }
     },
 
-    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
-      return wholeAsStream(this, request);
+    /**
+     * Chunks as the worker posts them. They queue here until the caller reads them (at most one
+     * request's audio, ~1 MB per 20 s); a caller that stops reading early raises the cancel flag,
+     * so the worker stops within one decode step.
+     */
+    async *stream(request: SynthesisRequest): AsyncGenerator<Int16Array> {
+      const { signal } = request;
+      if (signal.aborted) throw signal.reason;
+      const cancel = new SharedArrayBuffer(4);
+      const flag = new Int32Array(cancel);
+      const onAbort = () => Atomics.store(flag, 0, 1);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const queue: Int16Array[] = [];
+      let wake: (() => void) | undefined;
+      let finished = false;
+      let failure: unknown;
+      const settle = () => {
+        finished = true;
+        wake?.();
+      };
+      const msg = { type: 'synth', id: nextId++, text: request.text, voice: request.voice, speed: request.speed, seed: request.seed, cancel, stream: true } as const;
+      call(msg, signal, (pcm) => {
+        queue.push(pcm);
+        wake?.();
+      }).then(settle, (error: unknown) => {
+        failure = error;
+        settle();
+      });
+      try {
+        for (;;) {
+          const next = queue.shift();
+          if (next) {
+            yield next;
+            continue;
+          }
+          if (finished) {
+            if (failure !== undefined) throw failure;
+            return;
+          }
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+        if (!finished) Atomics.store(flag, 0, 1);
+      }
     },
 
     async dispose() {

@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { createLocalChattts, type LocalChattts } from './local-engine.ts';
 import type { FromWorker, ToWorker, WireError } from './worker-protocol.ts';
+import { createFileResolver } from '../../packs/pack-paths.ts';
 
 if (!parentPort) throw new Error('engine-worker.ts must run in a worker thread');
 const port = parentPort;
@@ -30,7 +31,7 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'load': {
       try {
-        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: (p) => `${msg.dir}/${p}` }, execution: msg.execution });
+        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: createFileResolver(msg.dir, msg.manifest) }, execution: msg.execution });
         await e.load();
         engine = e;
         send({ type: 'loaded', description: e.describe() });
@@ -58,8 +59,19 @@ async function handle(msg: ToWorker): Promise<void> {
       };
       try {
         if (!engine) throw new Error('chattts worker used before load');
-        const r = await engine.run({ text: msg.text, voice: msg.voice, speed: msg.speed, seed: msg.seed, signal });
-        send({ type: 'done', id: msg.id, pcm: r.pcm, sampleRate: r.sampleRate, stats: r.stats }, [r.pcm.buffer as ArrayBuffer]);
+        const req = { text: msg.text, voice: msg.voice, speed: msg.speed, seed: msg.seed, signal };
+        if (msg.stream) {
+          const it = engine.streamRun(req);
+          let r = await it.next();
+          while (!r.done) {
+            send({ type: 'chunk', id: msg.id, pcm: r.value }, [r.value.buffer as ArrayBuffer]);
+            r = await it.next();
+          }
+          send({ type: 'done', id: msg.id, sampleRate: engine.describe().sampleRate, stats: r.value });
+        } else {
+          const r = await engine.run(req);
+          send({ type: 'done', id: msg.id, pcm: r.pcm, sampleRate: r.sampleRate, stats: r.stats }, [r.pcm.buffer as ArrayBuffer]);
+        }
       } catch (error) {
         send({ type: 'failed', id: msg.id, aborted: signal.aborted, error: wire(error) });
       }

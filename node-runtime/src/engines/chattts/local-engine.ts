@@ -12,11 +12,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
-import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
+import { type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { loadEmbeddings } from './embeddings.ts';
 import { Gpt } from './gpt.ts';
-import { ChatttsParametersSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
-import { runPipeline, SAMPLE_RATE, type PipelineParts, type PipelineRequest, type PipelineResult } from './pipeline.ts';
+import { ChatttsParametersSchema, HomophonesSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
+import { HeadText } from './refine.ts';
+import { EMPTY_SPEAKER_VOICE, runPipeline, SAMPLE_RATE, streamPipeline, type PipelineParts, type PipelineRequest, type PipelineResult, type PipelineStats } from './pipeline.ts';
 import { createSessionFactory } from './session.ts';
 import { decodeSpeaker, decodeSpeakerStats, normalizeSpeaker } from './speaker.ts';
 import { loadTokenizer } from './tokenizer.ts';
@@ -25,6 +26,8 @@ import { Vocoder } from './vocoder.ts';
 export interface LocalChattts extends Engine {
   /** The pipeline with test/benchmark hooks (sampling overrides, per-step callback). */
   run(request: PipelineRequest): Promise<PipelineResult>;
+  /** The streamed form of `run`: PCM16 chunks, then the stats as the generator's return value. */
+  streamRun(request: PipelineRequest): AsyncGenerator<Int16Array, PipelineStats>;
   /** Loaded parts, for golden-vector tests and benchmarks. */
   parts(): PipelineParts;
 }
@@ -58,22 +61,24 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       const voices = new Map<string, Float32Array>();
       for (const [name, text] of Object.entries(speakersFile.voices)) voices.set(name, normalizeSpeaker(decodeSpeaker(text, d.hidden)));
       for (const name of pack.manifest.voices) {
-        if (name !== 'random' && !voices.has(name)) throw new Error(`manifest voice ${name} has no speaker in ${p.speakers}`);
+        if (name !== 'random' && name !== EMPTY_SPEAKER_VOICE && !voices.has(name)) throw new Error(`manifest voice ${name} has no speaker in ${p.speakers}`);
       }
-      if (p.default_voice !== 'random' && !voices.has(p.default_voice)) throw new Error(`default_voice ${p.default_voice} has no speaker`);
+      if (p.default_voice !== 'random' && p.default_voice !== EMPTY_SPEAKER_VOICE && !voices.has(p.default_voice)) throw new Error(`default_voice ${p.default_voice} has no speaker`);
       const tokenizer = await loadTokenizer(pack.file(p.tokenizer));
       if (tokenizer.vocabSize > d.text_vocab) throw new Error(`tokenizer has ${tokenizer.vocabSize} ids, emb_text only ${d.text_vocab}`);
       const embeddings = await loadEmbeddings(pack.file(p.embeddings), { textVocab: d.text_vocab, hidden: d.hidden, numVq: d.num_vq, audioVocab: d.num_audio_tokens });
       const gptFile = { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
+      const homophones = p.homophones ? HomophonesSchema.parse(JSON.parse(await readFile(pack.file(p.homophones), 'utf8'))) : undefined;
       const created: ort.InferenceSession[] = [];
       try {
         for (const f of [gptFile, p.graphs.decoder, p.graphs.vocos]) created.push(await sessions.create(pack.file(f)));
+        if (p.graphs.head_text) created.push(await sessions.create(pack.file(p.graphs.head_text)));
       } catch (error) {
         await Promise.all(created.map((s) => s.release()));
         throw error;
       }
       owned = created;
-      const [gptSession, decSession, vocSession] = created as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
+      const [gptSession, decSession, vocSession, headSession] = created as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession, ort.InferenceSession | undefined];
       loaded = {
         tokenizer,
         embeddings,
@@ -83,6 +88,10 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         stats: decodeSpeakerStats(speakersFile.spk_stat, d.hidden),
         defaultVoice: p.default_voice,
         sampling: p.sampling,
+        refine: p.refine,
+        headText: headSession ? new HeadText(headSession, d.hidden) : undefined,
+        homophones: homophones ? new Map(Object.entries(homophones)) : undefined,
+        stream: { chunkTokens: p.stream.chunk_tokens, maxChunkTokens: p.stream.max_chunk_tokens, leftContext: p.stream.left_context, lookahead: p.stream.lookahead },
       };
     },
 
@@ -97,10 +106,11 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
     },
 
     stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
-      return wholeAsStream(this, request);
+      return streamPipeline(ready(), request);
     },
 
     run: (request) => runPipeline(ready(), request),
+    streamRun: (request) => streamPipeline(ready(), request),
     parts: ready,
 
     async dispose() {
@@ -123,6 +133,10 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
           layers: params?.dims.layers ?? 0,
           hidden: params?.dims.hidden ?? 0,
           max_new_tokens: params?.sampling.max_new_tokens ?? 0,
+          refine_text: params?.refine.enabled ?? false,
+          homophones: params?.homophones !== undefined,
+          stream_chunk_tokens: params?.stream.chunk_tokens ?? 0,
+          stream_lookahead_tokens: params?.stream.lookahead ?? 0,
           ...sessions.notes(),
         },
       };

@@ -6,11 +6,15 @@
  */
 import { z } from 'zod';
 
+const Temperature = z.number().positive().max(10);
+
 export const SamplingSchema = z
   .object({
-    temperature: z.number().positive().max(10).default(0.3),
-    top_p: z.number().gt(0).max(1).default(0.7),
-    top_k: z.number().int().positive().default(20),
+    /** One value, or one per codebook (upstream accepts a list of 4). */
+    temperature: z.union([Temperature, z.array(Temperature).length(4)]).default(0.3),
+    /** null turns the warper off, as upstream's `top_P=None`. */
+    top_p: z.number().gt(0).max(1).nullable().default(0.7),
+    top_k: z.number().int().positive().nullable().default(20),
     repetition_penalty: z.number().positive().max(10).default(1.05),
     max_new_tokens: z.number().int().positive().max(4096).default(2048),
     min_new_tokens: z.number().int().nonnegative().default(0),
@@ -21,6 +25,42 @@ export const SamplingSchema = z
   .refine((s) => s.min_new_tokens <= s.max_new_tokens, 'min_new_tokens must not exceed max_new_tokens');
 
 export type Sampling = z.infer<typeof SamplingSchema>;
+
+/**
+ * The refine-text stage (spec §4.3, §5.6): the GPT in text mode rewrites each sentence with
+ * prosody tokens before the code stage. On by default, as upstream's `skip_refine_text=False`.
+ */
+export const RefineSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** After `[Pbreak]`, e.g. `[oral_2][laugh_0][break_6]`. */
+    prompt: z.string().default(''),
+    temperature: Temperature.default(0.7),
+    top_p: z.number().gt(0).max(1).nullable().default(0.7),
+    top_k: z.number().int().positive().nullable().default(20),
+    repetition_penalty: z.number().positive().max(10).default(1),
+    max_new_tokens: z.number().int().positive().max(4096).default(384),
+    min_new_tokens: z.number().int().nonnegative().default(0),
+  })
+  .strict();
+
+export type Refine = z.infer<typeof RefineSchema>;
+
+/** How a sentence's audio is cut into streamed chunks (chunked-audio.ts). */
+export const StreamSchema = z
+  .object({
+    /** Tokens in the first chunk (upstream streams every 24); 0 = one chunk per sentence. */
+    chunk_tokens: z.number().int().nonnegative().max(4096).default(24),
+    /** Later chunks double up to this, so re-decoded context costs less on long sentences. */
+    max_chunk_tokens: z.number().int().positive().max(4096).default(96),
+    /** Tokens decoded again before a chunk so its start sees the same context as one-shot. */
+    left_context: z.number().int().nonnegative().max(512).default(24),
+    /** Tokens that must exist after a chunk before it leaves (its end's right context). */
+    lookahead: z.number().int().positive().max(512).default(12),
+  })
+  .strict();
+
+export type StreamParams = z.infer<typeof StreamSchema>;
 
 export const ChatttsParametersSchema = z
   .object({
@@ -55,8 +95,13 @@ export const ChatttsParametersSchema = z
     speakers: z.string().min(1),
     default_voice: z.string().min(1),
     sampling: SamplingSchema.default(SamplingSchema.parse({})),
+    refine: RefineSchema.default(RefineSchema.parse({})),
+    /** Upstream's homophone map (single character → single character), written at export. */
+    homophones: z.string().min(1).optional(),
+    stream: StreamSchema.default(StreamSchema.parse({})),
   })
   .strict()
+  .refine((p) => !p.refine.enabled || p.graphs.head_text !== undefined, 'refine.enabled needs graphs.head_text (or refine.enabled false)')
   .refine((p) => p.gpt_precision !== 'int8' || p.graphs.gpt_int8 !== undefined, 'gpt_precision int8 needs graphs.gpt_int8')
   .refine((p) => p.gpt_precision !== 'int4' || p.graphs.gpt_int4 !== undefined, 'gpt_precision int4 needs graphs.gpt_int4');
 
@@ -70,3 +115,6 @@ export const SpeakersFileSchema = z
   .strict();
 
 export type SpeakersFile = z.infer<typeof SpeakersFileSchema>;
+
+/** `homophones.json`: upstream's map, one character to one character. */
+export const HomophonesSchema = z.record(z.string().length(1), z.string().length(1));

@@ -1,13 +1,16 @@
 /**
  * One synthesis request end to end (spec Appendix A, decoder path, batch 1 per sentence):
- * split → normalise → prompt → tokens → embeddings with the request's speaker → GPT prefill +
- * decode loop with the sampler → decoder → Vocos → iSTFT → PCM16.
+ * split → normalise → refine text (on by default) → prompt → tokens → embeddings with the
+ * request's speaker → GPT prefill + decode loop with the sampler → decoder → Vocos → iSTFT → PCM16.
  *
  * Invariants:
  * - One speaker and one seeded generator per request: a seed fixes the voice (for `random`) and
  *   every sampled code, so the same request gives byte-identical audio.
  * - Each sentence yields exactly 512 samples per generated token: the iSTFT gives 512·T − 256,
  *   and the missing half hop is appended as silence, which also separates sentences.
+ * - Streaming: a sentence's audio leaves in chunks every few decode steps (chunked-audio.ts);
+ *   `runPipeline` is the concatenation of `streamPipeline`, so one-shot and streamed answers are
+ *   the same bytes.
  * - Cancellation is checked before every GPT step (one step is the longest uninterruptible unit,
  *   since onnxruntime-node cannot stop a run that has started) and before vocoding.
  * - Upstream quirks not reproduced (spec §11.3): no `|x| > 1e-5` sample deletion, no restart on
@@ -16,19 +19,21 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { RuntimeError } from '../../errors/runtime-error.ts';
+import { ChunkedAudio, SAMPLES_PER_TOKEN, type StreamShape } from './chunked-audio.ts';
 import type { Embeddings } from './embeddings.ts';
 import type { Gpt } from './gpt.ts';
 import { codePrompt } from './prompt.ts';
 import { createRng, type Rng } from './rng.ts';
 import { CodeSampler } from './sampler.ts';
-import type { Sampling } from './params.ts';
+import type { Refine, Sampling } from './params.ts';
+import { refineText, type HeadText } from './refine.ts';
 import { normalizeSpeaker, randomSpeaker, type SpeakerStats } from './speaker.ts';
 import { normalizeText, splitSentences } from './text.ts';
 import { SPECIAL, type ChatttsTokenizer } from './tokenizer.ts';
 import type { Vocoder } from './vocoder.ts';
 
 export const SAMPLE_RATE = 24_000;
-export const SAMPLES_PER_TOKEN = 512;
+export { SAMPLES_PER_TOKEN };
 
 export interface PipelineParts {
   tokenizer: ChatttsTokenizer;
@@ -39,7 +44,15 @@ export interface PipelineParts {
   stats: SpeakerStats;
   defaultVoice: string;
   sampling: Sampling;
+  stream: StreamShape;
+  refine: Refine;
+  /** Present when the pack has `head_text.onnx`. */
+  headText?: HeadText | undefined;
+  homophones?: ReadonlyMap<string, string> | undefined;
 }
+
+/** The voice name that speaks with `[empty_spk]`: no speaker vector (spec §4.3). */
+export const EMPTY_SPEAKER_VOICE = 'empty_spk';
 
 export interface PipelineRequest {
   text: string;
@@ -50,6 +63,12 @@ export interface PipelineRequest {
   signal: CancelSignal;
   /** Overrides of the pack's sampling defaults (benchmarks force a fixed token count). */
   sampling?: Partial<Sampling>;
+  /** Run the refine-text stage; the pack's `refine.enabled` when absent. */
+  refineText?: boolean | undefined;
+  /** Overrides of the pack's refine-stage parameters. */
+  refine?: Partial<Refine>;
+  /** Overrides of the pack's streaming shape (tests and the bench measure the seam). */
+  stream?: Partial<StreamShape>;
   /** Called before each GPT step; tests use it to abort at a known step. */
   onStep?: (info: { sentence: number; step: number }) => void;
 }
@@ -62,44 +81,61 @@ export interface CancelSignal {
 export interface PipelineResult {
   pcm: Int16Array;
   sampleRate: number;
-  stats: {
-    sentences: number;
-    tokens: number;
-    prompt_tokens: number;
-    gpt_ms: number;
-    vocode_ms: number;
-    first_audio_ms: number;
-    seed: number;
-  };
+  stats: PipelineStats;
 }
 
 function throwIfAborted(signal: CancelSignal): void {
   if (signal.aborted) throw signal.reason ?? new Error('aborted');
 }
 
-function pickSpeaker(parts: PipelineParts, voice: string | undefined, rng: Rng): Float32Array {
+function pickSpeaker(parts: PipelineParts, voice: string | undefined, rng: Rng): Float32Array | undefined {
   const name = voice ?? parts.defaultVoice;
+  if (name === EMPTY_SPEAKER_VOICE) return undefined;
   if (name === 'random') return normalizeSpeaker(randomSpeaker(parts.stats, rng));
   const v = parts.voices.get(name);
   if (!v) throw new RuntimeError('unknown_voice', `voice ${JSON.stringify(name)} is not in this pack`);
   return v;
 }
 
-/** Upstream float_to_int16 (spec §7.1): ×32767 when the peak is ≤ 1, else scaled by ⌈peak⌉. */
+/**
+ * Float → PCM16 per sample: ×32767 truncated, as upstream's float_to_int16 does whenever the peak
+ * is ≤ 1 (spec §7.1), and clipped beyond ±1. Upstream instead divides a louder clip (or chunk, when
+ * streaming) by ⌈peak⌉; that needs the whole signal before the first sample and changes the level
+ * from one streamed chunk to the next, so a chunk-local rule is used.
+ */
 export function toPcm16(wav: Float32Array): Int16Array {
-  let peak = 0;
-  for (const x of wav) peak = Math.max(peak, Math.abs(x));
-  const am = Math.max(1, Math.ceil(peak)) * 32768;
-  const scale = Math.floor((32767 * 32768) / am);
   const out = new Int16Array(wav.length);
-  for (let i = 0; i < wav.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.trunc(wav[i]! * scale)));
+  for (let i = 0; i < wav.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.trunc(wav[i]! * 32767)));
   return out;
 }
 
-export async function runPipeline(parts: PipelineParts, req: PipelineRequest): Promise<PipelineResult> {
+export type PipelineStats = {
+  sentences: number;
+  tokens: number;
+  prompt_tokens: number;
+  /** Text tokens the refine stage generated (0 when it is off). */
+  refine_tokens: number;
+  refine_ms: number;
+  gpt_ms: number;
+  vocode_ms: number;
+  /** Milliseconds from the start of the request to its first audio chunk. */
+  first_audio_ms: number;
+  chunks: number;
+  seed: number;
+};
+
+/**
+ * The request's audio as PCM16 chunks, in order, as decoding produces them; returns the stats.
+ * Concatenating the chunks gives exactly `runPipeline`'s audio.
+ */
+export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest): AsyncGenerator<Int16Array, PipelineStats> {
   const started = performance.now();
   const sampling = { ...parts.sampling, ...req.sampling };
-  const sentences = splitSentences(req.text).map((s) => normalizeText(s)).filter((s) => s.length > 0);
+  const shape = { ...parts.stream, ...req.stream };
+  const refine = { ...parts.refine, ...req.refine };
+  const refining = req.refineText ?? refine.enabled;
+  if (refining && !parts.headText) throw new RuntimeError('invalid_request', 'this pack has no refine-text stage (head_text graph)');
+  const sentences = splitSentences(req.text).map((s) => normalizeText(s, { homophones: parts.homophones })).filter((s) => s.length > 0);
   if (sentences.length === 0) throw new RuntimeError('invalid_request', 'text has nothing speakable after normalisation');
   // Without a seed every request still gets a fixed seed of its own, reported in stats, so any
   // output can be reproduced.
@@ -110,17 +146,25 @@ export async function runPipeline(parts: PipelineParts, req: PipelineRequest): P
   const { numVq, audioVocab } = parts.gpt.dims;
   const eos = audioVocab - 1;
 
-  const pieces: Float32Array[] = [];
-  let tokens = 0;
-  let promptTokens = 0;
-  let gptMs = 0;
-  let vocodeMs = 0;
-  let firstAudioMs = 0;
-  for (const [si, sentence] of sentences.entries()) {
+  const stats: PipelineStats = { sentences: sentences.length, tokens: 0, prompt_tokens: 0, refine_tokens: 0, refine_ms: 0, gpt_ms: 0, vocode_ms: 0, first_audio_ms: 0, chunks: 0, seed };
+  const emit = (wav: Float32Array): Int16Array => {
+    if (stats.chunks === 0) stats.first_audio_ms = Math.round(performance.now() - started);
+    stats.chunks++;
+    return toPcm16(wav);
+  };
+  for (const [si, normalised] of sentences.entries()) {
     throwIfAborted(req.signal);
-    const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: true }));
-    promptTokens += ids.length;
-    let embeds = parts.embeddings.text(ids, { id: spkId, vector: speaker });
+    let sentence = normalised;
+    if (refining) {
+      const t0 = performance.now();
+      const r = await refineText({ ...parts, headText: parts.headText! }, normalised, refine, rng, () => throwIfAborted(req.signal));
+      stats.refine_ms += performance.now() - t0;
+      stats.refine_tokens += r.tokens;
+      sentence = r.text;
+    }
+    const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: speaker !== undefined }));
+    stats.prompt_tokens += ids.length;
+    let embeds = parts.embeddings.text(ids, speaker ? { id: spkId, vector: speaker } : undefined);
     const sampler = new CodeSampler(numVq, audioVocab, eos, {
       temperature: sampling.temperature,
       topP: sampling.top_p,
@@ -129,54 +173,56 @@ export async function runPipeline(parts: PipelineParts, req: PipelineRequest): P
       // Never an empty sentence: EOS cannot be drawn at step 0.
       minNewTokens: Math.max(1, sampling.min_new_tokens),
     }, rng);
-    const hiddens: Float32Array[] = [];
+    const audio = new ChunkedAudio(parts.vocoder, shape);
     const seq = parts.gpt.begin();
-    const t0 = performance.now();
     try {
       for (let step = 0; step < sampling.max_new_tokens; step++) {
         req.onStep?.({ sentence: si, step });
         throwIfAborted(req.signal);
+        const t0 = performance.now();
         const out = await seq.step(embeds);
         const row = sampler.sample(out.logits, step);
+        stats.gpt_ms += performance.now() - t0;
         if (row.includes(eos)) break;
         sampler.accept(row);
-        hiddens.push(out.hidden);
+        audio.push(out.hidden);
         embeds = parts.embeddings.codes(row);
+        const chunk = await audio.ready();
+        if (chunk) yield emit(chunk);
         // Let timers and I/O (health checks, other requests' callbacks) in between steps.
         await yieldToLoop();
       }
     } finally {
       seq.dispose();
     }
-    gptMs += performance.now() - t0;
     throwIfAborted(req.signal);
-    if (hiddens.length === 0) continue;
-    const t1 = performance.now();
-    const { wav } = await parts.vocoder.run(hiddens);
-    vocodeMs += performance.now() - t1;
-    const padded = new Float32Array(hiddens.length * SAMPLES_PER_TOKEN);
-    padded.set(wav);
-    pieces.push(padded);
-    tokens += hiddens.length;
-    if (si === 0) firstAudioMs = performance.now() - started;
+    const rest = await audio.finish();
+    stats.tokens += audio.tokens;
+    stats.vocode_ms += audio.vocodeMs;
+    if (rest.length > 0) yield emit(rest);
   }
-  const all = new Float32Array(tokens * SAMPLES_PER_TOKEN);
+  stats.gpt_ms = Math.round(stats.gpt_ms);
+  stats.refine_ms = Math.round(stats.refine_ms);
+  stats.vocode_ms = Math.round(stats.vocode_ms);
+  return stats;
+}
+
+/** The whole request at once: the concatenation of `streamPipeline`'s chunks. */
+export async function runPipeline(parts: PipelineParts, req: PipelineRequest): Promise<PipelineResult> {
+  const chunks: Int16Array[] = [];
+  const it = streamPipeline(parts, req);
+  let r = await it.next();
+  while (!r.done) {
+    chunks.push(r.value);
+    r = await it.next();
+  }
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const pcm = new Int16Array(n);
   let off = 0;
-  for (const p of pieces) {
-    all.set(p, off);
-    off += p.length;
+  for (const c of chunks) {
+    pcm.set(c, off);
+    off += c.length;
   }
-  return {
-    pcm: toPcm16(all),
-    sampleRate: SAMPLE_RATE,
-    stats: {
-      sentences: sentences.length,
-      tokens,
-      prompt_tokens: promptTokens,
-      gpt_ms: Math.round(gptMs),
-      vocode_ms: Math.round(vocodeMs),
-      first_audio_ms: Math.round(firstAudioMs),
-      seed,
-    },
-  };
+  return { pcm, sampleRate: SAMPLE_RATE, stats: r.value };
 }

@@ -5,13 +5,19 @@
  * @module
  */
 
-const STRUCTURAL = /\[(Stts|spk_emb|empty_spk|Ptts|Sbreak|Pbreak|Ebreak)\]/g;
+// Case-insensitive: the tokenizer lower-cases text, so "[SPK_EMB]" must not survive either.
+const STRUCTURAL = /\[(Stts|spk_emb|empty_spk|Ptts|Sbreak|Pbreak|Ebreak)\]/gi;
 
 /** speed 1 → `[speed_5]` (the default); 0.5 → `[speed_2]`… 2 → `[speed_9]`, clamped to 0..9. */
 export function speedToken(speed: number | undefined, fallback: string): string {
   if (speed === undefined || !Number.isFinite(speed)) return fallback;
   const n = Math.min(9, Math.max(0, Math.round(5 + (speed - 1) * 5)));
   return `[speed_${n}]`;
+}
+
+/** Refine-stage template (spec §4.3): `[Sbreak]{text}[Pbreak]{prompt}`. */
+export function refinePrompt(text: string, prompt: string): string {
+  return `[Sbreak]${text.replace(STRUCTURAL, '').trim()}[Pbreak]${prompt}`;
 }
 
 export function codePrompt(text: string, opts: { prompt: string; speed?: number | undefined; withSpeaker: boolean }): string {

@@ -1,5 +1,6 @@
 /**
- * The code-stage sampler, in upstream's exact order (spec §5.5 steps 4–8): temperature →
+ * The sampler of both GPT stages (code: 4 rows of 626, one temperature per codebook; refine: one
+ * row of the text vocabulary), in upstream's exact order (spec §5.5 steps 4–8): temperature →
  * repetition penalty over the last 16 generated tokens (count-based, per codebook) → top-P (HF
  * semantics, keep ≥ 3) → top-K (keep ≥ 3) → EOS masked before min_new_tokens → softmax → one
  * inverse-CDF draw per codebook. Draws come from the request's seeded generator, so a seed fixes
@@ -9,9 +10,11 @@
 import type { Rng } from './rng.ts';
 
 export interface SamplerOptions {
-  temperature: number;
-  topP: number;
-  topK: number;
+  /** One value for every row, or one per codebook. */
+  temperature: number | readonly number[];
+  /** null: warper off (upstream's `top_P=None`). */
+  topP: number | null;
+  topK: number | null;
   repetitionPenalty: number;
   minNewTokens: number;
   /** Upstream's CustomRepetitionPenaltyLogitsProcessorRepeat window. */
@@ -28,11 +31,12 @@ export interface SamplerOptions {
  * it is ≤ 1 − top_p, i.e. when the mass strictly above it is ≥ top_p (never the top 3). This runs
  * on every step for 4 codebooks, where two full sorts cost as much as a tiny model's GPT step.
  */
-export function processRow(logits: ArrayLike<number>, history: ArrayLike<number>, step: number, eos: number, o: SamplerOptions): Float64Array {
+export function processRow(logits: ArrayLike<number>, history: ArrayLike<number>, step: number, eos: number, o: SamplerOptions, row = 0): Float64Array {
   const v = logits.length;
   const x = new Float64Array(v);
+  const temperature = typeof o.temperature === 'number' ? o.temperature : o.temperature[row]!;
   // Math.fround keeps the division in float32, as torch does, so near-ties resolve the same way.
-  for (let j = 0; j < v; j++) x[j] = Math.fround(logits[j]! / o.temperature);
+  for (let j = 0; j < v; j++) x[j] = Math.fround(logits[j]! / temperature);
   if (o.repetitionPenalty !== 1 && history.length > 0) {
     const w = o.window ?? 16;
     const freq = new Map<number, number>();
@@ -46,17 +50,22 @@ export function processRow(logits: ArrayLike<number>, history: ArrayLike<number>
       x[tok] = Math.fround(l < 0 ? l * alpha : l / alpha);
     }
   }
-  const k = Math.min(Math.max(o.topK, 3), v);
-  // Top k + a few candidates (ties at the k-th value survive top-K), best first.
-  const cap = Math.min(v, k + 8);
-  const cand: number[] = [];
-  for (let j = 0; j < v; j++) {
-    const val = x[j]!;
-    if (cand.length === cap && val <= x[cand[cap - 1]!]!) continue;
-    let pos = cand.length === cap ? cap - 1 : cand.length;
-    while (pos > 0 && x[cand[pos - 1]!]! < val) pos--;
-    cand.splice(pos, 0, j);
-    if (cand.length > cap) cand.pop();
+  const k = o.topK === null ? v : Math.min(Math.max(o.topK, 3), v);
+  let cand: number[] = [];
+  if (o.topK === null) {
+    // Every token may survive: rank them all (stable, so ties keep index order).
+    cand = Array.from({ length: v }, (_, j) => j).sort((a, b) => x[b]! - x[a]!);
+  } else {
+    // Top k + a few candidates (ties at the k-th value survive top-K), best first.
+    const cap = Math.min(v, k + 8);
+    for (let j = 0; j < v; j++) {
+      const val = x[j]!;
+      if (cand.length === cap && val <= x[cand[cap - 1]!]!) continue;
+      let pos = cand.length === cap ? cap - 1 : cand.length;
+      while (pos > 0 && x[cand[pos - 1]!]! < val) pos--;
+      cand.splice(pos, 0, j);
+      if (cand.length > cap) cand.pop();
+    }
   }
   const max = x[cand[0]!]!;
   let z = 0;
@@ -65,11 +74,11 @@ export function processRow(logits: ArrayLike<number>, history: ArrayLike<number>
   let kept = 0;
   let above = 0;
   for (; kept < cand.length; kept++) {
-    if (kept >= 3 && above >= o.topP) break;
+    if (o.topP !== null && kept >= 3 && above >= o.topP) break;
     above += Math.exp(x[cand[kept]!]! - max) / z;
   }
   // top-K on what top-P left: drop values strictly below the k-th largest (if k survive).
-  if (kept >= k) {
+  if (o.topK !== null && kept >= k) {
     const threshold = x[cand[k - 1]!]!;
     let n = k;
     while (n < kept && x[cand[n]!]! >= threshold) n++;
@@ -126,7 +135,7 @@ export class CodeSampler {
   sample(logits: Float32Array, step: number): number[] {
     const row: number[] = [];
     for (let i = 0; i < this.numVq; i++) {
-      const probs = processRow(logits.subarray(i * this.vocab, (i + 1) * this.vocab), this.history[i]!, step, this.eos, this.opts);
+      const probs = processRow(logits.subarray(i * this.vocab, (i + 1) * this.vocab), this.history[i]!, step, this.eos, this.opts, i);
       row.push(pickIndex(probs, this.rng.uniform()));
     }
     return row;

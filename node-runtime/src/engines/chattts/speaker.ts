@@ -73,10 +73,14 @@ export function randomSpeaker(stats: SpeakerStats, rng: Rng): Float32Array {
   return out;
 }
 
-/** F.normalize(p=2, eps=1e-12): the form injected at `[spk_emb]`. */
+/**
+ * F.normalize(p=2, eps=1e-12) as upstream runs it: on the decoded fp16 tensor, so the norm is an
+ * fp16 value and every quotient is rounded to fp16 (up to 6e-4 of max|x| away from the exact
+ * quotient) before it replaces the fp32 embedding row at `[spk_emb]`.
+ */
 export function normalizeSpeaker(v: Float32Array): Float32Array {
   let ss = 0;
   for (const x of v) ss += x * x;
-  const n = Math.max(Math.sqrt(ss), 1e-12);
-  return v.map((x) => x / n);
+  const n = roundToHalf(Math.max(Math.sqrt(ss), 1e-12));
+  return v.map((x) => roundToHalf(x / n));
 }

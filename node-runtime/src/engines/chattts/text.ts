@@ -2,11 +2,10 @@
  * Text front-end (spec §4.1, §4.2): sentence splitting, language detection, zh punctuation
  * widening and the invalid-character pass of upstream's Normalizer with no registered normaliser.
  *
- * Deliberate differences from upstream: sentences also end at ! ? ！ ？ (upstream splits only after
- * `。` and `. `, leaving long runs in one segment, which degrades past ~30 s — spec §13.2), and
- * digits are spelled out (upstream silently deletes them when no NeMo/WeText normaliser is
- * registered). Homophone replacement is not applied: the map is a property of the released
- * tokenizer's training data and is not part of a pack.
+ * Sentence splitting is upstream's; homophone replacement uses upstream's map when the pack carries
+ * it (the exporter copies it from the user's ChatTTS checkout). Deliberate difference: digits are
+ * spelled out (upstream silently deletes them when no NeMo/WeText normaliser is registered), and
+ * runs of whitespace are collapsed.
  * @module
  */
 
@@ -35,39 +34,16 @@ export function detectLang(text: string): Lang {
   return (text.match(CJK)?.length ?? 0) > (text.match(EN_WORD)?.length ?? 0) ? 'zh' : 'en';
 }
 
-/** Longest piece sent to the GPT at once; beyond ~30 s of audio ChatTTS drops words (spec §13.2). */
-export const MAX_PIECE_CHARS = 120;
-
 /**
- * Splits after sentence-final punctuation or at newlines; empty pieces are dropped. A piece
- * longer than MAX_PIECE_CHARS is further cut after commas (or, failing that, spaces).
+ * Upstream's rule (spec §4.2): at every newline when the text has one, otherwise after `。` and
+ * after `.` followed by whitespace; empty pieces dropped. Longer texts are cut into segments by
+ * the gateway before they reach a node, so no extra length rule is applied here.
+ * @example
+ * splitSentences('你好。今天好吗？Yes. OK') // ['你好。', '今天好吗？Yes.', 'OK']
  */
-export function splitSentences(text: string, maxChars = MAX_PIECE_CHARS): string[] {
-  const pieces = text.includes('\n') ? text.split('\n') : text.split(/(?<=[。！？])|(?<=[.!?]\s)/);
-  return pieces.map((p) => p.trim()).filter((p) => p.length > 0).flatMap((p) => cutLong(p, maxChars));
-}
-
-function cutLong(piece: string, maxChars: number): string[] {
-  if (piece.length <= maxChars) return [piece];
-  for (const boundary of [/(?<=[，、；,;])/, /(?<=\s)/]) {
-    const parts = piece.split(boundary);
-    if (parts.length < 2) continue;
-    const out: string[] = [];
-    let cur = '';
-    for (const part of parts) {
-      if (cur && (cur + part).trim().length > maxChars) {
-        out.push(cur.trim());
-        cur = '';
-      }
-      cur += part;
-    }
-    if (cur.trim()) out.push(cur.trim());
-    return out.flatMap((o) => (o.length > maxChars && o !== piece ? cutLong(o, maxChars) : [o]));
-  }
-  // No boundary at all (e.g. a run of CJK without punctuation): hard cuts.
-  const out: string[] = [];
-  for (let i = 0; i < piece.length; i += maxChars) out.push(piece.slice(i, i + maxChars));
-  return out;
+export function splitSentences(text: string): string[] {
+  const pieces = text.includes('\n') ? text.split('\n') : text.split(/(?<=。)|(?<=\.\s)/);
+  return pieces.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven',
@@ -107,12 +83,16 @@ function outsideTags(text: string, fn: (s: string) => string): string {
  * @example
  * normalizeText('Hello, world! 3 apples') // 'Hello, world. three apples'
  */
-export function normalizeText(text: string, lang: Lang = detectLang(text)): string {
+export function normalizeText(text: string, opts: { lang?: Lang; homophones?: ReadonlyMap<string, string> | undefined } = {}): string {
+  const lang = opts.lang ?? detectLang(text);
   let t = outsideTags(text, (s) => spellDigits(s, lang));
   if (lang === 'zh') t = outsideTags(t, (s) => Array.from(s, (c) => ZH_WIDEN[c] ?? c).join(''));
   const plain = t.replace(TAG, '');
-  if (Array.from(plain).some((c) => !VALID.test(c))) {
-    t = outsideTags(t, (s) => Array.from(s, (c) => SIMPLIFY[c] ?? c).filter((c) => VALID.test(c)).join(''));
-  }
+  const invalid = Array.from(plain).some((c) => !VALID.test(c));
+  if (invalid) t = outsideTags(t, (s) => Array.from(s, (c) => SIMPLIFY[c] ?? c).join(''));
+  // Upstream's order: character map, then homophones, then the reject pass.
+  const map = opts.homophones;
+  if (map && map.size > 0) t = Array.from(t, (c) => map.get(c) ?? c).join('');
+  if (invalid) t = outsideTags(t, (s) => Array.from(s).filter((c) => VALID.test(c)).join(''));
   return t.replace(/\s+/g, ' ').trim();
 }

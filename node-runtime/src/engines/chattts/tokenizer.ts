@@ -17,10 +17,13 @@ export const SPECIAL = {
   sbreak: '[Sbreak]',
   pbreak: '[Pbreak]',
   ebreak: '[Ebreak]',
+  break0: '[break_0]',
 } as const;
 
 export interface ChatttsTokenizer {
   encode(text: string): number[];
+  /** Ids → text with special tokens kept, WordPiece joined (the refine stage's output). */
+  decode(ids: number[]): string;
   /** Id of a special token by name; throws when the pack's tokenizer lacks it. */
   id(token: string): number;
   vocabSize: number;
@@ -48,6 +51,7 @@ export async function loadTokenizer(path: string): Promise<ChatttsTokenizer> {
   for (const t of Object.values(SPECIAL)) ids.set(t, lookup(t));
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
+    decode: (ids) => tok.decode(ids, { skip_special_tokens: false }),
     id: (token) => ids.get(token) ?? lookup(token),
     vocabSize,
   };

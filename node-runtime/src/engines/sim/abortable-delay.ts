@@ -2,6 +2,7 @@
  * Waits `ms` unless the signal fires first, in which case it rejects with the signal's reason
  * and frees its timer at once: a simulated inference must stop holding its slot the moment the
  * deadline passes or the client leaves, exactly like a real engine that checks between steps.
+ * An infinite `ms` waits for the signal alone (a stall that only the caller can end).
  * @module
  */
 export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
@@ -11,10 +12,12 @@ export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal.reason);
     };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const timer = Number.isFinite(ms)
+      ? setTimeout(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        }, ms)
+      : undefined;
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -10,13 +10,19 @@
  * @module
  */
 import { pino } from 'pino';
-import { wholeAsStream, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
+import { collectStream, StreamCut, type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { abortableDelay } from './abortable-delay.ts';
 import { parseSimParameters, type SimParameters } from './sim-parameters.ts';
 import { hashText, synthesizeTone } from './synthetic-audio.ts';
 import { createFaultHooks, leakedByteCount, SimulatedEngineFailure, type FaultHooks } from './test-faults.ts';
 
 const DEFAULT_SAMPLE_RATE = 16_000;
+
+/** A zero-length pause skips the timer: a zero-rtf pack streams without a tick per chunk. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms > 0) return abortableDelay(ms, signal);
+  return signal.aborted ? Promise.reject(signal.reason) : Promise.resolve();
+}
 
 export interface SimEngineOptions {
   /** Uniform [0, 1) source for jitter and fault draws; tests pass a fixed one. */
@@ -61,22 +67,46 @@ export function createSimEngine(context: EngineContext, options: SimEngineOption
     },
 
     async synthesize(request: SynthesisRequest): Promise<SynthesisResult> {
+      const { pcm, chunks } = await collectStream(this.stream(request));
+      return { pcm, sampleRate, stats: { samples: pcm.length, chunks } };
+    },
+
+    /**
+     * The whole clip is a pure function of (text, voice, speed, seed), computed up front and
+     * handed out `chunk_ms` at a time, each chunk after its share of the simulated compute: any
+     * chunking of the same request gives the same samples, so offsets and splices are exact.
+     */
+    async *stream(request: SynthesisRequest): AsyncGenerator<Int16Array> {
       if (!params || !faults) throw new Error('sim engine used before load()');
       const speed = request.speed ?? 1;
       const audioMs = Math.min(params.max_audio_ms, Math.max(params.min_audio_ms, (params.ms_per_char * request.text.length) / speed));
       const spread = 1 + params.jitter * (2 * random() - 1);
-      const computeMs = Math.max(0, (params.base_ms + params.rtf * audioMs) * spread);
-      await abortableDelay(computeMs, request.signal);
-      if (faults.shouldFail()) throw new SimulatedEngineFailure('simulated engine failure (test fault)');
+      const plan = faults.planStream();
       const seed = (hashText(request.text) ^ (request.seed ?? 0)) >>> 0;
       const pcm = synthesizeTone({ durationMs: audioMs, sampleRate, baseHz: params.tone_hz * voiceShift(request.voice), seed });
+      const chunkSamples = Math.max(1, Math.round((params.chunk_ms / 1000) * sampleRate));
+      const msPerSample = 1000 / sampleRate;
+
+      await pause(params.base_ms * spread, request.signal);
+      for (let offset = 0; offset < pcm.length; offset += chunkSamples) {
+        const chunk = pcm.slice(offset, offset + chunkSamples);
+        await pause(params.rtf * chunk.length * msPerSample * spread, request.signal);
+        if (plan.fail) throw new SimulatedEngineFailure('simulated engine failure (test fault)');
+        const deliveredMs = offset * msPerSample;
+        if (plan.die && deliveredMs >= plan.die.afterMs) {
+          // SIGKILL cannot be caught: the process vanishes mid-response like an OOM-killed one.
+          if (plan.die.mode === 'exit') process.kill(process.pid, 'SIGKILL');
+          throw new StreamCut('simulated node death mid-stream (test fault)');
+        }
+        if (plan.stall && deliveredMs >= plan.stall.afterMs) {
+          const stall = plan.stall;
+          plan.stall = undefined;
+          await abortableDelay(stall.stallMs ?? Number.POSITIVE_INFINITY, request.signal);
+        }
+        yield chunk;
+      }
       served++;
       faults.afterRequest();
-      return { pcm, sampleRate, stats: { simulated_compute_ms: Math.round(computeMs), samples: pcm.length } };
-    },
-
-    stream(request: SynthesisRequest): AsyncIterable<Int16Array> {
-      return wholeAsStream(this, request);
     },
 
     async dispose() {

@@ -9,16 +9,24 @@ import type { SimTestFaults } from './sim-parameters.ts';
 const leaked: Buffer[] = [];
 let leakedBytes = 0;
 
+/** What goes wrong in one stream, drawn when it starts; an absent field: nothing of that kind. */
+export interface StreamFaults {
+  fail: boolean;
+  die?: { afterMs: number; mode: 'reset' | 'exit' };
+  stall?: { afterMs: number; stallMs: number | undefined };
+}
+
 export interface FaultHooks {
   /** Called once per served request. */
   afterRequest(): void;
-  /** True when this request should fail as a retryable engine failure. */
-  shouldFail(): boolean;
+  /** Draws this request's faults. Draws nothing for a kind the pack does not configure. */
+  planStream(): StreamFaults;
   readonly active: boolean;
 }
 
 export function createFaultHooks(faults: SimTestFaults, random: () => number = Math.random): FaultHooks {
-  const active = faults.leak_bytes_per_request > 0 || faults.fail_rate > 0;
+  const { die_mid_stream: die, stall_mid_stream: stall } = faults;
+  const active = faults.leak_bytes_per_request > 0 || faults.fail_rate > 0 || die !== undefined || stall !== undefined;
   return {
     active,
     afterRequest() {
@@ -28,8 +36,11 @@ export function createFaultHooks(faults: SimTestFaults, random: () => number = M
       leaked.push(Buffer.alloc(faults.leak_bytes_per_request, 0x5a));
       leakedBytes += faults.leak_bytes_per_request;
     },
-    shouldFail() {
-      return faults.fail_rate > 0 && random() < faults.fail_rate;
+    planStream() {
+      const plan: StreamFaults = { fail: faults.fail_rate > 0 && random() < faults.fail_rate };
+      if (die && random() < die.rate) plan.die = { afterMs: die.after_ms, mode: die.mode };
+      if (stall && random() < stall.rate) plan.stall = { afterMs: stall.after_ms, stallMs: stall.stall_ms };
+      return plan;
     },
   };
 }

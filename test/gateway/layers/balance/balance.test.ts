@@ -7,7 +7,7 @@ import { balance } from '../../../../gateway/src/layers/balance/balance.ts';
 import { p2c } from '../../../../gateway/src/layers/balance/p2c.ts';
 import { chooseRegion } from '../../../../gateway/src/layers/balance/priority.ts';
 import { sample } from '../../../../gateway/src/layers/balance/sample.ts';
-import type { Service, UpstreamRequest } from '../../../../gateway/src/layers/service.ts';
+import type { Service, UpstreamRequest } from '../../../../gateway/src/upstream/service.ts';
 import { ManualClock } from '../../../../gateway/src/lifecycle/clock.ts';
 import { createLogger } from '../../../../gateway/src/observability/logger.ts';
 import { createMetrics } from '../../../../gateway/src/observability/metrics.ts';

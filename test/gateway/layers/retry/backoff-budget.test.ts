@@ -106,7 +106,9 @@ describe('retry policy', () => {
     expect(retryDecision(new GatewayError('VOX_ERR_UPSTREAM_BUSY'))).toBe('reselect'); // a full node did no work
     for (const c of ['VOX_ERR_UPSTREAM_RESET', 'VOX_ERR_UPSTREAM_FAILURE', 'VOX_ERR_ATTEMPT_TIMEOUT'] as const)
       expect(retryDecision(new GatewayError(c))).toBe('retry');
-    for (const c of ['VOX_ERR_UPSTREAM_REJECTED', 'VOX_ERR_DEADLINE_EXCEEDED', 'VOX_ERR_CLIENT_CLOSED', 'VOX_ERR_BUSY'] as const)
+    for (const c of ['VOX_ERR_UPSTREAM_REJECTED', 'VOX_ERR_DEADLINE_EXCEEDED', 'VOX_ERR_CLIENT_CLOSED'] as const)
       expect(retryDecision(new GatewayError(c))).toBe('no');
+    // No node of the model has room: not another node (the layer stops), the plan's other model.
+    expect(retryDecision(new GatewayError('VOX_ERR_BUSY'))).toBe('other_model');
   });
 });

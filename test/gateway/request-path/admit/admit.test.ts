@@ -85,11 +85,11 @@ describe('text policy', () => {
 
 describe('language detection', () => {
   it('tells CJK from Latin', () => {
-    expect(detectLanguage('Hello, world.')).toBe('en');
-    expect(detectLanguage('你好，世界。')).toBe('zh');
-    expect(detectLanguage('今天天气很好 OK')).toBe('zh');
-    expect(detectLanguage('こんにちは')).toBe('ja');
-    expect(detectLanguage('안녕하세요')).toBe('ko');
-    expect(detectLanguage('12345 !!!')).toBe('en');
+    expect([...detectLanguage('Hello, world.')]).toEqual(['en']);
+    expect([...detectLanguage('你好，世界。')]).toEqual(['zh']);
+    expect([...detectLanguage('今天天气很好 OK')]).toEqual(['zh', 'en']);
+    expect([...detectLanguage('こんにちは')]).toEqual(['ja']);
+    expect([...detectLanguage('안녕하세요')]).toEqual(['ko']);
+    expect([...detectLanguage('12345 !!!')]).toEqual([]);
   });
 });

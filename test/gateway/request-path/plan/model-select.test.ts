@@ -25,7 +25,7 @@ const view = (p: Partial<PoolView>, f: Partial<PoolView> = {}) => (id: string): 
   id === 'flite-fast' ? { available: 2, waitMs: 0, utilization: 0, ...f } : { available: 2, waitMs: 0, utilization: 0, ...p };
 
 function choose(plan: string, v: (id: string) => PoolView, latches: Latches, language: Language = 'en') {
-  return selectModel({ plan: cfg.plans[plan]!, models, language, role: undefined, view: v, latches, degradation: cfg.degradation });
+  return selectModel({ plan: cfg.plans[plan]!, models, languages: new Set([language]), role: undefined, view: v, latches, degradation: cfg.degradation });
 }
 
 describe('model choice by plan and load', () => {

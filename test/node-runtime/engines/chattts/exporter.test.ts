@@ -2,11 +2,13 @@
  * The exporter's checkpoint mode on a synthetic checkpoint written with the release's file layout
  * and key names (weight norm unfolded into g/v, unused tensors present). Exporting that checkpoint
  * must give the same numbers as exporting the random model it was written from, and a renamed or
- * missing key must fail loudly, naming the key. Needs Debian's python3-torch and python3-onnx;
- * skipped (with a note) where they are absent, as on a bare CI machine.
+ * missing key must fail loudly, naming the key. Known non-parameter buffers (rotary inv_freq) are
+ * dropped, unknown ones refused; the speaker statistics and the homophone map come from the user's
+ * ChatTTS checkout (a stand-in with the same layout here), and without statistics checkpoint mode
+ * refuses to run. Needs Debian's python3-torch and python3-onnx (installed by .ci/run).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,18 +16,18 @@ import { createChatttsEngine } from '../../../../node-runtime/src/engines/chattt
 import { verifyPack } from '../../../../node-runtime/src/packs/verify.ts';
 import { CPU, REPO, TINY_PACK } from './helpers.ts';
 import { readFileSync } from 'node:fs';
+import { systemPackage } from '../../../support/system-package.ts';
 
 const PY = '/usr/bin/python3';
 const EXPORTER = path.join(REPO, 'node-runtime/export/export_chattts.py');
-const hasTorch = spawnSync(PY, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
-if (!hasTorch) console.warn('exporter tests skipped: /usr/bin/python3 lacks torch/onnx (apt-get install python3-torch python3-onnx)');
+const hasTorch = systemPackage('python3-torch', () => spawnSync(PY, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0, 'apt-get install python3-torch python3-onnx');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'chattts-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function exporter(args: string[]): { status: number | null; stderr: string } {
+function exporter(args: string[]): { status: number | null; stderr: string; stdout: string } {
   const r = spawnSync(PY, [EXPORTER, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stderr: r.stderr };
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
 function goldenTensors(dir: string): Map<string, Float32Array> {
@@ -43,13 +45,34 @@ function goldenTensors(dir: string): Map<string, Float32Array> {
 describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
   const ckpt = path.join(tmp, 'ckpt');
   const packCkpt = path.join(tmp, 'pack-ckpt');
+  const code = path.join(tmp, 'code');
 
   it('exports a synthetic release checkpoint to the same numbers as its random source', async () => {
     // The committed tiny pack was exported with --random --dims tiny and the default seed; the
     // checkpoint written from the same seed must reproduce its golden vectors.
     expect(exporter(['--random', '--dims', 'tiny', '--write-checkpoint', ckpt]).status).toBe(0);
-    const r = exporter(['--checkpoint', ckpt, '--spk-stat', path.join(ckpt, 'spk_stat.txt'), '--out', packCkpt, '--golden', '--name', 'chattts-ckpt']);
+    // Some releases carry rotary inv_freq buffers in the GPT file.
+    execFileSync(PY, ['-c', [
+      'import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
+      'd = s.load(sys.argv[2])',
+      'for i in range(2): d[f"layers.{i}.self_attn.rotary_emb.inv_freq"] = torch.ones(8)',
+      's.save(sys.argv[2], d)',
+    ].join('\n'), path.join(REPO, 'node-runtime/export'), path.join(ckpt, 'asset', 'gpt', 'model.safetensors')]);
+    // The user's ChatTTS checkout, in its layout: spk_stat as a literal in config.py, the map in res/.
+    const spkStat = readFileSync(path.join(ckpt, 'spk_stat.txt'), 'utf8').trim();
+    mkdirSync(path.join(code, 'ChatTTS', 'config'), { recursive: true });
+    mkdirSync(path.join(code, 'ChatTTS', 'res'), { recursive: true });
+    writeFileSync(path.join(code, 'ChatTTS', 'config', 'config.py'),
+      `class Config:\n    path: str = ""\n    spk_stat: str = (\n        "${spkStat.slice(0, 40)}"\n        "${spkStat.slice(40)}"\n    )\n`);
+    writeFileSync(path.join(code, 'ChatTTS', 'res', 'homophones_map.json'), JSON.stringify({ 世: '界' }));
+    const r = exporter(['--checkpoint', ckpt, '--chattts-code', code, '--out', packCkpt, '--golden', '--name', 'chattts-ckpt']);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/gpt: ignored 2 known non-parameter buffer/);
+    const manifest = JSON.parse(readFileSync(path.join(packCkpt, 'manifest.json'), 'utf8')) as { voices: string[]; parameters: Record<string, unknown> };
+    expect(manifest.parameters.homophones).toBe('homophones.json');
+    expect(manifest.voices).toContain('empty_spk');
+    expect(JSON.parse(readFileSync(path.join(packCkpt, 'homophones.json'), 'utf8'))).toEqual({ 世: '界' });
+    expect((JSON.parse(readFileSync(path.join(packCkpt, 'speakers.json'), 'utf8')) as { spk_stat: string }).spk_stat).toBe(spkStat);
     const a = goldenTensors(TINY_PACK);
     const b = goldenTensors(packCkpt);
     expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
@@ -66,8 +89,9 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     // The checkpoint pack is a valid pack the engine serves.
     const engine = createChatttsEngine({ pack: await verifyPack(packCkpt), execution: CPU });
     await engine.load();
-    const out = await engine.synthesize({ text: '你好。', seed: 1, signal: new AbortController().signal });
+    const out = await engine.synthesize({ text: '你好，世界。', seed: 1, signal: new AbortController().signal });
     expect(out.pcm.length % 512).toBe(0);
+    expect(engine.describe().details?.homophones).toBe(true);
     await engine.dispose();
   }, 240_000);
 
@@ -77,9 +101,22 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
       'import sys; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
       'd = s.load(sys.argv[2]); d[sys.argv[4]] = d.pop(sys.argv[3]); s.save(sys.argv[2], d)',
     ].join('\n'), path.join(REPO, 'node-runtime/export'), path.join(ckpt, 'asset', 'Decoder.safetensors'), 'decoder.decoder_block.0.weight', 'decoder.decoder_block.0.gamma']);
-    const r = exporter(['--checkpoint', ckpt, '--out', path.join(tmp, 'bad')]);
+    const r = exporter(['--checkpoint', ckpt, '--spk-stat', path.join(ckpt, 'spk_stat.txt'), '--out', path.join(tmp, 'bad')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/missing keys \['decoder\.decoder_block\.0\.weight'\]/);
     expect(r.stderr).toMatch(/unexpected keys \['decoder\.decoder_block\.0\.gamma'\]/);
+  }, 120_000);
+
+  it('refuses an unknown buffer, and checkpoint mode without speaker statistics', () => {
+    execFileSync(PY, ['-c', [
+      'import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
+      'd = s.load(sys.argv[2]); d["layers.0.self_attn.mystery_buffer"] = torch.ones(8); s.save(sys.argv[2], d)',
+    ].join('\n'), path.join(REPO, 'node-runtime/export'), path.join(ckpt, 'asset', 'gpt', 'model.safetensors')]);
+    const unknown = exporter(['--checkpoint', ckpt, '--spk-stat', path.join(ckpt, 'spk_stat.txt'), '--out', path.join(tmp, 'bad2')]);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unexpected keys \['layers\.0\.self_attn\.mystery_buffer'\]/);
+    const noStats = exporter(['--checkpoint', ckpt, '--out', path.join(tmp, 'bad3')]);
+    expect(noStats.status).toBe(2);
+    expect(noStats.stderr).toMatch(/--spk-stat FILE or --chattts-code DIR \(or --synthetic-spk-stat/);
   }, 120_000);
 });

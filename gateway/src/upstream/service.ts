@@ -5,8 +5,8 @@
  * @module
  */
 import type { Readable } from 'node:stream';
-import type { Endpoint } from '../upstream/endpoints.ts';
-import type { AttemptSignal } from './timeout/try-signal.ts';
+import type { Endpoint } from './endpoints.ts';
+import type { AttemptSignal } from '../core/try-signal.ts';
 
 export interface AttemptRecord {
   node: string;

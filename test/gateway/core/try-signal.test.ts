@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TrySignal } from '../../../../gateway/src/layers/timeout/try-signal.ts';
+import { TrySignal } from '../../../gateway/src/core/try-signal.ts';
 
 describe('TrySignal', () => {
   it('aborts once with its reason and runs each listener once', () => {

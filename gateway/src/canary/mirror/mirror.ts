@@ -20,17 +20,17 @@
  * @module
  */
 import type { ModelConfig } from '../../config/schema.ts';
-import type { CanaryConfig } from '../../canary/config.ts';
+import type { CanaryConfig } from '../../config/canary.ts';
 import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { EndpointSet } from '../../upstream/endpoints.ts';
 import { Pools } from '../../upstream/pools.ts';
-import { resolveVoice } from '../plan/plan.ts';
+import { resolveVoice } from '../../request-path/plan/plan.ts';
 import { CanaryCallError, callCanary } from './canary-call.ts';
 import { canaryNode } from './canary-node.ts';
 import { isSampled, sampled, textPoint } from './sampler.ts';
 import { ShadowBudget } from './shadow-budget.ts';
-import type { ShadowEvent, ShadowHook } from './shadow.ts';
+import type { ShadowEvent, ShadowHook } from '../../request-path/shadow/shadow.ts';
 
 export type ShadowCounter =
   | 'eligible'
@@ -108,6 +108,9 @@ export function createMirror(o: MirrorOptions): Mirror {
     let point: number | undefined;
     for (const c of o.canaries()) {
       if (c.plans.length > 0 && !c.plans.includes(event.plan.planName)) continue;
+      // A canary that cannot speak the text would be judged on audio it was never meant to make.
+      const speaks = o.models().get(c.canary)?.languages;
+      if (speaks && event.plan.languages?.some((l) => !speaks.includes(l))) continue;
       o.sink.count(c.canary, 'eligible');
       point ??= textPoint(event.text);
       if (!isSampled(point, c.sample_rate)) continue;

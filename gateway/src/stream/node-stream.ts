@@ -1,0 +1,127 @@
+/**
+ * Reads one node's framed streaming answer (protocol/frames.ts) as PCM, proving it whole: the
+ * end frame's sample count and CRC-32 must match what arrived. Everything else is a typed
+ * failure from the gateway's catalogue, so the segment runner can resume elsewhere:
+ *
+ * - the body ends (or the connection drops) without an end frame, a frame is corrupt, or the
+ *   checksum is wrong: `VOX_ERR_UPSTREAM_RESET` (the node or its link died);
+ * - an error frame: `VOX_ERR_UPSTREAM_FAILURE` when the node says a retry may help, else
+ *   `VOX_ERR_UPSTREAM_REJECTED` with the node's code;
+ * - no bytes for `gapMs` while the reader waits for them — before the first audio frame or
+ *   between two — `VOX_ERR_ATTEMPT_TIMEOUT` (the per-try timeout, applied to a stream: the
+ *   attempt-timeout layer only bounds the time to the headers). The wait is measured only while
+ *   the reader asks for data, so a slow client (back-pressure) never looks like a stalled node;
+ * - the deadline or the client leaving: the signal's own reason (the body is destroyed with it).
+ *
+ * The body is destroyed whenever reading stops early, which aborts the node request.
+ * @module
+ */
+import type { Readable } from 'node:stream';
+import { FRAMES_CONTENT_TYPE, FrameDecoder, StreamChecksum, type EndFrame, type ErrorFrame } from '../../../protocol/frames.ts';
+import { fromTransportError } from '../errors/from-upstream.ts';
+import { GatewayError, isGatewayError, type UpstreamFacts } from '../errors/gateway-error.ts';
+import type { UpstreamResponse } from '../upstream/service.ts';
+
+export interface NodeStreamOptions {
+  /** Longest wait for the next bytes (time to the first audio, then between chunks). */
+  gapMs: number;
+}
+
+/** What a whole stream said about itself (the end frame, checked). */
+export interface StreamEnd {
+  samples: number;
+  sampleRate: number;
+  computeMs?: number;
+}
+
+export function isFramedResponse(res: UpstreamResponse): boolean {
+  return (res.headers['content-type'] ?? '').startsWith(FRAMES_CONTENT_TYPE);
+}
+
+/** The sample rate the node announced in its headers (the end frame repeats it). */
+export function headerSampleRate(res: UpstreamResponse): number | undefined {
+  const rate = Number(res.headers['x-sample-rate']);
+  return Number.isInteger(rate) && rate > 0 ? rate : undefined;
+}
+
+function errorFromFrame(error: ErrorFrame, facts: UpstreamFacts): GatewayError {
+  const upstream = { ...facts, code: error.code };
+  if (error.retryable) return new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} failed mid-stream: ${error.code}: ${error.message}`, { upstream });
+  return new GatewayError('VOX_ERR_UPSTREAM_REJECTED', error.message, { upstream, wire: error.code, status: 422 });
+}
+
+function cut(facts: UpstreamFacts, why: string): GatewayError {
+  return new GatewayError('VOX_ERR_UPSTREAM_RESET', `stream from node ${facts.node} ${why}`, { upstream: facts });
+}
+
+/**
+ * Yields the PCM (s16le mono) payloads of a framed node response in order and returns its
+ * checked end; throws a GatewayError on any failure (see the module comment).
+ * @example
+ * const pcm = readNodeStream(res, { gapMs: 3000 });
+ * for (let r = await pcm.next(); !r.done; r = await pcm.next()) write(r.value);
+ */
+export async function* readNodeStream(res: UpstreamResponse, options: NodeStreamOptions): AsyncGenerator<Buffer, StreamEnd, void> {
+  const facts: UpstreamFacts = { node: res.node, region: res.region, status: res.status };
+  if (Buffer.isBuffer(res.body) || !isFramedResponse(res)) {
+    if (!Buffer.isBuffer(res.body)) res.body.destroy();
+    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered ${res.headers['content-type'] ?? 'no content type'}, not a framed stream`, { upstream: facts });
+  }
+  const body: Readable = res.body;
+  const decoder = new FrameDecoder();
+  const sum = new StreamChecksum();
+  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let finished = false;
+  // Errors reach us through the iterator; the listener only keeps an error emitted after we
+  // stopped reading from becoming an uncaught exception.
+  body.on('error', ignore);
+  try {
+    for (;;) {
+      // One timer per wait (a wait is per network chunk, tens per segment at most).
+      const timer = setTimeout(() => {
+        body.destroy(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `node ${res.node} sent nothing for ${options.gapMs} ms mid-stream`, { upstream: facts }));
+      }, options.gapMs);
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        throw isGatewayError(err) ? err : fromTransportError(err, facts);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (r.done) throw cut(facts, decoder.partialBytes > 0 ? `ended inside a frame after ${sum.samples} samples` : `ended without its end frame after ${sum.samples} samples`);
+      let frames;
+      try {
+        frames = decoder.push(r.value);
+      } catch (err) {
+        throw new GatewayError('VOX_ERR_UPSTREAM_RESET', `stream from node ${res.node} is corrupt: ${(err as Error).message}`, { upstream: facts, cause: err });
+      }
+      for (const frame of frames) {
+        if (frame.type === 'audio') {
+          sum.add(frame.pcm);
+          if (frame.pcm.length > 0) yield frame.pcm;
+        } else if (frame.type === 'error') throw errorFromFrame(frame.error, facts);
+        else {
+          checkEnd(frame.end, sum, facts);
+          finished = true;
+          return { samples: frame.end.samples, sampleRate: frame.end.sample_rate, ...(frame.end.compute_ms !== undefined ? { computeMs: frame.end.compute_ms } : {}) };
+        }
+      }
+    }
+  } catch (err) {
+    // Destroyed with the failure, so the balance layer's outlier detection counts it.
+    if (!body.destroyed) body.destroy(err as Error);
+    throw err;
+  } finally {
+    // Early exit (the consumer stopped): abort the node request. After the end frame the rest
+    // of the body is empty and is drained.
+    if (!finished && !body.destroyed) body.destroy();
+    else if (finished) body.resume();
+  }
+}
+
+function ignore(): void {}
+
+function checkEnd(end: EndFrame, sum: StreamChecksum, facts: UpstreamFacts): void {
+  if (!sum.matches(end)) throw cut(facts, `failed its check: end frame says ${end.samples} samples crc ${end.crc32}, got ${sum.samples} crc ${sum.crc}`);
+}
