@@ -64,6 +64,7 @@ function nodeBody(run: SegmentRun, text: string, speaker: Speaker, offset: numbe
       ...(offset > 0 ? { offset_samples: offset } : {}),
       ...(p.speed !== undefined ? { speed: p.speed } : {}),
       ...(p.instructions !== undefined ? { instructions: p.instructions } : {}),
+      ...(p.priority === 'batch' ? { priority: 'batch' } : {}),
     }),
   );
 }
@@ -84,6 +85,7 @@ async function call(run: SegmentRun, index: number, speaker: Speaker, offset: nu
       attempt: 0,
       tried: new Set([...dead, ...avoid]),
       attempts: run.attempts,
+      ...(run.plan.priority === 'batch' ? { priority: 'batch' as const } : {}),
     });
   if (busy.size === 0) return once(new Set());
   try {
