@@ -36,6 +36,7 @@ import { EndpointSet } from './upstream/endpoints.ts';
 import { HealthChecker } from './upstream/health/checker.ts';
 import { OutlierDetector } from './upstream/outlier-detection.ts';
 import { Pools } from './upstream/pools.ts';
+import { createJobService } from './jobs/job-service.ts';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -134,6 +135,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     metrics,
   })(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes, bodies }));
 
+  const latches = new Latches();
   const handle = createRequestPath({
     config: () => config,
     models: () => models,
@@ -142,7 +144,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     concurrency,
     retryBudget: budget,
     endpoints,
-    latches: new Latches(),
+    latches,
     service,
     shadow: () => shadow,
     clock,
@@ -169,6 +171,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
   });
   canary.mount(app);
+  // Async jobs (docs/jobs.md): routes, store and runner, only with a `jobs` config section.
+  const jobs = createJobService(app, { config: () => config, models: () => models, keys: () => keys, endpoints, latches, service, clock, log, registry: metrics.registry });
   for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report', '/canary'])
     app.all(path, (c) => fail(c, new GatewayError('VOX_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`), path === '/v1/audio/speech' ? 'openai' : 'native'));
   app.notFound((c) => fail(c, new GatewayError('VOX_ERR_NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`)));
@@ -208,6 +212,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     [
       { name: 'stop admitting', run: () => void (draining = true) },
       { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000) },
+      { name: 'jobs', run: () => jobs?.close() },
       { name: 'health checks', run: () => health.close() },
       { name: 'breakers', run: () => breakers.close() },
       { name: 'shadow', run: () => shadow.close?.() },
