@@ -37,6 +37,7 @@ import { HealthChecker } from './upstream/health/checker.ts';
 import { OutlierDetector } from './upstream/outlier-detection.ts';
 import { Pools } from './upstream/pools.ts';
 import { createJobService } from './jobs/job-service.ts';
+import { ResponseCache } from './cache/response-cache.ts';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -136,6 +137,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   })(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes, bodies }));
 
   const latches = new Latches();
+  // The audio cache (cache/response-cache.ts), only with a `cache` config section.
+  const cache = config.cache ? new ResponseCache(() => config, endpoints) : undefined;
   const handle = createRequestPath({
     config: () => config,
     models: () => models,
@@ -152,6 +155,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     metrics,
     draining: () => draining,
     bodies,
+    cache: () => cache,
   });
 
   const app = new Hono();
@@ -213,6 +217,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
       { name: 'stop admitting', run: () => void (draining = true) },
       { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000) },
       { name: 'jobs', run: () => jobs?.close() },
+      { name: 'audio cache', run: () => cache?.close() },
       { name: 'health checks', run: () => health.close() },
       { name: 'breakers', run: () => breakers.close() },
       { name: 'shadow', run: () => shadow.close?.() },

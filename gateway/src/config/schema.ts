@@ -129,8 +129,8 @@ export const PlanSchema = z
 export const JobsSchema = z
   .object({
     /** SQLite file of the embedded job store (the audio lives under `audio_dir`). */
-    store_path: z.string().min(1).default('data/jobs.sqlite'),
-    audio_dir: z.string().min(1).default('data/jobs-audio'),
+    store_path: z.string().min(1).default('.voxgate/jobs.sqlite'),
+    audio_dir: z.string().min(1).default('.voxgate/jobs-audio'),
     /** How long a finished job and its audio are kept. */
     retention_ms: ms(24 * 3_600_000),
     /** Jobs one gateway runs at once. */
@@ -195,6 +195,25 @@ export const ConfigSchema = z
     keys: z.array(KeySchema).default([]),
     canaries: z.array(CanarySchema).default([]),
     canary_judge: CanaryJudgeSchema.prefault({}),
+    /** The audio cache (docs/jobs.md); absent: no request is cached. */
+    cache: z
+      .object({
+        dir: z.string().min(1).default('.voxgate/audio-cache'),
+        max_bytes: z.number().int().positive().default(512 * 2 ** 20),
+        /** Plans whose requests use the cache. */
+        plans: z.array(z.string().min(1)).default([]),
+        /** Tenants whose requests use the cache, whatever their plan. */
+        tenants: z.array(z.string().min(1)).default([]),
+        /**
+         * The seed a cacheable request without one is pinned to: a request with no seed would
+         * otherwise get a random one and could never hit.
+         */
+        default_seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+        /** Largest answer kept (bytes); longer answers are served but not cached. */
+        max_entry_bytes: z.number().int().positive().default(8 * 2 ** 20),
+      })
+      .strict()
+      .optional(),
     /** Async jobs; absent: `/v1/jobs` answers 404 and no runner starts. */
     jobs: JobsSchema.optional(),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */

@@ -213,6 +213,7 @@ function announceSwitch(run: SegmentRun, index: number, from: Speaker, to: Speak
   run.switches += 1;
   run.options.metrics.modelSwitches.inc({ from: from.model.id, to: to.model.id });
   run.options.log.warn({ trace_id: run.plan.traceId, segment: index, from: from.model.id, to: to.model.id, reason }, 'model switched inside a streamed response');
+  // Not `firstAudio()`: a switch before any audio must not send the headers, or a fallback that
+  // fails too (every node down) would cut a 200 instead of answering a clean 503.
   run.slots[index]!.push({ kind: 'switch', segment: index, from: from.model.id, to: to.model.id, reason });
-  if (index === 0) run.firstAudio();
 }
