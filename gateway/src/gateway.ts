@@ -38,6 +38,8 @@ import { OutlierDetector } from './upstream/outlier-detection.ts';
 import { Pools } from './upstream/pools.ts';
 import { createJobService } from './jobs/job-service.ts';
 import { ResponseCache } from './cache/response-cache.ts';
+import { mountPresynth } from './cache/presynth.ts';
+import { streamMetrics } from './stream/stream-metrics.ts';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -176,6 +178,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   });
   canary.mount(app);
   // Async jobs (docs/jobs.md): routes, store and runner, only with a `jobs` config section.
+  if (cache) mountPresynth(app, { cache, service, config: () => config, models: () => models, keys: () => keys, endpoints, latches, clock, log, stream: streamMetrics(metrics.registry) });
   const jobs = createJobService(app, { config: () => config, models: () => models, keys: () => keys, endpoints, latches, service, clock, log, registry: metrics.registry });
   for (const path of ['/v1/synthesize', '/v1/audio/speech', '/v1/status', '/metrics', '/healthz', '/readyz', '/v1/canary/report', '/canary'])
     app.all(path, (c) => fail(c, new GatewayError('VOX_ERR_METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${path}`), path === '/v1/audio/speech' ? 'openai' : 'native'));

@@ -55,6 +55,21 @@ describe('audio cache', () => {
     expect((await speak('The cache keeps this sentence.', 'demo-free')).res.headers.get('x-cache')).toBe('miss');
   });
 
+  it('POST /v1/presynth fills the cache at batch priority and reports what was added and what was there', async () => {
+    const post = (items: unknown[], key = 'demo-pro') =>
+      fetch(`${gw.url}/v1/presynth`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+    const res = await post([{ text: 'Prepared overnight.', format: 'wav' }, { text: 'The cache keeps this sentence.', format: 'wav' }]);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { added: number; cached: number; items: { status: string }[] };
+    expect(report).toMatchObject({ added: 1, cached: 1 });
+    expect(report.items.map((i) => i.status)).toEqual(['added', 'cached']);
+    const hit = await speak('Prepared overnight.');
+    expect(hit.res.headers.get('x-cache')).toBe('hit');
+    expect(hit.res.headers.get('content-type')).toBe('audio/wav');
+    expect(hit.body.length).toBeGreaterThan(1000);
+    expect((await post([{ text: 'Hello.' }], 'demo-free')).status).toBe(403);
+  });
+
   it('with every node killed, cached texts are still 200 x-cache: hit and uncached ones a fast 503', async () => {
     expect((await speak('Said before the outage.')).res.headers.get('x-cache')).toBe('miss');
     const before = await speak('Said before the outage.');
