@@ -135,6 +135,12 @@ export const JobsSchema = z
     retention_ms: ms(24 * 3_600_000),
     /** Jobs one gateway runs at once. */
     concurrency: z.number().int().min(1).max(64).default(2),
+    /**
+     * Longest segment of a job (at most `stream.max_segment_chars`): a batch segment holds its
+     * node slot for its whole synthesis, so shorter segments bound how long an interactive
+     * request can wait behind one.
+     */
+    max_segment_chars: z.number().int().positive().default(200),
     /** Segments of one job synthesised at once. */
     parallel_segments: z.number().int().min(1).max(16).default(2),
     /** A running job's lease; renewed at a third of it. A job whose lease ran out is requeued. */

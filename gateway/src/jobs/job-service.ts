@@ -85,7 +85,8 @@ export function createJobService(app: Hono, deps: JobServiceDeps): JobService | 
       view: (model) => poolView(deps.endpoints, model, now, models.get(model)?.pack ?? model),
       latches: deps.latches,
     });
-    const all = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: job.request.voice, models, stream: config.stream }));
+    const stream = { ...config.stream, max_segment_chars: Math.min(config.stream.max_segment_chars, config.jobs?.max_segment_chars ?? config.stream.max_segment_chars) };
+    const all = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: job.request.voice, models, stream }));
     return { specs: all, regions: parts[0]!.plan.regions };
   };
 
