@@ -11,7 +11,7 @@ import type { Config, ModelConfig } from './config/schema.ts';
 import { ConfigError, loadConfigFile, parseConfigText } from './config/load.ts';
 import { createEdge } from './http/edge.ts';
 import { createExposure } from './http/exposure.ts';
-import { routeTable, type Route } from './http/routes.ts';
+import { routeSink, routeTable, type Route } from './http/routes.ts';
 import { p2c } from './layers/balance/p2c.ts';
 import type { Balancer } from './layers/balance/balancer.ts';
 import { Breakers } from './layers/breaker/breaker.ts';
@@ -37,6 +37,10 @@ import { EndpointSet } from './upstream/endpoints.ts';
 import { HealthChecker } from './upstream/health/checker.ts';
 import { OutlierDetector } from './upstream/outlier-detection.ts';
 import { Pools } from './upstream/pools.ts';
+import { createJobService } from './jobs/job-service.ts';
+import { ResponseCache } from './cache/response-cache.ts';
+import { mountPresynth } from './cache/presynth.ts';
+import { streamMetrics } from './stream/stream-metrics.ts';
 
 export interface GatewayOptions {
   clock?: Clock;
@@ -152,6 +156,9 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     metrics,
   })(callNode({ pools, clock, bufferMaxBytes: () => config.upstream.buffer_max_bytes, bodies }));
 
+  const latches = new Latches();
+  // The audio cache (cache/response-cache.ts), only with a `cache` config section.
+  const cache = config.cache ? new ResponseCache(() => config, endpoints) : undefined;
   const handle = createRequestPath({
     config: () => config,
     models: () => models,
@@ -161,7 +168,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     uploads: new TenantUploads(),
     retryBudget: budget,
     endpoints,
-    latches: new Latches(),
+    latches,
     service,
     shadow: () => shadow,
     clock,
@@ -169,10 +176,16 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     metrics,
     draining: () => draining,
     bodies,
+    cache: () => cache,
   });
 
   const exposure = createExposure(() => config, options.adminToken);
-  const routes = routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure });
+  // Features that only exist with their config section add their routes to the one table.
+  const featureRoutes: Route[] = [];
+  const sink = routeSink(featureRoutes);
+  if (cache) mountPresynth(sink, { cache, service, config: () => config, models: () => models, keys: () => keys, endpoints, latches, clock, log, stream: streamMetrics(metrics.registry) });
+  const jobs = createJobService(sink, { config: () => config, models: () => models, keys: () => keys, endpoints, latches, service, clock, log, registry: metrics.registry });
+  const routes = [...routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure }), ...featureRoutes];
   const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
   const ready = Promise.all([health.start(), shared?.ready()]).then(() => undefined);
@@ -206,6 +219,8 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     [
       { name: 'stop admitting', run: () => void (draining = true) },
       { name: 'drain', run: () => waitForDrain(() => concurrency.inFlight(), options.drainMs ?? 10_000, clock) },
+      { name: 'jobs', run: () => jobs?.close() },
+      { name: 'audio cache', run: () => cache?.close() },
       { name: 'health checks', run: () => health.close() },
       { name: 'breakers', run: () => breakers.close() },
       { name: 'shadow', run: () => shadow.close?.() },

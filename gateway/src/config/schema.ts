@@ -110,6 +110,61 @@ export const PlanSchema = z
     load_share: z.number().gt(0).max(1).default(1),
     /** Default and maximum overall deadline for this plan's requests. */
     timeout_ms: ms(10_000),
+    /** Async jobs (`POST /v1/jobs`); absent: this plan cannot submit jobs (403 `jobs_disabled`). */
+    jobs: z
+      .object({
+        /** Longest job text (code points), far beyond `max_text_chars`. */
+        max_chars: z.number().int().positive().default(100_000),
+        /** Jobs queued or running per tenant; beyond it 429 `jobs_pending_quota`. */
+        max_pending: z.number().int().positive().default(10),
+        /** Characters a tenant may submit per UTC day; beyond it 429 `jobs_daily_quota`. */
+        chars_per_day: z.number().int().positive().default(1_000_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Async jobs: where they live, how they run, how callbacks are delivered. docs/jobs.md. */
+export const JobsSchema = z
+  .object({
+    /** SQLite file of the embedded job store (the audio lives under `audio_dir`). */
+    store_path: z.string().min(1).default('.voxgate/jobs.sqlite'),
+    audio_dir: z.string().min(1).default('.voxgate/jobs-audio'),
+    /** How long a finished job and its audio are kept. */
+    retention_ms: ms(24 * 3_600_000),
+    /** Jobs one gateway runs at once. */
+    concurrency: z.number().int().min(1).max(64).default(2),
+    /**
+     * Longest segment of a job (at most `stream.max_segment_chars`): a batch segment holds its
+     * node slot for its whole synthesis, so shorter segments bound how long an interactive
+     * request can wait behind one.
+     */
+    max_segment_chars: z.number().int().positive().default(200),
+    /** Segments of one job synthesised at once. */
+    parallel_segments: z.number().int().min(1).max(16).default(2),
+    /** A running job's lease; renewed at a third of it. A job whose lease ran out is requeued. */
+    lease_ms: ms(30_000),
+    /** How often the runner looks for queued jobs, due callbacks and expired retention. */
+    poll_ms: ms(500),
+    /** Deadline of one segment (all its attempts). */
+    segment_timeout_ms: ms(120_000),
+    callbacks: z
+      .object({
+        /** Environment variable holding the Standard Webhooks secret (`whsec_…`). */
+        secret_env: z.string().min(1).default('VOXGATE_WEBHOOK_SECRET'),
+        allow_schemes: z.array(z.enum(['https', 'http'])).default(['https']),
+        /** Host names exempt from the address check. */
+        allow_hosts: z.array(z.string().min(1)).default([]),
+        /** CIDR ranges exempt from the address check (e.g. `127.0.0.1/32` in a test). */
+        allow_cidrs: z.array(z.string().min(1)).default([]),
+        max_attempts: z.number().int().min(1).max(50).default(8),
+        base_ms: ms(1_000),
+        max_ms: ms(600_000),
+        timeout_ms: ms(10_000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -179,6 +234,27 @@ export const ConfigSchema = z
     canary_judge: CanaryJudgeSchema.prefault({}),
     /** Redis shared by several gateway replicas (config/shared-state.ts); absent: this gateway keeps its state to itself. */
     shared_state: SharedStateSchema.optional(),
+    /** The audio cache (docs/jobs.md); absent: no request is cached. */
+    cache: z
+      .object({
+        dir: z.string().min(1).default('.voxgate/audio-cache'),
+        max_bytes: z.number().int().positive().default(512 * 2 ** 20),
+        /** Plans whose requests use the cache. */
+        plans: z.array(z.string().min(1)).default([]),
+        /** Tenants whose requests use the cache, whatever their plan. */
+        tenants: z.array(z.string().min(1)).default([]),
+        /**
+         * The seed a cacheable request without one is pinned to: a request with no seed would
+         * otherwise get a random one and could never hit.
+         */
+        default_seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+        /** Largest answer kept (bytes); longer answers are served but not cached. */
+        max_entry_bytes: z.number().int().positive().default(8 * 2 ** 20),
+      })
+      .strict()
+      .optional(),
+    /** Async jobs; absent: `/v1/jobs` answers 404 and no runner starts. */
+    jobs: JobsSchema.optional(),
     /** OpenAI `model` names → config model role for `POST /v1/audio/speech`. */
     openai_models: z
       .record(OwnNameSchema, z.enum(['primary', 'fallback']))

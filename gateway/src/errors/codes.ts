@@ -84,6 +84,13 @@ export const ERROR_CODES = {
   VOX_ERR_BREAKER_OPEN: { status: 503, wire: 'breaker_open', retryable: true, outcome: 'shed', retry: 'reselect', node: 'overload', message: "the node's circuit breaker is open" },
   VOX_ERR_CLIENT_CLOSED: { status: 499, wire: 'client_closed', retryable: false, outcome: 'client_gone', retry: 'no', node: 'cancelled', message: 'the client went away' },
   VOX_ERR_CLIENT_DEADLINE: { status: 499, wire: 'client_deadline', retryable: false, outcome: 'client_gone', retry: 'no', node: 'cancelled', message: 'the deadline the client chose (x-request-timeout-ms) ran out', answer: { status: 504, wire: 'deadline_exceeded' } },
+  VOX_ERR_CALLBACK_REFUSED: { status: 400, wire: 'callback_refused', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'callback_url refused: scheme, credentials or address not allowed' },
+  VOX_ERR_JOB_NOT_FOUND: { status: 404, wire: 'job_not_found', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'no such job for this key' },
+  VOX_ERR_JOB_NOT_READY: { status: 422, wire: 'job_not_ready', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'the job has no audio (not finished, failed or cancelled)' },
+  VOX_ERR_JOB_FINISHED: { status: 422, wire: 'job_finished', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'the job has already finished and cannot be cancelled' },
+  VOX_ERR_JOBS_DISABLED: { status: 403, wire: 'jobs_disabled', retryable: false, outcome: 'client_error', retry: 'no', node: 'client_error', message: 'jobs are not enabled for this plan' },
+  VOX_ERR_JOBS_PENDING_QUOTA: { status: 429, wire: 'jobs_pending_quota', retryable: true, outcome: 'shed', retry: 'no', node: 'client_error', message: 'too many jobs pending for this tenant' },
+  VOX_ERR_JOBS_DAILY_QUOTA: { status: 429, wire: 'jobs_daily_quota', retryable: true, outcome: 'shed', retry: 'no', node: 'client_error', message: "the tenant's characters per day for jobs are used up" },
   VOX_ERR_INTERNAL: { status: 500, wire: 'internal', retryable: false, outcome: 'service_failure', retry: 'no', node: 'failure', message: 'internal gateway error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -18,7 +18,7 @@ import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Exposure, PageGroup } from './exposure.ts';
 import { statusBody } from './status.ts';
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'DELETE';
 
 export interface Route {
   method: Method;
@@ -68,6 +68,19 @@ function synthesis(path: string, flavor: ErrorFlavor, handle: RequestPath): Rout
 
 function get(path: string, web: Route['web']): Route {
   return { method: 'GET', path, flavor: 'native', web };
+}
+
+/** What a feature's routes are declared on (jobs, presynth): Hono-style paths, `:id` params included. */
+export interface RouteSink {
+  get(path: string, web: Route['web']): void;
+  post(path: string, web: Route['web']): void;
+  delete(path: string, web: Route['web']): void;
+}
+
+/** A sink whose routes join the table (they run through Hono on both front doors). */
+export function routeSink(into: Route[]): RouteSink {
+  const add = (method: Method) => (path: string, web: Route['web']) => void into.push({ method, path, flavor: 'native', web });
+  return { get: add('GET'), post: add('POST'), delete: add('DELETE') };
 }
 
 /**

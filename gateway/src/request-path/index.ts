@@ -30,6 +30,7 @@ import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import type { BodyPool } from '../upstream/body-pool.ts';
+import type { ResponseCache } from '../cache/response-cache.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { KeyTable, Principal } from './admit/auth.ts';
 import { parseJson, parseNative, parseOpenAi, type SynthesisInput } from './admit/body.ts';
@@ -69,6 +70,8 @@ export interface RequestPathDeps {
   draining: () => boolean;
   /** Buffered bodies go back here once the client's write has finished. */
   bodies: BodyPool;
+  /** The audio cache, when configured (cache/response-cache.ts). */
+  cache?: () => ResponseCache | undefined;
 }
 
 /** What @hono/node-server passes as `c.env`; absent under `app.request()`. */
@@ -212,12 +215,30 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
   const models = deps.models();
   const specs = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: a.input.voice, models, stream: a.config.stream }));
   const p = parts[0]!.plan;
-  return streamAnswer(
+  const cache = deps.cache?.();
+  const cacheable =
+    cache !== undefined && parts.length === 1 && specs.length === 1 && a.input.instructions === undefined && a.input.streamFormat !== 'sse' && cache.enabledFor(a.principal.tenant, a.principal.plan);
+  let input = a.input;
+  let key: string | undefined;
+  if (cacheable) {
+    const models = deps.models();
+    const otherId = p.model.id === p.plan.primary ? p.plan.fallback : p.plan.primary;
+    const found = cache.lookup({ tenant: a.principal.tenant, planName: a.principal.plan, model: p.model, other: models.get(otherId), voice: p.voice, speed: a.input.speed, seed: a.input.seed, text: a.text, format: a.input.format });
+    if (found.hit) {
+      run.rec.model = found.hit.meta['x-model'];
+      run.rec.node = 'cache';
+      run.finish(200);
+      return { kind: 'audio', headers: { ...found.hit.meta, 'x-trace-id': a.traceId, 'x-cache': 'hit', 'content-length': String(found.hit.body.length) }, body: found.hit.body };
+    }
+    input = { ...a.input, seed: found.seed };
+    key = found.key;
+  }
+  const reply = await streamAnswer(
     { service: deps.service, clock: deps.clock, log: deps.log, metrics: deps.metrics, shadow: deps.shadow, models: deps.models, codecs: responseCodecs, outputRate: OUTPUT_SAMPLE_RATE },
     {
       traceId: a.traceId,
       tenant: a.principal.tenant,
-      input: a.input,
+      input,
       text: a.text,
       truncated: a.truncated,
       plan: p,
@@ -229,6 +250,19 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
       finish: (status, err) => run.finish(status, err),
     },
   );
+  if (!cache || key === undefined || reply.kind !== 'stream') return reply;
+  const meta: Record<string, string> = {};
+  for (const h of ['content-type', 'x-model', 'x-sample-rate', 'x-seed', 'x-model-version', 'x-engine', 'x-segments']) if (reply.headers[h] !== undefined) meta[h] = reply.headers[h]!;
+  const tee = cache.tee(reply.body, key, meta);
+  return {
+    ...reply,
+    body: tee.body,
+    done: (err) => {
+      // Only an answer that went out whole, from the planned model, without degradation, is kept.
+      tee.keep(err === undefined && run.rec.degraded === undefined);
+      reply.done(err);
+    },
+  };
 }
 
 /** Any stage's error as the client's answer, recorded with its code. */

@@ -64,6 +64,7 @@ function nodeBody(run: SegmentRun, text: string, speaker: Speaker, offset: numbe
       ...(offset > 0 ? { offset_samples: offset } : {}),
       ...(p.speed !== undefined ? { speed: p.speed } : {}),
       ...(p.instructions !== undefined ? { instructions: p.instructions } : {}),
+      ...(p.priority === 'batch' ? { priority: 'batch' } : {}),
     }),
   );
 }
@@ -84,6 +85,7 @@ async function call(run: SegmentRun, index: number, speaker: Speaker, offset: nu
       attempt: 0,
       tried: new Set([...dead, ...avoid]),
       attempts: run.attempts,
+      ...(run.plan.priority === 'batch' ? { priority: 'batch' as const } : {}),
     });
   if (busy.size === 0) return once(new Set());
   try {
@@ -211,6 +213,7 @@ function announceSwitch(run: SegmentRun, index: number, from: Speaker, to: Speak
   run.switches += 1;
   run.options.metrics.modelSwitches.inc({ from: from.model.id, to: to.model.id });
   run.options.log.warn({ trace_id: run.plan.traceId, segment: index, from: from.model.id, to: to.model.id, reason }, 'model switched inside a streamed response');
+  // Not `firstAudio()`: a switch before any audio must not send the headers, or a fallback that
+  // fails too (every node down) would cut a 200 instead of answering a clean 503.
   run.slots[index]!.push({ kind: 'switch', segment: index, from: from.model.id, to: to.model.id, reason });
-  if (index === 0) run.firstAudio();
 }

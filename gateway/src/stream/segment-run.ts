@@ -19,7 +19,7 @@
  */
 import type { ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
-import type { AttemptRecord, Service } from '../upstream/service.ts';
+import type { AttemptRecord, RequestPriority, Service } from '../upstream/service.ts';
 import { TrySignal, type AttemptSignal } from '../core/try-signal.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -45,6 +45,11 @@ export interface StreamPlan {
   seed: number;
   speed?: number;
   instructions?: string;
+  /**
+   * `batch` for jobs and pre-synthesis: nodes run it only in slots no interactive request waits
+   * for, and the gateway keeps it out of its capacity signals. Default interactive.
+   */
+  priority?: RequestPriority;
   parallel: number;
   deadlineAt: number;
   /** The request's deadline (aborted too when the client leaves). */

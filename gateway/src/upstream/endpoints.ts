@@ -19,6 +19,8 @@ export interface NodeLoad {
   latencyEwmaMs: number;
   /** Pack names the node reports loaded (undefined when it did not say). */
   packs?: string[];
+  /** Pack name → version the node serves (the audio cache keys on it). */
+  packVersions?: Record<string, string>;
   at: number;
 }
 

@@ -25,6 +25,9 @@ export interface Route {
   regions: string[];
 }
 
+/** Node scheduling class: batch work (jobs, pre-synthesis) yields to interactive requests. */
+export type RequestPriority = 'interactive' | 'batch';
+
 export interface UpstreamRequest {
   traceId: string;
   /** JSON body for the node runtime (`model` is already the pack name). */
@@ -46,6 +49,8 @@ export interface UpstreamRequest {
   /** The node chosen for this attempt; set by the balance layer. */
   endpoint?: Endpoint;
   shadow?: boolean;
+  /** Default interactive. Batch work is kept out of the gateway's capacity signals (balance layer). */
+  priority?: RequestPriority;
 }
 
 export interface UpstreamResponse {

@@ -24,6 +24,8 @@ export interface RequestLog {
   /** Streaming answers: how much went out and how soon the first audio did. */
   stream?: boolean;
   offset_samples?: number;
+  /** Set for batch-class work only (jobs, pre-synthesis). */
+  priority?: 'batch';
   first_chunk_ms?: number;
   chunks?: number;
   samples?: number;

@@ -34,6 +34,8 @@ export const SynthesizeBodySchema = z
     stream: z.boolean().default(false),
     /** Start the audio this many samples in; deterministic packs only (else 409 `not_deterministic`). */
     offset_samples: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    /** Batch work (jobs, pre-synthesis) runs only in slots no interactive request waits for. */
+    priority: z.enum(['interactive', 'batch']).default('interactive'),
   })
   .strict();
 
@@ -48,6 +50,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
     if (chars > deps.maxTextChars) throw new RuntimeError('text_too_long', `text has ${chars} characters; this node accepts at most ${deps.maxTextChars}`);
     if (body.stream) log.stream = true;
     if (body.offset_samples > 0) log.offset_samples = body.offset_samples;
+    if (body.priority === 'batch') log.priority = 'batch';
 
     const budgetMs = parseBudget(c.req.header('x-request-deadline-ms'), deps.defaultDeadlineMs);
     const lease = deps.registry.lease(body.model);
@@ -66,7 +69,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
       if (body.offset_samples > 0 && !deterministic) {
         throw new RuntimeError('not_deterministic', `model ${manifest.name}@${manifest.version} does not reproduce its audio sample for sample, so it cannot start at an offset`);
       }
-      const slot = await deps.scheduler.acquire(request.signal);
+      const slot = await deps.scheduler.acquire(request.signal, body.priority);
       log.queue_ms = Math.round(slot.queuedMs);
       deps.metrics.queueWait.observe(slot.queuedMs / 1000);
       const admitted: Admitted = {

@@ -119,11 +119,13 @@ export class Scheduler {
     return this.#interactive.inflight + this.#batch.inflight;
   }
 
-  /** Batch starts only when no interactive request waits, and leaves a multi-slot node one slot. */
+  /** Batch starts only when no interactive request waits, and takes at most half a node's slots. */
   #canStart(priority: Priority): boolean {
     if (this.#busy() >= this.#slots) return false;
     if (priority === 'interactive') return true;
-    const batchCap = this.#slots > 1 ? this.#slots - 1 : 1;
+    // At most half the slots (at least one): batch work holds a slot for a whole segment, and an
+    // interactive burst must find free slots, not wait for batch segments to end.
+    const batchCap = Math.max(1, Math.floor(this.#slots / 2));
     return this.#interactive.waiters.length === 0 && this.#batch.inflight < batchCap;
   }
 

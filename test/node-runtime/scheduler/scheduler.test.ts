@@ -81,18 +81,20 @@ describe('Scheduler priority classes', () => {
     expect(s.idle()).toBe(true);
   });
 
-  it('keeps one slot of a multi-slot node free of batch work', async () => {
-    const s = new Scheduler({ slots: 3, queueLimit: 4 });
+  it('lets batch work take at most half of a multi-slot node', async () => {
+    const s = new Scheduler({ slots: 4, queueLimit: 4 });
     const a = await s.acquire(never, 'batch');
     const b = await s.acquire(never, 'batch');
     let third = false;
     const c = s.acquire(never, 'batch').then((slot) => ((third = true), slot));
     await Promise.resolve();
     expect(third).toBe(false);
-    // The interactive arrival starts at once: it waits behind no batch segment at all.
+    // Interactive arrivals start at once: they wait behind no batch segment at all.
     const i = await s.acquire(never, 'interactive');
-    expect(s.load()).toMatchObject({ inflight: 1, batch_inflight: 2, batch_queue_depth: 1 });
+    const j = await s.acquire(never, 'interactive');
+    expect(s.load()).toMatchObject({ inflight: 2, batch_inflight: 2, batch_queue_depth: 1 });
     i.release();
+    j.release();
     a.release();
     (await c).release();
     b.release();

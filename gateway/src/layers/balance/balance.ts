@@ -79,18 +79,27 @@ export function balance(options: BalanceOptions): Layer {
       req.tried.add(endpoint.id);
       const wait = endpoint.estimatedWaitMs();
       if (budget && wait > 0) req.extendTry?.(queueAllowanceMs(wait, budget.tryMs));
-      const token = endpoint.begin();
+      // Batch work neither counts as load (the node reports it apart too) nor feeds the latency
+      // estimate (it waits behind interactive work by design): degradation, saturation and p2c
+      // see interactive capacity only.
+      const batch = req.priority === 'batch';
+      const token = batch ? 0 : endpoint.begin();
       const started = clock.now();
-      const settle = () => endpoint.end(token);
+      const settle = () => {
+        if (!batch) endpoint.end(token);
+      };
       try {
         const res = await inner({ ...req, endpoint });
         const ms = clock.now() - started;
         // The EWMA is of service time: the node's reported queue wait is load, already counted
         // by `outstanding()`; counting it twice would make a briefly busy node look slow for long.
-        // A streamed answer's service time is its whole stream, not the time to its headers.
+        // A streamed answer's service time is its whole stream, not the time to its headers. Batch
+        // work (jobs, pre-synthesis) stays out of the estimate interactive routing reads.
         const queueMs = Number(res.headers['x-queue-ms']) || 0;
-        if (Buffer.isBuffer(res.body)) endpoint.observeLatency(Math.max(1, ms - queueMs));
-        else res.body.once('end', () => endpoint.observeLatency(Math.max(1, clock.now() - started - queueMs)));
+        if (!batch) {
+          if (Buffer.isBuffer(res.body)) endpoint.observeLatency(Math.max(1, ms - queueMs));
+          else res.body.once('end', () => endpoint.observeLatency(Math.max(1, clock.now() - started - queueMs)));
+        }
         outliers.success(endpoint);
         req.attempts.push({ node: endpoint.id, region: endpoint.region, outcome: 'ok', ms });
         if (Buffer.isBuffer(res.body)) settle();

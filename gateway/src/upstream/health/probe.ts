@@ -58,7 +58,14 @@ export async function probe(pool: Pool, timeoutMs: number, clock: Clock): Promis
             queueLimit: num(l['queue_limit'], Number.POSITIVE_INFINITY),
             latencyEwmaMs: num(l['latency_ewma_ms'], 0),
             ...(Array.isArray(l['models'])
-              ? { packs: (l['models'] as unknown[]).map((m) => (m as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string') }
+              ? {
+                  packs: (l['models'] as unknown[]).map((m) => (m as { name?: unknown })?.name).filter((n): n is string => typeof n === 'string'),
+                  packVersions: Object.fromEntries(
+                    (l['models'] as { name?: unknown; version?: unknown }[])
+                      .filter((m) => typeof m?.name === 'string' && typeof m.version === 'string')
+                      .map((m) => [m.name as string, m.version as string]),
+                  ),
+                }
               : {}),
             at: now,
           }

@@ -1,0 +1,103 @@
+/**
+ * The jobs feature as one owned unit: the store (SQLite + audio directory), the signed callback
+ * sender with its SSRF-guarded agent, the runner, and the routes. Built only when the config has
+ * a `jobs` section. Owner: the gateway; `close()` it (runner first, then agent and store).
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Config, ModelConfig } from '../config/schema.ts';
+import type { Clock } from '../lifecycle/clock.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { KeyTable } from '../request-path/admit/auth.ts';
+import { detectLanguage } from '../request-path/admit/language.ts';
+import type { Latches } from '../request-path/plan/hysteresis.ts';
+import { planParts } from '../request-path/plan/mixed-plan.ts';
+import { poolView } from '../request-path/plan/pool-view.ts';
+import { segmentSpecs } from '../request-path/stream/segment-specs.ts';
+import type { EndpointSet } from '../upstream/endpoints.ts';
+import type { Service } from '../upstream/service.ts';
+import { guardedAgent } from './callback-guard.ts';
+import { SqliteJobStore, type JobRecord } from './job-store.ts';
+import { callbackPolicy, mountJobRoutes } from './routes.ts';
+import { JobRunner } from './runner.ts';
+import { WebhookSender } from './webhook.ts';
+
+export interface JobServiceDeps {
+  config: () => Config;
+  models: () => ReadonlyMap<string, ModelConfig>;
+  keys: () => KeyTable;
+  endpoints: EndpointSet;
+  latches: Latches;
+  service: Service;
+  clock: Clock;
+  log: Logger;
+  registry: Registry;
+}
+
+export interface JobService {
+  runner: JobRunner;
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * const jobs = createJobService(routeSink(extraRoutes), deps); // undefined without a `jobs` config section
+ * await jobs?.close();
+ */
+export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps: JobServiceDeps): JobService | undefined {
+  const initial = deps.config();
+  const cfg = initial.jobs;
+  if (!cfg) return undefined;
+  const store = new SqliteJobStore(path.resolve(cfg.store_path), path.resolve(cfg.audio_dir));
+  let secret = process.env[cfg.callbacks.secret_env];
+  if (!secret) {
+    // Callbacks still go out, signed with a key nobody can verify: the operator is told once.
+    secret = `whsec_${randomBytes(24).toString('base64')}`;
+    deps.log.warn({ env: cfg.callbacks.secret_env }, 'no webhook secret configured; job callbacks are signed with a random key');
+  }
+  const policy = callbackPolicy(initial);
+  const agent = guardedAgent(policy, { connectTimeoutMs: cfg.callbacks.timeout_ms });
+  const sender = new WebhookSender(secret, policy, agent, {
+    maxAttempts: cfg.callbacks.max_attempts,
+    baseMs: cfg.callbacks.base_ms,
+    maxMs: cfg.callbacks.max_ms,
+    timeoutMs: cfg.callbacks.timeout_ms,
+  });
+
+  /** The job's text planned as an interactive request of its plan would be, from this region. */
+  const specs = (job: JobRecord) => {
+    const config = deps.config();
+    const models = deps.models();
+    const now = deps.clock.now();
+    const input = { text: job.request.text, voice: job.request.voice, format: 'pcm' as const, speed: job.request.speed, seed: job.request.seed, role: undefined };
+    const parts = planParts({
+      text: job.request.text,
+      input,
+      planName: job.plan,
+      language: detectLanguage(job.request.text),
+      home: config.region,
+      regionOrder: (h) => deps.endpoints.regionsFrom(h),
+      config,
+      models,
+      view: (model) => poolView(deps.endpoints, model, now, models.get(model)?.pack ?? model),
+      latches: deps.latches,
+    });
+    const stream = { ...config.stream, max_segment_chars: Math.min(config.stream.max_segment_chars, config.jobs?.max_segment_chars ?? config.stream.max_segment_chars) };
+    const all = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: job.request.voice, models, stream }));
+    return { specs: all, regions: parts[0]!.plan.regions };
+  };
+
+  const runner = new JobRunner({ store, service: deps.service, config: deps.config, specs, sender, clock: deps.clock, log: deps.log, registry: deps.registry });
+  mountJobRoutes(app, { store, runner, config: deps.config, keys: deps.keys, clock: deps.clock });
+  runner.start();
+  return {
+    runner,
+    async close() {
+      await runner.close();
+      await agent.close();
+      await store.close();
+    },
+  };
+}
