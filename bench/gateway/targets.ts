@@ -206,11 +206,16 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
   }
 }
 
-/** Every target must answer 200 with exactly `size` bytes before anything is measured. */
+/**
+ * Every target must answer 200 with the audio before anything is measured: exactly `size` bytes
+ * from the upstream and the raw proxy; a streamed WAV of at least that much audio from a gateway,
+ * which resamples every answer to its one output rate (24 kHz) before encoding it.
+ */
 export async function sanityCheck(targets: Target[], body: string, size: number): Promise<void> {
   for (const t of targets) {
     const r = await request(`${t.url}/v1/synthesize`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` } });
     const buf = Buffer.from(await r.body.arrayBuffer());
-    if (r.statusCode !== 200 || buf.length !== size) throw new Error(`sanity check failed for ${t.name}: status ${r.statusCode}, ${buf.length} of ${size} bytes: ${buf.subarray(0, 200).toString()}`);
+    const whole = t.name.startsWith('gateway') ? buf.subarray(0, 4).toString('latin1') === 'RIFF' && buf.length >= size : buf.length === size;
+    if (r.statusCode !== 200 || !whole) throw new Error(`sanity check failed for ${t.name}: status ${r.statusCode}, ${buf.length} of ${size} bytes: ${buf.subarray(0, 200).toString()}`);
   }
 }

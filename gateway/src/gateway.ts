@@ -39,7 +39,7 @@ import { OutlierDetector } from './upstream/outlier-detection.ts';
 import { Pools } from './upstream/pools.ts';
 import { createJobService } from './jobs/job-service.ts';
 import { ResponseCache } from './cache/response-cache.ts';
-import { mountPresynth } from './cache/presynth.ts';
+import { mountPresynth } from './jobs/presynth.ts';
 import { streamMetrics } from './stream/stream-metrics.ts';
 
 export interface GatewayOptions {

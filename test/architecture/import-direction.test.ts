@@ -19,12 +19,12 @@ export const LAYERS = [
   'lifecycle', //     clock, shutdown, GC tuning
   'observability', // logger, metrics
   'audio', //         resampling, encoders
-  'cache', //         the content-addressed audio cache
   'upstream', //      endpoints, pools, one call to a node, the Service shape
+  'cache', //         the content-addressed audio cache and its keys (pack versions from upstream)
   'layers', //        retry → attempt timeout → balance → breaker, composed by createStack
   'stream', //        streamed synthesis segments
   'request-path', //  admit → plan → dispatch → shadow → respond/record
-  'jobs', //          async jobs: store, runner, signed callbacks
+  'jobs', //          work that can wait: async jobs, signed callbacks, pre-synthesis
   'shared-state', //  Redis shared by replicas: tenant limits, jobs
   'canary', //        the shadow mirror and the judge behind it
   'playground', //    the browser page

@@ -65,7 +65,7 @@ class Sink implements ShadowSink {
 }
 
 const MODELS = new Map<string, ModelConfig>([
-  ['canary-m', { id: 'canary-m', role: 'canary', engine: 'flite', pack: 'flite', languages: ['en'], voices: ['rms'] } as ModelConfig],
+  ['canary-m', { id: 'canary-m', role: 'canary', engine: 'flite', pack: 'flite', languages: ['en'], voices: ['rms'], openai_voices: {} } as unknown as ModelConfig],
 ]);
 
 function setup(url: string, canary: Record<string, unknown>) {

@@ -50,10 +50,15 @@ export function writeReply(outgoing: ServerResponse, reply: Reply, bodies: BodyP
       });
       return;
     }
-    case 'stream':
-      outgoing.writeHead(200, reply.headers);
-      pipeChecked(reply.body, reply.expected, outgoing, reply.done, reply.trailers);
+    case 'stream': {
+      // An HTTP/1.0 client gets no chunked encoding, and Node refuses a `trailer` header
+      // without it: the values the trailers would carry stay in the access line.
+      const chunked = outgoing.req?.httpVersion !== '1.0';
+      const headers = chunked ? reply.headers : withoutTrailerHeader(reply.headers);
+      outgoing.writeHead(200, headers);
+      pipeChecked(reply.body, reply.expected, outgoing, reply.done, chunked ? reply.trailers : undefined);
       return;
+    }
     case 'error':
       outgoing.writeHead(reply.status, reply.headers);
       outgoing.end(reply.body);
@@ -86,6 +91,11 @@ function once(onDone: (err?: unknown) => void): (err?: unknown) => void {
 
 function shortBody(seen: number, expected: number): Error {
   return new Error(`upstream body ended at ${seen} of ${expected} bytes`);
+}
+
+function withoutTrailerHeader(headers: Record<string, string>): Record<string, string> {
+  const { trailer: _trailer, ...rest } = headers;
+  return rest;
 }
 
 function pipeChecked(body: Readable, expected: number | undefined, outgoing: ServerResponse, onDone: (err?: unknown) => void, trailers?: () => Record<string, string>): void {

@@ -57,8 +57,8 @@ export function resolveVoice(model: ModelConfig, requested: string | undefined, 
   const def = model.default_voice ?? model.voices[0]!;
   if (requested === undefined) return def;
   if (model.voices.includes(requested)) return requested;
-  const mapped = model.openai_voices[requested];
-  if (mapped !== undefined) return mapped;
+  // Own keys only: a voice named `constructor` must not find Object.prototype's.
+  if (Object.hasOwn(model.openai_voices, requested)) return model.openai_voices[requested]!;
   if (OPENAI_VOICES.includes(requested)) return def;
   if (degraded) return def;
   throw new GatewayError('VOX_ERR_UNKNOWN_VOICE', `voice ${requested} is not one of ${model.voices.join(', ')}`, { param: 'voice' });

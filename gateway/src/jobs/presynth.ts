@@ -31,7 +31,7 @@ import { SegmentRun } from '../stream/segment-run.ts';
 import type { StreamMetrics } from '../stream/stream-metrics.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Service } from '../upstream/service.ts';
-import type { ResponseCache } from './response-cache.ts';
+import type { ResponseCache } from '../cache/response-cache.ts';
 
 /** Where the routes are declared: the gateway's route table (http/routes.ts `routeSink`). */
 interface RouteMount {
