@@ -259,7 +259,10 @@ describe('async jobs', () => {
     const after = (await nodeRequests()) - requestsAtKill;
     expect(atRestart.progress.segments_done).toBeGreaterThanOrEqual(10);
     expect(atRestart.progress.segments_done).toBeLessThan(atRestart.progress.segments_total);
-    expect(after).toBeLessThanOrEqual(done.progress.segments_total - atRestart.progress.segments_done + 4);
+    // Retries of busy nodes count as node requests too, so a loaded machine adds a few; re-doing
+    // the finished segments (at least 10) would still exceed the bound.
+    const remaining = done.progress.segments_total - atRestart.progress.segments_done;
+    expect(after).toBeLessThanOrEqual(Math.min(remaining + 8, done.progress.segments_total - 1));
     const pcm = Buffer.from(await (await api('GET', `/v1/jobs/${id}/audio`, 'demo-pro')).arrayBuffer());
     const seconds = pcm.length / 2 / 24_000;
     const spoken = text.replace(/\s+/g, ' ').length;
