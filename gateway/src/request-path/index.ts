@@ -228,7 +228,9 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
       run.rec.model = found.hit.meta['x-model'];
       run.rec.node = 'cache';
       run.finish(200);
-      return { kind: 'audio', headers: { ...found.hit.meta, 'x-trace-id': a.traceId, 'x-cache': 'hit', 'content-length': String(found.hit.body.length) }, body: found.hit.body };
+      // Served by this gateway: the contract's x-region / x-node / x-attempts say so.
+      const served = { 'x-region': p.home, 'x-node': 'cache', 'x-attempts': '0' };
+      return { kind: 'audio', headers: { ...found.hit.meta, ...served, 'x-trace-id': a.traceId, 'x-cache': 'hit', 'content-length': String(found.hit.body.length) }, body: found.hit.body };
     }
     input = { ...a.input, seed: found.seed };
     key = found.key;
