@@ -36,11 +36,7 @@ export default tseslint.config(
     ignores: ['gateway/src/lifecycle/clock.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: timeMessage }],
-      'no-restricted-globals': [
-        'error',
-        { name: 'setTimeout', message: timeMessage },
-        { name: 'setInterval', message: timeMessage },
-      ],
+      'no-restricted-globals': ['error', { name: 'setTimeout', message: timeMessage }, { name: 'setInterval', message: timeMessage }],
     },
   },
 );

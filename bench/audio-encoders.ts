@@ -108,7 +108,9 @@ async function optional<T>(name: string): Promise<T | undefined> {
 }
 
 await codecRow('mp3', 'wasm-media-encoders (LAME, WebAssembly) 64k — chosen', () => createMp3Codec(OUTPUT_SAMPLE_RATE));
-const lamejs = await optional<{ Mp3Encoder: new (ch: number, rate: number, kbps: number) => { encodeBuffer(s: Int16Array): Uint8Array; flush(): Uint8Array } }>('@breezystack/lamejs');
+const lamejs = await optional<{ Mp3Encoder: new (ch: number, rate: number, kbps: number) => { encodeBuffer(s: Int16Array): Uint8Array; flush(): Uint8Array } }>(
+  '@breezystack/lamejs',
+);
 if (lamejs) {
   await codecRow('mp3', '@breezystack/lamejs (LAME port to JS) 64k', async () => {
     const e = new lamejs.Mp3Encoder(1, OUTPUT_SAMPLE_RATE, 64);
@@ -124,7 +126,10 @@ if (evanNative) {
     return opusPackets((s) => e.encode(s).length);
   });
 }
-const opusscript = await optional<new (rate: number, ch: number, app: number) => { setBitrate(b: number): void; encode(b: Buffer, frame: number): Buffer; delete(): void }>('opusscript');
+const opusscript =
+  await optional<new (rate: number, ch: number, app: number) => { setBitrate(b: number): void; encode(b: Buffer, frame: number): Buffer; delete(): void }>(
+    'opusscript',
+  );
 if (opusscript) {
   await codecRow('opus', 'opusscript (libopus 1.4, Emscripten) 32k c10 (packets only)', async () => {
     const e = new opusscript(OUTPUT_SAMPLE_RATE, 1, 2049);
@@ -234,16 +239,28 @@ const resampleMain = ((): number => {
 
 // --- report ----------------------------------------------------------------------------------------
 const fmt = (n: number): string => (Number.isNaN(n) ? '   -  ' : n.toFixed(2).padStart(6));
-console.log(`audio: ${seconds.toFixed(1)} s of flite speech (slt, ${wav.sampleRate} Hz) resampled to ${OUTPUT_SAMPLE_RATE} Hz; ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}`);
-console.log(`baselines (ms CPU per s of audio): synthesis ${fmt(synthMs)}   resample ${wav.sampleRate}→${OUTPUT_SAMPLE_RATE} ${fmt(resampleMs)}   PCM copy ${fmt(copyMs)}`);
+console.log(
+  `audio: ${seconds.toFixed(1)} s of flite speech (slt, ${wav.sampleRate} Hz) resampled to ${OUTPUT_SAMPLE_RATE} Hz; ${cpus().length} CPUs: ${cpus()[0]?.model ?? '?'}`,
+);
+console.log(
+  `baselines (ms CPU per s of audio): synthesis ${fmt(synthMs)}   resample ${wav.sampleRate}→${OUTPUT_SAMPLE_RATE} ${fmt(resampleMs)}   PCM copy ${fmt(copyMs)}`,
+);
 console.log(`\n${'format'.padEnd(6)} ${'candidate'.padEnd(66)} ms/s   ×copy   % of synthesis  kB/s`);
 for (const r of rows) {
-  console.log(`${r.format.padEnd(6)} ${r.candidate.padEnd(66)} ${fmt(r.msPerAudioSecond)} ${Number.isNaN(r.msPerAudioSecond) ? '' : `${(r.msPerAudioSecond / copyMs).toFixed(0).padStart(6)}  ${((100 * r.msPerAudioSecond) / synthMs).toFixed(1).padStart(8)} %  ${(r.bytes / seconds / 1000).toFixed(1).padStart(6)}`} ${r.note ?? ''}`);
+  console.log(
+    `${r.format.padEnd(6)} ${r.candidate.padEnd(66)} ${fmt(r.msPerAudioSecond)} ${Number.isNaN(r.msPerAudioSecond) ? '' : `${(r.msPerAudioSecond / copyMs).toFixed(0).padStart(6)}  ${((100 * r.msPerAudioSecond) / synthMs).toFixed(1).padStart(8)} %  ${(r.bytes / seconds / 1000).toFixed(1).padStart(6)}`} ${r.note ?? ''}`,
+  );
 }
 if (hasFfmpeg) console.log(`ffmpeg start-up alone (aac, 0.4 s of audio): ${ffmpegStartMs.toFixed(1)} ms CPU per process`);
 console.log(`\nthrough AudioEncoding, per s of audio: the event-loop thread's own CPU (and the whole process's)`);
 console.log(`  createResampler ${wav.sampleRate}→${OUTPUT_SAMPLE_RATE} on the event loop, warm: ${fmt(resampleMain)} ms/s`);
-for (const m of mainThread) console.log(`  ${m.format.padEnd(5)} ${m.input.padEnd(17)} main ${fmt(m.mainMsPerAudioSecond)} ms/s   process ${fmt(m.processMsPerAudioSecond)} ms/s   ${(m.bytes / seconds / 1000).toFixed(1)} kB/s`);
+for (const m of mainThread)
+  console.log(
+    `  ${m.format.padEnd(5)} ${m.input.padEnd(17)} main ${fmt(m.mainMsPerAudioSecond)} ms/s   process ${fmt(m.processMsPerAudioSecond)} ms/s   ${(m.bytes / seconds / 1000).toFixed(1)} kB/s`,
+  );
 
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/audio-encoders.json', `${JSON.stringify({ seconds, sampleRate: OUTPUT_SAMPLE_RATE, baselines: { synthMs, resampleMs, copyMs }, candidates: rows, throughAudioEncoding: mainThread, resampleMainMs: resampleMain, ffmpegStartMs }, null, 2)}\n`);
+writeFileSync(
+  'bench/results/audio-encoders.json',
+  `${JSON.stringify({ seconds, sampleRate: OUTPUT_SAMPLE_RATE, baselines: { synthMs, resampleMs, copyMs }, candidates: rows, throughAudioEncoding: mainThread, resampleMainMs: resampleMain, ffmpegStartMs }, null, 2)}\n`,
+);

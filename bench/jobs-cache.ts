@@ -12,7 +12,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { baseConfig, deepMerge, percentile, SIM_MODELS_DIR, simOverrides, startGateway, startNode, type GatewayHandle, type NodeHandle } from '../test/harness/index.ts';
+import {
+  baseConfig,
+  deepMerge,
+  percentile,
+  SIM_MODELS_DIR,
+  simOverrides,
+  startGateway,
+  startNode,
+  type GatewayHandle,
+  type NodeHandle,
+} from '../test/harness/index.ts';
 
 const quick = process.argv.includes('--quick');
 const dir = mkdtempSync(join(tmpdir(), 'voxgate-bench-jc-'));
@@ -26,7 +36,11 @@ async function timed(url: string, init: RequestInit): Promise<{ ms: number; stat
   await res.arrayBuffer();
   return { ms: performance.now() - t0, status: res.status, cache: res.headers.get('x-cache') };
 }
-const gwPost = (text: string, key = 'demo-pro') => ({ method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ text, format: 'wav' }) });
+const gwPost = (text: string, key = 'demo-pro') => ({
+  method: 'POST',
+  headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ text, format: 'wav' }),
+});
 
 /** `concurrency` workers calling `fn` until `total` calls or `durationMs` passed. */
 async function load<T>(concurrency: number, limit: { total?: number; durationMs?: number }, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -54,7 +68,9 @@ function zipfSampler(n: number, s: number): () => number {
 }
 
 try {
-  nodes = await Promise.all(['north-1', 'north-2'].map((id) => startNode(id, 'north', { modelsDir: SIM_MODELS_DIR, packs: ['sim-fallback'], slots: SLOTS, queue: 64 })));
+  nodes = await Promise.all(
+    ['north-1', 'north-2'].map((id) => startNode(id, 'north', { modelsDir: SIM_MODELS_DIR, packs: ['sim-fallback'], slots: SLOTS, queue: 64 })),
+  );
   const sim = simOverrides();
   const plans = sim['plans'] as Record<string, Record<string, unknown>>;
   gw = await startGateway(
@@ -72,13 +88,28 @@ try {
   const text = 'A sentence asked for again and again.';
   const n = quick ? 50 : 200;
   const node = [];
-  for (let i = 0; i < n; i++) node.push(await timed(`${nodes[0]!.directUrl}/v1/synthesize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text, model: 'sim-fallback', seed: 1 }) }));
+  for (let i = 0; i < n; i++)
+    node.push(
+      await timed(`${nodes[0]!.directUrl}/v1/synthesize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text, model: 'sim-fallback', seed: 1 }),
+      }),
+    );
   await timed(`${url}/v1/synthesize`, gwPost(text));
   const hits = [];
   for (let i = 0; i < n; i++) hits.push(await timed(`${url}/v1/synthesize`, gwPost(text)));
-  const hitP50 = percentile(hits.map((h) => h.ms), 50);
-  const nodeP50 = percentile(node.map((h) => h.ms), 50);
-  console.log(`cache hit p50 ${hitP50.toFixed(2)} ms vs node synthesis p50 ${nodeP50.toFixed(2)} ms: ratio ${(hitP50 / nodeP50).toFixed(3)} (hits ${hits.filter((h) => h.cache === 'hit').length}/${n})`);
+  const hitP50 = percentile(
+    hits.map((h) => h.ms),
+    50,
+  );
+  const nodeP50 = percentile(
+    node.map((h) => h.ms),
+    50,
+  );
+  console.log(
+    `cache hit p50 ${hitP50.toFixed(2)} ms vs node synthesis p50 ${nodeP50.toFixed(2)} ms: ratio ${(hitP50 / nodeP50).toFixed(3)} (hits ${hits.filter((h) => h.cache === 'hit').length}/${n})`,
+  );
 
   // 2. Zipf replay.
   const next = zipfSampler(200, 1.1);
@@ -91,7 +122,9 @@ try {
   const conc = Math.max(1, Math.round(0.8 * SLOTS * nodes.length));
   const windowMs = quick ? 5_000 : 15_000;
   const interactive = async () => {
-    const res = await load(conc, { durationMs: windowMs }, (i) => timed(`${url}/v1/synthesize`, gwPost(`Interactive request ${i} with a few words.`, 'demo-free')));
+    const res = await load(conc, { durationMs: windowMs }, (i) =>
+      timed(`${url}/v1/synthesize`, gwPost(`Interactive request ${i} with a few words.`, 'demo-free')),
+    );
     const ok = res.filter((r) => r.status === 200).map((r) => r.ms);
     return { p99: percentile(ok, 99), p50: percentile(ok, 50), n: ok.length, errors: res.length - ok.length };
   };
@@ -100,8 +133,12 @@ try {
   const { id } = (await job.json()) as { id: string };
   await new Promise((r) => setTimeout(r, 1000));
   const withBatch = await interactive();
-  const status = (await (await fetch(`${url}/v1/jobs/${id}`, { headers: { authorization: 'Bearer demo-pro' } })).json()) as { progress: { segments_done: number; segments_total: number } };
-  console.log(`interactive at ${conc} concurrent (80% of ${SLOTS * nodes.length} slots): p99 ${without.p99.toFixed(0)} ms (p50 ${without.p50.toFixed(0)}, n ${without.n}, errors ${without.errors}) without batch; p99 ${withBatch.p99.toFixed(0)} ms (p50 ${withBatch.p50.toFixed(0)}, n ${withBatch.n}, errors ${withBatch.errors}) with a batch backlog (${status.progress.segments_done}/${status.progress.segments_total} job segments done meanwhile): ${(((withBatch.p99 / without.p99) - 1) * 100).toFixed(1)}% (goal ≤ +10%)`);
+  const status = (await (await fetch(`${url}/v1/jobs/${id}`, { headers: { authorization: 'Bearer demo-pro' } })).json()) as {
+    progress: { segments_done: number; segments_total: number };
+  };
+  console.log(
+    `interactive at ${conc} concurrent (80% of ${SLOTS * nodes.length} slots): p99 ${without.p99.toFixed(0)} ms (p50 ${without.p50.toFixed(0)}, n ${without.n}, errors ${without.errors}) without batch; p99 ${withBatch.p99.toFixed(0)} ms (p50 ${withBatch.p50.toFixed(0)}, n ${withBatch.n}, errors ${withBatch.errors}) with a batch backlog (${status.progress.segments_done}/${status.progress.segments_total} job segments done meanwhile): ${((withBatch.p99 / without.p99 - 1) * 100).toFixed(1)}% (goal ≤ +10%)`,
+  );
 } finally {
   await gw?.proc.stop(2_000);
   await Promise.all(nodes.map((n) => n.proc.kill()));

@@ -42,7 +42,8 @@ import { Progress } from './lib/progress.ts';
 const { values } = readCommandLine(
   defineCommand({
     name: 'npm run bench --',
-    summary: 'The gateway benchmark suite: every figure against a baseline measured in the same run.\nWrites bench/results/gateway.json, latest.md and gateway.svg.',
+    summary:
+      'The gateway benchmark suite: every figure against a baseline measured in the same run.\nWrites bench/results/gateway.json, latest.md and gateway.svg.',
     options: {
       quick: { type: 'boolean', default: false, help: 'short windows (~3 min), same shape' },
       only: { type: 'string', value: 'PHASES', help: 'phases: overhead,shadow,aborts,failover,scale,degradation' },
@@ -152,7 +153,9 @@ async function main(): Promise<number> {
   mkdirSync(RESULTS, { recursive: true });
   const opts = suiteOptions(dir);
   const progress = new Progress(suiteSteps(opts));
-  const loadStart = loadavg().map((x) => x.toFixed(1)).join(' ');
+  const loadStart = loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
   process.stderr.write(`voxgate bench: phases ${opts.phases.join(', ')}; load from ${loadTool()}; logs in ${dir}\n`);
   // The gateway is measured as production runs it: compiled (dist/), not through tsx.
   process.stderr.write('voxgate bench: npm run build …\n');
@@ -166,7 +169,9 @@ async function main(): Promise<number> {
       wallS: (performance.now() - t0) / 1000,
       machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
       loadAvgStart: loadStart,
-      loadAvgEnd: loadavg().map((x) => x.toFixed(1)).join(' '),
+      loadAvgEnd: loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' '),
       node: process.version,
       tool: loadTool() === 'wrk' ? 'wrk -t1' : 'autocannon (wrk not installed; coarser latency, more client CPU)',
       durationS: opts.durationS,
@@ -184,7 +189,7 @@ async function main(): Promise<number> {
     writeFileSync(join(RESULTS, `${base}.json`), JSON.stringify(json, null, 2));
     writeFileSync(join(RESULTS, `${base}-${stamp}.json`), JSON.stringify(json, null, 2));
     const note =
-      '> **Profiled run** (`npm run bench -- --profile`): the raw proxy and the gateways ran under `node --cpu-prof`, which slows them a little and adds the profiler\'s sample tree to their RSS. Read it for *where the CPU goes* (last sections); the clean figures are in [latest.md](latest.md).\n\n';
+      "> **Profiled run** (`npm run bench -- --profile`): the raw proxy and the gateways ran under `node --cpu-prof`, which slows them a little and adds the profiler's sample tree to their RSS. Read it for *where the CPU goes* (last sections); the clean figures are in [latest.md](latest.md).\n\n";
     writeFileSync(join(RESULTS, values.profile ? 'profile.md' : 'latest.md'), values.profile ? md.replace(/\n\n/, `\n\n${note}`) : md);
     if (!values.profile) writeFileSync(join(RESULTS, 'gateway.svg'), chartSvg(out.results));
     if (values.readme && !values.profile) updateReadme(readmeSection(meta, goals));

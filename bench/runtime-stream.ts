@@ -49,7 +49,18 @@ function median(values: number[]): number {
 
 export async function streamingFigures(runs = Number(process.env.BENCH_STREAM_RUNS ?? 5)): Promise<StreamingFigures> {
   const text = benchText();
-  const node = await startRuntime(['--node-id', 'bench-stream', '--models-dir', path.join(REPO_ROOT, 'models'), '--models', 'flite', '--slots', '1', '--queue', '4']);
+  const node = await startRuntime([
+    '--node-id',
+    'bench-stream',
+    '--models-dir',
+    path.join(REPO_ROOT, 'models'),
+    '--models',
+    'flite',
+    '--slots',
+    '1',
+    '--queue',
+    '4',
+  ]);
   try {
     const nodeFirst: number[] = [];
     const nodeTotal: number[] = [];
@@ -75,7 +86,9 @@ export async function streamingFigures(runs = Number(process.env.BENCH_STREAM_RU
       await reader.read();
       oneShot.push(performance.now() - started);
       while (!(await reader.read()).done);
-      process.stdout.write(`  run ${i + 1}/${runs}: first chunk ${nodeFirst.at(-1)} ms of ${nodeTotal.at(-1)} ms; one-shot first byte ${oneShot.at(-1)!.toFixed(0)} ms\n`);
+      process.stdout.write(
+        `  run ${i + 1}/${runs}: first chunk ${nodeFirst.at(-1)} ms of ${nodeTotal.at(-1)} ms; one-shot first byte ${oneShot.at(-1)!.toFixed(0)} ms\n`,
+      );
     }
     const figures = {
       chars: text.length,

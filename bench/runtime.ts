@@ -42,7 +42,18 @@ async function directThroughput(threads: number): Promise<number> {
 }
 
 async function runtimeThroughput(slots: number) {
-  const node = await startRuntime(['--node-id', `bench-${slots}`, '--models-dir', path.join(REPO_ROOT, 'models'), '--models', 'flite', '--slots', String(slots), '--queue', '64']);
+  const node = await startRuntime([
+    '--node-id',
+    `bench-${slots}`,
+    '--models-dir',
+    path.join(REPO_ROOT, 'models'),
+    '--models',
+    'flite',
+    '--slots',
+    String(slots),
+    '--queue',
+    '64',
+  ]);
   try {
     let audioS = 0;
     let requests = 0;
@@ -77,7 +88,18 @@ async function runtimeThroughput(slots: number) {
 }
 
 async function rssGrowth() {
-  const node = await startRuntime(['--node-id', 'bench-rss', '--models-dir', path.join(REPO_ROOT, 'models'), '--models', 'flite', '--slots', '2', '--queue', '64']);
+  const node = await startRuntime([
+    '--node-id',
+    'bench-rss',
+    '--models-dir',
+    path.join(REPO_ROOT, 'models'),
+    '--models',
+    'flite',
+    '--slots',
+    '2',
+    '--queue',
+    '64',
+  ]);
   const rss = async () => ((await (await fetch(`${node.url}/v1/load`)).json()) as { memory: { rss: number } }).memory.rss;
   try {
     let done = 0;
@@ -109,7 +131,12 @@ for (const slots of [1, 2]) {
   const direct = await directThroughput(slots);
   process.stdout.write(`runtime over HTTP, ${slots} slot(s)…\n`);
   const viaRuntime = await runtimeThroughput(slots);
-  results[`slots_${slots}`] = { direct_audio_s_per_s: direct, runtime_audio_s_per_s: viaRuntime.audioPerS, ratio_vs_direct: viaRuntime.audioPerS / direct, ...viaRuntime };
+  results[`slots_${slots}`] = {
+    direct_audio_s_per_s: direct,
+    runtime_audio_s_per_s: viaRuntime.audioPerS,
+    ratio_vs_direct: viaRuntime.audioPerS / direct,
+    ...viaRuntime,
+  };
 }
 process.stdout.write('RSS growth…\n');
 results.rss = await rssGrowth();
@@ -121,9 +148,26 @@ const s1 = results.slots_1 as Record<string, number>;
 const s2 = results.slots_2 as Record<string, number>;
 const rss = results.rss as Record<string, number>;
 console.table({
-  '1 slot': { 'direct (audio s/s)': s1.direct_audio_s_per_s?.toFixed(1), 'runtime (audio s/s)': s1.runtime_audio_s_per_s?.toFixed(1), 'ratio': s1.ratio_vs_direct?.toFixed(3), 'healthz p50 ms': s1.healthP50?.toFixed(2), 'healthz p99 ms': s1.healthP99?.toFixed(2) },
-  '2 slots': { 'direct (audio s/s)': s2.direct_audio_s_per_s?.toFixed(1), 'runtime (audio s/s)': s2.runtime_audio_s_per_s?.toFixed(1), 'ratio': s2.ratio_vs_direct?.toFixed(3), 'healthz p50 ms': s2.healthP50?.toFixed(2), 'healthz p99 ms': s2.healthP99?.toFixed(2) },
+  '1 slot': {
+    'direct (audio s/s)': s1.direct_audio_s_per_s?.toFixed(1),
+    'runtime (audio s/s)': s1.runtime_audio_s_per_s?.toFixed(1),
+    ratio: s1.ratio_vs_direct?.toFixed(3),
+    'healthz p50 ms': s1.healthP50?.toFixed(2),
+    'healthz p99 ms': s1.healthP99?.toFixed(2),
+  },
+  '2 slots': {
+    'direct (audio s/s)': s2.direct_audio_s_per_s?.toFixed(1),
+    'runtime (audio s/s)': s2.runtime_audio_s_per_s?.toFixed(1),
+    ratio: s2.ratio_vs_direct?.toFixed(3),
+    'healthz p50 ms': s2.healthP50?.toFixed(2),
+    'healthz p99 ms': s2.healthP99?.toFixed(2),
+  },
 });
 printStreamingFigures(streaming);
-console.log(`RSS after 100: ${rss.after100MB?.toFixed(1)} MB, after 1000: ${rss.after1000MB?.toFixed(1)} MB, growth ${rss.growthMBPer1000?.toFixed(1)} MB / 1000 requests`);
-await writeFile(path.join(REPO_ROOT, 'bench/results/runtime.json'), `${JSON.stringify({ date: new Date().toISOString(), run_ms: RUN_MS, ...results }, null, 2)}\n`);
+console.log(
+  `RSS after 100: ${rss.after100MB?.toFixed(1)} MB, after 1000: ${rss.after1000MB?.toFixed(1)} MB, growth ${rss.growthMBPer1000?.toFixed(1)} MB / 1000 requests`,
+);
+await writeFile(
+  path.join(REPO_ROOT, 'bench/results/runtime.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), run_ms: RUN_MS, ...results }, null, 2)}\n`,
+);

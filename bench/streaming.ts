@@ -80,7 +80,8 @@ try {
     // One node doing it sequentially: the same 600-character segments one after another (a
     // node takes at most 4,000 characters per request).
     const t0 = performance.now();
-    for (const seg of segmentText(t5000, { maxChars: 600 })) await timed(node, { text: seg, model: 'flite', voice: 'slt', format: 'pcm', stream: true, seed: 1 }, {});
+    for (const seg of segmentText(t5000, { maxChars: 600 }))
+      await timed(node, { text: seg, model: 'flite', voice: 'slt', format: 'pcm', stream: true, seed: 1 }, {});
     seq.push(performance.now() - t0);
     par.push((await timed(gw, { text: t5000, format: 'pcm', seed: 1 }, auth('demo-enterprise'))).total);
   }

@@ -102,7 +102,10 @@ export function parseCommandLine<O extends Record<string, OptionSpec>>(spec: Com
 
 /** node's messages append a hint about `--` to the problem; the first sentence names it. */
 function oneLine(message: string): string {
-  const first = message.split(/\.\s|\n/)[0]!.trim().replace(/\.$/, '');
+  const first = message
+    .split(/\.\s|\n/)[0]!
+    .trim()
+    .replace(/\.$/, '');
   return first.charAt(0).toLowerCase() + first.slice(1);
 }
 

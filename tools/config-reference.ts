@@ -33,7 +33,8 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (s.anyOf) return s.anyOf.map(typeOf).join(' \\| ');
   if (s.type === 'array') return `${s.items ? typeOf(s.items) : 'any'}[]`;
-  if (s.type === 'object' && !s.properties && s.additionalProperties && typeof s.additionalProperties === 'object') return `map of ${typeOf(s.additionalProperties)}`;
+  if (s.type === 'object' && !s.properties && s.additionalProperties && typeof s.additionalProperties === 'object')
+    return `map of ${typeOf(s.additionalProperties)}`;
   return Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
 }
 
@@ -79,9 +80,17 @@ export function configReference(): string {
     'Generated from the zod schemas by `npm run docs:config`; a test fails when this file is stale.',
     'Unknown keys are refused. Durations are milliseconds. The comments in the schema files explain each knob.',
     '',
-    section('Gateway (`config/*.yaml`)', 'Schema: `gateway/src/config/schema.ts`. Reloaded on SIGHUP and on file change; an invalid file is refused and the running config stays.', ConfigSchema),
+    section(
+      'Gateway (`config/*.yaml`)',
+      'Schema: `gateway/src/config/schema.ts`. Reloaded on SIGHUP and on file change; an invalid file is refused and the running config stays.',
+      ConfigSchema,
+    ),
     '',
-    section('Node runtime (`--config FILE` and flags)', 'Schema: `node-runtime/src/config/schema.ts`. Flags (`--port`, `--slots`, `--queue`, …) override the file; the admin token comes from `VOXGATE_ADMIN_TOKEN`.', RuntimeConfigSchema),
+    section(
+      'Node runtime (`--config FILE` and flags)',
+      'Schema: `node-runtime/src/config/schema.ts`. Flags (`--port`, `--slots`, `--queue`, …) override the file; the admin token comes from `VOXGATE_ADMIN_TOKEN`.',
+      RuntimeConfigSchema,
+    ),
     '',
   ].join('\n');
 }

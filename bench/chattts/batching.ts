@@ -68,7 +68,9 @@ function ensurePack(): void {
   if (existsSync(path.join(PACK, 'manifest.json')) && existsSync(path.join(PACK, 'gpt.int8.onnx'))) return;
   console.log(`building the full-size random pack into ${PACK} (a few minutes)…`);
   mkdirSync(path.dirname(PACK), { recursive: true });
-  execFileSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/export_chattts.py'), '--random', '--dims', 'full', '--out', PACK, '--int8'], { stdio: 'inherit' });
+  execFileSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/export_chattts.py'), '--random', '--dims', 'full', '--out', PACK, '--int8'], {
+    stdio: 'inherit',
+  });
 }
 
 /**
@@ -77,29 +79,39 @@ function ensurePack(): void {
  * what a decode step does with every weight, so its rate is the weight-streaming bandwidth.
  */
 function ensureMatmulGraphs(): { fp32: string; int8: string; stream: string } {
-  const out = { fp32: path.join(PACK, '..', 'matmul-fp32.onnx'), int8: path.join(PACK, '..', 'matmul-int8.onnx'), stream: path.join(PACK, '..', 'matvec-256mb.onnx') };
+  const out = {
+    fp32: path.join(PACK, '..', 'matmul-fp32.onnx'),
+    int8: path.join(PACK, '..', 'matmul-int8.onnx'),
+    stream: path.join(PACK, '..', 'matvec-256mb.onnx'),
+  };
   if (existsSync(out.fp32) && existsSync(out.int8) && existsSync(out.stream)) return out;
-  execFileSync('/usr/bin/python3', ['-c', [
-    'import sys, numpy as np',
-    'from onnx import helper, numpy_helper, TensorProto, save',
-    'K = N = 2048',
-    'w = (np.random.default_rng(0).standard_normal((K, N)) * 0.02).astype(np.float32)',
-    'a = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["M", K])',
-    'y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M", N])',
-    'g = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["y"])], "mm", [a], [y], [numpy_helper.from_array(w, "w")])',
-    'save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])',
-    's = np.abs(w).max(axis=0) / 63.0',
-    'q = np.clip(np.rint(w / s), -63, 63).astype(np.int8)',
-    'n = helper.make_node("DynamicQuantizeMatMul", ["a", "q", "s", "z"], ["y"], domain="com.microsoft")',
-    'g = helper.make_graph([n], "mm8", [a], [y], [numpy_helper.from_array(q, "q"), numpy_helper.from_array(s.astype(np.float32), "s"), numpy_helper.from_array(np.zeros(N, np.int8), "z")])',
-    'save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]), sys.argv[2])',
-    'B = 8192',
-    'w = np.full((B, B), 0.001, np.float32)',
-    'a = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["M", B])',
-    'y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M", B])',
-    'g = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["y"])], "mv", [a], [y], [numpy_helper.from_array(w, "w")])',
-    'save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[3])',
-  ].join('\n'), out.fp32, out.int8, out.stream]);
+  execFileSync('/usr/bin/python3', [
+    '-c',
+    [
+      'import sys, numpy as np',
+      'from onnx import helper, numpy_helper, TensorProto, save',
+      'K = N = 2048',
+      'w = (np.random.default_rng(0).standard_normal((K, N)) * 0.02).astype(np.float32)',
+      'a = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["M", K])',
+      'y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M", N])',
+      'g = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["y"])], "mm", [a], [y], [numpy_helper.from_array(w, "w")])',
+      'save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])',
+      's = np.abs(w).max(axis=0) / 63.0',
+      'q = np.clip(np.rint(w / s), -63, 63).astype(np.int8)',
+      'n = helper.make_node("DynamicQuantizeMatMul", ["a", "q", "s", "z"], ["y"], domain="com.microsoft")',
+      'g = helper.make_graph([n], "mm8", [a], [y], [numpy_helper.from_array(q, "q"), numpy_helper.from_array(s.astype(np.float32), "s"), numpy_helper.from_array(np.zeros(N, np.int8), "z")])',
+      'save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]), sys.argv[2])',
+      'B = 8192',
+      'w = np.full((B, B), 0.001, np.float32)',
+      'a = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["M", B])',
+      'y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["M", B])',
+      'g = helper.make_graph([helper.make_node("MatMul", ["a", "w"], ["y"])], "mv", [a], [y], [numpy_helper.from_array(w, "w")])',
+      'save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[3])',
+    ].join('\n'),
+    out.fp32,
+    out.int8,
+    out.stream,
+  ]);
   return out;
 }
 
@@ -120,7 +132,11 @@ function copyBandwidth(): number {
 
 /** Bytes of weights per second one row streams through a 256 MB MatMul (the decode pattern). */
 async function streamBandwidth(file: string): Promise<number> {
-  const s = await ort.InferenceSession.create(file, { intraOpNumThreads: THREADS, graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } });
+  const s = await ort.InferenceSession.create(file, {
+    intraOpNumThreads: THREADS,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
   const a = new ort.Tensor('float32', new Float32Array(8192).fill(0.5), [1, 8192]);
   await s.run({ a });
   let best = Number.POSITIVE_INFINITY;
@@ -134,7 +150,11 @@ async function streamBandwidth(file: string): Promise<number> {
 }
 
 async function matmulPeak(file: string): Promise<number> {
-  const s = await ort.InferenceSession.create(file, { intraOpNumThreads: THREADS, graphOptimizationLevel: 'all', extra: { session: { intra_op: { allow_spinning: '0' } } } });
+  const s = await ort.InferenceSession.create(file, {
+    intraOpNumThreads: THREADS,
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
   const m = 512;
   const a = new ort.Tensor('float32', new Float32Array(m * 2048).fill(0.5), [m, 2048]);
   await s.run({ a });
@@ -163,7 +183,12 @@ async function gptKit(pack: LoadedPack, precision: Precision): Promise<GptKit> {
   const file = precision === 'fp32' ? p.graphs.gpt : p.graphs.gpt_int8!;
   const session = await createSessionFactory(execution).create(pack.file(file));
   const tokenizer = await loadTokenizer(pack.file(p.tokenizer));
-  const embeddings = await loadEmbeddings(pack.file(p.embeddings), { textVocab: d.text_vocab, hidden: d.hidden, numVq: d.num_vq, audioVocab: d.num_audio_tokens });
+  const embeddings = await loadEmbeddings(pack.file(p.embeddings), {
+    textVocab: d.text_vocab,
+    hidden: d.hidden,
+    numVq: d.num_vq,
+    audioVocab: d.num_audio_tokens,
+  });
   const ids = tokenizer.encode(codePrompt(TEXT, { prompt: '[speed_5]', withSpeaker: false }));
   // Parameters read per step: 20 layers × (4·H² + 3·H·I) + 4 code heads; the graph file is these
   // weights plus a few KB (external data included when the exporter split it out).
@@ -188,15 +213,17 @@ async function aggregate(kit: GptKit, stage: GptStage, c: number): Promise<numbe
   try {
     const firsts = await Promise.all(seqs.map((s) => s.step(kit.prompt)));
     const t0 = performance.now();
-    await Promise.all(seqs.map(async (seq, i) => {
-      const sampler = new CodeSampler(4, 626, 625, { temperature: 0.3, topP: 0.7, topK: 20, repetitionPenalty: 1.05, minNewTokens: STEPS + 2 }, createRng(i));
-      let out = firsts[i]!;
-      for (let s = 0; s < STEPS; s++) {
-        const row = sampler.sample(out.logits, s);
-        sampler.accept(row);
-        out = await seq.step(kit.codes(row));
-      }
-    }));
+    await Promise.all(
+      seqs.map(async (seq, i) => {
+        const sampler = new CodeSampler(4, 626, 625, { temperature: 0.3, topP: 0.7, topK: 20, repetitionPenalty: 1.05, minNewTokens: STEPS + 2 }, createRng(i));
+        let out = firsts[i]!;
+        for (let s = 0; s < STEPS; s++) {
+          const row = sampler.sample(out.logits, s);
+          sampler.accept(row);
+          out = await seq.step(kit.codes(row));
+        }
+      }),
+    );
     return (c * STEPS) / ((performance.now() - t0) / 1000);
   } finally {
     for (const s of seqs) s.dispose();
@@ -214,15 +241,29 @@ async function engineWith(precision: Precision, concurrency: number): Promise<Lo
 
 /** C concurrent whole-pipeline requests (96 tokens ≈ 2 s of audio each, refine off). */
 async function pipelineAt(engine: LocalChattts, c: number) {
-  const runs = await Promise.all(Array.from({ length: c }, async (_, i) => {
-    const t0 = performance.now();
-    const r = await engine.run({ text: TEXT, seed: 10 + i, refineText: false, signal: new AbortController().signal, sampling: { max_new_tokens: 96, min_new_tokens: 96 } });
-    const ms = performance.now() - t0;
-    return { rtf: ms / 1000 / (r.stats.tokens / TOKENS_PER_AUDIO_SECOND), first_chunk_ms: r.stats.first_audio_ms };
-  }));
+  const runs = await Promise.all(
+    Array.from({ length: c }, async (_, i) => {
+      const t0 = performance.now();
+      const r = await engine.run({
+        text: TEXT,
+        seed: 10 + i,
+        refineText: false,
+        signal: new AbortController().signal,
+        sampling: { max_new_tokens: 96, min_new_tokens: 96 },
+      });
+      const ms = performance.now() - t0;
+      return { rtf: ms / 1000 / (r.stats.tokens / TOKENS_PER_AUDIO_SECOND), first_chunk_ms: r.stats.first_audio_ms };
+    }),
+  );
   const rtfs = runs.map((r) => r.rtf).sort((a, b) => a - b);
   const firsts = runs.map((r) => r.first_chunk_ms).sort((a, b) => a - b);
-  return { concurrent: c, rtf_median: rtfs[Math.floor((c - 1) / 2)]!, rtf_max: rtfs[c - 1]!, first_chunk_ms_median: firsts[Math.floor((c - 1) / 2)]!, real_time_streams: rtfs.filter((x) => x <= 1).length };
+  return {
+    concurrent: c,
+    rtf_median: rtfs[Math.floor((c - 1) / 2)]!,
+    rtf_max: rtfs[c - 1]!,
+    first_chunk_ms_median: firsts[Math.floor((c - 1) / 2)]!,
+    real_time_streams: rtfs.filter((x) => x <= 1).length,
+  };
 }
 
 function seamOf(a: Int16Array, b: Int16Array) {
@@ -245,7 +286,14 @@ function seamOf(a: Int16Array, b: Int16Array) {
  */
 async function floatSeam(engine: LocalChattts) {
   const trace: PipelineTrace = { sentences: [] };
-  await engine.run({ text: TEXT, seed: 6, refineText: false, trace, signal: new AbortController().signal, sampling: { max_new_tokens: 200, min_new_tokens: 200 } });
+  await engine.run({
+    text: TEXT,
+    seed: 6,
+    refineText: false,
+    trace,
+    signal: new AbortController().signal,
+    sampling: { max_new_tokens: 200, min_new_tokens: 200 },
+  });
   const hiddens = trace.sentences[0]!.hiddens;
   const parts = engine.parts();
   const decode = async (shape: StreamShape) => {
@@ -302,7 +350,10 @@ async function seam(engine: LocalChattts) {
   const oneShot = await engine.run({ ...req, signal: signal(), stream: { chunkTokens: 0 } });
   const streamed = await engine.run({ ...req, signal: signal() });
   const wide = await engine.run({ ...req, signal: signal(), stream: { leftContext: 56, lookahead: 56 } });
-  return { defaults: { ...seamOf(streamed.pcm, oneShot.pcm), chunks: streamed.stats.chunks }, context_56: { ...seamOf(wide.pcm, oneShot.pcm), chunks: wide.stats.chunks } };
+  return {
+    defaults: { ...seamOf(streamed.pcm, oneShot.pcm), chunks: streamed.stats.chunks },
+    context_56: { ...seamOf(wide.pcm, oneShot.pcm), chunks: wide.stats.chunks },
+  };
 }
 
 async function drift(fp32: GptKit, int8: GptKit, steps: number) {
@@ -344,11 +395,27 @@ async function drift(fp32: GptKit, int8: GptKit, steps: number) {
 
 function torchBaseline(promptLen: number) {
   if (opts['skip-torch']) return undefined;
-  const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/bench_reference.py'), '--dims', 'full', '--prompt-len', String(promptLen), '--tokens', String(STEPS + 1), '--threads', String(THREADS), '--repeats', '1'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
-  });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      path.join(REPO, 'node-runtime/export/bench_reference.py'),
+      '--dims',
+      'full',
+      '--prompt-len',
+      String(promptLen),
+      '--tokens',
+      String(STEPS + 1),
+      '--threads',
+      String(THREADS),
+      '--repeats',
+      '1',
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    },
+  );
   if (r.status !== 0) return { error: `bench_reference.py exited ${r.status}: ${r.stderr.split('\n').slice(-3).join(' ')}` };
   const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { step: { median_ms: number } };
   return { decode_tok_s: 1000 / parsed.step.median_ms };
@@ -363,22 +430,33 @@ async function main() {
     for (const c of [1, 4, 8]) {
       const r = await pipelineAt(e, c);
       rows.push(r);
-      console.log(`pipeline int8 batched ×${c}: RTF median ${r.rtf_median.toFixed(2)} (max ${r.rtf_max.toFixed(2)}), first chunk ${r.first_chunk_ms_median} ms, ${r.real_time_streams} real-time`);
+      console.log(
+        `pipeline int8 batched ×${c}: RTF median ${r.rtf_median.toFixed(2)} (max ${r.rtf_max.toFixed(2)}), first chunk ${r.first_chunk_ms_median} ms, ${r.real_time_streams} real-time`,
+      );
     }
     const v = e.parts().vocoder.stats;
     console.log(`vocoder: ${v.items} windows in ${v.runs} runs`);
     await e.dispose();
     mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(REPO, 'bench/results/chattts-pipeline.json'), JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], rows, vocoder: v }, null, 2) + '\n');
+    writeFileSync(
+      path.join(REPO, 'bench/results/chattts-pipeline.json'),
+      JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], rows, vocoder: v }, null, 2) + '\n',
+    );
     return;
   }
   if (opts['only-seam']) {
     const e = await engineWith('int8', 1);
     const f = await floatSeam(e);
     await e.dispose();
-    for (const r of f.results) console.log(`float seam ${r.shape}: max ${(r.max_rel_peak * 100).toFixed(3)}% of peak, rms ${(r.rms_rel_signal * 100).toFixed(3)}% of signal rms, ${r.chunks} chunks (${f.tokens} tokens)`);
+    for (const r of f.results)
+      console.log(
+        `float seam ${r.shape}: max ${(r.max_rel_peak * 100).toFixed(3)}% of peak, rms ${(r.rms_rel_signal * 100).toFixed(3)}% of signal rms, ${r.chunks} chunks (${f.tokens} tokens)`,
+      );
     mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
-    writeFileSync(path.join(REPO, 'bench/results/chattts-seam.json'), JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], ...f }, null, 2) + '\n');
+    writeFileSync(
+      path.join(REPO, 'bench/results/chattts-seam.json'),
+      JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], ...f }, null, 2) + '\n',
+    );
     return;
   }
   const mm = ensureMatmulGraphs();
@@ -388,10 +466,20 @@ async function main() {
   const copy = copyBandwidth();
   const bandwidth = Math.max(copy, await streamBandwidth(mm.stream));
   const peak = { fp32: await matmulPeak(mm.fp32), int8: await matmulPeak(mm.int8) };
-  console.log(`  roofline inputs: JS copy ${(copy / 1e9).toFixed(1)} GB/s, weight stream (the larger, used) ${(bandwidth / 1e9).toFixed(1)} GB/s, MatMul peak fp32 ${(peak.fp32 / 1e9).toFixed(1)} GFLOP/s, int8 ${(peak.int8 / 1e9).toFixed(1)} GFLOP/s`);
+  console.log(
+    `  roofline inputs: JS copy ${(copy / 1e9).toFixed(1)} GB/s, weight stream (the larger, used) ${(bandwidth / 1e9).toFixed(1)} GB/s, MatMul peak fp32 ${(peak.fp32 / 1e9).toFixed(1)} GFLOP/s, int8 ${(peak.int8 / 1e9).toFixed(1)} GFLOP/s`,
+  );
 
   const kits: Record<Precision, GptKit> = { fp32: await gptKit(pack, 'fp32'), int8: await gptKit(pack, 'int8') };
-  const sweep: Array<{ precision: Precision; concurrent: number; batched_tok_s: number; unbatched_tok_s: number; roofline_tok_s: number; batched_fraction: number; unbatched_fraction: number }> = [];
+  const sweep: Array<{
+    precision: Precision;
+    concurrent: number;
+    batched_tok_s: number;
+    unbatched_tok_s: number;
+    roofline_tok_s: number;
+    batched_fraction: number;
+    unbatched_fraction: number;
+  }> = [];
   for (const precision of ['fp32', 'int8'] as const) {
     const kit = kits[precision];
     const batched = new BatchedGpt(kit.session, kit.dims, 16);
@@ -401,12 +489,24 @@ async function main() {
       const b = await aggregate(kit, batched, c);
       const u = await aggregate(kit, single, c);
       const roof = Math.min((c * bandwidth) / kit.weightBytes, peak[precision] / kit.flopsPerToken);
-      sweep.push({ precision, concurrent: c, batched_tok_s: b, unbatched_tok_s: u, roofline_tok_s: roof, batched_fraction: b / roof, unbatched_fraction: u / roof });
-      console.log(`  ${precision} ×${c}: batched ${b.toFixed(1)} tok/s, unbatched ${u.toFixed(1)} tok/s, roofline ${roof.toFixed(1)} (${((b / roof) * 100).toFixed(0)}% / ${((u / roof) * 100).toFixed(0)}%)`);
+      sweep.push({
+        precision,
+        concurrent: c,
+        batched_tok_s: b,
+        unbatched_tok_s: u,
+        roofline_tok_s: roof,
+        batched_fraction: b / roof,
+        unbatched_fraction: u / roof,
+      });
+      console.log(
+        `  ${precision} ×${c}: batched ${b.toFixed(1)} tok/s, unbatched ${u.toFixed(1)} tok/s, roofline ${roof.toFixed(1)} (${((b / roof) * 100).toFixed(0)}% / ${((u / roof) * 100).toFixed(0)}%)`,
+      );
     }
   }
   const driftResult = await drift(kits.fp32, kits.int8, 16);
-  console.log(`  int8 drift: logits rel ${driftResult.logits_rel.toExponential(2)}, hidden rel ${driftResult.hidden_rel.toExponential(2)}, greedy ${(driftResult.greedy_agreement * 100).toFixed(0)}%`);
+  console.log(
+    `  int8 drift: logits rel ${driftResult.logits_rel.toExponential(2)}, hidden rel ${driftResult.hidden_rel.toExponential(2)}, greedy ${(driftResult.greedy_agreement * 100).toFixed(0)}%`,
+  );
   await kits.fp32.session.release();
   await kits.int8.session.release();
 
@@ -416,11 +516,18 @@ async function main() {
   for (const c of [1, 2, 4, 8]) {
     const r = await pipelineAt(engine, c);
     pipeline.push(r);
-    console.log(`  pipeline int8 batched ×${c}: RTF median ${r.rtf_median.toFixed(2)} (max ${r.rtf_max.toFixed(2)}), first chunk ${r.first_chunk_ms_median} ms, ${r.real_time_streams} real-time`);
+    console.log(
+      `  pipeline int8 batched ×${c}: RTF median ${r.rtf_median.toFixed(2)} (max ${r.rtf_max.toFixed(2)}), first chunk ${r.first_chunk_ms_median} ms, ${r.real_time_streams} real-time`,
+    );
   }
   const seamResult = { ...(await seam(engine)), float: await floatSeam(engine) };
-  for (const r of seamResult.float.results) console.log(`  float seam ${r.shape}: max ${(r.max_rel_peak * 100).toFixed(3)}% of peak, rms ${(r.rms_rel_signal * 100).toFixed(3)}% of signal rms, ${r.chunks} chunks`);
-  console.log(`  seam (int8, 160 tokens): defaults max ${seamResult.defaults.max_lsb} LSB, rms ${seamResult.defaults.rms_lsb.toFixed(2)} (signal rms ${seamResult.defaults.signal_rms_lsb.toFixed(0)}); 56-token context max ${seamResult.context_56.max_lsb}, rms ${seamResult.context_56.rms_lsb.toFixed(3)}`);
+  for (const r of seamResult.float.results)
+    console.log(
+      `  float seam ${r.shape}: max ${(r.max_rel_peak * 100).toFixed(3)}% of peak, rms ${(r.rms_rel_signal * 100).toFixed(3)}% of signal rms, ${r.chunks} chunks`,
+    );
+  console.log(
+    `  seam (int8, 160 tokens): defaults max ${seamResult.defaults.max_lsb} LSB, rms ${seamResult.defaults.rms_lsb.toFixed(2)} (signal rms ${seamResult.defaults.signal_rms_lsb.toFixed(0)}); 56-token context max ${seamResult.context_56.max_lsb}, rms ${seamResult.context_56.rms_lsb.toFixed(3)}`,
+  );
   await engine.dispose();
   const promptLen = kits.fp32.prompt.length / kits.fp32.dims.hidden;
   const torch = torchBaseline(promptLen);
@@ -432,7 +539,13 @@ async function main() {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadavg_1m_start: load0, loadavg_1m_end: os.loadavg()[0] },
     threads: THREADS,
     steps_per_request: STEPS,
-    roofline: { js_copy_bytes_per_s: copy, bandwidth_bytes_per_s: bandwidth, matmul_flops_per_s: peak, weight_bytes: { fp32: kits.fp32.weightBytes, int8: kits.int8.weightBytes }, flops_per_token: kits.fp32.flopsPerToken },
+    roofline: {
+      js_copy_bytes_per_s: copy,
+      bandwidth_bytes_per_s: bandwidth,
+      matmul_flops_per_s: peak,
+      weight_bytes: { fp32: kits.fp32.weightBytes, int8: kits.int8.weightBytes },
+      flops_per_token: kits.fp32.flopsPerToken,
+    },
     sweep,
     int8_drift_vs_fp32: driftResult,
     pipeline_int8_batched: pipeline,
@@ -443,7 +556,9 @@ async function main() {
   writeFileSync(path.join(REPO, 'bench/results/chattts-batching.json'), JSON.stringify(result, null, 2) + '\n');
   console.log('\nprecision  concurrent  batched tok/s  unbatched tok/s  roofline  batched/roof  unbatched/roof');
   for (const s of sweep) {
-    console.log(`${s.precision.padEnd(9)}  ${String(s.concurrent).padStart(10)}  ${s.batched_tok_s.toFixed(1).padStart(13)}  ${s.unbatched_tok_s.toFixed(1).padStart(15)}  ${s.roofline_tok_s.toFixed(1).padStart(8)}  ${s.batched_fraction.toFixed(2).padStart(12)}  ${s.unbatched_fraction.toFixed(2).padStart(14)}`);
+    console.log(
+      `${s.precision.padEnd(9)}  ${String(s.concurrent).padStart(10)}  ${s.batched_tok_s.toFixed(1).padStart(13)}  ${s.unbatched_tok_s.toFixed(1).padStart(15)}  ${s.roofline_tok_s.toFixed(1).padStart(8)}  ${s.batched_fraction.toFixed(2).padStart(12)}  ${s.unbatched_fraction.toFixed(2).padStart(14)}`,
+    );
   }
   console.log('wrote bench/results/chattts-batching.json');
 }

@@ -30,7 +30,13 @@ const TOKENS_PER_AUDIO_SECOND = 46.875;
 const TEXT = 'hello world, this is a benchmark of the speech pipeline.';
 const { values: opts } = parseArgs({ options: { steps: { type: 'string', default: '32' }, device: { type: 'string', default: '0' } } });
 const STEPS = Number(opts.steps);
-const execution: ExecutionSettings = { providers: ['cuda'], deviceId: Number(opts.device), gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 0 };
+const execution: ExecutionSettings = {
+  providers: ['cuda'],
+  deviceId: Number(opts.device),
+  gpuMemLimitBytes: 0,
+  arenaExtendStrategy: 'kSameAsRequested',
+  intraOpThreads: 0,
+};
 
 function gpuMemoryMiB(): number | null {
   const r = spawnSync('nvidia-smi', ['--query-gpu=memory.used', '--format=csv,noheader,nounits', `--id=${opts.device}`], { encoding: 'utf8' });
@@ -40,7 +46,9 @@ function gpuMemoryMiB(): number | null {
 async function main() {
   if (!existsSync(path.join(PACK, 'manifest.json'))) {
     mkdirSync(path.dirname(PACK), { recursive: true });
-    execFileSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/export_chattts.py'), '--random', '--dims', 'full', '--out', PACK, '--int8'], { stdio: 'inherit' });
+    execFileSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/export_chattts.py'), '--random', '--dims', 'full', '--out', PACK, '--int8'], {
+      stdio: 'inherit',
+    });
   }
   const memBefore = gpuMemoryMiB();
   const engine = createLocalChattts({ pack: await verifyPack(PACK), execution, concurrency: 32 });
@@ -64,15 +72,17 @@ async function main() {
     const seqs = Array.from({ length: b }, () => gpt.begin());
     const firsts = await Promise.all(seqs.map((s) => s.step(prompt)));
     const ts = performance.now();
-    await Promise.all(seqs.map(async (seq, i) => {
-      const sampler = new CodeSampler(4, 626, 625, { temperature: 0.3, topP: 0.7, topK: 20, repetitionPenalty: 1.05, minNewTokens: STEPS + 2 }, createRng(i));
-      let out = firsts[i]!;
-      for (let s = 0; s < STEPS; s++) {
-        const row = sampler.sample(out.logits, s);
-        sampler.accept(row);
-        out = await seq.step(parts.embeddings.codes(row));
-      }
-    }));
+    await Promise.all(
+      seqs.map(async (seq, i) => {
+        const sampler = new CodeSampler(4, 626, 625, { temperature: 0.3, topP: 0.7, topK: 20, repetitionPenalty: 1.05, minNewTokens: STEPS + 2 }, createRng(i));
+        let out = firsts[i]!;
+        for (let s = 0; s < STEPS; s++) {
+          const row = sampler.sample(out.logits, s);
+          sampler.accept(row);
+          out = await seq.step(parts.embeddings.codes(row));
+        }
+      }),
+    );
     const tokS = (b * STEPS) / ((performance.now() - ts) / 1000);
     for (const s of seqs) s.dispose();
     batches.push({ batch: b, tok_s: tokS });
@@ -81,11 +91,19 @@ async function main() {
 
   const pipeline: Array<{ concurrent: number; rtf_median: number; first_chunk_ms_median: number }> = [];
   for (const c of [1, 8]) {
-    const runs = await Promise.all(Array.from({ length: c }, async (_, i) => {
-      const ts = performance.now();
-      const r = await engine.run({ text: TEXT, seed: i, refineText: false, signal: new AbortController().signal, sampling: { max_new_tokens: 200, min_new_tokens: 200 } });
-      return { rtf: (performance.now() - ts) / 1000 / (r.stats.tokens / TOKENS_PER_AUDIO_SECOND), first: r.stats.first_audio_ms };
-    }));
+    const runs = await Promise.all(
+      Array.from({ length: c }, async (_, i) => {
+        const ts = performance.now();
+        const r = await engine.run({
+          text: TEXT,
+          seed: i,
+          refineText: false,
+          signal: new AbortController().signal,
+          sampling: { max_new_tokens: 200, min_new_tokens: 200 },
+        });
+        return { rtf: (performance.now() - ts) / 1000 / (r.stats.tokens / TOKENS_PER_AUDIO_SECOND), first: r.stats.first_audio_ms };
+      }),
+    );
     const rtf = runs.map((r) => r.rtf).sort((a, b) => a - b)[Math.floor((c - 1) / 2)]!;
     const first = runs.map((r) => r.first).sort((a, b) => a - b)[Math.floor((c - 1) / 2)]!;
     pipeline.push({ concurrent: c, rtf_median: rtf, first_chunk_ms_median: first });
@@ -98,7 +116,8 @@ async function main() {
     date: new Date().toISOString(),
     provider,
     load_ms: loadMs,
-    gpu: spawnSync('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader', `--id=${opts.device}`], { encoding: 'utf8' }).stdout?.trim() ?? null,
+    gpu:
+      spawnSync('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader', `--id=${opts.device}`], { encoding: 'utf8' }).stdout?.trim() ?? null,
     gpu_memory_mib: { before: memBefore, loaded: memLoaded, end: memEnd },
     decode: batches,
     pipeline,

@@ -51,7 +51,11 @@ function ensurePack(): void {
   if (existsSync(path.join(PACK, 'manifest.json')) && existsSync(path.join(PACK, 'gpt.int8.onnx')) && existsSync(path.join(PACK, 'gpt.int4.onnx'))) return;
   console.log(`building the full-size random pack into ${PACK} (a few minutes)…`);
   mkdirSync(path.dirname(PACK), { recursive: true });
-  execFileSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/export_chattts.py'), '--random', '--dims', 'full', '--out', PACK, '--int8', '--int4'], { stdio: 'inherit' });
+  execFileSync(
+    '/usr/bin/python3',
+    [path.join(REPO, 'node-runtime/export/export_chattts.py'), '--random', '--dims', 'full', '--out', PACK, '--int8', '--int4'],
+    { stdio: 'inherit' },
+  );
 }
 
 type Precision = 'fp32' | 'int8' | 'int4';
@@ -113,7 +117,13 @@ async function timeGpt(engine: LocalChattts, seed: number): Promise<GptRun> {
   const t2 = performance.now();
   const cpu = process.cpuUsage(c1);
   seq.dispose();
-  return { prefill_ms: t1 - t0, decode_ms: t2 - t1, decode_tok_s: (N - 1) / ((t2 - t1) / 1000), step_ms: stepMs, cpu_ms_per_step: (cpu.user + cpu.system) / 1000 / (N - 1) };
+  return {
+    prefill_ms: t1 - t0,
+    decode_ms: t2 - t1,
+    decode_tok_s: (N - 1) / ((t2 - t1) / 1000),
+    step_ms: stepMs,
+    cpu_ms_per_step: (cpu.user + cpu.system) / 1000 / (N - 1),
+  };
 }
 
 /** int8 vs fp32 on the same teacher-forced inputs: error of hidden/logits, greedy agreement. */
@@ -173,7 +183,14 @@ async function pipelineRun(engine: LocalChattts, seed: number) {
   const r = await engine.run({ text: TEXT, seed, refineText: false, signal: new AbortController().signal, sampling: { max_new_tokens: N, min_new_tokens: N } });
   const ms = performance.now() - t0;
   const audioS = r.stats.tokens / TOKENS_PER_AUDIO_SECOND;
-  return { total_ms: ms, tokens: r.stats.tokens, audio_s: audioS, rtf: ms / 1000 / audioS, first_audio_ms: r.stats.first_audio_ms, vocode_ms: r.stats.vocode_ms };
+  return {
+    total_ms: ms,
+    tokens: r.stats.tokens,
+    audio_s: audioS,
+    rtf: ms / 1000 / audioS,
+    first_audio_ms: r.stats.first_audio_ms,
+    vocode_ms: r.stats.vocode_ms,
+  };
 }
 
 async function onnxSuite(precision: Precision) {
@@ -185,10 +202,18 @@ async function onnxSuite(precision: Precision) {
   const gpt: GptRun[] = [];
   for (let r = 0; r < REPEATS; r++) gpt.push(await timeGpt(engine, r));
   const best = gpt.reduce((x, y) => (y.decode_tok_s > x.decode_tok_s ? y : x));
-  const step = stepStats(gpt.flatMap((g) => g.step_ms), gpt.map((g) => g.cpu_ms_per_step));
+  const step = stepStats(
+    gpt.flatMap((g) => g.step_ms),
+    gpt.map((g) => g.cpu_ms_per_step),
+  );
   const pipe = await pipelineRun(engine, 1);
-  console.log(`  onnx ${precision}: load ${loadMs.toFixed(0)} ms, decode step median ${step.median_ms.toFixed(1)} ms (p10 ${step.p10_ms.toFixed(1)}), ${step.cpu_ms_per_step.toFixed(1)} CPU ms/step, RTF ${pipe.rtf.toFixed(2)}`);
-  return { engine, result: { precision, load_ms: loadMs, gpt_runs: gpt.map(({ step_ms: _s, ...rest }) => rest), gpt: { ...best, step_ms: undefined }, step, pipeline: pipe } };
+  console.log(
+    `  onnx ${precision}: load ${loadMs.toFixed(0)} ms, decode step median ${step.median_ms.toFixed(1)} ms (p10 ${step.p10_ms.toFixed(1)}), ${step.cpu_ms_per_step.toFixed(1)} CPU ms/step, RTF ${pipe.rtf.toFixed(2)}`,
+  );
+  return {
+    engine,
+    result: { precision, load_ms: loadMs, gpt_runs: gpt.map(({ step_ms: _s, ...rest }) => rest), gpt: { ...best, step_ms: undefined }, step, pipeline: pipe },
+  };
 }
 
 async function workerEventLoop(precision: Precision) {
@@ -214,28 +239,54 @@ async function workerEventLoop(precision: Precision) {
 
 function torchBaseline(promptLen: number) {
   if (opts['skip-torch']) return undefined;
-  const r = spawnSync('/usr/bin/python3', [path.join(REPO, 'node-runtime/export/bench_reference.py'), '--dims', 'full', '--prompt-len', String(promptLen), '--tokens', String(N), '--threads', String(THREADS), '--repeats', String(REPEATS)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    // Same courtesy as the ORT sessions (no spinning threads), so the baseline is not handicapped
-    // on a shared machine.
-    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
-  });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      path.join(REPO, 'node-runtime/export/bench_reference.py'),
+      '--dims',
+      'full',
+      '--prompt-len',
+      String(promptLen),
+      '--tokens',
+      String(N),
+      '--threads',
+      String(THREADS),
+      '--repeats',
+      String(REPEATS),
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      // Same courtesy as the ORT sessions (no spinning threads), so the baseline is not handicapped
+      // on a shared machine.
+      env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    },
+  );
   if (r.status !== 0) {
     console.error(r.stderr);
     return { error: `bench_reference.py exited ${r.status}` };
   }
-  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { best: { decode_tok_s: number; total_ms: number; prefill_ms: number; decode_ms: number; vocode_ms: number; samples: number; step_ms?: number[] }; step: { median_ms: number; p10_ms: number; n: number; cpu_ms_per_step: number }; torch: string; threads: number; runs?: unknown };
+  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    best: { decode_tok_s: number; total_ms: number; prefill_ms: number; decode_ms: number; vocode_ms: number; samples: number; step_ms?: number[] };
+    step: { median_ms: number; p10_ms: number; n: number; cpu_ms_per_step: number };
+    torch: string;
+    threads: number;
+    runs?: unknown;
+  };
   delete parsed.best.step_ms;
   delete parsed.runs;
-  console.log(`  pytorch: decode step median ${parsed.step.median_ms.toFixed(1)} ms (p10 ${parsed.step.p10_ms.toFixed(1)}), ${parsed.step.cpu_ms_per_step.toFixed(1)} CPU ms/step`);
+  console.log(
+    `  pytorch: decode step median ${parsed.step.median_ms.toFixed(1)} ms (p10 ${parsed.step.p10_ms.toFixed(1)}), ${parsed.step.cpu_ms_per_step.toFixed(1)} CPU ms/step`,
+  );
   return parsed;
 }
 
 async function main() {
   ensurePack();
   const manifest = await readManifest(PACK);
-  console.log(`chattts bench: ${manifest.name} (${(manifest.parameters as { source?: string }).source}), ${N} tokens, ${THREADS} threads, ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `chattts bench: ${manifest.name} (${(manifest.parameters as { source?: string }).source}), ${N} tokens, ${THREADS} threads, ${os.cpus().length} cpus, load ${os.loadavg()[0]!.toFixed(1)}`,
+  );
   const fp32 = await onnxSuite('fp32');
   const int8 = await onnxSuite('int8');
   const promptLen = fp32.engine.parts().tokenizer.encode(codePrompt(TEXT, { prompt: '[speed_5]', withSpeaker: true })).length;
@@ -277,7 +328,12 @@ async function main() {
     int8_drift_vs_fp32: driftResult,
     int4_drift_vs_fp32: drift4,
     worker_event_loop: loop,
-    decode_tok_s_from_median_step: { pytorch: torchTokS ?? null, onnx_fp32: tokS(fp32.result.step.median_ms), onnx_int8: tokS(int8.result.step.median_ms), onnx_int4: tokS(int4.result.step.median_ms) },
+    decode_tok_s_from_median_step: {
+      pytorch: torchTokS ?? null,
+      onnx_fp32: tokS(fp32.result.step.median_ms),
+      onnx_int8: tokS(int8.result.step.median_ms),
+      onnx_int4: tokS(int4.result.step.median_ms),
+    },
     ratios: {
       onnx_fp32_vs_pytorch_decode: torchOk ? torchOk.step.median_ms / fp32.result.step.median_ms : null,
       onnx_int8_vs_pytorch_decode: torchOk ? torchOk.step.median_ms / int8.result.step.median_ms : null,
@@ -288,7 +344,9 @@ async function main() {
       cpu_time_int4_vs_pytorch: torchOk ? torchOk.step.cpu_ms_per_step / int4.result.step.cpu_ms_per_step : null,
     },
     goals: {
-      faster_than_pytorch_1_5x: torchOk ? torchOk.step.median_ms / Math.min(fp32.result.step.median_ms, int8.result.step.median_ms, int4.result.step.median_ms) >= 1.5 : null,
+      faster_than_pytorch_1_5x: torchOk
+        ? torchOk.step.median_ms / Math.min(fp32.result.step.median_ms, int8.result.step.median_ms, int4.result.step.median_ms) >= 1.5
+        : null,
       real_time_47_tok_s: tokS(Math.min(fp32.result.step.median_ms, int8.result.step.median_ms, int4.result.step.median_ms)) >= 47,
     },
   };
@@ -297,13 +355,23 @@ async function main() {
 
   const f = (x: number | undefined, d = 1) => (x === undefined ? '—' : x.toFixed(d));
   console.log(`\nvariant               tok/s (median step)  tok/s (p10 step)    RTF   first audio ms (torch: total)`);
-  for (const [name, tok, tokP10, rtf, ms] of rows) console.log(`${name.padEnd(22)} ${f(tok).padStart(18)} ${f(tokP10).padStart(17)} ${f(rtf, 2).padStart(6)} ${f(ms, 0).padStart(14)}`);
-  console.log(`CPU ms per decode step: pytorch ${f(torchOk?.step.cpu_ms_per_step)}, onnx fp32 ${f(fp32.result.step.cpu_ms_per_step)}, int8 ${f(int8.result.step.cpu_ms_per_step)}, int4 ${f(int4.result.step.cpu_ms_per_step)}`);
+  for (const [name, tok, tokP10, rtf, ms] of rows)
+    console.log(`${name.padEnd(22)} ${f(tok).padStart(18)} ${f(tokP10).padStart(17)} ${f(rtf, 2).padStart(6)} ${f(ms, 0).padStart(14)}`);
+  console.log(
+    `CPU ms per decode step: pytorch ${f(torchOk?.step.cpu_ms_per_step)}, onnx fp32 ${f(fp32.result.step.cpu_ms_per_step)}, int8 ${f(int8.result.step.cpu_ms_per_step)}, int4 ${f(int4.result.step.cpu_ms_per_step)}`,
+  );
   if (torchTokS) {
-    console.log(`\nratio vs PyTorch eager (median decode step): fp32 ${f(result.ratios.onnx_fp32_vs_pytorch_decode!, 2)}×, int8 ${f(result.ratios.onnx_int8_vs_pytorch_decode!, 2)}×, int4 ${f(result.ratios.onnx_int4_vs_pytorch_decode!, 2)}×`);
+    console.log(
+      `\nratio vs PyTorch eager (median decode step): fp32 ${f(result.ratios.onnx_fp32_vs_pytorch_decode!, 2)}×, int8 ${f(result.ratios.onnx_int8_vs_pytorch_decode!, 2)}×, int4 ${f(result.ratios.onnx_int4_vs_pytorch_decode!, 2)}×`,
+    );
   }
-  for (const [name, d] of [['int8', driftResult], ['int4', drift4]] as const) {
-    console.log(`${name} drift vs fp32 over ${d.steps} steps: logits max abs ${d.logits_max_abs.toExponential(2)} (rel ${d.logits_rel.toExponential(2)}), hidden rel ${d.hidden_rel.toExponential(2)}, greedy agreement ${(d.greedy_agreement * 100).toFixed(1)}%`);
+  for (const [name, d] of [
+    ['int8', driftResult],
+    ['int4', drift4],
+  ] as const) {
+    console.log(
+      `${name} drift vs fp32 over ${d.steps} steps: logits max abs ${d.logits_max_abs.toExponential(2)} (rel ${d.logits_rel.toExponential(2)}), hidden rel ${d.hidden_rel.toExponential(2)}, greedy agreement ${(d.greedy_agreement * 100).toFixed(1)}%`,
+    );
   }
   console.log(`worker engine (int4): main-thread ELU ${(loop.main_thread_elu * 100).toFixed(1)}%, max timer lag ${loop.max_timer_lag_ms.toFixed(1)} ms`);
   console.log(`goals: ≥1.5× PyTorch ${result.goals.faster_than_pytorch_1_5x}, ≥47 tok/s ${result.goals.real_time_47_tok_s}`);

@@ -96,7 +96,9 @@ export async function runAborts(set: TargetSet, o: { clients: number; wrkRuns: n
       mid += r.filter(Boolean).length;
     }
     for (let i = 0; i < o.wrkRuns; i++)
-      await runLoad({ url: t.url, connections: 64, durationS: 1, bodies, headers: { authorization: `Bearer ${BENCH_KEY}` }, timeoutS: 5 }).catch(() => undefined);
+      await runLoad({ url: t.url, connections: 64, durationS: 1, bodies, headers: { authorization: `Bearer ${BENCH_KEY}` }, timeoutS: 5 }).catch(
+        () => undefined,
+      );
     const settled = await settle(upstream, 5_000);
     // Idle keep-alive sockets may linger; give the proxy a moment to close destroyed ones.
     await sleep(300);

@@ -48,7 +48,18 @@ async function one(t: Target, s: Scenario, seconds: number, o: AlternatingOption
   const after = (await o.counters?.(t)) ?? {};
   const requests = Math.max(1, load.requests);
   const counted = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
-  return { target: t.name, index, requests: load.requests, rps: load.rps, p50: load.p50, p99: load.p99, cpu: cpuMs / requests, main: mainMs / requests, rss, counted };
+  return {
+    target: t.name,
+    index,
+    requests: load.requests,
+    rps: load.rps,
+    p50: load.p50,
+    p99: load.p99,
+    cpu: cpuMs / requests,
+    main: mainMs / requests,
+    rss,
+    counted,
+  };
 }
 
 export async function alternatingWindows(targets: Target[], s: Scenario, o: AlternatingOptions): Promise<Window[]> {

@@ -20,7 +20,7 @@ export function benchTexts(count = 100, rate = 0.05): string[] {
   // Spread the sampled texts evenly through the cycle.
   const out: string[] = [];
   const every = Math.floor(count / Math.max(1, want));
-  for (let i = 0, a = 0, b = 0; i < count; i++) out.push(want > 0 && i % every === 0 && a < want ? inSample[a++]! : outSample[b++] ?? inSample[a++]!);
+  for (let i = 0, a = 0, b = 0; i < count; i++) out.push(want > 0 && i % every === 0 && a < want ? inSample[a++]! : (outSample[b++] ?? inSample[a++]!));
   return out;
 }
 

@@ -52,9 +52,7 @@ export function benchConfig(topo: Topology, o: BenchConfigOptions): Record<strin
     plans,
     keys: [...(base['keys'] as object[]), { key: BENCH_KEY, tenant: 'bench', plan: 'pro' }],
     canaries:
-      o.shadowRate && topo.canaryUrl
-        ? [{ canary: 'tts-canary', baseline: 'tts-hd', sample_rate: o.shadowRate, max_concurrent: 8, timeout_ms: 5_000 }]
-        : [],
+      o.shadowRate && topo.canaryUrl ? [{ canary: 'tts-canary', baseline: 'tts-hd', sample_rate: o.shadowRate, max_concurrent: 8, timeout_ms: 5_000 }] : [],
     canary_judge: { store: `${o.storeDir}/canary.sqlite`, threads: 1, queue: 32, asr: 'off' },
     admission: { max_concurrency: 2048, body_limit_bytes: 65_536, max_timeout_ms: 60_000 },
     timeouts: { attempt_ms: 3_000, connect_ms: 300, capacity_wait_ms: 500 },

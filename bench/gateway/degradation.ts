@@ -87,16 +87,31 @@ function gatewayConfig(nodes: NodeHandle[], storeDir: string): Record<string, un
   };
 }
 
-export async function runDegradation(o: { dir: string; nodes: number; slots: number; queue: number; multiples: number[]; levelMs: number; progress: Progress }): Promise<DegradationResult> {
+export async function runDegradation(o: {
+  dir: string;
+  nodes: number;
+  slots: number;
+  queue: number;
+  multiples: number[];
+  levelMs: number;
+  progress: Progress;
+}): Promise<DegradationResult> {
   const nodes: NodeHandle[] = [];
   let gw: Service | undefined;
   try {
     o.progress.begin(`degradation · starting ${o.nodes} sim node runtimes (${o.slots} slots, queue ${o.queue}) and a gateway`);
-    const started = await Promise.allSettled(Array.from({ length: o.nodes }, (_, i) => startNode(`north-${i + 1}`, 'north', { modelsDir: MODELS_DIR, slots: o.slots, queue: o.queue })));
+    const started = await Promise.allSettled(
+      Array.from({ length: o.nodes }, (_, i) => startNode(`north-${i + 1}`, 'north', { modelsDir: MODELS_DIR, slots: o.slots, queue: o.queue })),
+    );
     for (const s of started) if (s.status === 'fulfilled') nodes.push(s.value);
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
-    const g = await startBenchGateway({ dir: o.dir, name: 'gateway-degradation', topology: { regions: [] }, config: gatewayConfig(nodes, join(o.dir, 'degradation-canary')) });
+    const g = await startBenchGateway({
+      dir: o.dir,
+      name: 'gateway-degradation',
+      topology: { regions: [] },
+      config: gatewayConfig(nodes, join(o.dir, 'degradation-canary')),
+    });
     gw = g.service;
     const chars = TEXTS[0]!.length;
     const computeMs = primaryComputeMs(chars);
@@ -108,7 +123,10 @@ export async function runDegradation(o: { dir: string; nodes: number; slots: num
     for (const k of o.multiples) {
       const rate = capacity * k;
       o.progress.begin(`degradation · ${k}× capacity (${round(rate)} req/s offered) for ${o.levelMs / 1000}s`);
-      const out = await spawnOpenLoop({ url: g.url, rate, durationMs: o.levelMs, bodies, classes, timeoutMs: 20_000, graceMs: 20_000, maxInflight: 1024 }, REPO_ROOT);
+      const out = await spawnOpenLoop(
+        { url: g.url, rate, durationMs: o.levelMs, bodies, classes, timeoutMs: 20_000, graceMs: 20_000, maxInflight: 1024 },
+        REPO_ROOT,
+      );
       const seconds = o.levelMs / 1000;
       const plans: PlanPoint[] = PLANS.map((plan, ci) => {
         const mine = out.records.filter((r) => r[3] === ci && r[2] !== -1);

@@ -80,7 +80,12 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     const gw = await startBenchGateway({
       dir: o.dir,
       name: 'gateway-failover',
-      topology: { regions: [{ name: 'A', urls: [ups[0]!.url, ups[1]!.url] }, { name: 'B', urls: [ups[2]!.url, ups[3]!.url] }] },
+      topology: {
+        regions: [
+          { name: 'A', urls: [ups[0]!.url, ups[1]!.url] },
+          { name: 'B', urls: [ups[2]!.url, ups[3]!.url] },
+        ],
+      },
     });
     services.push(gw.service);
     o.progress.end('ready');
@@ -96,7 +101,15 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     ];
     await spawnOpenLoop({ url: gw.url, rate: o.rate, durationMs: 2_000, bodies, classes: warmClasses, graceMs: 3_000 }, REPO_ROOT);
     const out = await spawnOpenLoop(
-      { url: gw.url, rate: o.rate, durationMs: o.durationMs, bodies, classes: [{ label: 'pro', key: BENCH_KEY, weight: 1 }], timeoutMs: 15_000, graceMs: 15_000 },
+      {
+        url: gw.url,
+        rate: o.rate,
+        durationMs: o.durationMs,
+        bodies,
+        classes: [{ label: 'pro', key: BENCH_KEY, weight: 1 }],
+        timeoutMs: 15_000,
+        graceMs: 15_000,
+      },
       REPO_ROOT,
       (t0) => {
         void (async () => {

@@ -176,7 +176,8 @@ function control(req: IncomingMessage, res: ServerResponse): void {
   req.on('end', () => {
     try {
       const patch = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Partial<UpstreamKnobs>;
-      for (const [k, v] of Object.entries(patch)) if (k in knobs && typeof v === 'number' && Number.isFinite(v)) (knobs as unknown as Record<string, number>)[k] = v;
+      for (const [k, v] of Object.entries(patch))
+        if (k in knobs && typeof v === 'number' && Number.isFinite(v)) (knobs as unknown as Record<string, number>)[k] = v;
       if (patch.size !== undefined) wav(knobs.size);
       json(res, 200, knobs);
     } catch (err) {

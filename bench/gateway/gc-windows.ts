@@ -36,7 +36,9 @@ const { values } = parseArgs({
 const scenario = SCENARIOS.find((s) => s.id === values.load);
 const other: TargetName = values.against === 'shadow' ? 'gateway+shadow' : 'gateway-b';
 if (!scenario || (other === 'gateway-b' && !process.env['BENCH_GATEWAY_B'])) {
-  process.stderr.write(`usage: --load ${SCENARIOS.map((s) => s.id).join('|')} [--against b|shadow]; b needs BENCH_GATEWAY_B (and BENCH_GATEWAY_B_NODE_FLAGS for its flags)\n`);
+  process.stderr.write(
+    `usage: --load ${SCENARIOS.map((s) => s.id).join('|')} [--against b|shadow]; b needs BENCH_GATEWAY_B (and BENCH_GATEWAY_B_NODE_FLAGS for its flags)\n`,
+  );
   process.exit(2);
 }
 const load: Scenario = scenario;

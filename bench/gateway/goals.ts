@@ -115,7 +115,9 @@ export function evaluateGoals(r: SuiteResults): GoalRow[] {
     rows.push({
       metric: label,
       goal: `≥ ${goal}`,
-      measured: gw ? `${fmt(gw.rpsVsRaw)} (${fmt(gw.rps)} req/s)${disturbed ? `; not judged: above ${DISTURBED_RATIO}, the raw baseline was disturbed` : ''}` : '–',
+      measured: gw
+        ? `${fmt(gw.rpsVsRaw)} (${fmt(gw.rps)} req/s)${disturbed ? `; not judged: above ${DISTURBED_RATIO}, the raw baseline was disturbed` : ''}`
+        : '–',
       baseline: `raw ${fmt(raw(s)?.rps)} req/s; direct ${fmt(direct(s)?.rps)} req/s`,
       met: gw?.rpsVsRaw === undefined || disturbed ? undefined : gw.rpsVsRaw >= goal,
     });
@@ -143,7 +145,11 @@ export function evaluateGoals(r: SuiteResults): GoalRow[] {
     });
   }
   for (const s of ['paced', 'sat-c32'] as const) {
-    rows.push({ metric: `5% shadow on vs off (${s === 'paced' ? 'paced ~640 req/s' : 'saturation c=32'})`, goal: '≤ +5% CPU/req, ≤ +0.2 ms p50', ...shadowCost(r, s) });
+    rows.push({
+      metric: `5% shadow on vs off (${s === 'paced' ? 'paced ~640 req/s' : 'saturation c=32'})`,
+      goal: '≤ +5% CPU/req, ≤ +0.2 ms p50',
+      ...shadowCost(r, s),
+    });
   }
   {
     const gw = r.aborts?.find((a) => a.target === 'gateway');
@@ -169,14 +175,7 @@ export function evaluateGoals(r: SuiteResults): GoalRow[] {
         ? `${f.status5xx} 5xx + ${f.transportErrors} transport errors of ${f.requests} at ${f.rate} req/s; switch p99 ${fmt(f.switch.p99, ' ms')} = ${fmt(f.switchP99VsSteady)}× steady${overloaded ? ' (p99 not judged: the gateway was already overloaded before the kill)' : ''}`
         : '–',
       baseline: f ? `steady p50/p99 ${fmt(f.steady.p50)} / ${fmt(f.steady.p99, ' ms')} (same run, before the kill)` : '–',
-      met:
-        f === undefined
-          ? undefined
-          : f.status5xx > 0 || f.transportErrors > 0
-            ? false
-            : overloaded
-              ? undefined
-              : f.switchP99VsSteady <= 2,
+      met: f === undefined ? undefined : f.status5xx > 0 || f.transportErrors > 0 ? false : overloaded ? undefined : f.switchP99VsSteady <= 2,
     });
   }
   {
@@ -203,7 +202,11 @@ export function evaluateGoals(r: SuiteResults): GoalRow[] {
 }
 
 export function goalsMet(rows: GoalRow[]): { met: number; missed: number; notRun: number } {
-  return { met: rows.filter((r) => r.met === true).length, missed: rows.filter((r) => r.met === false).length, notRun: rows.filter((r) => r.met === undefined).length };
+  return {
+    met: rows.filter((r) => r.met === true).length,
+    missed: rows.filter((r) => r.met === false).length,
+    notRun: rows.filter((r) => r.met === undefined).length,
+  };
 }
 
 export { round };

@@ -39,7 +39,14 @@ const MiB = 1_048_576;
 
 export const SCENARIOS: Scenario[] = [
   { id: 'unloaded', title: 'unloaded, c=1, 64 KiB', connections: 1, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
-  { id: 'paced', title: 'paced ~640 req/s, upstream 50 ± 30 ms, 64 KiB', connections: 64, thinkMs: 50, knobs: { size: KiB64, delayMs: 50, jitterMs: 30 }, targets: [...BASE_TARGETS, ...AB] },
+  {
+    id: 'paced',
+    title: 'paced ~640 req/s, upstream 50 ± 30 ms, 64 KiB',
+    connections: 64,
+    thinkMs: 50,
+    knobs: { size: KiB64, delayMs: 50, jitterMs: 30 },
+    targets: [...BASE_TARGETS, ...AB],
+  },
   { id: 'sat-c32', title: 'saturation c=32, 64 KiB', connections: 32, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
   { id: 'sat-c128', title: 'saturation c=128, 64 KiB', connections: 128, knobs: { size: KiB64, delayMs: 0, jitterMs: 0 }, targets: [...BASE_TARGETS, ...AB] },
   // 1 MiB bodies stream through the gateway; with shadow on, a sampled one is also teed for the judge.
@@ -108,7 +115,12 @@ export function overheadSteps(o: Pick<OverheadOptions, 'scenarios' | 'reps' | 't
 }
 
 /** One window of scenario `s` against `t`: the load generator's figures and /proc's. */
-export async function measure(t: Target, s: Scenario, durationS: number, bodies: string[]): Promise<{ load: LoadResult; cpuMs: number; mainMs: number; rss: number }> {
+export async function measure(
+  t: Target,
+  s: Scenario,
+  durationS: number,
+  bodies: string[],
+): Promise<{ load: LoadResult; cpuMs: number; mainMs: number; rss: number }> {
   const m = meter(t.pid);
   const load = await runLoad({
     url: t.url,
@@ -202,7 +214,15 @@ export async function runOverhead(o: OverheadOptions, set: TargetSet): Promise<{
           o.progress.begin(`${s.id} · ${t.name} · rep ${rep}`);
           const m = await measure(t, s, o.durationS, bodies);
           const reqs = Math.max(1, m.load.requests);
-          rows.push({ scenario: s.id, target: t.name, rep, load: m.load, cpuMsPerReq: m.cpuMs / reqs, mainThreadCpuMsPerReq: m.mainMs / reqs, peakRssMb: m.rss });
+          rows.push({
+            scenario: s.id,
+            target: t.name,
+            rep,
+            load: m.load,
+            cpuMsPerReq: m.cpuMs / reqs,
+            mainThreadCpuMsPerReq: m.mainMs / reqs,
+            peakRssMb: m.rss,
+          });
           o.progress.end(
             `${Math.round(m.load.rps)} req/s, p50 ${round(m.load.p50)} ms, p99 ${round(m.load.p99)} ms, CPU ${round(m.cpuMs / reqs)} ms/req${m.load.errors + m.load.non2xx > 0 ? `, ${m.load.errors} errors, ${m.load.non2xx} non-2xx` : ''}`,
           );

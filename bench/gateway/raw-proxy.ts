@@ -73,7 +73,9 @@ const server = createServer({ keepAliveTimeout: 30_000 }, (req: IncomingMessage,
 
 server.listen(Number(values.port), '127.0.0.1', () => {
   const addr = server.address();
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, pid: process.pid })}\n`,
+  );
 });
 const stop = () => {
   server.close();

@@ -73,7 +73,10 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
       );
       const b = s.targets.find((t) => t.target === 'gateway-b');
       if (b?.cpuVsGateway !== undefined)
-        out.push('', `A/B: gateway-b (${process.env['BENCH_GATEWAY_B'] ?? 'other build'}) ÷ gateway, same repetitions: CPU/request ${fmt(b.cpuVsGateway)} (main thread ${fmt(b.mainCpuVsGateway)}), req/s ${fmt(b.rpsVsGateway)}.`);
+        out.push(
+          '',
+          `A/B: gateway-b (${process.env['BENCH_GATEWAY_B'] ?? 'other build'}) ÷ gateway, same repetitions: CPU/request ${fmt(b.cpuVsGateway)} (main thread ${fmt(b.mainCpuVsGateway)}), req/s ${fmt(b.rpsVsGateway)}.`,
+        );
     }
   }
   if (r.shadow?.length) {
@@ -81,7 +84,7 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
     out.push('## Shadow on vs off, paired windows');
     out.push('');
     out.push(
-      '`gateway` and `gateway+shadow` take turns in short windows (A B, B A, …); each Δ is the median over adjacent pairs, which drift together on a shared machine. Mirror events are the shadow gateway\'s `shadow_events_total` during the windows.',
+      "`gateway` and `gateway+shadow` take turns in short windows (A B, B A, …); each Δ is the median over adjacent pairs, which drift together on a shared machine. Mirror events are the shadow gateway's `shadow_events_total` during the windows.",
     );
     out.push('');
     out.push(
@@ -110,8 +113,24 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
     out.push('');
     out.push(
       table(
-        ['target', 'clients hung up mid-body', 'wrk runs ending mid-body', 'alive and serving', 'upstream requests left open', 'upstream sockets before → after', 'fds before → after'],
-        r.aborts.map((a) => [a.target, `${a.abortedMidBody}/${a.clients}`, a.wrkRuns, a.alive && a.servesAfter ? 'yes' : 'NO', a.upstreamActiveAfter, `${a.upstreamSocketsBefore} → ${a.upstreamSocketsAfter}`, `${a.fdsBefore} → ${a.fdsAfter}`]),
+        [
+          'target',
+          'clients hung up mid-body',
+          'wrk runs ending mid-body',
+          'alive and serving',
+          'upstream requests left open',
+          'upstream sockets before → after',
+          'fds before → after',
+        ],
+        r.aborts.map((a) => [
+          a.target,
+          `${a.abortedMidBody}/${a.clients}`,
+          a.wrkRuns,
+          a.alive && a.servesAfter ? 'yes' : 'NO',
+          a.upstreamActiveAfter,
+          `${a.upstreamSocketsBefore} → ${a.upstreamSocketsAfter}`,
+          `${a.fdsBefore} → ${a.fdsAfter}`,
+        ]),
       ),
     );
   }
@@ -141,10 +160,30 @@ export function markdownReport(meta: RunMeta, r: SuiteResults, goals: GoalRow[],
     out.push('');
     out.push(
       table(
-        ['nodes', 'routing decision µs (plan + balance)', 'plan µs', 'balance µs', '÷ smallest', 'health sweep CPU ms', 'µs per node probe', 'sweep wall ms', 'core share at interval'],
+        [
+          'nodes',
+          'routing decision µs (plan + balance)',
+          'plan µs',
+          'balance µs',
+          '÷ smallest',
+          'health sweep CPU ms',
+          'µs per node probe',
+          'sweep wall ms',
+          'core share at interval',
+        ],
         r.scale.routing.map((p, i) => {
           const h = r.scale!.health[i];
-          return [p.nodes, fmt(p.totalUs), fmt(p.planUs), fmt(p.balanceUs), fmt(p.vsSmallest), fmt(h?.cpuMsPerSweep), fmt(h?.cpuUsPerNodeProbe), fmt(h?.wallMsPerSweep), h ? `${fmt(h.coreShareAtInterval * 100)}% @ ${h.intervalMs} ms` : '–'];
+          return [
+            p.nodes,
+            fmt(p.totalUs),
+            fmt(p.planUs),
+            fmt(p.balanceUs),
+            fmt(p.vsSmallest),
+            fmt(h?.cpuMsPerSweep),
+            fmt(h?.cpuUsPerNodeProbe),
+            fmt(h?.wallMsPerSweep),
+            h ? `${fmt(h.coreShareAtInterval * 100)}% @ ${h.intervalMs} ms` : '–',
+          ];
         }),
       ),
     );
@@ -201,15 +240,27 @@ export function chartSvg(r: SuiteResults): string {
           ],
         };
       });
-    const p = barPanel(10, y, W - 20, 'Saturation throughput ÷ raw undici Pool.stream proxy (same run)', groups, { max: 1.2, goal: 0.9, goalLabel: 'goal ≥ 0.9' });
+    const p = barPanel(10, y, W - 20, 'Saturation throughput ÷ raw undici Pool.stream proxy (same run)', groups, {
+      max: 1.2,
+      goal: 0.9,
+      goalLabel: 'goal ≥ 0.9',
+    });
     parts.push(p.svg);
     y += p.height + 10;
   }
   if (r.scale) {
-    const p = linePanel(10, y, W - 20, 200, 'Routing decision time vs nodes (10 regions)', [
-      { label: 'plan + balance µs', points: r.scale.routing.map((q) => ({ x: q.nodes, y: q.totalUs })) },
-      { label: 'health µs per node', points: r.scale.health.map((q) => ({ x: q.nodes, y: q.cpuUsPerNodeProbe })) },
-    ], { logX: true, logY: true, xLabel: 'nodes', yLabel: 'µs' });
+    const p = linePanel(
+      10,
+      y,
+      W - 20,
+      200,
+      'Routing decision time vs nodes (10 regions)',
+      [
+        { label: 'plan + balance µs', points: r.scale.routing.map((q) => ({ x: q.nodes, y: q.totalUs })) },
+        { label: 'health µs per node', points: r.scale.health.map((q) => ({ x: q.nodes, y: q.cpuUsPerNodeProbe })) },
+      ],
+      { logX: true, logY: true, xLabel: 'nodes', yLabel: 'µs' },
+    );
     parts.push(p.svg);
     y += p.height + 10;
   }

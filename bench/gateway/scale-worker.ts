@@ -48,12 +48,28 @@ async function routing(n: number, budgetMs: number) {
     e.probed = true;
     e.healthy = true;
     const inflight = Math.floor(Math.random() * 4);
-    e.load = { ready: true, draining: false, slots: 4, inflight, queueDepth: Math.floor(Math.random() * 3), queueLimit: 16, latencyEwmaMs: 80 + Math.random() * 40, at: now0 };
+    e.load = {
+      ready: true,
+      draining: false,
+      slots: 4,
+      inflight,
+      queueDepth: Math.floor(Math.random() * 3),
+      queueLimit: 16,
+      latencyEwmaMs: 80 + Math.random() * 40,
+      at: now0,
+    };
     e.latencyEwmaMs = 80 + Math.random() * 40;
   }
   const metrics = createMetrics();
   const models = new Map(config.models.map((m) => [m.id, m]));
-  const outliers = new OutlierDetector({ endpoints, clock: systemClock, log: silent, metrics, config: () => config.outlier_detection, maxRetryAfterMs: () => 1000 });
+  const outliers = new OutlierDetector({
+    endpoints,
+    clock: systemClock,
+    log: silent,
+    metrics,
+    config: () => config.outlier_detection,
+    maxRetryAfterMs: () => 1000,
+  });
   const body = Buffer.alloc(16);
   const stub: Service = async (req) => ({ status: 200, headers: {}, body, contentLength: body.length, node: req.endpoint!.id, region: req.endpoint!.region });
   const layer = balance({
@@ -112,7 +128,14 @@ async function routing(n: number, budgetMs: number) {
     for (let i = 0; i < 100; i++) await one();
     count += 100;
   }
-  return { nodes: n, regions: REGIONS, decisions: count, planUs: planNs / count / 1000, balanceUs: pickNs / count / 1000, totalUs: (planNs + pickNs) / count / 1000 };
+  return {
+    nodes: n,
+    regions: REGIONS,
+    decisions: count,
+    planUs: planNs / count / 1000,
+    balanceUs: pickNs / count / 1000,
+    totalUs: (planNs + pickNs) / count / 1000,
+  };
 }
 
 async function health(urls: string[], sweeps: number) {

@@ -65,10 +65,22 @@ export async function runShadowCost(set: TargetSet, o: ShadowCostOptions): Promi
   for (const id of SHADOW_COST_SCENARIOS) {
     const s = SCENARIOS.find((x) => x.id === id)!;
     await set.configure({ chunks: 1, failRate: 0, ...s.knobs });
-    const windows = await alternatingWindows([off, on], s, { windows: o.pairs, seconds: o.seconds, warmupS: o.warmupS, bodies, counters: shadowEvents, progress: o.progress });
+    const windows = await alternatingWindows([off, on], s, {
+      windows: o.pairs,
+      seconds: o.seconds,
+      warmupS: o.warmupS,
+      bodies,
+      counters: shadowEvents,
+      progress: o.progress,
+    });
     const of = (name: Target['name']) => {
       const ws = windows.filter((w) => w.target === name);
-      return { rps: round(median(ws.map((w) => w.rps))), p50: round(median(ws.map((w) => w.p50))), cpu: round(median(ws.map((w) => w.cpu))), main: round(median(ws.map((w) => w.main))) };
+      return {
+        rps: round(median(ws.map((w) => w.rps))),
+        p50: round(median(ws.map((w) => w.p50))),
+        cpu: round(median(ws.map((w) => w.cpu))),
+        main: round(median(ws.map((w) => w.main))),
+      };
     };
     const events: Record<string, number> = {};
     for (const w of windows) for (const [k, v] of Object.entries(w.counted)) events[k] = (events[k] ?? 0) + v;

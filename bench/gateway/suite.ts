@@ -81,7 +81,7 @@ function hotSpots(profDir: string, procs: { name: string; pid: number; mainMsPer
   const gw = cols.findIndex((c) => c.name === 'gateway');
   const top = gw >= 0 ? summarize(cols[gw]!.file!, 12) : undefined;
   return [
-    'Main-thread self time from `node --cpu-prof` over the whole run (startup excluded), grouped into buckets and scaled to µs per request with each process\'s main-thread CPU/request at saturation c=32. Worker threads (GC helpers, the canary judge) are not in these columns; see the CPU columns above for whole-process figures.',
+    "Main-thread self time from `node --cpu-prof` over the whole run (startup excluded), grouped into buckets and scaled to µs per request with each process's main-thread CPU/request at saturation c=32. Worker threads (GC helpers, the canary judge) are not in these columns; see the CPU columns above for whole-process figures.",
     '',
     table(
       ['bucket', ...cols.map((c) => `${c.name} µs/req`)],
@@ -91,7 +91,15 @@ function hotSpots(profDir: string, procs: { name: string; pid: number; mainMsPer
       ],
     ),
     ...(top
-      ? ['', 'Top gateway functions by self time:', '', table(['function', 'share of busy', 'self ms'], top.byFunction.map((h) => [h.name, `${(h.share * 100).toFixed(1)}%`, Math.round(h.selfMs)]))]
+      ? [
+          '',
+          'Top gateway functions by self time:',
+          '',
+          table(
+            ['function', 'share of busy', 'self ms'],
+            top.byFunction.map((h) => [h.name, `${(h.share * 100).toFixed(1)}%`, Math.round(h.selfMs)]),
+          ),
+        ]
       : []),
   ].join('\n');
 }
@@ -118,7 +126,10 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutput> {
       if (o.phases.includes('overhead')) {
         // Only what the overhead scenarios asked for: the shadow phase may have started more.
         const started = set.targets.map((t) => t.name).filter((t) => !o.targets || o.targets.includes(t));
-        const out = await runOverhead({ dir: o.dir, durationS: o.durationS, warmupS: o.warmupS, reps: o.reps, scenarios, targets: started, progress: o.progress }, set);
+        const out = await runOverhead(
+          { dir: o.dir, durationS: o.durationS, warmupS: o.warmupS, reps: o.reps, scenarios, targets: started, progress: o.progress },
+          set,
+        );
         results.overhead = out.scenarios;
         rows = out.rows;
       }
@@ -127,7 +138,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteOutput> {
     } finally {
       const procs = (set?.targets ?? [])
         .filter((t) => t.name === 'raw' || t.name === 'gateway' || t.name === 'gateway+shadow')
-        .map((t) => ({ name: t.name, pid: t.pid, mainMsPerReq: results.overhead?.find((s) => s.id === 'sat-c32')?.targets.find((x) => x.target === t.name)?.mainThreadCpuMsPerReq }));
+        .map((t) => ({
+          name: t.name,
+          pid: t.pid,
+          mainMsPerReq: results.overhead?.find((s) => s.id === 'sat-c32')?.targets.find((x) => x.target === t.name)?.mainThreadCpuMsPerReq,
+        }));
       await set?.close();
       if (o.profile) hot = hotSpots(profDir, procs);
     }

@@ -135,11 +135,19 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
     });
   try {
     // Independent processes start in parallel: upstreams first, then everything in front of them.
-    const settled = await Promise.allSettled([startUpstream(o.dir, 'upstream-a'), startUpstream(o.dir, 'upstream-b'), startUpstream(o.dir, 'upstream-canary')].map(track));
+    const settled = await Promise.allSettled(
+      [startUpstream(o.dir, 'upstream-a'), startUpstream(o.dir, 'upstream-b'), startUpstream(o.dir, 'upstream-canary')].map(track),
+    );
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
     const [a, b, canary] = settled.map((x) => (x as PromiseFulfilledResult<Upstream>).value) as [Upstream, Upstream, Upstream];
-    const topology: Topology = { regions: [{ name: 'A', urls: [a.url] }, { name: 'B', urls: [b.url] }], canaryUrl: canary.url };
+    const topology: Topology = {
+      regions: [
+        { name: 'A', urls: [a.url] },
+        { name: 'B', urls: [b.url] },
+      ],
+      canaryUrl: canary.url,
+    };
     const startOne = async (name: TargetName): Promise<Target | undefined> => {
       if (name === 'direct') return { name, url: a.url, pid: a.service.pid };
       if (name === 'raw') {
@@ -194,7 +202,11 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
       primary: a,
       canary,
       notes,
-      configure: (knobs) => setKnobs(upstreams.map((u) => u.url), knobs),
+      configure: (knobs) =>
+        setKnobs(
+          upstreams.map((u) => u.url),
+          knobs,
+        ),
       close: async () => {
         // Generous grace: a profiled process writes its profile on exit, and a gateway with shadow on drains its judge first.
         await Promise.all(services.map((s) => s.stop(10_000)));
@@ -213,9 +225,14 @@ export async function startTargets(o: TargetOptions): Promise<TargetSet> {
  */
 export async function sanityCheck(targets: Target[], body: string, size: number): Promise<void> {
   for (const t of targets) {
-    const r = await request(`${t.url}/v1/synthesize`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` } });
+    const r = await request(`${t.url}/v1/synthesize`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
+    });
     const buf = Buffer.from(await r.body.arrayBuffer());
     const whole = t.name.startsWith('gateway') ? buf.subarray(0, 4).toString('latin1') === 'RIFF' && buf.length >= size : buf.length === size;
-    if (r.statusCode !== 200 || !whole) throw new Error(`sanity check failed for ${t.name}: status ${r.statusCode}, ${buf.length} of ${size} bytes: ${buf.subarray(0, 200).toString()}`);
+    if (r.statusCode !== 200 || !whole)
+      throw new Error(`sanity check failed for ${t.name}: status ${r.statusCode}, ${buf.length} of ${size} bytes: ${buf.subarray(0, 200).toString()}`);
   }
 }

@@ -117,19 +117,38 @@ export function inclusive(file: string, filter: (where: string) => boolean, top 
 
 /** Buckets for "what costs what": first match wins; `where` is shortUrl(), `fn` the function name. */
 const BUCKETS: { name: string; test: (where: string, fn: string) => boolean }[] = [
-  { name: 'startup (module loading, config)', test: (w) => /modules\/|cjs-module-lexer|^tsx$|^esbuild$|^yaml$|bootstrap\/realm|gateway\/src\/config\//.test(w) },
+  {
+    name: 'startup (module loading, config)',
+    test: (w) => /modules\/|cjs-module-lexer|^tsx$|^esbuild$|^yaml$|bootstrap\/realm|gateway\/src\/config\//.test(w),
+  },
   { name: 'garbage collection', test: (_w, f) => f === '(garbage collector)' },
-  { name: 'socket syscalls (writev/read)', test: (w, f) => w === '(native)' && /^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeString|onStreamRead|shutdown|close)$/.test(f) },
-  { name: 'web Request/Headers/streams/AbortSignal (Node fetch internals)', test: (w) => /deps\/undici|webstreams|js_transferable|abort_controller|event_target|internal\/blob|internal\/url/.test(w) },
+  {
+    name: 'socket syscalls (writev/read)',
+    test: (w, f) => w === '(native)' && /^(writev|writeBuffer|writeUtf8String|writeLatin1String|writeString|onStreamRead|shutdown|close)$/.test(f),
+  },
+  {
+    name: 'web Request/Headers/streams/AbortSignal (Node fetch internals)',
+    test: (w) => /deps\/undici|webstreams|js_transferable|abort_controller|event_target|internal\/blob|internal\/url/.test(w),
+  },
   { name: 'undici client (upstream call)', test: (w) => w === 'undici' },
-  { name: 'node:http server + net + streams', test: (w) => /^node:(_http|net|internal\/streams|internal\/stream_base|stream|events|internal\/http|buffer|internal\/buffer)/.test(w) },
+  {
+    name: 'node:http server + net + streams',
+    test: (w) => /^node:(_http|net|internal\/streams|internal\/stream_base|stream|events|internal\/http|buffer|internal\/buffer)/.test(w),
+  },
   { name: 'Hono + @hono/node-server', test: (w) => w === 'hono' || w === '@hono/node-server' },
   { name: 'breaker (opossum)', test: (w) => w === 'opossum' || w.startsWith('gateway/src/layers/breaker') },
   { name: 'metrics (prom-client)', test: (w) => w === 'prom-client' || w === 'tdigest' || w === 'bintrees' },
-  { name: 'logging (pino)', test: (w) => /^(pino|sonic-boom|fast-redact|pino-std-serializers|quick-format-unescaped|atomic-sleep|on-exit-leak-free|thread-stream|safe-stable-stringify)$/.test(w) },
+  {
+    name: 'logging (pino)',
+    test: (w) =>
+      /^(pino|sonic-boom|fast-redact|pino-std-serializers|quick-format-unescaped|atomic-sleep|on-exit-leak-free|thread-stream|safe-stable-stringify)$/.test(w),
+  },
   { name: 'validation (zod)', test: (w) => w === 'zod' },
   { name: 'crypto (key hash, trace ids, sampling hash)', test: (w) => w.startsWith('node:internal/crypto') },
-  { name: 'canary / shadow (main thread)', test: (w) => w.startsWith('gateway/src/canary') || w.startsWith('gateway/src/request-path/shadow') || w === 'better-sqlite3' || w === 'piscina' },
+  {
+    name: 'canary / shadow (main thread)',
+    test: (w) => w.startsWith('gateway/src/canary') || w.startsWith('gateway/src/request-path/shadow') || w === 'better-sqlite3' || w === 'piscina',
+  },
   { name: 'gateway code (admit, plan, layers, dispatch, record)', test: (w) => w.startsWith('gateway/') },
   { name: 'promises, timers, microtasks', test: (w, f) => /task_queues|internal\/timers|^node:timers|async_hooks/.test(w) || f === 'runMicrotasks' },
   { name: 'other native / V8 (program, JSON, …)', test: (w) => w === '(native)' },

@@ -4,9 +4,5 @@
  */
 export function table(header: string[], rows: (string | number | undefined)[][]): string {
   const cell = (v: string | number | undefined) => (v === undefined ? '–' : String(v).replace(/\|/g, '\\|'));
-  return [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }

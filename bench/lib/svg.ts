@@ -16,7 +16,14 @@ export interface BarGroup {
 }
 
 /** Horizontal grouped bars on [0, max]; `goal` draws a dashed vertical line. */
-export function barPanel(x: number, y: number, w: number, title: string, groups: BarGroup[], opts: { max?: number; goal?: number; goalLabel?: string; unit?: string } = {}): { svg: string; height: number } {
+export function barPanel(
+  x: number,
+  y: number,
+  w: number,
+  title: string,
+  groups: BarGroup[],
+  opts: { max?: number; goal?: number; goalLabel?: string; unit?: string } = {},
+): { svg: string; height: number } {
   const barH = 14;
   const labelW = 150;
   const plotW = w - labelW - 60;
@@ -30,7 +37,9 @@ export function barPanel(x: number, y: number, w: number, title: string, groups:
     g.bars.forEach((b, i) => {
       const v = Number.isFinite(b.value) ? b.value : 0;
       parts.push(`<rect x="${x + labelW}" y="${cy}" width="${Math.max(1, sx(v) - x - labelW)}" height="${barH - 2}" fill="${COLORS[i % COLORS.length]}"/>`);
-      parts.push(`<text x="${sx(v) + 4}" y="${cy + barH - 4}" ${FONT} font-size="11">${Number.isFinite(b.value) ? b.value.toFixed(2) : '–'}${opts.unit ?? ''}</text>`);
+      parts.push(
+        `<text x="${sx(v) + 4}" y="${cy + barH - 4}" ${FONT} font-size="11">${Number.isFinite(b.value) ? b.value.toFixed(2) : '–'}${opts.unit ?? ''}</text>`,
+      );
       cy += barH;
     });
     cy += 8;
@@ -40,7 +49,11 @@ export function barPanel(x: number, y: number, w: number, title: string, groups:
     parts.push(`<text x="${sx(opts.goal) + 3}" y="${cy + 10}" ${FONT} font-size="11">${esc(opts.goalLabel ?? `goal ${opts.goal}`)}</text>`);
   }
   // Legend from the first group's bar labels.
-  const legend = groups[0]?.bars.map((b, i) => `<rect x="${x + labelW + i * 150}" y="${cy + 16}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + labelW + i * 150 + 14}" y="${cy + 25}" ${FONT} font-size="11">${esc(b.label)}</text>`) ?? [];
+  const legend =
+    groups[0]?.bars.map(
+      (b, i) =>
+        `<rect x="${x + labelW + i * 150}" y="${cy + 16}" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${x + labelW + i * 150 + 14}" y="${cy + 25}" ${FONT} font-size="11">${esc(b.label)}</text>`,
+    ) ?? [];
   parts.push(...legend);
   return { svg: parts.join('\n'), height: cy + 36 - y };
 }
@@ -51,7 +64,15 @@ export interface Series {
 }
 
 /** A line chart; `logX` for node counts. */
-export function linePanel(x: number, y: number, w: number, h: number, title: string, series: Series[], opts: { logX?: boolean; logY?: boolean; xLabel?: string; yLabel?: string } = {}): { svg: string; height: number } {
+export function linePanel(
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  title: string,
+  series: Series[],
+  opts: { logX?: boolean; logY?: boolean; xLabel?: string; yLabel?: string } = {},
+): { svg: string; height: number } {
   const left = 56;
   const top = 26;
   const pw = w - left - 160;
@@ -71,17 +92,24 @@ export function linePanel(x: number, y: number, w: number, h: number, title: str
     `<line x1="${x + left}" y1="${y + top + ph}" x2="${x + left + pw}" y2="${y + top + ph}" stroke="#888"/>`,
     `<line x1="${x + left}" y1="${y + top}" x2="${x + left}" y2="${y + top + ph}" stroke="#888"/>`,
   ];
-  for (const v of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${sx(v)}" y="${y + top + ph + 14}" ${FONT} font-size="10" text-anchor="middle">${v}</text>`);
+  for (const v of [...new Set(xs)].sort((a, b) => a - b))
+    parts.push(`<text x="${sx(v)}" y="${y + top + ph + 14}" ${FONT} font-size="10" text-anchor="middle">${v}</text>`);
   const yt = opts.logY ? [Math.min(...ys), Math.max(...ys)] : [0, Math.max(...ys) / 2, Math.max(...ys)];
-  for (const v of yt) parts.push(`<text x="${x + left - 4}" y="${sy(v) + 3}" ${FONT} font-size="10" text-anchor="end">${v >= 100 ? Math.round(v) : v.toFixed(1)}</text>`);
+  for (const v of yt)
+    parts.push(`<text x="${x + left - 4}" y="${sy(v) + 3}" ${FONT} font-size="10" text-anchor="end">${v >= 100 ? Math.round(v) : v.toFixed(1)}</text>`);
   if (opts.xLabel) parts.push(`<text x="${x + left + pw / 2}" y="${y + top + ph + 28}" ${FONT} font-size="11" text-anchor="middle">${esc(opts.xLabel)}</text>`);
-  if (opts.yLabel) parts.push(`<text x="${x + 12}" y="${y + top + ph / 2}" ${FONT} font-size="11" text-anchor="middle" transform="rotate(-90 ${x + 12} ${y + top + ph / 2})">${esc(opts.yLabel)}</text>`);
+  if (opts.yLabel)
+    parts.push(
+      `<text x="${x + 12}" y="${y + top + ph / 2}" ${FONT} font-size="11" text-anchor="middle" transform="rotate(-90 ${x + 12} ${y + top + ph / 2})">${esc(opts.yLabel)}</text>`,
+    );
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];
     const pts = s.points.filter((p) => Number.isFinite(p.y));
     parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')}"/>`);
     for (const p of pts) parts.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${c}"/>`);
-    parts.push(`<rect x="${x + left + pw + 12}" y="${y + top + i * 16}" width="10" height="10" fill="${c}"/><text x="${x + left + pw + 26}" y="${y + top + i * 16 + 9}" ${FONT} font-size="11">${esc(s.label)}</text>`);
+    parts.push(
+      `<rect x="${x + left + pw + 12}" y="${y + top + i * 16}" width="10" height="10" fill="${c}"/><text x="${x + left + pw + 26}" y="${y + top + i * 16 + 9}" ${FONT} font-size="11">${esc(s.label)}</text>`,
+    );
   });
   return { svg: parts.join('\n'), height: h };
 }

@@ -65,7 +65,10 @@ export class SupervisedChild {
     const { command } = this.#spec;
     const options = { cwd: this.#spec.cwd, env: { ...process.env, ...this.#spec.env } };
     const script = command ? [TETHER, command, ...this.#spec.args] : this.#spec.args;
-    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...script], { ...options, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, [...(this.#spec.nodeFlags ?? []), '--import', 'tsx', ...script], {
+      ...options,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     this.#child = child;
     // Killed with the supervisor if it exits without stopping it (the IPC channel is the other net).
     track(child);

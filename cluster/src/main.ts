@@ -28,7 +28,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const { values } = readCommandLine(
   defineCommand({
     name: 'npm start --',
-    summary: 'The whole local deployment from one config: every node runtime of every region, then the gateway, on 127.0.0.1, supervised.\nLogs in .voxgate/logs/. Ctrl-C or SIGTERM stops every child.',
+    summary:
+      'The whole local deployment from one config: every node runtime of every region, then the gateway, on 127.0.0.1, supervised.\nLogs in .voxgate/logs/. Ctrl-C or SIGTERM stops every child.',
     options: {
       config: { type: 'string', value: 'FILE', default: 'config/local.yaml', help: 'topology and gateway config' },
       gateways: { type: 'string', value: 'N', default: '1', help: 'gateways behind a local balancer on PORT, sharing a local redis-server (1 to 16)' },
@@ -97,7 +98,11 @@ if (localRedis) {
         if (announced && !stopping) say('redis is back (restarted): the gateways resume the shared limits');
         up();
       },
-      onExit: (name, code, signal, restartInMs) => void (stopping || say(`${name} exited (${signal ?? `code ${code}`}); restarting in ${restartInMs} ms; meanwhile each gateway enforces its share of the limits`)),
+      onExit: (name, code, signal, restartInMs) =>
+        void (
+          stopping ||
+          say(`${name} exited (${signal ?? `code ${code}`}); restarting in ${restartInMs} ms; meanwhile each gateway enforces its share of the limits`)
+        ),
     },
   );
   redis.start();
@@ -119,15 +124,23 @@ function announceWhenReady(): void {
   const keys = config.keys.filter((k) => 'key' in k && k.key).map((k) => `${(k as { key: string }).key} (${k.plan})`);
   const where = `${config.regions.length} regions, ${nodes.length} nodes; logs in ${path.relative(process.cwd(), logDir)}/`;
   if (gatewayCount === 1) say(`voxgate ready: ${gatewayUrl}  (${where})`);
-  else say(`voxgate ready: ${gatewayUrl} ${gatewayUrls.join(' ')}  (the balancer, then ${gatewayCount} gateways sharing ${raw.shared_state?.redis_url}; ${where})`);
+  else
+    say(
+      `voxgate ready: ${gatewayUrl} ${gatewayUrls.join(' ')}  (the balancer, then ${gatewayCount} gateways sharing ${raw.shared_state?.redis_url}; ${where})`,
+    );
   if (keys.length) say(`demo keys: ${keys.join(', ')}`);
-  say(`try: curl -s -X POST ${gatewayUrl}/v1/synthesize -H 'authorization: Bearer ${keys[0]?.split(' ')[0] ?? 'KEY'}' -H 'content-type: application/json' -d '{"text":"Hello from voxgate."}' -o hello.wav`);
+  say(
+    `try: curl -s -X POST ${gatewayUrl}/v1/synthesize -H 'authorization: Bearer ${keys[0]?.split(' ')[0] ?? 'KEY'}' -H 'content-type: application/json' -d '{"text":"Hello from voxgate."}' -o hello.wav`,
+  );
   say(`playground: ${gatewayUrl}/   status: ${gatewayUrl}/v1/status`);
 }
 
 async function waitReady(id: string, url: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) {
       ready.set(id, true);
       announceWhenReady();
@@ -150,7 +163,26 @@ for (const node of nodes) {
       name: node.id,
       cwd: ROOT,
       logFile: path.join(logDir, `${node.id}.log`),
-      args: ['node-runtime/src/main.ts', '--node-id', node.id, '--region', node.region, '--host', host, '--port', String(node.port), '--models-dir', modelsDir, '--models', node.packs.join(','), '--slots', String(slots), '--queue', String(queueLimit), ...(node.maxTextChars === undefined ? [] : ['--max-text-chars', String(node.maxTextChars)])],
+      args: [
+        'node-runtime/src/main.ts',
+        '--node-id',
+        node.id,
+        '--region',
+        node.region,
+        '--host',
+        host,
+        '--port',
+        String(node.port),
+        '--models-dir',
+        modelsDir,
+        '--models',
+        node.packs.join(','),
+        '--slots',
+        String(slots),
+        '--queue',
+        String(queueLimit),
+        ...(node.maxTextChars === undefined ? [] : ['--max-text-chars', String(node.maxTextChars)]),
+      ],
     },
     {
       onExit,
@@ -168,7 +200,13 @@ for (const node of nodes) {
 
 function startGateway(name: string, port: number, index: number | undefined): SupervisedChild {
   const child = new SupervisedChild(
-    { name, cwd: ROOT, logFile: path.join(logDir, `${name}.log`), nodeFlags: GATEWAY_NODE_FLAGS, args: ['gateway/src/main.ts', '--config', gatewayConfigPath, '--host', host, '--port', String(port)] },
+    {
+      name,
+      cwd: ROOT,
+      logFile: path.join(logDir, `${name}.log`),
+      nodeFlags: GATEWAY_NODE_FLAGS,
+      args: ['gateway/src/main.ts', '--config', gatewayConfigPath, '--host', host, '--port', String(port)],
+    },
     {
       onExit,
       onLog: (_name, line) => {
@@ -191,7 +229,11 @@ else {
   // Fixed ports, so a restarted gateway comes back where the balancer expects it.
   const ports: number[] = [];
   for (let i = 0; i < gatewayCount; i++) ports.push((await choosePort(0, host)).port);
-  balancer = await startBalancer(host, gatewayPort, ports.map((port) => ({ host, port })));
+  balancer = await startBalancer(
+    host,
+    gatewayPort,
+    ports.map((port) => ({ host, port })),
+  );
   gatewayUrl = balancer.url;
   ports.forEach((port, i) => gateways.push(startGateway(`gateway-${i + 1}`, port, i)));
 }

@@ -13,8 +13,19 @@ export function describeRoles(config: Config, modelsDir: string): string[] {
     const pack = model.pack ?? model.id;
     let detail: string;
     try {
-      const manifest = JSON.parse(readFileSync(path.join(modelsDir, pack, 'manifest.json'), 'utf8')) as { engine: string; version: string; parameters?: { source?: unknown } };
-      const caveat = manifest.engine === 'flite' ? ' — offline stand-in, not a neural model' : manifest.engine === 'espeak' ? espeakCaveat() : String(manifest.parameters?.source ?? '').startsWith('random') ? ' — RANDOM WEIGHTS: noise, for testing the canary judge' : '';
+      const manifest = JSON.parse(readFileSync(path.join(modelsDir, pack, 'manifest.json'), 'utf8')) as {
+        engine: string;
+        version: string;
+        parameters?: { source?: unknown };
+      };
+      const caveat =
+        manifest.engine === 'flite'
+          ? ' — offline stand-in, not a neural model'
+          : manifest.engine === 'espeak'
+            ? espeakCaveat()
+            : String(manifest.parameters?.source ?? '').startsWith('random')
+              ? ' — RANDOM WEIGHTS: noise, for testing the canary judge'
+              : '';
       detail = `engine ${manifest.engine}, pack ${pack}@${manifest.version}${caveat}`;
     } catch {
       detail = `pack ${pack} not found in ${modelsDir}`;

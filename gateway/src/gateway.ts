@@ -107,13 +107,25 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
 
   // One connection per gateway when replicas share state; config reloads keep it (a new Redis needs a restart).
   const shared = config.shared_state
-    ? new SharedState({ url: config.shared_state.redis_url, prefix: config.shared_state.prefix, commandTimeoutMs: config.shared_state.command_timeout_ms, log, clock })
+    ? new SharedState({
+        url: config.shared_state.redis_url,
+        prefix: config.shared_state.prefix,
+        commandTimeoutMs: config.shared_state.command_timeout_ms,
+        log,
+        clock,
+      })
     : undefined;
   const sharedLimiter = shared ? new SharedRateLimiter(shared, clock) : undefined;
   const rateLimiter: RateLimiter = sharedLimiter ?? new TenantRateLimiter(clock);
   if (shared && sharedLimiter) {
     const counters = sharedLimiter.counters;
-    registerSharedStateMetrics(metrics.registry, { replicaId: shared.replicaId, up: () => shared.up, errors: () => shared.errors, replicas: () => shared.replicas, decisions: () => counters });
+    registerSharedStateMetrics(metrics.registry, {
+      replicaId: shared.replicaId,
+      up: () => shared.up,
+      errors: () => shared.errors,
+      replicas: () => shared.replicas,
+      decisions: () => counters,
+    });
   }
 
   const pools = new Pools({ connections: config.upstream.connections_per_node, connectTimeoutMs: config.timeouts.connect_ms });
@@ -183,9 +195,34 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
   // Features that only exist with their config section add their routes to the one table.
   const featureRoutes: Route[] = [];
   const sink = routeSink(featureRoutes);
-  if (cache) mountPresynth(sink, { cache, service, config: () => config, models: () => models, keys: () => keys, endpoints, latches, clock, log, stream: streamMetrics(metrics.registry) });
-  const jobs = createJobService(sink, { config: () => config, models: () => models, keys: () => keys, endpoints, latches, service, clock, log, registry: metrics.registry });
-  const routes = [...routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure }), ...featureRoutes];
+  if (cache)
+    mountPresynth(sink, {
+      cache,
+      service,
+      config: () => config,
+      models: () => models,
+      keys: () => keys,
+      endpoints,
+      latches,
+      clock,
+      log,
+      stream: streamMetrics(metrics.registry),
+    });
+  const jobs = createJobService(sink, {
+    config: () => config,
+    models: () => models,
+    keys: () => keys,
+    endpoints,
+    latches,
+    service,
+    clock,
+    log,
+    registry: metrics.registry,
+  });
+  const routes = [
+    ...routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure }),
+    ...featureRoutes,
+  ];
   const { app, listener } = createEdge(routes, { log, cors: () => config.cors });
 
   const ready = Promise.all([health.start(), shared?.ready()]).then(() => undefined);

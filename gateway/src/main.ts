@@ -32,7 +32,8 @@ try {
   process.exit(1);
 }
 
-if (Object.values(config.exposure).includes('token') && !env.adminToken) log.warn('exposure: token but VOXGATE_ADMIN_TOKEN is unset or shorter than 16 characters: those pages answer 401 to everyone');
+if (Object.values(config.exposure).includes('token') && !env.adminToken)
+  log.warn('exposure: token but VOXGATE_ADMIN_TOKEN is unset or shorter than 16 characters: those pages answer 401 to everyone');
 const gateway = createGateway(config, { logger: log, ...(region ? { region } : {}), ...(env.adminToken ? { adminToken: env.adminToken } : {}) });
 await Promise.race([gateway.ready, systemClock.sleep(5_000)]);
 

@@ -77,7 +77,10 @@ export function createRuntime(config: Readonly<RuntimeConfig>, options: { logger
     if (c.req.path === '/healthz' || c.req.path === '/readyz' || c.req.path === '/v1/load' || c.req.path === '/metrics') return;
     const fields = c.get('log');
     if (c.req.path === '/v1/synthesize') metrics.requests.inc({ code: fields.error_code ?? 'ok', model: fields.model ?? 'none' });
-    logger.info({ trace_id: traceId, method: c.req.method, path: c.req.path, status: c.res.status, cost_ms: Math.round(performance.now() - started), ...fields }, 'request completed');
+    logger.info(
+      { trace_id: traceId, method: c.req.method, path: c.req.path, status: c.res.status, cost_ms: Math.round(performance.now() - started), ...fields },
+      'request completed',
+    );
   });
 
   const health = createHealthHandlers({ nodeId: config.node_id, region: config.region, registry, scheduler, rtf, eventLoop, isReady, isDraining });

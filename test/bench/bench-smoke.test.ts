@@ -28,7 +28,13 @@ describe('bench harness smoke', () => {
   it('runs one scenario against direct, raw and the gateway and reports ratios', async () => {
     // The sources, not a dist/ build that may be stale or missing (CI does not build).
     set = await startTargets({ dir, names: ['direct', 'raw', 'gateway'], gatewayMain: 'gateway/src/main.ts' });
-    const scenario: Scenario = { id: 'sat-c32', title: 'smoke c=8', connections: 8, knobs: { size: 65_536, delayMs: 0, jitterMs: 0 }, targets: ['direct', 'raw', 'gateway'] };
+    const scenario: Scenario = {
+      id: 'sat-c32',
+      title: 'smoke c=8',
+      connections: 8,
+      knobs: { size: 65_536, delayMs: 0, jitterMs: 0 },
+      targets: ['direct', 'raw', 'gateway'],
+    };
     const out = await runOverhead({ dir, durationS: 1, warmupS: 0, reps: 1, scenarios: [scenario], progress: new Progress(3, true) }, set);
 
     expect(out.rows).toHaveLength(3);
@@ -53,7 +59,19 @@ describe('bench harness smoke', () => {
     const json = JSON.parse(JSON.stringify({ goals, results, runs: out.rows })) as { runs: { load: { requests: number } }[] };
     expect(json.runs.every((r) => r.load.requests > 0)).toBe(true);
     const md = markdownReport(
-      { startedAt: 'now', wallS: 1, machine: 'test', loadAvgStart: '0', loadAvgEnd: '0', node: process.version, tool: 'test', durationS: 1, warmupS: 1, reps: 1, notes: [] },
+      {
+        startedAt: 'now',
+        wallS: 1,
+        machine: 'test',
+        loadAvgStart: '0',
+        loadAvgEnd: '0',
+        node: process.version,
+        tool: 'test',
+        durationS: 1,
+        warmupS: 1,
+        reps: 1,
+        notes: [],
+      },
       results,
       goals,
     );

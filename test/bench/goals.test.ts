@@ -79,7 +79,18 @@ describe('bench goals: shadow on vs off', () => {
 });
 
 describe('alternating windows: pairs', () => {
-  const w = (target: Window['target'], index: number, cpu: number): Window => ({ target, index, requests: 1, rps: 1, p50: 1, p99: 1, cpu, main: cpu, rss: 1, counted: {} });
+  const w = (target: Window['target'], index: number, cpu: number): Window => ({
+    target,
+    index,
+    requests: 1,
+    rps: 1,
+    p50: 1,
+    p99: 1,
+    cpu,
+    main: cpu,
+    rss: 1,
+    counted: {},
+  });
 
   it('pairs windows by index and skips a window without its partner', () => {
     const ws = [w('gateway', 0, 1), w('gateway+shadow', 0, 1.1), w('gateway+shadow', 1, 2), w('gateway', 1, 1.6), w('gateway', 2, 1)];

@@ -6,7 +6,8 @@ import { decimate, dtw } from '../../gateway/src/canary/dsp/dtw.ts';
 import { levelOf } from '../../gateway/src/canary/dsp/level.ts';
 import { logMel } from '../../gateway/src/canary/dsp/log-mel.ts';
 
-const sine = (hz: number, rate: number, seconds: number, amp = 0.5) => Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
+const sine = (hz: number, rate: number, seconds: number, amp = 0.5) =>
+  Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
 
 describe('DTW', () => {
   it('aligns a sequence with a time-stretched copy at zero cost', () => {

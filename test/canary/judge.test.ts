@@ -79,22 +79,31 @@ describe('pocketsphinx WER', () => {
   const asr = detectPocketsphinx();
   const hasAsr = systemPackage('pocketsphinx', () => asr.available, 'apt-get install pocketsphinx pocketsphinx-en-us');
   // pocketsphinx costs seconds of CPU per clip; on a shared machine it may take much longer.
-  it.skipIf(!hasAsr)('scores flite speech with a low WER and noise 1 without running the ASR', async () => {
-    if (!asr.available) return;
-    let runs = 0;
-    const m = await judgePair(
-      { text: TEXT, baseline: { bytes: encodeWav(slt, 16_000), latencyMs: 100 }, canary: { bytes: encodeWav(whiteNoise(3), 16_000), latencyMs: 100 }, asr: true },
-      {
-        speechFraction: async (s) => (await vad.speechFraction(s)).speechFraction,
-        transcribe: (s) => (runs++, transcribe(asr.binary, s, 100_000)),
-      },
-    );
-    expect(m.asr).toBe('ok');
-    expect(m.baseline.wer!).toBeLessThan(0.4);
-    expect(wer(TEXT, m.baseline.transcript!)).toBeCloseTo(m.baseline.wer!, 4);
-    expect(m.canary.wer).toBe(1);
-    expect(runs).toBe(1);
-  }, 120_000);
+  it.skipIf(!hasAsr)(
+    'scores flite speech with a low WER and noise 1 without running the ASR',
+    async () => {
+      if (!asr.available) return;
+      let runs = 0;
+      const m = await judgePair(
+        {
+          text: TEXT,
+          baseline: { bytes: encodeWav(slt, 16_000), latencyMs: 100 },
+          canary: { bytes: encodeWav(whiteNoise(3), 16_000), latencyMs: 100 },
+          asr: true,
+        },
+        {
+          speechFraction: async (s) => (await vad.speechFraction(s)).speechFraction,
+          transcribe: (s) => (runs++, transcribe(asr.binary, s, 100_000)),
+        },
+      );
+      expect(m.asr).toBe('ok');
+      expect(m.baseline.wer!).toBeLessThan(0.4);
+      expect(wer(TEXT, m.baseline.transcript!)).toBeCloseTo(m.baseline.wer!, 4);
+      expect(m.canary.wer).toBe(1);
+      expect(runs).toBe(1);
+    },
+    120_000,
+  );
   it('says why when it is missing', () => {
     if (!asr.available) expect(asr.reason).toMatch(/pocketsphinx/);
     else expect(asr.binary).toMatch(/pocketsphinx_continuous$/);

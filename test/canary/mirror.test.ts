@@ -65,7 +65,10 @@ class Sink implements ShadowSink {
 }
 
 const MODELS = new Map<string, ModelConfig>([
-  ['canary-m', { id: 'canary-m', role: 'canary', engine: 'flite', pack: 'flite', languages: ['en'], voices: ['rms'], openai_voices: {} } as unknown as ModelConfig],
+  [
+    'canary-m',
+    { id: 'canary-m', role: 'canary', engine: 'flite', pack: 'flite', languages: ['en'], voices: ['rms'], openai_voices: {} } as unknown as ModelConfig,
+  ],
 ]);
 
 function setup(url: string, canary: Record<string, unknown>) {
@@ -92,12 +95,24 @@ function event(text: string, plan = 'pro', audio: Buffer | null = Buffer.from(en
     input: { text, voice: 'slt', format: 'wav', speed: undefined, seed: undefined, role: undefined },
     text,
     plan: { planName: plan } as ShadowEvent['plan'],
-    served: { model: 'primary', node: 'p1', region: 'north', status: 200, latencyMs: 42, attempts: 1, headers: { 'x-sample-rate': '16000' }, audio: audio ?? undefined },
+    served: {
+      model: 'primary',
+      node: 'p1',
+      region: 'north',
+      status: 200,
+      latencyMs: 42,
+      attempts: 1,
+      headers: { 'x-sample-rate': '16000' },
+      audio: audio ?? undefined,
+    },
   };
 }
 
 /** Texts the sampler puts in (or out) at `rate`. */
-const texts = (rate: number, inside: boolean, n: number) => Array.from({ length: 2000 }, (_, i) => `sentence ${i}`).filter((t) => sampled(t, rate) === inside).slice(0, n);
+const texts = (rate: number, inside: boolean, n: number) =>
+  Array.from({ length: 2000 }, (_, i) => `sentence ${i}`)
+    .filter((t) => sampled(t, rate) === inside)
+    .slice(0, n);
 
 describe('mirror', () => {
   it('mirrors sampled texts only, marked x-shadow, with the canary pack and its own voice', async () => {
@@ -164,7 +179,7 @@ describe('mirror', () => {
     expect(endpoints).toBeDefined();
   });
 
-  it('mirrors beyond the judge budget for errors and latency, keeping neither side\'s audio', async () => {
+  it("mirrors beyond the judge budget for errors and latency, keeping neither side's audio", async () => {
     const node = await fakeNode();
     const { sink, mirror } = setup(node.url, { sample_rate: 1 });
     sink.affordable = 1;

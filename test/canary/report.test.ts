@@ -22,10 +22,7 @@ import { GOOD, NOISE, makePairs } from './support/pairs.ts';
 const REPO = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 let file: string;
-const canaries = [
-  CanarySchema.parse({ canary: 'flite-rms', baseline: 'flite' }),
-  CanarySchema.parse({ canary: 'noise', baseline: 'flite' }),
-];
+const canaries = [CanarySchema.parse({ canary: 'flite-rms', baseline: 'flite' }), CanarySchema.parse({ canary: 'noise', baseline: 'flite' })];
 
 function service(): CanaryService {
   return new CanaryService({
@@ -67,8 +64,18 @@ describe('canary report', () => {
     await b.close();
     for (const r of [first, second]) {
       const [good, noise] = r.canaries;
-      expect(Object.keys(good!)).toEqual(expect.arrayContaining(['canary', 'baseline', 'sample_rate', 'mirrored', 'compared', 'errors', 'latency_ms', 'audio', 'verdict', 'reasons']));
-      expect(good).toMatchObject({ canary: 'flite-rms', baseline: 'flite', sample_rate: 0.05, mirrored: 40, compared: 40, measured_share: 0.05, verdict: 'promote' });
+      expect(Object.keys(good!)).toEqual(
+        expect.arrayContaining(['canary', 'baseline', 'sample_rate', 'mirrored', 'compared', 'errors', 'latency_ms', 'audio', 'verdict', 'reasons']),
+      );
+      expect(good).toMatchObject({
+        canary: 'flite-rms',
+        baseline: 'flite',
+        sample_rate: 0.05,
+        mirrored: 40,
+        compared: 40,
+        measured_share: 0.05,
+        verdict: 'promote',
+      });
       expect(noise!.verdict).toBe('rollback');
       expect(noise!.latency_ms.canary.p99).toBeGreaterThan(noise!.latency_ms.baseline.p99!);
       expect(noise!.history.map((h) => h.verdict)).toEqual(['hold', 'hold', 'rollback', 'rollback']);

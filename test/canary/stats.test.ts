@@ -22,7 +22,12 @@ describe('Wilcoxon signed-rank', () => {
   });
 
   it('gives 2^-n when every difference is positive, and 1 for no information', () => {
-    expect(wilcoxonSignedRank(Array.from({ length: 20 }, (_, i) => i + 1), 'greater').pValue).toBeCloseTo(2 ** -20, 12);
+    expect(
+      wilcoxonSignedRank(
+        Array.from({ length: 20 }, (_, i) => i + 1),
+        'greater',
+      ).pValue,
+    ).toBeCloseTo(2 ** -20, 12);
     expect(wilcoxonSignedRank([0, 0, 0], 'greater').pValue).toBe(1);
     expect(wilcoxonSignedRank([], 'two-sided').pValue).toBe(1);
   });

@@ -10,7 +10,10 @@ import { call } from '../harness/index.ts';
 import { ChaosProxy } from './faults/chaos-proxy.ts';
 import { audioProblem } from './load/classify.ts';
 
-const wav = encodeWav(new Int16Array(8000).map((_, i) => Math.round(8000 * Math.sin(i / 5))), 16_000);
+const wav = encodeWav(
+  new Int16Array(8000).map((_, i) => Math.round(8000 * Math.sin(i / 5))),
+  16_000,
+);
 let upstream: http.Server;
 let proxy: ChaosProxy;
 

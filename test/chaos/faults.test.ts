@@ -10,7 +10,6 @@ import { failedChecks as failed } from './scenarios/scenario.ts';
 
 const profile: Profile = { short: true, soakMs: 60_000 };
 
-
 describe.sequential('chaos (short)', () => {
   it('3. node killed, then region killed: zero failed requests while capacity remains', async () => {
     const r = await failover(profile);

@@ -45,7 +45,8 @@ function parseDuration(text: string): number {
 const { values } = readCommandLine(
   defineCommand({
     name: 'npm run chaos --',
-    summary: 'The reliability proving ground: real clusters on 127.0.0.1, load and faults from outside.\nReport in reports/chaos/. Exits 1 when any check fails.',
+    summary:
+      'The reliability proving ground: real clusters on 127.0.0.1, load and faults from outside.\nReport in reports/chaos/. Exits 1 when any check fails.',
     options: {
       only: { type: 'string', value: 'IDS', help: 'some scenarios, e.g. 1,2,6 (S = security)' },
       soak: { type: 'string', value: 'DURATION', default: '3m', help: 'soak length, 30s to 2h (e.g. 20m)' },
@@ -96,11 +97,23 @@ for (const step of plan) {
     const out = await step.run();
     const list = Array.isArray(out) ? out : [out];
     results.push(...list);
-    process.stdout.write(`${list.map((r) => `${r.id}: ${r.checks.every((c) => c.pass) ? 'pass' : 'FAIL'}`).join(', ')} (${Math.round((Date.now() - t0) / 1000)} s)\n`);
+    process.stdout.write(
+      `${list.map((r) => `${r.id}: ${r.checks.every((c) => c.pass) ? 'pass' : 'FAIL'}`).join(', ')} (${Math.round((Date.now() - t0) / 1000)} s)\n`,
+    );
     for (const r of list) for (const c of r.checks.filter((x) => !x.pass)) process.stdout.write(`  ✗ ${r.id} ${c.name}: ${c.detail}\n`);
   } catch (error) {
     process.stdout.write(`crashed: ${String((error as Error)?.message ?? error)}\n`);
-    results.push({ id: ids[0]!, title: `scenario ${step.id}`, claim: 'ran to completion', epochMs: Date.now(), records: [], faults: [], samples: [], figures: {}, checks: [check('scenario ran', false, String((error as Error)?.stack ?? error).slice(0, 600))] });
+    results.push({
+      id: ids[0]!,
+      title: `scenario ${step.id}`,
+      claim: 'ran to completion',
+      epochMs: Date.now(),
+      records: [],
+      faults: [],
+      samples: [],
+      figures: {},
+      checks: [check('scenario ran', false, String((error as Error)?.stack ?? error).slice(0, 600))],
+    });
   }
 }
 

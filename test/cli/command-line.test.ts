@@ -48,24 +48,32 @@ function run(script: string, args: string[]): Promise<Run> {
 }
 
 describe('every CLI', () => {
-  it.concurrent.each(CLIS)('$script --help prints its options and exits 0', async ({ script, lists }) => {
-    const r = await run(script, ['--help']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: npm (run \S+|start) --/);
-    for (const option of [...lists, '-h, --help']) expect(r.stdout).toContain(option);
-  }, 150_000);
+  it.concurrent.each(CLIS)(
+    '$script --help prints its options and exits 0',
+    async ({ script, lists }) => {
+      const r = await run(script, ['--help']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: npm (run \S+|start) --/);
+      for (const option of [...lists, '-h, --help']) expect(r.stdout).toContain(option);
+    },
+    150_000,
+  );
 
-  it.concurrent.each(CLIS)('$script with an unknown option: one line, the usage, exit 2', async ({ script }) => {
-    const r = await run(script, ['--no-such-flag']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^npm (run \S+|start): unknown option '--no-such-flag'$/);
-    expect(lines[1]).toMatch(/^Usage: /);
-    expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack frame
-    expect(r.stderr).not.toContain('ERR_PARSE_ARGS');
-  }, 150_000);
+  it.concurrent.each(CLIS)(
+    '$script with an unknown option: one line, the usage, exit 2',
+    async ({ script }) => {
+      const r = await run(script, ['--no-such-flag']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^npm (run \S+|start): unknown option '--no-such-flag'$/);
+      expect(lines[1]).toMatch(/^Usage: /);
+      expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack frame
+      expect(r.stderr).not.toContain('ERR_PARSE_ARGS');
+    },
+    150_000,
+  );
 });
 
 describe('parseCommandLine', () => {

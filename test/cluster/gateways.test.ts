@@ -33,14 +33,19 @@ async function waitForLine(match: RegExp, timeoutMs: number): Promise<string> {
   for (;;) {
     const line = lines.find((l) => match.test(l));
     if (line) return line;
-    if (performance.now() > until || launcher?.exitCode !== null) throw new Error(`no line matching ${match} within ${timeoutMs} ms; got:\n${lines.join('\n')}`);
+    if (performance.now() > until || launcher?.exitCode !== null)
+      throw new Error(`no line matching ${match} within ${timeoutMs} ms; got:\n${lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 describe('npm start -- --gateways', () => {
   it('refuses a count that is not 1 to 16 with exit 2', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts', '--gateways', 'two'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts', '--gateways', 'two'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--gateways must be a whole number from 1 to 16');
   });
@@ -48,7 +53,11 @@ describe('npm start -- --gateways', () => {
 
 describe.skipIf(!hasRedis())('npm start -- --gateways 2', () => {
   beforeAll(async () => {
-    launcher = spawn(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts', '--gateways', '2'], { cwd: REPO_ROOT, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    launcher = spawn(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts', '--gateways', '2'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     createInterface({ input: launcher.stdout! }).on('line', (l) => lines.push(l));
     launcher.stderr!.resume();
     const ready = await waitForLine(/ready: http:\/\/127\.0\.0\.1:\d+/, 200_000);

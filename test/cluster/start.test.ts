@@ -50,7 +50,11 @@ async function waitForLine(match: RegExp, timeoutMs: number, from = 0): Promise<
 }
 
 beforeAll(async () => {
-  supervisor = spawn(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts'], { cwd: REPO_ROOT, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  supervisor = spawn(process.execPath, ['--import', 'tsx', 'cluster/src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   createInterface({ input: supervisor.stdout! }).on('line', (l) => lines.push(l));
   supervisor.stderr!.resume();
   const ready = await waitForLine(/ready: http:\/\/127\.0\.0\.1:\d+/, 90_000);

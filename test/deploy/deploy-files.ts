@@ -30,7 +30,11 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-export const kubectl = systemPackage('kubectl', () => hasCommand('kubectl', ['version', '--client']), 'apt-get install kubernetes-client (kubectl renders the kustomizations)');
+export const kubectl = systemPackage(
+  'kubectl',
+  () => hasCommand('kubectl', ['version', '--client']),
+  'apt-get install kubernetes-client (kubectl renders the kustomizations)',
+);
 
 /** `kubectl kustomize DIR`: the objects a `kubectl apply -k DIR` would send. */
 export function kustomize(rel: string): K8sObject[] {

@@ -44,7 +44,12 @@ function validate(o: K8sObject): void {
 }
 
 interface Workload extends K8sObject {
-  spec: { replicas?: number; serviceName?: string; selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: IPodSpec } };
+  spec: {
+    replicas?: number;
+    serviceName?: string;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata: { labels: Record<string, string> }; spec: IPodSpec };
+  };
 }
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'voxgate-k8s-'));
@@ -58,7 +63,7 @@ const find = <T extends K8sObject>(objects: K8sObject[], kind: string, name: str
 const container = (w: Workload, name: string): IContainer => w.spec.template.spec.containers.find((c) => c.name === name)!;
 const configData = (objects: K8sObject[], volumeOwner: Workload, volume: string): Record<string, string> => {
   const cmName = w(volumeOwner).volumes!.find((v) => v.name === volume)!.configMap!.name;
-  return (find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', cmName!)).data;
+  return find<K8sObject & { data: Record<string, string> }>(objects, 'ConfigMap', cmName!).data;
 };
 const w = (x: Workload): IPodSpec => x.spec.template.spec;
 const portOf = (c: IContainer, name: string): number => c.ports!.find((p) => p.name === name)!.containerPort;
@@ -93,7 +98,10 @@ function runtimeConfigOf(node: Workload, objects: K8sObject[]) {
   const mount = c.volumeMounts!.find((m) => String(values.config).startsWith(`${m.mountPath}/`))!;
   const file = path.join(tmp, `${node.metadata.name}-${path.basename(String(values.config))}`);
   writeFileSync(file, configData(objects, node, mount.name)[path.basename(String(values.config))]!);
-  return loadRuntimeConfig(args.map((a) => (a === values.config ? file : a)), {});
+  return loadRuntimeConfig(
+    args.map((a) => (a === values.config ? file : a)),
+    {},
+  );
 }
 
 describe.skipIf(!kubectl)('kustomize base (CPU nodes)', () => {
@@ -102,7 +110,18 @@ describe.skipIf(!kubectl)('kustomize base (CPU nodes)', () => {
   const node = () => find<Workload>(objects, 'StatefulSet', 'voxgate-node');
 
   it('renders objects that are valid against the Kubernetes schemas, all in the voxgate namespace', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Namespace', 'PodDisruptionBudget', 'PodDisruptionBudget', 'Service', 'Service', 'StatefulSet']);
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Namespace',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'Service',
+      'Service',
+      'StatefulSet',
+    ]);
     for (const o of objects) validate(o);
     for (const o of objects.filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace, `${o.kind} ${o.metadata.name}`).toBe('voxgate');
     const broken = structuredClone(gateway()) as unknown as { spec: { replicas: unknown } };
@@ -111,9 +130,17 @@ describe.skipIf(!kubectl)('kustomize base (CPU nodes)', () => {
   });
 
   it('probes /healthz for liveness and /readyz for readiness on the port each process listens on', () => {
-    for (const [wl, name, flags] of [[gateway(), 'gateway', GATEWAY_COMMAND], [node(), 'node-runtime', RUNTIME_COMMAND]] as const) {
+    for (const [wl, name, flags] of [
+      [gateway(), 'gateway', GATEWAY_COMMAND],
+      [node(), 'node-runtime', RUNTIME_COMMAND],
+    ] as const) {
       const c = container(wl, name);
-      const port = Number(parseArgsFor(flags, c.args!.map((a) => a.replace(/\$\(\w+\)/g, 'x'))).port);
+      const port = Number(
+        parseArgsFor(
+          flags,
+          c.args!.map((a) => a.replace(/\$\(\w+\)/g, 'x')),
+        ).port,
+      );
       expect(portOf(c, 'http')).toBe(port);
       expect(c.livenessProbe!.httpGet).toMatchObject({ path: '/healthz', port: 'http' });
       expect(c.readinessProbe!.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
@@ -161,7 +188,11 @@ describe.skipIf(!kubectl)('kustomize base (CPU nodes)', () => {
     expect(config.canary_judge.store.startsWith('/var/lib/voxgate/')).toBe(true);
     expect(container(gateway(), 'gateway').volumeMounts!.map((m) => m.mountPath)).toContain('/var/lib/voxgate');
     // The nodes it lists are the StatefulSet's pods, by the headless Service's names and port.
-    const svc = find<K8sObject & { spec: { clusterIP: string; publishNotReadyAddresses: boolean; ports: { port: number }[] } }>(objects, 'Service', 'voxgate-node');
+    const svc = find<K8sObject & { spec: { clusterIP: string; publishNotReadyAddresses: boolean; ports: { port: number }[] } }>(
+      objects,
+      'Service',
+      'voxgate-node',
+    );
     expect(svc.spec.clusterIP).toBe('None');
     expect(svc.spec.publishNotReadyAddresses).toBe(true);
     const urls = config.regions.flatMap((r) => r.nodes.map((n) => new URL(n.url)));
@@ -182,11 +213,20 @@ describe.skipIf(!kubectl)('kustomize base (CPU nodes)', () => {
   });
 
   it('points the HPA, PDBs and Services at the right pods and ports', () => {
-    const hpa = find<K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } }>(objects, 'HorizontalPodAutoscaler', 'voxgate-gateway');
+    const hpa = find<K8sObject & { spec: { scaleTargetRef: { kind: string; name: string }; minReplicas: number } }>(
+      objects,
+      'HorizontalPodAutoscaler',
+      'voxgate-gateway',
+    );
     expect(hpa.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: gateway().metadata.name });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(container(gateway(), 'gateway').resources!.requests!['cpu'], 'the HPA scales on CPU requests').toBeDefined();
-    for (const [kind, name, wl] of [['PodDisruptionBudget', 'voxgate-gateway', gateway()], ['PodDisruptionBudget', 'voxgate-node', node()], ['Service', 'voxgate-gateway', gateway()], ['Service', 'voxgate-node', node()]] as const) {
+    for (const [kind, name, wl] of [
+      ['PodDisruptionBudget', 'voxgate-gateway', gateway()],
+      ['PodDisruptionBudget', 'voxgate-node', node()],
+      ['Service', 'voxgate-gateway', gateway()],
+      ['Service', 'voxgate-node', node()],
+    ] as const) {
       const o = find<K8sObject & { spec: { selector: Record<string, unknown> } }>(objects, kind, name);
       const selector = (o.spec.selector['matchLabels'] ?? o.spec.selector) as Record<string, string>;
       expect(Object.keys(selector).length).toBeGreaterThan(0);

@@ -11,7 +11,15 @@ describe('docs/configuration.md', () => {
 
   it('documents the keys operators reach for first', () => {
     const doc = configReference();
-    for (const key of ['regions[].nodes[].url', 'plans.<name>.max_text_chars', 'retry.budget_percent', 'outlier_detection.max_ejection_percent', 'slots', 'queue_limit', 'execution.gpu_mem_limit_mb']) {
+    for (const key of [
+      'regions[].nodes[].url',
+      'plans.<name>.max_text_chars',
+      'retry.budget_percent',
+      'outlier_detection.max_ejection_percent',
+      'slots',
+      'queue_limit',
+      'execution.gpu_mem_limit_mb',
+    ]) {
       expect(doc).toContain(`\`${key}\``);
     }
   });

@@ -32,7 +32,15 @@ afterAll(async () => {
 });
 
 const text = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('Hello.', '你好。', '', '   ', 'a'.repeat(60), '\u0000\uffff', 'Hi! ¿Qué?'));
-const anyValue = fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const anyValue = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 const nativeBody = fc.record(
   {
     text: fc.oneof(text, anyValue),
@@ -93,8 +101,8 @@ describe('fuzzed input', () => {
           if (r.path === '/v1/audio/speech') {
             expect(Object.keys(json.error).sort()).toEqual(['code', 'message', 'param', 'type']);
             expect([typeof json.error['message'], typeof json.error['type'], typeof json.error['code']]).toEqual(['string', 'string', 'string']);
-          }
-          else expect(json.error).toEqual({ code: expect.any(String), message: expect.any(String), trace_id: expect.any(String), retryable: expect.any(Boolean) });
+          } else
+            expect(json.error).toEqual({ code: expect.any(String), message: expect.any(String), trace_id: expect.any(String), retryable: expect.any(Boolean) });
           if (res.status === 429) expect(res.headers.get('retry-after')).toBeTruthy();
         }
       }),

@@ -53,7 +53,16 @@ export async function call(baseUrl: string, key: string | undefined, body: unkno
     }
     return { status: res.statusCode, headers, body: buf, json, ms: performance.now() - t0, start, end: Date.now() };
   } catch (err) {
-    return { status: 0, headers: {}, body: Buffer.alloc(0), json: undefined, ms: performance.now() - t0, start, end: Date.now(), error: String((err as Error)?.message ?? err) };
+    return {
+      status: 0,
+      headers: {},
+      body: Buffer.alloc(0),
+      json: undefined,
+      ms: performance.now() - t0,
+      start,
+      end: Date.now(),
+      error: String((err as Error)?.message ?? err),
+    };
   }
 }
 

@@ -111,8 +111,20 @@ export async function startNode(id: string, region: string, opts: NodeOptions = 
     name: `node ${id}`,
     script: 'node-runtime/src/main.ts',
     args: [
-      '--port', '0', '--host', '127.0.0.1', '--node-id', id, '--region', region, '--models-dir', dir,
-      '--slots', String(opts.slots ?? 2), '--queue', String(opts.queue ?? 8),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--node-id',
+      id,
+      '--region',
+      region,
+      '--models-dir',
+      dir,
+      '--slots',
+      String(opts.slots ?? 2),
+      '--queue',
+      String(opts.queue ?? 8),
       ...(packs ? ['--models', packs.join(',')] : []),
       ...(opts.logLevel ? ['--log-level', opts.logLevel] : []),
     ],
@@ -187,7 +199,10 @@ export class Cluster {
 }
 
 /** One entry per node: ids `<region>-<n>`, each node's options over the cluster's defaults. */
-export function nodeSpecs<T extends object>(regions: { name: string; nodes: number | T[] }[], defaults: T | undefined): { id: string; region: string; opts: T }[] {
+export function nodeSpecs<T extends object>(
+  regions: { name: string; nodes: number | T[] }[],
+  defaults: T | undefined,
+): { id: string; region: string; opts: T }[] {
   return regions.flatMap((r) => {
     const list = typeof r.nodes === 'number' ? Array.from({ length: r.nodes }, () => ({}) as T) : r.nodes;
     return list.map((n, i) => ({ id: `${r.name}-${i + 1}`, region: r.name, opts: { ...defaults, ...n } as T }));

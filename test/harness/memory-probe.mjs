@@ -14,7 +14,15 @@ if (isMainThread) {
     globalThis.gc?.();
     globalThis.gc?.();
     const m = process.memoryUsage();
-    const line = { msg: 'memory probe', seq: ++seq, heap_used: m.heapUsed, external: m.external, array_buffers: m.arrayBuffers, rss: m.rss, gc: typeof globalThis.gc === 'function' };
+    const line = {
+      msg: 'memory probe',
+      seq: ++seq,
+      heap_used: m.heapUsed,
+      external: m.external,
+      array_buffers: m.arrayBuffers,
+      rss: m.rss,
+      gc: typeof globalThis.gc === 'function',
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   });
 }

@@ -108,7 +108,11 @@ export class ManagedProcess {
           clearTimeout(timer);
           this.listeners.delete(on);
           const errors = this.logs.filter((l) => (l.level ?? 0) >= 50).map((l) => JSON.stringify(l));
-          reject(new Error(`${this.name} exited before the expected log line; errors: ${errors.slice(-3).join(' | ')}; stderr: ${this.stderr.slice(-10).join(' | ')}`));
+          reject(
+            new Error(
+              `${this.name} exited before the expected log line; errors: ${errors.slice(-3).join(' | ')}; stderr: ${this.stderr.slice(-10).join(' | ')}`,
+            ),
+          );
         }
       });
     });
@@ -156,11 +160,15 @@ export class ManagedProcess {
 /** Spawns a tracked process and waits for its ready line. */
 export async function startProcess(opts: StartOptions): Promise<{ proc: ManagedProcess; ready: LogLine | undefined }> {
   killOnSignals();
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--expose-gc', '--import', 'tsx', '--import', PARENT_WATCH, '--import', MEMORY_PROBE, opts.script, ...opts.args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeFlags ?? []), '--expose-gc', '--import', 'tsx', '--import', PARENT_WATCH, '--import', MEMORY_PROBE, opts.script, ...opts.args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_NO_WARNINGS: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   track(child);
   const proc = new ManagedProcess(opts.name, child);
   if (!opts.readyMsg) return { proc, ready: undefined };

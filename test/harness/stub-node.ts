@@ -14,12 +14,24 @@ export interface StubNode {
   close(): Promise<void>;
 }
 
-export async function startStubNode(synthesize: (req: IncomingMessage, res: ServerResponse) => void, load: { slots?: number; queueLimit?: number; latencyMs?: number } = {}): Promise<StubNode> {
+export async function startStubNode(
+  synthesize: (req: IncomingMessage, res: ServerResponse) => void,
+  load: { slots?: number; queueLimit?: number; latencyMs?: number } = {},
+): Promise<StubNode> {
   const server = createServer((req, res) => {
     if (req.url === '/v1/synthesize') return synthesize(req, res);
     const body = JSON.stringify(
       req.url === '/v1/load'
-        ? { ready: true, draining: false, slots: load.slots ?? 4, inflight: 0, queue_depth: 0, queue_limit: load.queueLimit ?? 8, latency_ewma_ms: load.latencyMs ?? 100, models: [{ name: 'flite' }, { name: 'flite-fast' }] }
+        ? {
+            ready: true,
+            draining: false,
+            slots: load.slots ?? 4,
+            inflight: 0,
+            queue_depth: 0,
+            queue_limit: load.queueLimit ?? 8,
+            latency_ewma_ms: load.latencyMs ?? 100,
+            models: [{ name: 'flite' }, { name: 'flite-fast' }],
+          }
         : { ready: true },
     );
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

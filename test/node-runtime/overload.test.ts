@@ -78,7 +78,11 @@ describe('scheduler under overload', () => {
     const holder = synthesize(node.url, { text: VERY_LONG });
     await new Promise((r) => setTimeout(r, 50));
     const traceId = 'aaaabbbbccccddddeeeeffff00001111';
-    const res = await synthesize(node.url, { text: 'I will wait briefly.' }, { 'x-request-deadline-ms': '80', traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const res = await synthesize(
+      node.url,
+      { text: 'I will wait briefly.' },
+      { 'x-request-deadline-ms': '80', traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    );
     expect(res.status).toBe(504);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('deadline_exceeded');
     expect((await holder).status).toBe(200);

@@ -75,7 +75,13 @@ describe('bad input gets a 4xx with a stable code and the node stays healthy', (
     { name: 'body over the byte cap', body: JSON.stringify({ text: 'a'.repeat(70_000) }), status: 413, code: 'body_too_large' },
     { name: 'unknown model', body: JSON.stringify({ text: 'hi', model: 'nope' }), status: 404, code: 'unknown_model' },
     { name: 'unknown voice', body: JSON.stringify({ text: 'hi', voice: 'nope' }), status: 422, code: 'unknown_voice' },
-    { name: 'wrong content type', body: 'text=hi', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
+    {
+      name: 'wrong content type',
+      body: 'text=hi',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      status: 415,
+      code: 'unsupported_media_type',
+    },
     { name: 'bad deadline header', body: JSON.stringify({ text: 'hi' }), headers: { 'x-request-deadline-ms': 'soon' }, status: 400, code: 'invalid_request' },
     { name: 'speed out of range', body: JSON.stringify({ text: 'hi', speed: 100 }), status: 400, code: 'invalid_request' },
   ];
@@ -92,7 +98,11 @@ describe('bad input gets a 4xx with a stable code and the node stays healthy', (
   }
 
   it('invalid UTF-8', async () => {
-    const res = await fetch(`${node.url}/v1/synthesize`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x22, 0x7d]) });
+    const res = await fetch(`${node.url}/v1/synthesize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from([0x7b, 0x22, 0x74, 0xff, 0xfe, 0x22, 0x7d]),
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_encoding');
   });

@@ -39,7 +39,10 @@ describe('playground bootstrap', () => {
       raw.keys = [...(raw.keys as object[]), { key: odd, tenant: 'odd', plan: 'pro' }];
     });
     const app = new Hono();
-    app.get('/', createPlaygroundHandler(() => c));
+    app.get(
+      '/',
+      createPlaygroundHandler(() => c),
+    );
     const res = await app.request('/');
     expect(res.status).toBe(200);
     const html = await res.text();

@@ -11,7 +11,12 @@ let browser: Browser;
 
 describe.runIf(hasChromium)('playground page (GET /)', () => {
   beforeAll(async () => {
-    cluster = await startCluster({ regions: [{ name: 'cn-north-1', nodes: 1 }, { name: 'cn-south-1', nodes: 1 }] });
+    cluster = await startCluster({
+      regions: [
+        { name: 'cn-north-1', nodes: 1 },
+        { name: 'cn-south-1', nodes: 1 },
+      ],
+    });
     browser = await launchChromium();
   }, 90_000);
   afterAll(async () => {
@@ -30,10 +35,14 @@ describe.runIf(hasChromium)('playground page (GET /)', () => {
     await page.fill('#text', 'The playground speaks through the gateway.');
     await page.selectOption('#plan', { index: 1 });
     await page.click('#go');
-    await page.waitForFunction(() => {
-      const audio = document.querySelector('audio');
-      return audio !== null && Number.isFinite(audio.duration) && audio.duration > 0;
-    }, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => {
+        const audio = document.querySelector('audio');
+        return audio !== null && Number.isFinite(audio.duration) && audio.duration > 0;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
     const duration = await page.evaluate(() => document.querySelector('audio')!.duration);
     expect(duration).toBeGreaterThan(1);
     expect(await page.locator('dd[data-h="x-model"]').innerText()).not.toBe('—');
@@ -50,10 +59,14 @@ describe.runIf(hasChromium)('playground page (GET /)', () => {
     await page.goto(`${cluster.gateway.url}/`);
     await page.fill('#text', 'A clip that plays before the error.');
     await page.click('#go');
-    await page.waitForFunction(() => {
-      const audio = document.querySelector('audio')!;
-      return Number.isFinite(audio.duration) && audio.duration > 0;
-    }, undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => {
+        const audio = document.querySelector('audio')!;
+        return Number.isFinite(audio.duration) && audio.duration > 0;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
     await page.fill('#text', '');
     await page.click('#go');
     await page.waitForFunction(() => document.querySelector('#error')!.textContent !== '');

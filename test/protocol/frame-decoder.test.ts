@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { audioFrame, endFrame, errorFrame, FrameDecoder, FrameError, FrameType, MAX_FRAME_BYTES, StreamChecksum, type Frame } from '../../protocol/frames.ts';
 
 function body(): { bytes: Buffer; pcm: Buffer } {
-  const a = Int16Array.from({ length: 3000 }, (_, i) => (i * 37) % 2000 - 1000);
+  const a = Int16Array.from({ length: 3000 }, (_, i) => ((i * 37) % 2000) - 1000);
   const b = Int16Array.from({ length: 5 }, (_, i) => i - 2);
   const pcm = Buffer.concat([Buffer.from(a.buffer), Buffer.from(b.buffer)]);
   const bytes = Buffer.concat([audioFrame(a), audioFrame(b), endFrame({ samples: pcm.length / 2, crc32: crc32(pcm), sample_rate: 16_000 })]);

@@ -73,7 +73,14 @@ describe('config: every node accepts what every plan routed to it allows', () =>
   it('checks what one node request carries: a per-segment maximum instead of the plan limit', () => {
     const view = {
       plans: { enterprise: { primary: 'a', fallback: 'b', max_text_chars: 5000 } },
-      regions: [{ nodes: [{ id: 'n1', models: ['a'], max_text_chars: 1000 }, { id: 'n2', models: ['c'], max_text_chars: 10 }] }],
+      regions: [
+        {
+          nodes: [
+            { id: 'n1', models: ['a'], max_text_chars: 1000 },
+            { id: 'n2', models: ['c'], max_text_chars: 10 },
+          ],
+        },
+      ],
       canaries: [],
     };
     expect(textLimitConflicts(view)).toHaveLength(1);

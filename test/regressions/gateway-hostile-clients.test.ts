@@ -50,7 +50,15 @@ beforeAll(async () => {
       broken: { ...plans['enterprise'], primary: 'broken', fallback: 'broken' },
     },
     keys: ['demo-free', 'demo-pro', 'demo-enterprise', 'demo-broken'].map((k) => ({ sha256: sha(k), tenant: k, plan: k.slice(5) })),
-    regions: [{ name: 'north', nodes: [{ id: 'n1', url: node.url, models: ['sim-hd', 'sim-fast'] }, { id: 'stub', url: stub.url, models: ['broken'] }] }],
+    regions: [
+      {
+        name: 'north',
+        nodes: [
+          { id: 'n1', url: node.url, models: ['sim-hd', 'sim-fast'] },
+          { id: 'stub', url: stub.url, models: ['broken'] },
+        ],
+      },
+    ],
     admission: { max_concurrency: 64, max_uploads_per_tenant: 3 },
     server: { headers_timeout_ms: 1000, request_timeout_ms: 2000, keep_alive_timeout_ms: 1000, max_connections: 64 },
     exposure: { status: 'public', metrics: 'token', canary: 'off' },
@@ -66,7 +74,8 @@ afterAll(async () => {
 });
 
 const target = (key = 'demo-pro') => ({ url: gw.url, path: '/v1/synthesize', headers: { authorization: `Bearer ${key}` } });
-const metrics = async () => (await call(gw.url, undefined, undefined, { method: 'GET', path: '/metrics', headers: { authorization: `Bearer ${ADMIN}` } })).body.toString();
+const metrics = async () =>
+  (await call(gw.url, undefined, undefined, { method: 'GET', path: '/metrics', headers: { authorization: `Bearer ${ADMIN}` } })).body.toString();
 const fivexx = async () => metricValue(await metrics(), 'voxgate_gateway_responses_5xx_total');
 const accessLines = (from: number): LogLine[] => gw.proc.logs.slice(from).filter((l) => l.msg === 'request completed' || l.msg === 'request failed');
 
@@ -144,7 +153,7 @@ describe('bodies and admission', () => {
     await Promise.all(slow);
   });
 
-  it('caps one tenant\'s uploads in progress; another tenant is still served', async () => {
+  it("caps one tenant's uploads in progress; another tenant is still served", async () => {
     const slow = [0, 1, 2].map(() => slowloris(target('demo-pro'), 'body', 200, 4_000));
     await new Promise((r) => setTimeout(r, 300));
     const r = await call(gw.url, 'demo-pro', { text: 'hello' });
@@ -168,10 +177,14 @@ describe('bodies and admission', () => {
   it('closes connections past max_connections as they arrive', async () => {
     const u = new URL(gw.url);
     const sockets = await Promise.all(
-      Array.from({ length: 64 }, () => new Promise<ReturnType<typeof connect>>((resolve) => {
-        const s = connect({ host: u.hostname, port: Number(u.port) }, () => resolve(s));
-        s.on('error', () => undefined);
-      })),
+      Array.from(
+        { length: 64 },
+        () =>
+          new Promise<ReturnType<typeof connect>>((resolve) => {
+            const s = connect({ host: u.hostname, port: Number(u.port) }, () => resolve(s));
+            s.on('error', () => undefined);
+          }),
+      ),
     );
     try {
       const r = await call(gw.url, 'demo-pro', { text: 'one too many' });
@@ -198,7 +211,9 @@ describe('operational pages and access lines', () => {
 
   it('metrics need the token (401 without, 200 with); canary pages are off (404)', async () => {
     expect((await call(gw.url, undefined, undefined, { method: 'GET', path: '/metrics' })).status).toBe(401);
-    expect((await call(gw.url, undefined, undefined, { method: 'GET', path: '/metrics', headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
+    expect(
+      (await call(gw.url, undefined, undefined, { method: 'GET', path: '/metrics', headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status,
+    ).toBe(401);
     expect(await metrics()).toContain('voxgate_gateway_requests_total');
     for (const path of ['/canary', '/v1/canary/report']) expect((await call(gw.url, undefined, undefined, { method: 'GET', path })).status).toBe(404);
   });

@@ -29,7 +29,15 @@ beforeAll(async () => {
   const config = path.join(configDir, 'node.yaml');
   await writeFile(
     config,
-    ['max_text_chars: 10', 'server:', '  headers_timeout_ms: 1000', '  request_timeout_ms: 2000', '  keep_alive_timeout_ms: 1000', '  max_connections: 8', ''].join('\n'),
+    [
+      'max_text_chars: 10',
+      'server:',
+      '  headers_timeout_ms: 1000',
+      '  request_timeout_ms: 2000',
+      '  keep_alive_timeout_ms: 1000',
+      '  max_connections: 8',
+      '',
+    ].join('\n'),
   );
   // The empty token is part of the setup: before the fix this process never got to "listening".
   node = await startRuntime(['--config', config, '--models-dir', SIM_MODELS], { VOXGATE_ADMIN_TOKEN: '' });
@@ -53,7 +61,7 @@ describe('node runtime: client faults are not server errors', () => {
     expect(line).toMatchObject({ status: 499, error_code: 'client_closed_request', client_gone: 'body', level: 30 });
   });
 
-  it('a malformed chunk gets Node\'s 400 and is logged as client-gone', async () => {
+  it("a malformed chunk gets Node's 400 and is logged as client-gone", async () => {
     const before = node.logs.length;
     const answer = await malformedChunk({ url: node.url, path: '/v1/synthesize' });
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
@@ -120,6 +128,9 @@ describe('node runtime: configuration a careless operator can get wrong', () => 
     expect(ok.status).toBe(200);
     const tooLong = await synthesize(node.url, { text: '😀'.repeat(11), model: 'sim-fallback' });
     expect(tooLong.status).toBe(413);
-    expect(((await tooLong.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'text_too_long', message: expect.stringContaining('11 characters') });
+    expect(((await tooLong.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'text_too_long',
+      message: expect.stringContaining('11 characters'),
+    });
   });
 });

@@ -22,7 +22,13 @@ describe('retry budget vs one bad node', () => {
 
   it('retries answers broken mid-body on other nodes instead of answering 503', async () => {
     cluster.node('north-1').proxy.set({ kind: 'reset_mid_body', fraction: 0.5 });
-    const { records } = await startLoad({ targets: [cluster.gateway.url], keys: ['demo-enterprise'], texts: TEXTS, phases: [{ duration_ms: 10_000, rps: 5 }], max_requests: 60 }).done;
+    const { records } = await startLoad({
+      targets: [cluster.gateway.url],
+      keys: ['demo-enterprise'],
+      texts: TEXTS,
+      phases: [{ duration_ms: 10_000, rps: 5 }],
+      max_requests: 60,
+    }).done;
     expect(cluster.node('north-1').proxy.stats.faulted).toBeGreaterThan(3);
     const refused = records.filter((r) => r.outcome !== 'ok').map((r) => `${r.status} ${r.code}: ${r.detail}`);
     expect(refused).toEqual([]);

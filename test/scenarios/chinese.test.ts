@@ -20,7 +20,11 @@ const espeak = systemPackage('espeak-ng', () => hasCommand('espeak-ng'), 'apt-ge
 const browserReady =
   espeak &&
   systemPackage('chromium', () => hasChromium, 'apt-get install -y chromium') &&
-  systemPackage('fonts-wqy-zenhei', () => hasCommand('fc-list', [':lang=zh']) && spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).stdout.trim() !== '', 'apt-get install -y fonts-wqy-zenhei');
+  systemPackage(
+    'fonts-wqy-zenhei',
+    () => hasCommand('fc-list', [':lang=zh']) && spawnSync('fc-list', [':lang=zh'], { encoding: 'utf8' }).stdout.trim() !== '',
+    'apt-get install -y fonts-wqy-zenhei',
+  );
 
 interface LocalConfig {
   models: { id: string; role: string }[];
@@ -65,7 +69,10 @@ beforeAll(async () => {
       // The shipped plans, with room for this test's requests in their rate limits, and text
       // limits within what the harness's nodes accept (their default, not local.yaml's 5000).
       plans: Object.fromEntries(
-        Object.entries(local.plans).map(([name, p]) => [name, { ...p, rate_limit: { rps: 100, burst: 100 }, max_text_chars: Math.min(Number(p['max_text_chars']), 2000) }]),
+        Object.entries(local.plans).map(([name, p]) => [
+          name,
+          { ...p, rate_limit: { rps: 100, burst: 100 }, max_text_chars: Math.min(Number(p['max_text_chars']), 2000) },
+        ]),
       ),
       keys: local.keys,
       // This test is about languages, not failure handling: on a loaded 2-core box a health probe
@@ -149,10 +156,14 @@ describe.skipIf(!browserReady)('the playground speaks Chinese (headless Chromium
       expect(await page.inputValue('#text')).toContain('欢迎使用语音合成服务');
       await page.selectOption('#plan', { index: 0 });
       await page.click('#go');
-      await page.waitForFunction(() => {
-        const audio = document.querySelector('audio');
-        return audio !== null && Number.isFinite(audio.duration) && audio.duration > 0;
-      }, undefined, { timeout: 30_000 });
+      await page.waitForFunction(
+        () => {
+          const audio = document.querySelector('audio');
+          return audio !== null && Number.isFinite(audio.duration) && audio.duration > 0;
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
       expect(await page.evaluate(() => document.querySelector('audio')!.duration)).toBeGreaterThan(2);
       expect(await page.locator('dd[data-h="x-model"]').innerText()).toBe('espeak-zh');
       expect(await page.locator('#error').innerText()).toBe('');

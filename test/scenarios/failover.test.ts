@@ -26,7 +26,10 @@ afterAll(async () => {
 });
 
 function summary(results: CallResult[]) {
-  return { statuses: countBy(results, (r) => String(r.status)), errors: results.filter((r) => r.status !== 200).map((r) => r.error ?? String(r.json ? JSON.stringify(r.json) : r.status)) };
+  return {
+    statuses: countBy(results, (r) => String(r.status)),
+    errors: results.filter((r) => r.status !== 200).map((r) => r.error ?? String(r.json ? JSON.stringify(r.json) : r.status)),
+  };
 }
 
 describe('failover', () => {
@@ -98,12 +101,21 @@ describe('failover', () => {
     const caught = results.filter((r) => r.start < killingAt && r.end >= killedAt);
     const movedMs = firstDirect - killedAt;
     const recoveredMs = Math.max(...caught.map((r) => r.end), killedAt) - killedAt;
-    console.log(JSON.stringify({ scenario: 'region-kill', moved_ms: movedMs, recovered_ms: recoveredMs, caught_in_flight: caught.length, requests_after_kill: after.length, retried_after_kill: after.length - direct.length }));
+    console.log(
+      JSON.stringify({
+        scenario: 'region-kill',
+        moved_ms: movedMs,
+        recovered_ms: recoveredMs,
+        caught_in_flight: caught.length,
+        requests_after_kill: after.length,
+        retried_after_kill: after.length - direct.length,
+      }),
+    );
     // A request caught by the kill either started again in the south or, caught mid-stream, kept
     // its headers from the north and was resumed in the south (the x-region trailer lists both).
     expect(caught.every((r) => r.status === 200)).toBe(true);
     expect(movedMs).toBeLessThan(1_000);
     expect(recoveredMs).toBeLessThan(2_000);
-    expect(lateRetries.map((r) => ({ start: r.start - killedAt, attempts: r.headers["x-attempts"] }))).toEqual([]);
+    expect(lateRetries.map((r) => ({ start: r.start - killedAt, attempts: r.headers['x-attempts'] }))).toEqual([]);
   });
 });

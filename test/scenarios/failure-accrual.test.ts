@@ -7,7 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../node-runtime/src/audio/wav.ts';
-import { call, countBy, getJson, SIM_MODELS_DIR, simOverrides, getText, metricValue, runLoad, startCluster, synthesize, waitFor, type CallResult, type Cluster } from '../harness/index.ts';
+import {
+  call,
+  countBy,
+  getJson,
+  SIM_MODELS_DIR,
+  simOverrides,
+  getText,
+  metricValue,
+  runLoad,
+  startCluster,
+  synthesize,
+  waitFor,
+  type CallResult,
+  type Cluster,
+} from '../harness/index.ts';
 
 const TEXT = 'Breakers open so clients never wait.';
 const ATTEMPT_MS = 3000;
@@ -17,16 +31,21 @@ interface Status {
   regions: { nodes: { id: string; healthy: boolean; breaker: string }[] }[];
 }
 /** Statuses, with the error code of every failure: a failed assertion says what happened. */
-const outcomes = (rs: CallResult[]) => countBy(rs, (r) => (r.status === 200 ? '200' : `${r.status} ${(r.json as { error?: { code?: string } })?.error?.code ?? r.error}`));
+const outcomes = (rs: CallResult[]) =>
+  countBy(rs, (r) => (r.status === 200 ? '200' : `${r.status} ${(r.json as { error?: { code?: string } })?.error?.code ?? r.error}`));
 
 /** Every fault off, every breaker closed again (half-open probes need traffic), windows forgotten. */
 async function heal(): Promise<void> {
   for (const n of cluster.nodes) n.fault.set({ kind: 'pass' });
-  await waitFor(async () => {
-    await synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT });
-    const s = (await getJson(`${cluster.gateway.url}/v1/status`)) as Status;
-    return s.regions[0]!.nodes.every((n) => n.breaker === 'closed' && n.healthy);
-  }, 20_000, 200);
+  await waitFor(
+    async () => {
+      await synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT });
+      const s = (await getJson(`${cluster.gateway.url}/v1/status`)) as Status;
+      return s.regions[0]!.nodes.every((n) => n.breaker === 'closed' && n.healthy);
+    },
+    20_000,
+    200,
+  );
   await settle();
 }
 
@@ -58,7 +77,14 @@ beforeAll(async () => {
       health: { interval_ms: 1000, timeout_ms: 500, healthy_threshold: 1, unhealthy_threshold: 8 },
       // volume 1: one failure opens a breaker, so each mechanism shows with a few requests (the
       // balancer already steers most traffic away from a bad node).
-      breaker: { volume_threshold: 1, error_threshold_percentage: 50, reset_timeout_ms: 1500, rolling_window_ms: 4000, slow_call_base_ms: 1200, slow_call_per_char_ms: 0 },
+      breaker: {
+        volume_threshold: 1,
+        error_threshold_percentage: 50,
+        reset_timeout_ms: 1500,
+        rolling_window_ms: 4000,
+        slow_call_base_ms: 1200,
+        slow_call_per_char_ms: 0,
+      },
       outlier_detection: { consecutive_failures: 5, base_ejection_ms: 2000 },
       // The hung-node burst sends 6 at once; up to all of them may be caught and need a retry.
       retry: { min_retry_concurrency: 6 },
@@ -100,10 +126,14 @@ describe('failure accrual', () => {
       hung.resume();
     }
     // Recovered: after reset_timeout the half-open probe succeeds and the breaker closes.
-    const ms = await waitFor(async () => {
-      await synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT });
-      return (await nodeStatus(hung.id)).breaker === 'closed';
-    }, 10_000, 100);
+    const ms = await waitFor(
+      async () => {
+        await synthesize(cluster.gateway.url, 'demo-pro', { text: TEXT });
+        return (await nodeStatus(hung.id)).breaker === 'closed';
+      },
+      10_000,
+      100,
+    );
     expect(ms).toBeLessThan(8_000);
   });
 

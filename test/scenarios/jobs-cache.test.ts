@@ -6,7 +6,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig, deepMerge, SIM_MODELS_DIR, simOverrides, startGateway, startNode, waitFor, type GatewayHandle, type NodeHandle } from '../harness/index.ts';
+import {
+  baseConfig,
+  deepMerge,
+  SIM_MODELS_DIR,
+  simOverrides,
+  startGateway,
+  startNode,
+  waitFor,
+  type GatewayHandle,
+  type NodeHandle,
+} from '../harness/index.ts';
 
 let nodes: NodeHandle[] = [];
 let gw: GatewayHandle;
@@ -57,8 +67,15 @@ describe('audio cache', () => {
 
   it('POST /v1/presynth fills the cache at batch priority and reports what was added and what was there', async () => {
     const post = (items: unknown[], key = 'demo-pro') =>
-      fetch(`${gw.url}/v1/presynth`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
-    const res = await post([{ text: 'Prepared overnight.', format: 'wav' }, { text: 'The cache keeps this sentence.', format: 'wav' }]);
+      fetch(`${gw.url}/v1/presynth`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ items }),
+      });
+    const res = await post([
+      { text: 'Prepared overnight.', format: 'wav' },
+      { text: 'The cache keeps this sentence.', format: 'wav' },
+    ]);
     expect(res.status).toBe(200);
     const report = (await res.json()) as { added: number; cached: number; items: { status: string }[] };
     expect(report).toMatchObject({ added: 1, cached: 1 });

@@ -8,7 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig, deepMerge, getText, metricValue, SIM_MODELS_DIR, simOverrides, startGateway, startNode, waitFor, type GatewayHandle, type NodeHandle } from '../harness/index.ts';
+import {
+  baseConfig,
+  deepMerge,
+  getText,
+  metricValue,
+  SIM_MODELS_DIR,
+  simOverrides,
+  startGateway,
+  startNode,
+  waitFor,
+  type GatewayHandle,
+  type NodeHandle,
+} from '../harness/index.ts';
 
 const SECRET = `whsec_${Buffer.from('voxgate-jobs-test-secret-0123456').toString('base64')}`;
 const webhook = new Webhook(SECRET);
@@ -98,13 +110,18 @@ async function nodeRequests(): Promise<number> {
 
 function sentenceText(chars: number): string {
   const sentence = 'The quick brown fox jumps over the lazy dog near the quiet river bank. ';
-  return sentence.repeat(Math.ceil(chars / sentence.length)).slice(0, chars).trim();
+  return sentence
+    .repeat(Math.ceil(chars / sentence.length))
+    .slice(0, chars)
+    .trim();
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'voxgate-jobs-'));
   await receiver.start();
-  nodes = await Promise.all(['north-1', 'north-2'].map((id) => startNode(id, 'north', { modelsDir: SIM_MODELS_DIR, packs: ['sim-fallback'], slots: 8, queue: 32 })));
+  nodes = await Promise.all(
+    ['north-1', 'north-2'].map((id) => startNode(id, 'north', { modelsDir: SIM_MODELS_DIR, packs: ['sim-fallback'], slots: 8, queue: 32 })),
+  );
   const sim = simOverrides();
   const plans = sim['plans'] as Record<string, Record<string, unknown>>;
   config = deepMerge(baseConfig(), {
@@ -135,7 +152,14 @@ afterAll(async () => {
 describe('async jobs', () => {
   it('a 50,000-character job completes with complete audio and one verified callback', async () => {
     const text = sentenceText(50_000);
-    const res = await api('POST', '/v1/jobs', 'demo-pro', { text, format: 'wav', speed: 4, seed: 7, callback_url: `${receiver.url}/hook`, metadata: { order: 42 } });
+    const res = await api('POST', '/v1/jobs', 'demo-pro', {
+      text,
+      format: 'wav',
+      speed: 4,
+      seed: 7,
+      callback_url: `${receiver.url}/hook`,
+      metadata: { order: 42 },
+    });
     expect(res.status).toBe(202);
     const created = (await res.json()) as { id: string; status: string; status_url: string };
     expect(created).toMatchObject({ status: 'queued', status_url: `/v1/jobs/${created.id}` });
@@ -154,8 +178,8 @@ describe('async jobs', () => {
     const seconds = wav.readUInt32LE(40) / 2 / rate;
     // The sim speaks 20 ms per character at speed 1: the sum of the segments' audio, at speed 4.
     const spoken = text.replace(/\s+/g, ' ').length;
-    expect(seconds).toBeGreaterThan((spoken * 0.02) / 4 * 0.9);
-    expect(seconds).toBeLessThan((spoken * 0.02) / 4 * 1.1);
+    expect(seconds).toBeGreaterThan(((spoken * 0.02) / 4) * 0.9);
+    expect(seconds).toBeLessThan(((spoken * 0.02) / 4) * 1.1);
 
     const ranged = await api('GET', `/v1/jobs/${created.id}/audio`, 'demo-pro', undefined, { range: 'bytes=0-43' });
     expect(ranged.status).toBe(206);
@@ -169,7 +193,11 @@ describe('async jobs', () => {
     expect((await job(created.id)).callback).toMatchObject({ state: 'delivered', attempts: 1 });
 
     // Another tenant: 404 to read, to fetch audio and to cancel, never 403.
-    for (const [method, path] of [['GET', `/v1/jobs/${created.id}`], ['GET', `/v1/jobs/${created.id}/audio`], ['DELETE', `/v1/jobs/${created.id}`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/v1/jobs/${created.id}`],
+      ['GET', `/v1/jobs/${created.id}/audio`],
+      ['DELETE', `/v1/jobs/${created.id}`],
+    ] as const) {
       const other = await api(method, path, 'demo-enterprise');
       expect(other.status).toBe(404);
       expect(((await other.json()) as { error: { code: string } }).error.code).toBe('job_not_found');
@@ -199,7 +227,14 @@ describe('async jobs', () => {
     }
     const port = new URL(receiver.url).port;
     const before = receiver.attempts.length;
-    const urls = ['http://127.0.0.1:' + port + '/hook', 'http://10.0.0.1/hook', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/x', 'ftp://example.com/x', ...loopbackNames.slice(0, 1).map((n) => `http://${n}:${port}/hook`)];
+    const urls = [
+      'http://127.0.0.1:' + port + '/hook',
+      'http://10.0.0.1/hook',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]/x',
+      'ftp://example.com/x',
+      ...loopbackNames.slice(0, 1).map((n) => `http://${n}:${port}/hook`),
+    ];
     for (const url of urls) {
       const res = await api('POST', '/v1/jobs', 'demo-pro', { text: 'Hello.', callback_url: url });
       expect(res.status, url).toBe(400);
@@ -229,23 +264,31 @@ describe('async jobs', () => {
     const text = sentenceText(12_000);
     const res = await api('POST', '/v1/jobs', 'demo-pro', { text, format: 'pcm', speed: 2, seed: 3 });
     const { id } = (await res.json()) as { id: string };
-    await waitFor(async () => {
-      const v = await job(id);
-      return v.progress.segments_done >= 10;
-    }, 60_000, 50);
+    await waitFor(
+      async () => {
+        const v = await job(id);
+        return v.progress.segments_done >= 10;
+      },
+      60_000,
+      50,
+    );
     gw.proc.signal('SIGKILL');
     await gw.proc.exited;
     // Node requests cut by the kill finish (and are counted) before the baseline is taken.
-    await waitFor(async () => {
-      for (const n of nodes) {
-        const l = (await (await fetch(`${n.directUrl}/v1/load`)).json()) as { inflight: number; batch_inflight: number; batch_queue_depth: number };
-        if (l.inflight + l.batch_inflight + l.batch_queue_depth > 0) return false;
-      }
-      return true;
-    }, 20_000, 50);
+    await waitFor(
+      async () => {
+        for (const n of nodes) {
+          const l = (await (await fetch(`${n.directUrl}/v1/load`)).json()) as { inflight: number; batch_inflight: number; batch_queue_depth: number };
+          if (l.inflight + l.batch_inflight + l.batch_queue_depth > 0) return false;
+        }
+        return true;
+      },
+      20_000,
+      50,
+    );
     // A node counts a streamed request when its stream closes: take the baseline once it is stable.
     let requestsAtKill = await nodeRequests();
-    for (let stable = 0; stable < 10; ) {
+    for (let stable = 0; stable < 10;) {
       await new Promise((r) => setTimeout(r, 100));
       const now = await nodeRequests();
       stable = now === requestsAtKill ? stable + 1 : 0;
@@ -266,7 +309,7 @@ describe('async jobs', () => {
     const pcm = Buffer.from(await (await api('GET', `/v1/jobs/${id}/audio`, 'demo-pro')).arrayBuffer());
     const seconds = pcm.length / 2 / 24_000;
     const spoken = text.replace(/\s+/g, ' ').length;
-    expect(seconds).toBeGreaterThan((spoken * 0.02) / 2 * 0.9);
-    expect(seconds).toBeLessThan((spoken * 0.02) / 2 * 1.1);
+    expect(seconds).toBeGreaterThan(((spoken * 0.02) / 2) * 0.9);
+    expect(seconds).toBeLessThan(((spoken * 0.02) / 2) * 1.1);
   }, 150_000);
 });

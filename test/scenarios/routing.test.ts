@@ -13,16 +13,47 @@ const ZH = '你好，世界。今天天气很好。';
 
 beforeAll(async () => {
   cluster = await startCluster({
-    regions: [{ name: 'north', nodes: [{ models: ['flite-hd'], slots: 1, queue: 16 }, { models: ['flite-fast'], slots: 2 }] }],
+    regions: [
+      {
+        name: 'north',
+        nodes: [
+          { models: ['flite-hd'], slots: 1, queue: 16 },
+          { models: ['flite-fast'], slots: 2 },
+        ],
+      },
+    ],
     gateway: {
       models: [
         { id: 'flite-hd', role: 'primary', engine: 'flite', pack: 'flite', languages: ['en', 'zh'], voices: ['slt', 'rms', 'awb'], default_voice: 'slt' },
         { id: 'flite-fast', role: 'fallback', engine: 'flite', pack: 'flite-fast', languages: ['en'], voices: ['kal'], default_voice: 'kal' },
       ],
       plans: {
-        free: { policy: 'fallback_unless_idle', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 300, long_text: 'reject', rate_limit: { rps: 1000, burst: 1000 }, load_share: 0.6 },
-        pro: { policy: 'primary_unless_busy', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 120, long_text: 'truncate', rate_limit: { rps: 1000, burst: 1000 }, load_share: 0.85 },
-        enterprise: { policy: 'primary_always', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 3000, long_text: 'truncate', rate_limit: { rps: 1000, burst: 1000 } },
+        free: {
+          policy: 'fallback_unless_idle',
+          primary: 'flite-hd',
+          fallback: 'flite-fast',
+          max_text_chars: 300,
+          long_text: 'reject',
+          rate_limit: { rps: 1000, burst: 1000 },
+          load_share: 0.6,
+        },
+        pro: {
+          policy: 'primary_unless_busy',
+          primary: 'flite-hd',
+          fallback: 'flite-fast',
+          max_text_chars: 120,
+          long_text: 'truncate',
+          rate_limit: { rps: 1000, burst: 1000 },
+          load_share: 0.85,
+        },
+        enterprise: {
+          policy: 'primary_always',
+          primary: 'flite-hd',
+          fallback: 'flite-fast',
+          max_text_chars: 3000,
+          long_text: 'truncate',
+          rate_limit: { rps: 1000, burst: 1000 },
+        },
         tiny: { policy: 'fallback_unless_idle', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 0.5, burst: 2 } },
       },
       keys: [
@@ -45,11 +76,17 @@ const pick = (r: CallResult) => ({ status: r.status, model: r.headers['x-model']
 
 /** Waits until the primary node is idle and fully available again (breaker, saturation, load). */
 async function primaryIdle(): Promise<void> {
-  await waitFor(async () => {
-    const s = (await getJson(`${url}/v1/status`)) as { regions: { nodes: { id: string; healthy: boolean; breaker: string; saturated: boolean; inflight: number }[] }[] };
-    const n = s.regions[0]!.nodes.find((x) => x.id === 'north-1')!;
-    return n.healthy && n.breaker === 'closed' && !n.saturated && n.inflight === 0;
-  }, 15_000, 100);
+  await waitFor(
+    async () => {
+      const s = (await getJson(`${url}/v1/status`)) as {
+        regions: { nodes: { id: string; healthy: boolean; breaker: string; saturated: boolean; inflight: number }[] }[];
+      };
+      const n = s.regions[0]!.nodes.find((x) => x.id === 'north-1')!;
+      return n.healthy && n.breaker === 'closed' && !n.saturated && n.inflight === 0;
+    },
+    15_000,
+    100,
+  );
 }
 
 describe('routing by plan and load', () => {
@@ -85,7 +122,11 @@ describe('routing by plan and load', () => {
     const zh = [await synthesize(url, 'demo-free', { text: ZH }), await synthesize(url, 'demo-pro', { text: ZH })];
     stop.abort();
     const ent = await load;
-    expect(ent.filter((r) => !(r.status === 200 && r.headers['x-model'] === 'flite-hd' && !r.headers['x-degraded'])).map((r) => [r.status, r.headers['x-model'], r.headers['x-degraded'], r.ms, r.json])).toEqual([]);
+    expect(
+      ent
+        .filter((r) => !(r.status === 200 && r.headers['x-model'] === 'flite-hd' && !r.headers['x-degraded']))
+        .map((r) => [r.status, r.headers['x-model'], r.headers['x-degraded'], r.ms, r.json]),
+    ).toEqual([]);
     const pro = during.filter((_, i) => i % 2 === 0);
     const free = during.filter((_, i) => i % 2 === 1);
     // Hysteresis: once degraded, pro stays degraded for the whole load (no flapping).

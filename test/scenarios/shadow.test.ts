@@ -15,7 +15,20 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampled } from '../../gateway/src/canary/mirror/sampler.ts';
 import type { Report } from '../../gateway/src/canary/report/report-types.ts';
-import { REPO_ROOT, getJson, getText, metricValue, runLoad, startCluster, startGateway, synthesize, waitFor, type CallResult, type Cluster, type GatewayHandle } from '../harness/index.ts';
+import {
+  REPO_ROOT,
+  getJson,
+  getText,
+  metricValue,
+  runLoad,
+  startCluster,
+  startGateway,
+  synthesize,
+  waitFor,
+  type CallResult,
+  type Cluster,
+  type GatewayHandle,
+} from '../harness/index.ts';
 
 let cluster: Cluster;
 let gateway: GatewayHandle;
@@ -116,10 +129,14 @@ describe('shadowing to canaries', () => {
     await round(300);
     // The broken canary answers one mirror at a time; top up until both have a verdict sample.
     while (sent < 600 && finished(entry(await report(), 'chattts-noise')) < 12) await round(50);
-    await waitFor(async () => {
-      const r = await report();
-      return ['flite-rms', 'chattts-noise'].every((c) => entry(r, c).mirrored === finished(entry(r, c)));
-    }, 60_000, 250);
+    await waitFor(
+      async () => {
+        const r = await report();
+        return ['flite-rms', 'chattts-noise'].every((c) => entry(r, c).mirrored === finished(entry(r, c)));
+      },
+      60_000,
+      250,
+    );
 
     // The clients never noticed: every answer is audio, from the primary unless the gateway
     // degraded it (a loaded machine can make it do that; those pairs are judged against what
@@ -149,8 +166,26 @@ describe('shadowing to canaries', () => {
       JSON.stringify({
         sent,
         share: share.measured_share,
-        good: { verdict: good.verdict, compared: good.compared, mirrored: good.mirrored, dropped: good.dropped, speech: good.audio.speech_fraction.canary.p50, distance: good.audio.spectral_distance.p50, judge_ms: good.judge_ms.p50, reasons: good.reasons },
-        broken: { verdict: broken.verdict, compared: broken.compared, errors: broken.errors, dropped: broken.dropped, speech: broken.audio.speech_fraction.canary.p50, distance: broken.audio.spectral_distance.p50, judge_ms: broken.judge_ms.p50, reasons: broken.reasons },
+        good: {
+          verdict: good.verdict,
+          compared: good.compared,
+          mirrored: good.mirrored,
+          dropped: good.dropped,
+          speech: good.audio.speech_fraction.canary.p50,
+          distance: good.audio.spectral_distance.p50,
+          judge_ms: good.judge_ms.p50,
+          reasons: good.reasons,
+        },
+        broken: {
+          verdict: broken.verdict,
+          compared: broken.compared,
+          errors: broken.errors,
+          dropped: broken.dropped,
+          speech: broken.audio.speech_fraction.canary.p50,
+          distance: broken.audio.spectral_distance.p50,
+          judge_ms: broken.judge_ms.p50,
+          reasons: broken.reasons,
+        },
       }),
     );
     expect(good.compared).toBeGreaterThanOrEqual(12);
@@ -169,7 +204,12 @@ describe('shadowing to canaries', () => {
 
     // A mirror never delays its client: sampled and unsampled requests in the same run.
     const isSampled = (t: CallResult, i: number) => canaries().some((c) => sampled(text(i), c.sample_rate));
-    const ms = (pred: (r: CallResult, i: number) => boolean) => traffic.map((t, i) => ({ t, i })).filter(({ t, i }) => pred(t, i)).map(({ t }) => t.ms).sort((a, b) => a - b);
+    const ms = (pred: (r: CallResult, i: number) => boolean) =>
+      traffic
+        .map((t, i) => ({ t, i }))
+        .filter(({ t, i }) => pred(t, i))
+        .map(({ t }) => t.ms)
+        .sort((a, b) => a - b);
     const mirroredMs = ms(isSampled);
     const plainMs = ms((t, i) => !isSampled(t, i));
     const p50 = (xs: number[]) => xs[Math.floor(xs.length / 2)]!;
@@ -190,7 +230,12 @@ describe('shadowing to canaries', () => {
     const after = await report();
     for (const name of ['flite-rms', 'chattts-noise', 'flite-awb']) {
       const [a, b] = [entry(before, name), entry(after, name)];
-      expect({ compared: b.compared, mirrored: b.mirrored, eligible: b.eligible, verdict: b.verdict }).toEqual({ compared: a.compared, mirrored: a.mirrored, eligible: a.eligible, verdict: a.verdict });
+      expect({ compared: b.compared, mirrored: b.mirrored, eligible: b.eligible, verdict: b.verdict }).toEqual({
+        compared: a.compared,
+        mirrored: a.mirrored,
+        eligible: a.eligible,
+        verdict: a.verdict,
+      });
     }
   }, 30_000);
 
@@ -234,7 +279,9 @@ describe('shadowing to canaries', () => {
       const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const sampledMs = down.filter((_, i) => i % 2 === 0).map((r) => r.ms);
       const plainMs = down.filter((_, i) => i % 2 === 1).map((r) => r.ms);
-      console.log(JSON.stringify({ canaries_down_or_hung_client_p50_ms: { sampled: p50(sampledMs), not_sampled: p50(plainMs), control: p50(control.map((r) => r.ms)) } }));
+      console.log(
+        JSON.stringify({ canaries_down_or_hung_client_p50_ms: { sampled: p50(sampledMs), not_sampled: p50(plainMs), control: p50(control.map((r) => r.ms)) } }),
+      );
       expect(p50(sampledMs)).toBeLessThan(p50(plainMs) * 1.5 + 20);
       // Every sampled request was dropped and counted (cap or no headroom), none queued.
       const dropped = (r: Report) => r.canaries.reduce((s, c) => s + c.dropped.cap + c.dropped.no_headroom, 0);

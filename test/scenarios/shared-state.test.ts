@@ -9,7 +9,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../gateway/src/canary/report/report-types.ts';
-import { baseConfig, getJson, getText, metricValue, runLoad, SIM_MODELS_DIR, simOverrides, startCluster, startGateway, synthesize, waitFor, type CallResult, type Cluster, type GatewayHandle } from '../harness/index.ts';
+import {
+  baseConfig,
+  getJson,
+  getText,
+  metricValue,
+  runLoad,
+  SIM_MODELS_DIR,
+  simOverrides,
+  startCluster,
+  startGateway,
+  synthesize,
+  waitFor,
+  type CallResult,
+  type Cluster,
+  type GatewayHandle,
+} from '../harness/index.ts';
 import { hasRedis, startRedis, type RedisProcess } from '../support/redis-server.ts';
 
 const LIMIT = { rps: 2, burst: 40 };
@@ -17,7 +32,9 @@ const LIMIT = { rps: 2, burst: 40 };
 /** Both gateways, `perGateway` calls each for `key`, 4 at a time per gateway; with the admission window's length. */
 async function burst(urls: string[], key: string, perGateway: number): Promise<{ byGateway: CallResult[][]; seconds: number }> {
   const started = performance.now();
-  const byGateway = await Promise.all(urls.map((url) => runLoad({ concurrency: 4, total: perGateway, fn: (i) => synthesize(url, key, { text: `Shared limit ${i}.` }) })));
+  const byGateway = await Promise.all(
+    urls.map((url) => runLoad({ concurrency: 4, total: perGateway, fn: (i) => synthesize(url, key, { text: `Shared limit ${i}.` }) })),
+  );
   return { byGateway, seconds: (performance.now() - started) / 1000 };
 }
 
@@ -39,7 +56,10 @@ describe.skipIf(!hasRedis())('two gateways sharing Redis', () => {
       gateway: {
         models: [...sim.models, { id: 'sim-canary', role: 'canary', engine: 'sim', pack: 'sim-fallback', languages: ['en'], voices: ['alto', 'tenor'] }],
         // A plan of its own for the canary's traffic, so the rate-limit tests' calls are not eligible.
-        plans: { ...Object.fromEntries(Object.entries(sim.plans).map(([name, p]) => [name, { ...p, rate_limit: LIMIT }])), mirrored: { ...sim.plans['enterprise'], rate_limit: LIMIT } },
+        plans: {
+          ...Object.fromEntries(Object.entries(sim.plans).map(([name, p]) => [name, { ...p, rate_limit: LIMIT }])),
+          mirrored: { ...sim.plans['enterprise'], rate_limit: LIMIT },
+        },
         keys: [...(baseConfig()['keys'] as object[]), { key: 'demo-canary', tenant: 'demo-canary', plan: 'mirrored' }],
         canaries: [{ canary: 'sim-canary', baseline: 'sim-hd', sample_rate: 1, plans: ['mirrored'], max_concurrent: 8 }],
         canary_judge: { asr: 'off' },
@@ -67,12 +87,15 @@ describe.skipIf(!hasRedis())('two gateways sharing Redis', () => {
     expect(admitted).toBeLessThanOrEqual(Math.ceil(allowed * 1.1));
     // Both gateways served part of it: the limit is one bucket, not one gateway doing all the work.
     for (const rs of byGateway) expect(ok(rs)).toBeGreaterThan(0);
-    for (const url of urls) expect(metricValue(await getText(`${url}/metrics`), 'voxgate_gateway_rate_limit_decisions_total', { source: 'shared' })).toBeGreaterThan(0);
+    for (const url of urls)
+      expect(metricValue(await getText(`${url}/metrics`), 'voxgate_gateway_rate_limit_decisions_total', { source: 'shared' })).toBeGreaterThan(0);
   });
 
   it('serves through a Redis outage with no 5xx, each gateway on its share, and shares the limit again when Redis returns', async () => {
     // Under load: Redis dies half a second into a 2 s run.
-    const load = Promise.all(urls.map((url) => runLoad({ concurrency: 4, durationMs: 2_000, fn: (i) => synthesize(url, 'demo-free', { text: `Outage ${i}.` }) })));
+    const load = Promise.all(
+      urls.map((url) => runLoad({ concurrency: 4, durationMs: 2_000, fn: (i) => synthesize(url, 'demo-free', { text: `Outage ${i}.` }) })),
+    );
     await new Promise((r) => setTimeout(r, 500));
     await redis.stop();
     const during = (await load).flat();
@@ -88,7 +111,8 @@ describe.skipIf(!hasRedis())('two gateways sharing Redis', () => {
       expect(ok(rs)).toBeGreaterThanOrEqual(LIMIT.burst / 2);
       expect(ok(rs)).toBeLessThanOrEqual(Math.ceil(share * 1.1));
     }
-    for (const url of urls) expect(metricValue(await getText(`${url}/metrics`), 'voxgate_gateway_rate_limit_decisions_total', { source: 'fallback' })).toBeGreaterThan(0);
+    for (const url of urls)
+      expect(metricValue(await getText(`${url}/metrics`), 'voxgate_gateway_rate_limit_decisions_total', { source: 'fallback' })).toBeGreaterThan(0);
 
     await redis.restart();
     for (const url of urls) await waitFor(async () => metricValue(await getText(`${url}/metrics`), 'voxgate_gateway_shared_state_up') === 1, 10_000, 100);
@@ -112,12 +136,16 @@ describe.skipIf(!hasRedis())('two gateways sharing Redis', () => {
     };
     // Both have pushed their counts and pairs and read everyone's back (a sync a second).
     let last = '';
-    await waitFor(async () => {
-      const [ra, rb] = await Promise.all(urls.map(report));
-      const c = ra!.canaries[0]!;
-      last = `${JSON.stringify(ra).slice(0, 600)}\n${JSON.stringify(rb).slice(0, 600)}`;
-      return JSON.stringify(ra) === JSON.stringify(rb) && c.eligible === sent && c.compared + c.unjudged > 0;
-    }, 15_000, 250).catch((err: Error) => {
+    await waitFor(
+      async () => {
+        const [ra, rb] = await Promise.all(urls.map(report));
+        const c = ra!.canaries[0]!;
+        last = `${JSON.stringify(ra).slice(0, 600)}\n${JSON.stringify(rb).slice(0, 600)}`;
+        return JSON.stringify(ra) === JSON.stringify(rb) && c.eligible === sent && c.compared + c.unjudged > 0;
+      },
+      15_000,
+      250,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last reports:\n${last}`);
     });
     const [ra, rb] = await Promise.all(urls.map(report));

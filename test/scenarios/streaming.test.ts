@@ -16,18 +16,56 @@ const OUTPUT_RATE = 24_000;
 const SIM_DIR = 'test/fixtures/models/sim-stream';
 
 const models = [
-  { id: 'stream-hd', role: 'primary', engine: 'sim', pack: 'sim-stream', languages: ['en'], voices: ['alto', 'tenor'], default_voice: 'alto', openai_voices: { alloy: 'alto', onyx: 'tenor', marin: 'alto', cedar: 'tenor' } },
+  {
+    id: 'stream-hd',
+    role: 'primary',
+    engine: 'sim',
+    pack: 'sim-stream',
+    languages: ['en'],
+    voices: ['alto', 'tenor'],
+    default_voice: 'alto',
+    openai_voices: { alloy: 'alto', onyx: 'tenor', marin: 'alto', cedar: 'tenor' },
+  },
   { id: 'stream-fast', role: 'fallback', engine: 'sim', pack: 'sim-stream-fast', languages: ['en'], voices: ['alto', 'tenor'], default_voice: 'alto' },
 ];
 const rate = { rps: 1000, burst: 1000 };
 const gatewayConfig = {
   models,
   plans: {
-    free: { policy: 'fallback_unless_idle', primary: 'stream-hd', fallback: 'stream-fast', max_text_chars: 300, long_text: 'reject', rate_limit: rate, load_share: 0.6, timeout_ms: 20_000 },
+    free: {
+      policy: 'fallback_unless_idle',
+      primary: 'stream-hd',
+      fallback: 'stream-fast',
+      max_text_chars: 300,
+      long_text: 'reject',
+      rate_limit: rate,
+      load_share: 0.6,
+      timeout_ms: 20_000,
+    },
     // One model for both roles: a late health probe on a loaded machine cannot change the voice
     // between a reference and the run it is compared with.
-    pro: { policy: 'primary_always', primary: 'stream-hd', fallback: 'stream-hd', max_text_chars: 3000, long_text: 'segment', parallel_segments: 2, rate_limit: rate, load_share: 1, timeout_ms: 30_000 },
-    enterprise: { policy: 'primary_always', primary: 'stream-fast', fallback: 'stream-hd', max_text_chars: 20_000, long_text: 'segment', parallel_segments: 4, rate_limit: rate, load_share: 1, timeout_ms: 30_000 },
+    pro: {
+      policy: 'primary_always',
+      primary: 'stream-hd',
+      fallback: 'stream-hd',
+      max_text_chars: 3000,
+      long_text: 'segment',
+      parallel_segments: 2,
+      rate_limit: rate,
+      load_share: 1,
+      timeout_ms: 30_000,
+    },
+    enterprise: {
+      policy: 'primary_always',
+      primary: 'stream-fast',
+      fallback: 'stream-hd',
+      max_text_chars: 20_000,
+      long_text: 'segment',
+      parallel_segments: 4,
+      rate_limit: rate,
+      load_share: 1,
+      timeout_ms: 30_000,
+    },
   },
   stream: { max_segment_chars: 400, max_buffered_bytes: 64 * 1024, reader_stall_ms: 1500, reader_min_speed: 0.5 },
 };
@@ -76,13 +114,21 @@ afterAll(async () => {
 /** Sentences of `n` characters in all. */
 function text(n: number, tag = 'a'): string {
   const sentence = `Streaming sentence ${tag} goes on for a while. `;
-  return sentence.repeat(Math.ceil(n / sentence.length)).slice(0, n).trimEnd() + '.';
+  return (
+    sentence
+      .repeat(Math.ceil(n / sentence.length))
+      .slice(0, n)
+      .trimEnd() + '.'
+  );
 }
 
 /** Decodes any format to mono s16le at the output rate with ffmpeg; throws on a decode error. */
 function decode(bytes: Buffer, format: string): Int16Array {
   const input = format === 'pcm' ? ['-f', 's16le', '-ar', String(OUTPUT_RATE), '-ac', '1'] : [];
-  const r = spawnSync('ffmpeg', ['-v', 'error', ...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(OUTPUT_RATE), 'pipe:1'], { input: bytes, maxBuffer: 256 * 2 ** 20 });
+  const r = spawnSync('ffmpeg', ['-v', 'error', ...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(OUTPUT_RATE), 'pipe:1'], {
+    input: bytes,
+    maxBuffer: 256 * 2 ** 20,
+  });
   if (r.status !== 0 || r.stderr.length > 0) throw new Error(`ffmpeg could not decode ${format}: ${r.stderr.toString()}`);
   return new Int16Array(r.stdout.buffer, r.stdout.byteOffset, r.stdout.length >> 1);
 }
@@ -210,7 +256,9 @@ describe('back-pressure and cancellation', () => {
     // receive buffer: otherwise loopback TCP buffers megabytes and the gateway's own buffer
     // would take a minute to fill.
     const result = await new Promise<{ cut: boolean; bytes: number; s: number }>((resolve, reject) => {
-      const py = spawn('python3', ['-c', SLOW_READER, hostname, port, 'demo-enterprise', JSON.stringify({ text: text(15_000, 'slow'), format: 'pcm' })], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const py = spawn('python3', ['-c', SLOW_READER, hostname, port, 'demo-enterprise', JSON.stringify({ text: text(15_000, 'slow'), format: 'pcm' })], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let out = '';
       py.stdout.on('data', (d: Buffer) => (out += d.toString()));
       py.on('error', reject);

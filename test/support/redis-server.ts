@@ -35,7 +35,9 @@ export async function startRedis(): Promise<RedisProcess> {
   let child: ChildProcess | undefined;
   const launch = () =>
     new Promise<void>((resolve, reject) => {
-      const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       child = c;
       let out = '';
       c.stdout!.on('data', (d: Buffer) => {

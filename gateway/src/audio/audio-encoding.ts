@@ -79,7 +79,11 @@ export class AudioEncoding {
 
   async assertAvailable(format: AudioFormat): Promise<void> {
     if (!(await this.available(format))) {
-      throw new GatewayError('VOX_ERR_UNSUPPORTED_FORMAT', `${format} needs ffmpeg on the gateway host (apt-get install ffmpeg); mp3, opus, flac, wav and pcm work without it`, { param: 'response_format' });
+      throw new GatewayError(
+        'VOX_ERR_UNSUPPORTED_FORMAT',
+        `${format} needs ffmpeg on the gateway host (apt-get install ffmpeg); mp3, opus, flac, wav and pcm work without it`,
+        { param: 'response_format' },
+      );
     }
   }
 

@@ -43,7 +43,8 @@ export class EncoderPool {
   constructor(options: EncoderPoolOptions = {}) {
     const threads = options.threads ?? Math.min(4, Math.max(1, Math.floor(availableParallelism() / 2)));
     const perThread = options.sessionsPerThread ?? 64;
-    if (!(Number.isInteger(threads) && threads >= 1) || !(Number.isInteger(perThread) && perThread >= 1)) throw new RangeError('encoder pool: threads and sessionsPerThread must be integers ≥ 1');
+    if (!(Number.isInteger(threads) && threads >= 1) || !(Number.isInteger(perThread) && perThread >= 1))
+      throw new RangeError('encoder pool: threads and sessionsPerThread must be integers ≥ 1');
     this.threads = threads;
     this.capacity = threads * perThread;
     this.#pool = new Piscina({

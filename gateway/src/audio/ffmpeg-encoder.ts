@@ -21,7 +21,24 @@ export const FFMPEG_OUTPUT: Readonly<Partial<Record<AudioFormat, readonly string
 export function ffmpegArgs(format: AudioFormat, sampleRate: number): string[] {
   const output = FFMPEG_OUTPUT[format];
   if (!output) throw new RangeError(`ffmpeg does not encode ${format} here`);
-  return ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 's16le', '-ar', String(sampleRate), '-ac', '1', '-i', 'pipe:0', ...output, '-flush_packets', '1', 'pipe:1'];
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-f',
+    's16le',
+    '-ar',
+    String(sampleRate),
+    '-ac',
+    '1',
+    '-i',
+    'pipe:0',
+    ...output,
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
 }
 
 export class FfmpegAudioEncoder extends AudioEncoder {
@@ -35,7 +52,12 @@ export class FfmpegAudioEncoder extends AudioEncoder {
 
   constructor(spares: FfmpegSpares, format: AudioFormat, sampleRate: number, openResampling?: OpenResamplingSession) {
     super(format, sampleRate);
-    this.#rate = new OffThreadResampling(sampleRate, openResampling, (pcm, done) => this.#write(pcm, done), (error) => this.#fail(error));
+    this.#rate = new OffThreadResampling(
+      sampleRate,
+      openResampling,
+      (pcm, done) => this.#write(pcm, done),
+      (error) => this.#fail(error),
+    );
     this.#child = spares.take(ffmpegArgs(format, sampleRate));
     this.#child.stdout.on('data', (bytes: Buffer) => {
       // The subprocess is not paused on back-pressure: its pipe buffer bounds what it holds.

@@ -16,10 +16,15 @@ export class InlineAudioEncoder extends AudioEncoder {
   constructor(format: 'wav' | 'pcm', sampleRate: number, openResampling?: OpenResamplingSession) {
     super(format, sampleRate);
     this.#header = format === 'wav' ? streamingWavHeader(sampleRate) : undefined;
-    this.#rate = new OffThreadResampling(sampleRate, openResampling, (pcm, done) => {
-      this.#emit(pcm);
-      done();
-    }, (error) => this.destroy(error));
+    this.#rate = new OffThreadResampling(
+      sampleRate,
+      openResampling,
+      (pcm, done) => {
+        this.#emit(pcm);
+        done();
+      },
+      (error) => this.destroy(error),
+    );
   }
 
   override site(): EncodingSite {

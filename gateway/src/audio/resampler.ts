@@ -54,7 +54,8 @@ const tables = new Map<string, PhaseTables>();
  * encoder.write(r.flush());
  */
 export function createResampler(fromRate: number, toRate: number): Resampler {
-  for (const rate of [fromRate, toRate]) if (!Number.isInteger(rate) || rate < 1000 || rate > 384_000) throw new RangeError(`sample rate ${rate} is out of range`);
+  for (const rate of [fromRate, toRate])
+    if (!Number.isInteger(rate) || rate < 1000 || rate > 384_000) throw new RangeError(`sample rate ${rate} is out of range`);
   if (fromRate === toRate) return passthrough(fromRate);
   return new PolyphaseResampler(fromRate, toRate, phaseTables(fromRate, toRate));
 }

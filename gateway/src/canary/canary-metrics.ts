@@ -21,8 +21,19 @@ export function createCanaryMetrics(registry: Registry) {
     }),
     /** Runs `f` before each scrape of the shadow counter: the canary service keeps its per-request counts as plain numbers until then. */
     beforeScrape: (f: () => void) => void beforeScrape.push(f),
-    judgeSeconds: new Histogram({ name: 'voxgate_gateway_canary_judge_seconds', help: 'Worker time to judge one pair', labelNames: ['canary'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: r }),
-    verdict: new Gauge({ name: 'voxgate_gateway_canary_verdict', help: 'Current verdict per canary: 1 promote, 0 hold, -1 rollback', labelNames: ['canary'], registers: r }),
+    judgeSeconds: new Histogram({
+      name: 'voxgate_gateway_canary_judge_seconds',
+      help: 'Worker time to judge one pair',
+      labelNames: ['canary'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: r,
+    }),
+    verdict: new Gauge({
+      name: 'voxgate_gateway_canary_verdict',
+      help: 'Current verdict per canary: 1 promote, 0 hold, -1 rollback',
+      labelNames: ['canary'],
+      registers: r,
+    }),
   };
 }
 

@@ -351,7 +351,14 @@ export class CanaryService implements ShadowSink {
         asr: this.asr,
         canaries: canaries.map((c) => {
           const view = this.views.get(c.canary) ?? EMPTY_VIEW;
-          return buildReport({ config: c, thresholds: thresholdsFor(judge, c), pairs: view.pairs, counters: view.counters, history: view.history, asr: this.asr });
+          return buildReport({
+            config: c,
+            thresholds: thresholdsFor(judge, c),
+            pairs: view.pairs,
+            counters: view.counters,
+            history: view.history,
+            asr: this.asr,
+          });
         }),
       };
     return {

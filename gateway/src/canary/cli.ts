@@ -35,7 +35,9 @@ const { values } = readCommandLine(CANARY_COMMAND);
 function fromStore(file: string, judge: CanaryJudgeConfig, canaries: readonly CanaryConfig[] | undefined): Report {
   const store = new CanaryStore(file, { readonly: true });
   try {
-    const list = canaries ?? store.canaries().map((name) => ({ canary: name, baseline: '?', sample_rate: 0, plans: [], max_concurrent: 0, timeout_ms: 0, thresholds: {} }));
+    const list =
+      canaries ??
+      store.canaries().map((name) => ({ canary: name, baseline: '?', sample_rate: 0, plans: [], max_concurrent: 0, timeout_ms: 0, thresholds: {} }));
     const asr = judge.asr === 'off' ? { available: false, reason: 'disabled by canary_judge.asr: off' } : detectPocketsphinx();
     const asrState = asr.available ? { available: true } : { available: false, reason: asr.reason };
     return {
@@ -44,7 +46,9 @@ function fromStore(file: string, judge: CanaryJudgeConfig, canaries: readonly Ca
       canaries: list.map((c) => {
         const pairs = store.recentWindow(c.canary, judge.window);
         // A store read without the config does not know the baseline: name the one that served most.
-        const served = Object.entries(pairs.reduce<Record<string, number>>((acc, p) => ((acc[p.servedModel] = (acc[p.servedModel] ?? 0) + 1), acc), {})).sort((a, b) => b[1] - a[1])[0]?.[0];
+        const served = Object.entries(pairs.reduce<Record<string, number>>((acc, p) => ((acc[p.servedModel] = (acc[p.servedModel] ?? 0) + 1), acc), {})).sort(
+          (a, b) => b[1] - a[1],
+        )[0]?.[0];
         const cfg = c.baseline === '?' ? { ...c, baseline: served ?? '?' } : c;
         return buildReport({
           config: cfg,

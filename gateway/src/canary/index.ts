@@ -5,5 +5,13 @@
  */
 export { createCanary, type Canary, type CanaryOptions } from './canary.ts';
 export { CanaryService, type Judge } from './canary-service.ts';
-export { CanarySchema, CanaryJudgeSchema, ThresholdsSchema, thresholdsFor, type CanaryConfig, type CanaryJudgeConfig, type Thresholds } from '../config/canary.ts';
+export {
+  CanarySchema,
+  CanaryJudgeSchema,
+  ThresholdsSchema,
+  thresholdsFor,
+  type CanaryConfig,
+  type CanaryJudgeConfig,
+  type Thresholds,
+} from '../config/canary.ts';
 export type { Report, CanaryReport } from './report/report-types.ts';

@@ -7,7 +7,8 @@ import { defineCommand } from '../../../cli/command-line.ts';
 
 export const GATEWAY_COMMAND = defineCommand({
   name: 'npm run gateway --',
-  summary: 'The voxgate gateway: admits, plans and dispatches synthesis requests to the node runtimes in its config.\nCompiled: node --no-incremental-marking-task dist/gateway/src/main.js [options].',
+  summary:
+    'The voxgate gateway: admits, plans and dispatches synthesis requests to the node runtimes in its config.\nCompiled: node --no-incremental-marking-task dist/gateway/src/main.js [options].',
   options: {
     config: { type: 'string', value: 'FILE', default: 'config/local.yaml', help: 'gateway config (YAML or JSON); reloaded on SIGHUP and on change' },
     port: { type: 'string', value: 'N', help: 'listen port, 0 for an ephemeral one (env PORT; default: listen.port)' },

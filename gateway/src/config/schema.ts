@@ -87,9 +87,7 @@ export const PlanSchema = z
      * language, with this plan's policy; a text of several languages to the first pair with a
      * model that speaks them all. A language no model of the plan speaks is refused (422).
      */
-    languages: z
-      .partialRecord(LanguageSchema, z.object({ primary: z.string().min(1), fallback: z.string().min(1) }).strict())
-      .optional(),
+    languages: z.partialRecord(LanguageSchema, z.object({ primary: z.string().min(1), fallback: z.string().min(1) }).strict()).optional(),
     max_text_chars: z.number().int().positive(),
     /**
      * Text over what one node request takes: `segment` speaks it all (up to `max_text_chars`) as
@@ -100,9 +98,7 @@ export const PlanSchema = z
     long_text: z.enum(['reject', 'truncate', 'segment']).default('reject'),
     /** Segments of one response synthesised at once (on different nodes where possible). */
     parallel_segments: z.number().int().min(1).max(16).default(1),
-    rate_limit: z
-      .object({ rps: z.number().positive(), burst: z.number().int().positive() })
-      .strict(),
+    rate_limit: z.object({ rps: z.number().positive(), burst: z.number().int().positive() }).strict(),
     /**
      * Share of the gateway concurrency limit this plan may fill: under load the lower plans are
      * shed first (free 0.6 → refused once 60% of the slots are busy).
@@ -173,7 +169,10 @@ export const KeySchema = z
     /** Plain key: only in a config with `local: true`. */
     key: z.string().min(1).optional(),
     /** Hex sha256 of the key: what real configs hold. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     tenant: z.string().min(1),
     plan: z.string().min(1),
   })
@@ -238,7 +237,11 @@ export const ConfigSchema = z
     cache: z
       .object({
         dir: z.string().min(1).default('.voxgate/audio-cache'),
-        max_bytes: z.number().int().positive().default(512 * 2 ** 20),
+        max_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(512 * 2 ** 20),
         /** Plans whose requests use the cache. */
         plans: z.array(z.string().min(1)).default([]),
         /** Tenants whose requests use the cache, whatever their plan. */
@@ -247,9 +250,18 @@ export const ConfigSchema = z
          * The seed a cacheable request without one is pinned to: a request with no seed would
          * otherwise get a random one and could never hit.
          */
-        default_seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+        default_seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
         /** Largest answer kept (bytes); longer answers are served but not cached. */
-        max_entry_bytes: z.number().int().positive().default(8 * 2 ** 20),
+        max_entry_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 2 ** 20),
       })
       .strict()
       .optional(),
@@ -265,7 +277,11 @@ export const ConfigSchema = z
         /** Longest segment of one node request (models may set less). Shorter texts stay one segment. */
         max_segment_chars: z.number().int().positive().default(600),
         /** Bytes one response may hold between nodes and client; segments ahead pause beyond it. */
-        max_buffered_bytes: z.number().int().min(16 * 1024).default(1024 * 1024),
+        max_buffered_bytes: z
+          .number()
+          .int()
+          .min(16 * 1024)
+          .default(1024 * 1024),
         /**
          * A client that, with its buffer full, reads slower than `reader_min_speed` × real time
          * over this window is cut (a stopped or trickling reader; a real-time player never is).
@@ -280,7 +296,11 @@ export const ConfigSchema = z
     admission: z
       .object({
         max_concurrency: z.number().int().positive().default(30),
-        body_limit_bytes: z.number().int().positive().default(64 * 1024),
+        body_limit_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024),
         max_timeout_ms: ms(60_000),
         /**
          * Request bodies one tenant may have arriving at once. The rate-limit token and the
@@ -385,7 +405,11 @@ export const ConfigSchema = z
       .object({
         connections_per_node: z.number().int().positive().default(64),
         /** Bodies up to this size are buffered; larger ones are streamed to the client. */
-        buffer_max_bytes: z.number().int().positive().default(128 * 1024),
+        buffer_max_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(128 * 1024),
       })
       .strict()
       .prefault({}),
@@ -449,12 +473,18 @@ export const ConfigSchema = z
       if (m.default_voice !== undefined && !m.voices.includes(m.default_voice))
         ctx.addIssue({ code: 'custom', message: `model ${m.id}: default_voice not in voices`, path: ['models'] });
       for (const [name, voice] of Object.entries(m.openai_voices))
-        if (!m.voices.includes(voice)) ctx.addIssue({ code: 'custom', message: `model ${m.id}: openai_voices.${name} → ${voice} is not one of its voices`, path: ['models'] });
+        if (!m.voices.includes(voice))
+          ctx.addIssue({ code: 'custom', message: `model ${m.id}: openai_voices.${name} → ${voice} is not one of its voices`, path: ['models'] });
     }
     cfg.keys.forEach((k, i) => {
-      if (!Object.hasOwn(cfg.plans, k.plan)) ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
+      if (!Object.hasOwn(cfg.plans, k.plan))
+        ctx.addIssue({ code: 'custom', message: `key for ${k.tenant}: unknown plan ${k.plan}`, path: ['keys', i, 'plan'] });
       if (k.key !== undefined && !cfg.local)
-        ctx.addIssue({ code: 'custom', message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes', path: ['keys', i, 'key'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'plain-text keys are allowed only in a config marked `local: true`; store sha256 hashes',
+          path: ['keys', i, 'key'],
+        });
     });
     // A `segment` plan sends a node one segment at a time, never more than stream.max_segment_chars.
     const requestMax = (_name: string, plan: { max_text_chars: number; long_text?: string }) =>

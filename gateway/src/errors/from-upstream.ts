@@ -7,7 +7,15 @@
 import { GatewayError, isGatewayError, type UpstreamFacts } from './gateway-error.ts';
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND']);
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_RESPONSE_STATUS_CODE']);
+const RESET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RESPONSE_STATUS_CODE',
+]);
 
 function errCode(err: unknown): string | undefined {
   let cur: unknown = err;
@@ -23,8 +31,10 @@ function errCode(err: unknown): string | undefined {
 export function fromTransportError(err: unknown, facts: UpstreamFacts): GatewayError {
   if (isGatewayError(err)) return err;
   const code = errCode(err);
-  if (code && CONNECT_CODES.has(code)) return new GatewayError('VOX_ERR_UPSTREAM_CONNECT', `connect to ${facts.node} failed: ${code}`, { cause: err, upstream: facts });
-  if (code && RESET_CODES.has(code)) return new GatewayError('VOX_ERR_UPSTREAM_RESET', `connection to ${facts.node} failed: ${code}`, { cause: err, upstream: facts });
+  if (code && CONNECT_CODES.has(code))
+    return new GatewayError('VOX_ERR_UPSTREAM_CONNECT', `connect to ${facts.node} failed: ${code}`, { cause: err, upstream: facts });
+  if (code && RESET_CODES.has(code))
+    return new GatewayError('VOX_ERR_UPSTREAM_RESET', `connection to ${facts.node} failed: ${code}`, { cause: err, upstream: facts });
   return new GatewayError('VOX_ERR_UPSTREAM_RESET', `call to ${facts.node} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err, upstream: facts });
 }
 
@@ -65,7 +75,8 @@ export function fromUpstreamStatus(status: number, body: string, retryAfterMs: n
   if (status === 503 && (code === 'queue_full' || code === 'draining'))
     return new GatewayError('VOX_ERR_UPSTREAM_BUSY', `node ${facts.node} is full (${code})`, opts);
   if (status === 504) return new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', `node ${facts.node}: ${message ?? 'deadline exceeded'}`, opts);
-  if (status >= 500 || status < 400) return new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered ${status}${code ? ` ${code}` : ''}`, opts);
+  if (status >= 500 || status < 400)
+    return new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered ${status}${code ? ` ${code}` : ''}`, opts);
   if (status === 404 && code === 'unknown_model') return new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} does not serve the model`, opts);
   return new GatewayError('VOX_ERR_UPSTREAM_REJECTED', message ?? `node ${facts.node} rejected the request`, {
     ...opts,

@@ -50,8 +50,13 @@ export class GatewayError extends Error {
 
 /** True when `err` is (duck-typed) a GatewayError: matching on `code`, not `instanceof`. */
 export function isGatewayError(err: unknown): err is GatewayError {
-  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string' &&
-    Object.hasOwn(ERROR_CODES, (err as { code: string }).code) && typeof (err as { status?: unknown }).status === 'number';
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { code?: unknown }).code === 'string' &&
+    Object.hasOwn(ERROR_CODES, (err as { code: string }).code) &&
+    typeof (err as { status?: unknown }).status === 'number'
+  );
 }
 
 /** Walks `.cause` links to the first GatewayError (linkerd `cause_ref`). */

@@ -49,7 +49,9 @@ export function createExposure(config: () => Pick<Config, 'exposure' | 'local'>,
       const mode = config().exposure[group];
       if (mode === 'public') return undefined;
       if (mode === 'token' && authorised(authorization)) return undefined;
-      return mode === 'off' ? new GatewayError('VOX_ERR_NOT_FOUND', 'no such route') : new GatewayError('VOX_ERR_UNAUTHORIZED', 'this page needs the admin token');
+      return mode === 'off'
+        ? new GatewayError('VOX_ERR_NOT_FOUND', 'no such route')
+        : new GatewayError('VOX_ERR_UNAUTHORIZED', 'this page needs the admin token');
     },
   };
 }

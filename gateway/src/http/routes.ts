@@ -91,9 +91,15 @@ export function routeTable(d: RouteDeps): readonly Route[] {
   return [
     synthesis('/v1/synthesize', 'native', d.path),
     synthesis('/v1/audio/speech', 'openai', d.path),
-    get('/v1/status', guarded(d.exposure, 'status', (c) => c.json(statusBody(d.endpoints, d.config().region, d.clock, d.exposure.showNodeUrls(c.req.header('authorization')))))),
+    get(
+      '/v1/status',
+      guarded(d.exposure, 'status', (c) => c.json(statusBody(d.endpoints, d.config().region, d.clock, d.exposure.showNodeUrls(c.req.header('authorization'))))),
+    ),
     get('/', createPlaygroundHandler(d.config)),
-    get('/metrics', guarded(d.exposure, 'metrics', async (c) => c.body(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType }))),
+    get(
+      '/metrics',
+      guarded(d.exposure, 'metrics', async (c) => c.body(await d.metrics.registry.metrics(), 200, { 'content-type': d.metrics.registry.contentType })),
+    ),
     get('/healthz', (c) => c.json({ status: 'ok' })),
     get('/readyz', (c) => {
       const now = d.clock.now();
@@ -101,7 +107,13 @@ export function routeTable(d: RouteDeps): readonly Route[] {
       const anyNode = d.endpoints.all().some((e) => e.isAvailable(now));
       return draining || !anyNode ? c.json({ ready: false, draining }, 503) : c.json({ ready: true });
     }),
-    get('/v1/canary/report', guarded(d.exposure, 'canary', (c) => c.json(d.canaryReport()))),
-    get('/canary', guarded(d.exposure, 'canary', (c) => c.html(renderPage(d.canaryReport())))),
+    get(
+      '/v1/canary/report',
+      guarded(d.exposure, 'canary', (c) => c.json(d.canaryReport())),
+    ),
+    get(
+      '/canary',
+      guarded(d.exposure, 'canary', (c) => c.html(renderPage(d.canaryReport()))),
+    ),
   ];
 }

@@ -57,7 +57,8 @@ export function checkCallbackUrl(raw: string, policy: CallbackPolicy): URL {
     throw new CallbackRefused('callback_url is not a URL');
   }
   const scheme = url.protocol.slice(0, -1);
-  if (!policy.allowSchemes.includes(scheme)) throw new CallbackRefused(`callback_url scheme ${scheme} is not allowed (allowed: ${policy.allowSchemes.join(', ')})`);
+  if (!policy.allowSchemes.includes(scheme))
+    throw new CallbackRefused(`callback_url scheme ${scheme} is not allowed (allowed: ${policy.allowSchemes.join(', ')})`);
   if (url.username || url.password) throw new CallbackRefused('callback_url must not carry credentials');
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (policy.allowHosts.includes(host)) return url;

@@ -71,7 +71,14 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
     const config = deps.config();
     const models = deps.models();
     const now = deps.clock.now();
-    const input = { text: job.request.text, voice: job.request.voice, format: 'pcm' as const, speed: job.request.speed, seed: job.request.seed, role: undefined };
+    const input = {
+      text: job.request.text,
+      voice: job.request.voice,
+      format: 'pcm' as const,
+      speed: job.request.speed,
+      seed: job.request.seed,
+      role: undefined,
+    };
     const parts = planParts({
       text: job.request.text,
       input,
@@ -84,7 +91,10 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
       view: (model) => poolView(deps.endpoints, model, now, models.get(model)?.pack ?? model),
       latches: deps.latches,
     });
-    const stream = { ...config.stream, max_segment_chars: Math.min(config.stream.max_segment_chars, config.jobs?.max_segment_chars ?? config.stream.max_segment_chars) };
+    const stream = {
+      ...config.stream,
+      max_segment_chars: Math.min(config.stream.max_segment_chars, config.jobs?.max_segment_chars ?? config.stream.max_segment_chars),
+    };
     const all = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: job.request.voice, models, stream }));
     return { specs: all, regions: parts[0]!.plan.regions };
   };

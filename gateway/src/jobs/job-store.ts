@@ -132,7 +132,9 @@ export class SqliteJobStore implements JobStore {
     db.exec(SCHEMA);
     this.#db = db;
     this.#stmts = {
-      insert: db.prepare('INSERT INTO jobs (id, tenant, status, created_at, chars_total, callback_next_at, expires_at, record) VALUES (@id, @tenant, @status, @created_at, @chars_total, @callback_next_at, @expires_at, @record)'),
+      insert: db.prepare(
+        'INSERT INTO jobs (id, tenant, status, created_at, chars_total, callback_next_at, expires_at, record) VALUES (@id, @tenant, @status, @created_at, @chars_total, @callback_next_at, @expires_at, @record)',
+      ),
       get: db.prepare('SELECT record FROM jobs WHERE id = ?'),
       put: db.prepare('UPDATE jobs SET status = @status, callback_next_at = @callback_next_at, expires_at = @expires_at, record = @record WHERE id = @id'),
       oldestQueued: db.prepare("SELECT record FROM jobs WHERE status = 'queued' ORDER BY created_at LIMIT 1"),

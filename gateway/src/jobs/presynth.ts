@@ -55,7 +55,10 @@ export interface PresynthDeps {
 
 const PresynthBodySchema = z
   .object({
-    items: z.array(NativeBodySchema.omit({ stream_format: true, instructions: true }).strict()).min(1).max(100),
+    items: z
+      .array(NativeBodySchema.omit({ stream_format: true, instructions: true }).strict())
+      .min(1)
+      .max(100),
   })
   .strict();
 
@@ -110,13 +113,33 @@ async function one(deps: PresynthDeps, tenant: string, planName: string, index: 
     if (parts.length !== 1 || specs.length !== 1) return { index, status: 'skipped', reason: 'only one-segment texts are cached' };
     const plan = parts[0]!.plan;
     const otherId = plan.model.id === plan.plan.primary ? plan.plan.fallback : plan.plan.primary;
-    const found = deps.cache.lookup({ tenant, planName, model: plan.model, other: models.get(otherId), voice: plan.voice, speed: input.speed, seed: input.seed, text: input.text, format: input.format });
+    const found = deps.cache.lookup({
+      tenant,
+      planName,
+      model: plan.model,
+      other: models.get(otherId),
+      voice: plan.voice,
+      speed: input.speed,
+      seed: input.seed,
+      text: input.text,
+      format: input.format,
+    });
     if (found.hit) return { index, status: 'cached', bytes: found.hit.body.length };
     if (found.key === undefined) return { index, status: 'skipped', reason: 'no node has reported the pack version yet' };
     const deadline = startDeadline(config.jobs?.segment_timeout_ms ?? 120_000, deps.clock);
     try {
       const run = new SegmentRun(
-        { traceId: `presynth-${index}`, segments: specs, regions: plan.regions, seed: found.seed, ...(input.speed !== undefined ? { speed: input.speed } : {}), priority: 'batch', parallel: 1, deadlineAt: deadline.at, deadline: deadline.signal },
+        {
+          traceId: `presynth-${index}`,
+          segments: specs,
+          regions: plan.regions,
+          seed: found.seed,
+          ...(input.speed !== undefined ? { speed: input.speed } : {}),
+          priority: 'batch',
+          parallel: 1,
+          deadlineAt: deadline.at,
+          deadline: deadline.signal,
+        },
         {
           service: deps.service,
           clock: deps.clock,

@@ -95,14 +95,17 @@ export function mountJobRoutes(app: RouteMount, deps: JobRoutesDeps): void {
       const { callback_url, metadata, ...synth } = parsed.data;
       const input = parseNative(synth);
       const chars = Array.from(input.text).length;
-      if (chars > limits.max_chars) throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${chars} characters; this plan's jobs take at most ${limits.max_chars}`, { param: 'text' });
+      if (chars > limits.max_chars)
+        throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${chars} characters; this plan's jobs take at most ${limits.max_chars}`, { param: 'text' });
       if (callback_url !== undefined) await checkCallback(callback_url, callbackPolicy(config));
       const now = deps.clock.now();
       if ((await deps.store.pendingCount(p.tenant)) >= limits.max_pending)
         throw new GatewayError('VOX_ERR_JOBS_PENDING_QUOTA', `at most ${limits.max_pending} jobs may be queued or running`, { retryAfterMs: 30_000 });
       const used = await deps.store.charsOnDay(p.tenant, now);
       if (used + chars > limits.chars_per_day)
-        throw new GatewayError('VOX_ERR_JOBS_DAILY_QUOTA', `${used} of ${limits.chars_per_day} characters used today`, { retryAfterMs: DAY_MS - (now % DAY_MS) });
+        throw new GatewayError('VOX_ERR_JOBS_DAILY_QUOTA', `${used} of ${limits.chars_per_day} characters used today`, {
+          retryAfterMs: DAY_MS - (now % DAY_MS),
+        });
       const id = `job_${randomUUID().replaceAll('-', '')}`;
       const job: JobRecord = {
         id,
@@ -168,7 +171,11 @@ export function mountJobRoutes(app: RouteMount, deps: JobRoutesDeps): void {
       enabled();
       const job = await owned(c);
       if (job.status !== 'queued' && job.status !== 'running') throw new GatewayError('VOX_ERR_JOB_FINISHED', `job is ${job.status}`);
-      await deps.runner.transition(job, 'cancelled', { leaseOwner: undefined, leaseUntil: undefined, expiresAt: deps.clock.now() + deps.config().jobs!.retention_ms });
+      await deps.runner.transition(job, 'cancelled', {
+        leaseOwner: undefined,
+        leaseUntil: undefined,
+        expiresAt: deps.clock.now() + deps.config().jobs!.retention_ms,
+      });
       deps.runner.abort(job.id);
       return c.json(jobView({ ...job, status: 'cancelled' }, ''));
     } catch (err) {

@@ -52,9 +52,31 @@ export const audioExtension = (format: string): string => AUDIO_EXTENSION[format
 export function jobMetrics(registry: Registry): { transitions: Counter<'to'>; segments: Counter<'outcome'>; callbacks: Counter<'state'> } {
   const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   return {
-    transitions: get('voxgate_jobs_transitions_total', () => new PromCounter({ name: 'voxgate_jobs_transitions_total', help: 'Job state transitions, by the state entered.', labelNames: ['to'], registers: [registry] })),
-    segments: get('voxgate_jobs_segments_total', () => new PromCounter({ name: 'voxgate_jobs_segments_total', help: 'Job segments synthesised, by outcome.', labelNames: ['outcome'], registers: [registry] })),
-    callbacks: get('voxgate_jobs_callback_attempts_total', () => new PromCounter({ name: 'voxgate_jobs_callback_attempts_total', help: 'Job callback attempts, by the delivery state after it.', labelNames: ['state'], registers: [registry] })),
+    transitions: get(
+      'voxgate_jobs_transitions_total',
+      () =>
+        new PromCounter({
+          name: 'voxgate_jobs_transitions_total',
+          help: 'Job state transitions, by the state entered.',
+          labelNames: ['to'],
+          registers: [registry],
+        }),
+    ),
+    segments: get(
+      'voxgate_jobs_segments_total',
+      () =>
+        new PromCounter({ name: 'voxgate_jobs_segments_total', help: 'Job segments synthesised, by outcome.', labelNames: ['outcome'], registers: [registry] }),
+    ),
+    callbacks: get(
+      'voxgate_jobs_callback_attempts_total',
+      () =>
+        new PromCounter({
+          name: 'voxgate_jobs_callback_attempts_total',
+          help: 'Job callback attempts, by the delivery state after it.',
+          labelNames: ['state'],
+          registers: [registry],
+        }),
+    ),
   };
 }
 
@@ -88,7 +110,10 @@ export class JobRunner {
   async transition(job: JobRecord, to: JobStatus, fields: Partial<JobRecord> = {}): Promise<void> {
     await this.#deps.store.update(job.id, { ...fields, status: to, updatedAt: this.#deps.clock.now() });
     this.#metrics.transitions.inc({ to });
-    this.#deps.log.info({ job_id: job.id, tenant: job.tenant, from: job.status, to, ...(fields.error ? { error_code: fields.error.code } : {}) }, 'job transition');
+    this.#deps.log.info(
+      { job_id: job.id, tenant: job.tenant, from: job.status, to, ...(fields.error ? { error_code: fields.error.code } : {}) },
+      'job transition',
+    );
   }
 
   /** A job was just queued: look for work now rather than at the next poll. */
@@ -142,11 +167,14 @@ export class JobRunner {
     const cfg = this.#deps.config().jobs!;
     const lost = () => ctl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED', 'lease lost'));
     // eslint-disable-next-line no-restricted-globals -- not yet on the Clock: the lease renewal runs on wall time like the lease itself.
-    const renew = setInterval(() => {
-      void store.renew(claimed.id, owner, clock.now() + cfg.lease_ms).then((held) => {
-        if (!held) lost();
-      });
-    }, Math.max(100, Math.floor(cfg.lease_ms / 3)));
+    const renew = setInterval(
+      () => {
+        void store.renew(claimed.id, owner, clock.now() + cfg.lease_ms).then((held) => {
+          if (!held) lost();
+        });
+      },
+      Math.max(100, Math.floor(cfg.lease_ms / 3)),
+    );
     renew.unref();
     try {
       const { specs, regions } = this.#deps.specs(claimed);
@@ -171,7 +199,10 @@ export class JobRunner {
       // Still ours? A run that lost its lease leaves the job to whoever holds it now.
       if (!(await store.renew(claimed.id, owner, clock.now() + cfg.lease_ms))) throw new GatewayError('VOX_ERR_CLIENT_CLOSED', 'lease lost');
       const files = await store.finishedSegments(claimed.id);
-      const audio = await encodeWhole(specs.map((_, i) => readFileSync(store.audioPath(files.get(i)!))), claimed.request.format as AudioFormat);
+      const audio = await encodeWhole(
+        specs.map((_, i) => readFileSync(store.audioPath(files.get(i)!))),
+        claimed.request.format as AudioFormat,
+      );
       const file = await store.writeAudio(claimed.id, audio, audioExtension(claimed.request.format));
       await store.dropSegments(claimed.id);
       const current = await store.get(claimed.id);

@@ -52,10 +52,13 @@ function sleepOn(clock: Clock, ms: number, signal: AttemptSignal | undefined): P
       clock.clearTimer(timer);
       reject(signal?.reason);
     };
-    const timer = clock.setTimer(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = clock.setTimer(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

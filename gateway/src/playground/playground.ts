@@ -41,7 +41,9 @@ export function playgroundBootstrap(config: Config) {
       voices.set(v, entry);
     }
   return {
-    keys: config.local ? config.keys.flatMap((k) => ('key' in k && typeof k.key === 'string' ? [{ key: k.key, plan: k.plan, voices: planVoices(config, k.plan) }] : [])) : [],
+    keys: config.local
+      ? config.keys.flatMap((k) => ('key' in k && typeof k.key === 'string' ? [{ key: k.key, plan: k.plan, voices: planVoices(config, k.plan) }] : []))
+      : [],
     voices: [...voices.values()],
     regions: config.regions.map((r) => r.name),
     examples: PLAYGROUND_EXAMPLES,
@@ -54,8 +56,12 @@ export function createPlaygroundHandler(getConfig: () => Config) {
     const json = JSON.stringify(playgroundBootstrap(getConfig())).replaceAll('<', '\\u003c');
     // A replacer function: a replacement string would read `$'`, `$&` or `$$` in a config value
     // as a pattern and splice parts of the page into the JSON.
-    return c.html(template.replace('__BOOTSTRAP__', () => json), 200, {
-      'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src blob:; connect-src 'self'",
-    });
+    return c.html(
+      template.replace('__BOOTSTRAP__', () => json),
+      200,
+      {
+        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; media-src blob:; connect-src 'self'",
+      },
+    );
   };
 }

@@ -18,7 +18,8 @@ function nodeHeader(incoming: IncomingMessage, name: string): string | undefined
   if (name === 'authorization') {
     const raw = incoming.rawHeaders;
     let out: string | undefined;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+    for (let i = 0; i < raw.length; i += 2)
+      if (raw[i]!.length === 13 && raw[i]!.toLowerCase() === 'authorization') out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
     return out;
   }
   const v = incoming.headers[name];

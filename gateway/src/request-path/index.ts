@@ -122,7 +122,6 @@ interface Admitted {
   config: Config;
 }
 
-
 export interface RequestPath {
   /** From the gateway's own Node listener (http/edge.ts): no Hono, no web objects. */
   node(incoming: IncomingMessage, outgoing: ServerResponse, flavor: ErrorFlavor): void;
@@ -165,7 +164,9 @@ async function admit(deps: RequestPathDeps, client: ClientSide, flavor: ErrorFla
   const upload = deps.uploads.acquire(principal.tenant, config.admission.max_uploads_per_tenant);
   if (!upload) {
     deps.metrics.admissionRejections.inc({ reason: 'uploads', plan: principal.plan });
-    throw new GatewayError('VOX_ERR_CONCURRENCY_LIMITED', `tenant has ${config.admission.max_uploads_per_tenant} request bodies still arriving`, { retryAfterMs: 1000 });
+    throw new GatewayError('VOX_ERR_CONCURRENCY_LIMITED', `tenant has ${config.admission.max_uploads_per_tenant} request bodies still arriving`, {
+      retryAfterMs: 1000,
+    });
   }
   try {
     json = parseJson(await client.body(config.admission.body_limit_bytes));
@@ -217,26 +218,54 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
   const p = parts[0]!.plan;
   const cache = deps.cache?.();
   const cacheable =
-    cache !== undefined && parts.length === 1 && specs.length === 1 && a.input.instructions === undefined && a.input.streamFormat !== 'sse' && cache.enabledFor(a.principal.tenant, a.principal.plan);
+    cache !== undefined &&
+    parts.length === 1 &&
+    specs.length === 1 &&
+    a.input.instructions === undefined &&
+    a.input.streamFormat !== 'sse' &&
+    cache.enabledFor(a.principal.tenant, a.principal.plan);
   let input = a.input;
   let key: string | undefined;
   if (cacheable) {
     const models = deps.models();
     const otherId = p.model.id === p.plan.primary ? p.plan.fallback : p.plan.primary;
-    const found = cache.lookup({ tenant: a.principal.tenant, planName: a.principal.plan, model: p.model, other: models.get(otherId), voice: p.voice, speed: a.input.speed, seed: a.input.seed, text: a.text, format: a.input.format });
+    const found = cache.lookup({
+      tenant: a.principal.tenant,
+      planName: a.principal.plan,
+      model: p.model,
+      other: models.get(otherId),
+      voice: p.voice,
+      speed: a.input.speed,
+      seed: a.input.seed,
+      text: a.text,
+      format: a.input.format,
+    });
     if (found.hit) {
       run.rec.model = found.hit.meta['x-model'];
       run.rec.node = 'cache';
       run.finish(200);
       // Served by this gateway: the contract's x-region / x-node / x-attempts say so.
       const served = { 'x-region': p.home, 'x-node': 'cache', 'x-attempts': '0' };
-      return { kind: 'audio', headers: { ...found.hit.meta, ...served, 'x-trace-id': a.traceId, 'x-cache': 'hit', 'content-length': String(found.hit.body.length) }, body: found.hit.body };
+      return {
+        kind: 'audio',
+        headers: { ...found.hit.meta, ...served, 'x-trace-id': a.traceId, 'x-cache': 'hit', 'content-length': String(found.hit.body.length) },
+        body: found.hit.body,
+      };
     }
     input = { ...a.input, seed: found.seed };
     key = found.key;
   }
   const reply = await streamAnswer(
-    { service: deps.service, clock: deps.clock, log: deps.log, metrics: deps.metrics, shadow: deps.shadow, models: deps.models, codecs: responseCodecs, outputRate: OUTPUT_SAMPLE_RATE },
+    {
+      service: deps.service,
+      clock: deps.clock,
+      log: deps.log,
+      metrics: deps.metrics,
+      shadow: deps.shadow,
+      models: deps.models,
+      codecs: responseCodecs,
+      outputRate: OUTPUT_SAMPLE_RATE,
+    },
     {
       traceId: a.traceId,
       tenant: a.principal.tenant,
@@ -254,7 +283,8 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
   );
   if (!cache || key === undefined || reply.kind !== 'stream') return reply;
   const meta: Record<string, string> = {};
-  for (const h of ['content-type', 'x-model', 'x-sample-rate', 'x-seed', 'x-model-version', 'x-engine', 'x-segments']) if (reply.headers[h] !== undefined) meta[h] = reply.headers[h]!;
+  for (const h of ['content-type', 'x-model', 'x-sample-rate', 'x-seed', 'x-model-version', 'x-engine', 'x-segments'])
+    if (reply.headers[h] !== undefined) meta[h] = reply.headers[h]!;
   const tee = cache.tee(reply.body, key, meta);
   return {
     ...reply,
@@ -271,7 +301,8 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
 function failed(deps: RequestPathDeps, err: unknown, flavor: ErrorFlavor, run: RequestRun): Reply {
   // A deadline the client chose shorter than its plan's ran out: its choice, not a failure of
   // the service (answered 504 all the same; recorded as client_gone).
-  if (run.clientDeadline && toGatewayError(err).code === 'VOX_ERR_DEADLINE_EXCEEDED') err = new GatewayError('VOX_ERR_CLIENT_DEADLINE', toGatewayError(err).message, { cause: err });
+  if (run.clientDeadline && toGatewayError(err).code === 'VOX_ERR_DEADLINE_EXCEEDED')
+    err = new GatewayError('VOX_ERR_CLIENT_DEADLINE', toGatewayError(err).message, { cause: err });
   const out = errorResponse(err, run.rec.traceId, flavor);
   if (out.error.code === 'VOX_ERR_INTERNAL') deps.log.error({ trace_id: run.rec.traceId, err }, 'internal error');
   run.finish(out.status, out.error);
@@ -321,7 +352,17 @@ export function createRequestPath(deps: RequestPathDeps): RequestPath {
         // onError would): a 500 if nothing was sent yet, else the connection is cut.
         log.error({ err }, 'unhandled error');
         if (outgoing.headersSent || outgoing.destroyed) return void outgoing.destroy();
-        writeReply(outgoing, errorReply(errorResponse(new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }), traceIdFrom(incoming.headers.traceparent as string | undefined), flavor)), deps.bodies);
+        writeReply(
+          outgoing,
+          errorReply(
+            errorResponse(
+              new GatewayError('VOX_ERR_INTERNAL', undefined, { cause: err }),
+              traceIdFrom(incoming.headers.traceparent as string | undefined),
+              flavor,
+            ),
+          ),
+          deps.bodies,
+        );
       });
   }
 

@@ -98,7 +98,13 @@ function withoutTrailerHeader(headers: Record<string, string>): Record<string, s
   return rest;
 }
 
-function pipeChecked(body: Readable, expected: number | undefined, outgoing: ServerResponse, onDone: (err?: unknown) => void, trailers?: () => Record<string, string>): void {
+function pipeChecked(
+  body: Readable,
+  expected: number | undefined,
+  outgoing: ServerResponse,
+  onDone: (err?: unknown) => void,
+  trailers?: () => Record<string, string>,
+): void {
   const finish = once(onDone);
   let seen = 0;
   body.on('data', (chunk: Buffer) => {

@@ -106,13 +106,27 @@ export class RedisJobStore implements JobStore {
 
   async #put(job: JobRecord): Promise<void> {
     // cjson cannot tell an empty object from an empty array; records never hold empty ones.
-    await this.shared.redis.eval(PUT_INDEXED, 6, this.#jobKey(job.id), this.#k('queued'), this.#k('running'), this.#k('callbacks'), this.#k('expiry'), this.#k('pending', job.tenant), JSON.stringify(job));
+    await this.shared.redis.eval(
+      PUT_INDEXED,
+      6,
+      this.#jobKey(job.id),
+      this.#k('queued'),
+      this.#k('running'),
+      this.#k('callbacks'),
+      this.#k('expiry'),
+      this.#k('pending', job.tenant),
+      JSON.stringify(job),
+    );
   }
 
   async create(job: JobRecord): Promise<void> {
     await this.#put(job);
     const day = this.#k('chars', job.tenant, String(Math.floor(job.createdAt / DAY_MS)));
-    await this.shared.redis.multi().incrby(day, job.charsTotal).pexpire(day, 2 * DAY_MS).exec();
+    await this.shared.redis
+      .multi()
+      .incrby(day, job.charsTotal)
+      .pexpire(day, 2 * DAY_MS)
+      .exec();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -121,7 +135,8 @@ export class RedisJobStore implements JobStore {
   }
 
   async claim(now: number, owner: string, leaseUntil: number): Promise<JobRecord | undefined> {
-    const raw = (await this.shared.redis.eval(CLAIM, 3, this.#k('queued'), this.shared.key('job', ''), this.#k('running'), now, owner, leaseUntil)) as string | null;
+    const raw = (await this.shared.redis.eval(CLAIM, 3, this.#k('queued'), this.shared.key('job', ''), this.#k('running'), now, owner, leaseUntil)) as
+      string | null;
     return raw ? (JSON.parse(raw) as JobRecord) : undefined;
   }
 

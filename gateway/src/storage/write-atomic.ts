@@ -13,4 +13,3 @@ export function writeAtomic(file: string, bytes: Uint8Array): void {
   writeFileSync(tmp, bytes);
   renameSync(tmp, file);
 }
-

@@ -53,7 +53,8 @@ export function headerSampleRate(res: UpstreamResponse): number | undefined {
 
 function errorFromFrame(error: ErrorFrame, facts: UpstreamFacts): GatewayError {
   const upstream = { ...facts, code: error.code };
-  if (error.retryable) return new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} failed mid-stream: ${error.code}: ${error.message}`, { upstream });
+  if (error.retryable)
+    return new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} failed mid-stream: ${error.code}: ${error.message}`, { upstream });
   return new GatewayError('VOX_ERR_UPSTREAM_REJECTED', error.message, { upstream, wire: error.code, status: 422 });
 }
 
@@ -77,9 +78,12 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
       return { samples: pcm.pcm.length / 2, sampleRate: pcm.sampleRate };
     }
     if (!Buffer.isBuffer(res.body)) res.body.destroy();
-    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered ${res.headers['content-type'] ?? 'no content type'}, not a framed stream`, { upstream: facts });
+    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered ${res.headers['content-type'] ?? 'no content type'}, not a framed stream`, {
+      upstream: facts,
+    });
   }
-  if (Buffer.isBuffer(res.body)) throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered a framed stream the gateway buffered`, { upstream: facts });
+  if (Buffer.isBuffer(res.body))
+    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${res.node} answered a framed stream the gateway buffered`, { upstream: facts });
   const body: Readable = res.body;
   const decoder = new FrameDecoder();
   const sum = new StreamChecksum();
@@ -103,7 +107,11 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
       } finally {
         clearTimeout(timer);
       }
-      if (r.done) throw cut(facts, decoder.partialBytes > 0 ? `ended inside a frame after ${sum.samples} samples` : `ended without its end frame after ${sum.samples} samples`);
+      if (r.done)
+        throw cut(
+          facts,
+          decoder.partialBytes > 0 ? `ended inside a frame after ${sum.samples} samples` : `ended without its end frame after ${sum.samples} samples`,
+        );
       let frames;
       try {
         frames = decoder.push(r.value);
@@ -118,7 +126,11 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
         else {
           checkEnd(frame.end, sum, facts);
           finished = true;
-          return { samples: frame.end.samples, sampleRate: frame.end.sample_rate, ...(frame.end.compute_ms !== undefined ? { computeMs: frame.end.compute_ms } : {}) };
+          return {
+            samples: frame.end.samples,
+            sampleRate: frame.end.sample_rate,
+            ...(frame.end.compute_ms !== undefined ? { computeMs: frame.end.compute_ms } : {}),
+          };
         }
       }
     }
@@ -142,7 +154,8 @@ async function readWhole(body: Readable, facts: UpstreamFacts): Promise<Buffer> 
   try {
     for await (const chunk of body as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (bytes > MAX_WHOLE_WAV_BYTES) throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered a WAV over ${MAX_WHOLE_WAV_BYTES} bytes`, { upstream: facts });
+      if (bytes > MAX_WHOLE_WAV_BYTES)
+        throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered a WAV over ${MAX_WHOLE_WAV_BYTES} bytes`, { upstream: facts });
       chunks.push(chunk);
     }
   } catch (err) {
@@ -156,13 +169,17 @@ async function readWhole(body: Readable, facts: UpstreamFacts): Promise<Buffer> 
 function wholeWavPcm(wav: Buffer, facts: UpstreamFacts): { pcm: Buffer; sampleRate: number } {
   try {
     const { fmt, dataOffset, declaredBytes, presentBytes } = wavLayout(wav);
-    if (fmt.format !== 1 || fmt.bitsPerSample !== 16 || fmt.channels !== 1) throw new WavLayoutError(`not mono PCM16 (format ${fmt.format}, ${fmt.bitsPerSample} bits, ${fmt.channels} channels)`);
+    if (fmt.format !== 1 || fmt.bitsPerSample !== 16 || fmt.channels !== 1)
+      throw new WavLayoutError(`not mono PCM16 (format ${fmt.format}, ${fmt.bitsPerSample} bits, ${fmt.channels} channels)`);
     if (presentBytes < declaredBytes) throw cut(facts, `sent ${presentBytes} of the ${declaredBytes} WAV data bytes it declared`);
     // A copy: the body buffer may go back to a pool once the segment is delivered.
     return { pcm: Buffer.from(wav.subarray(dataOffset, dataOffset + (declaredBytes & ~1))), sampleRate: fmt.sampleRate };
   } catch (err) {
     if (isGatewayError(err)) throw err;
-    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered a WAV the gateway cannot read: ${(err as Error).message}`, { upstream: facts, cause: err });
+    throw new GatewayError('VOX_ERR_UPSTREAM_FAILURE', `node ${facts.node} answered a WAV the gateway cannot read: ${(err as Error).message}`, {
+      upstream: facts,
+      cause: err,
+    });
   }
 }
 

@@ -179,7 +179,10 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       slot.streamingOn = undefined;
       const how = deterministic ? 'offset' : hold ? 'restart_held' : 'splice';
       o.metrics.resumes.inc({ model: speaker.model.id, how });
-      o.log.warn({ trace_id: run.plan.traceId, segment: index, node, model: speaker.model.id, delivered_samples: delivered, how, err: ge.message, code: ge.wire }, 'segment resumed after a mid-stream failure');
+      o.log.warn(
+        { trace_id: run.plan.traceId, segment: index, node, model: speaker.model.id, delivered_samples: delivered, how, err: ge.message, code: ge.wire },
+        'segment resumed after a mid-stream failure',
+      );
     } finally {
       await reader.return(undefined as never).catch(() => undefined);
     }
@@ -212,7 +215,10 @@ function announceSwitch(run: SegmentRun, index: number, from: Speaker, to: Speak
   run.switchedTo.set(from.model.id, to);
   run.switches += 1;
   run.options.metrics.modelSwitches.inc({ from: from.model.id, to: to.model.id });
-  run.options.log.warn({ trace_id: run.plan.traceId, segment: index, from: from.model.id, to: to.model.id, reason }, 'model switched inside a streamed response');
+  run.options.log.warn(
+    { trace_id: run.plan.traceId, segment: index, from: from.model.id, to: to.model.id, reason },
+    'model switched inside a streamed response',
+  );
   // Not `firstAudio()`: a switch before any audio must not send the headers, or a fallback that
   // fails too (every node down) would cut a 200 instead of answering a clean 503.
   run.slots[index]!.push({ kind: 'switch', segment: index, from: from.model.id, to: to.model.id, reason });

@@ -75,8 +75,7 @@ export interface RunOptions {
 }
 
 export type StreamEvent =
-  | { kind: 'audio'; segment: number; pcm: Buffer; sampleRate: number }
-  | { kind: 'switch'; segment: number; from: string; to: string; reason: string };
+  { kind: 'audio'; segment: number; pcm: Buffer; sampleRate: number } | { kind: 'switch'; segment: number; from: string; to: string; reason: string };
 
 /** A segment's queue between its producer and the consumer. */
 export class SegmentSlot {
@@ -224,19 +223,22 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
     const o = this.options;
     let since: { at: number; takenMs: number } | undefined;
     // eslint-disable-next-line no-restricted-globals -- not yet on the Clock (its owner's change); it reads o.clock for the time itself.
-    this.#watch = setInterval(() => {
-      const now = o.clock.now();
-      if (this.signal.aborted || !this.budget.full) {
-        since = undefined;
-        return;
-      }
-      if (!since) since = { at: now, takenMs: this.#takenMs };
-      else if (now - since.at >= o.readerStallMs) {
-        const speed = (this.#takenMs - since.takenMs) / (now - since.at);
-        if (speed < o.readerMinSpeed) this.#readerStalled(speed);
-        else since = { at: now, takenMs: this.#takenMs };
-      }
-    }, Math.max(10, Math.floor(o.readerStallMs / 4)));
+    this.#watch = setInterval(
+      () => {
+        const now = o.clock.now();
+        if (this.signal.aborted || !this.budget.full) {
+          since = undefined;
+          return;
+        }
+        if (!since) since = { at: now, takenMs: this.#takenMs };
+        else if (now - since.at >= o.readerStallMs) {
+          const speed = (this.#takenMs - since.takenMs) / (now - since.at);
+          if (speed < o.readerMinSpeed) this.#readerStalled(speed);
+          else since = { at: now, takenMs: this.#takenMs };
+        }
+      },
+      Math.max(10, Math.floor(o.readerStallMs / 4)),
+    );
     this.#watch.unref();
   }
 
@@ -262,7 +264,7 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
               slot.queuedBytes -= ev.pcm.length;
               this.budget.take(ev.pcm.length);
               this.samples += ev.pcm.length >> 1;
-              this.#takenMs += (ev.pcm.length >> 1) * 1000 / ev.sampleRate;
+              this.#takenMs += ((ev.pcm.length >> 1) * 1000) / ev.sampleRate;
             }
             yield ev;
             continue;
@@ -282,8 +284,13 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   #readerStalled(speed: number): void {
     if (this.signal.aborted) return;
     this.options.metrics.readerStalls.inc();
-    this.options.log.warn({ trace_id: this.plan.traceId, held_bytes: this.budget.held, window_ms: this.options.readerStallMs, speed: Number(speed.toFixed(3)) }, 'stream reader too slow: cut');
-    this.cancel(new GatewayError('VOX_ERR_CLIENT_CLOSED', `the client read ${speed.toFixed(2)}× real time for ${this.options.readerStallMs} ms with the buffer full`));
+    this.options.log.warn(
+      { trace_id: this.plan.traceId, held_bytes: this.budget.held, window_ms: this.options.readerStallMs, speed: Number(speed.toFixed(3)) },
+      'stream reader too slow: cut',
+    );
+    this.cancel(
+      new GatewayError('VOX_ERR_CLIENT_CLOSED', `the client read ${speed.toFixed(2)}× real time for ${this.options.readerStallMs} ms with the buffer full`),
+    );
   }
 
   #startMore(): void {

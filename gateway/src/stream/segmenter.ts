@@ -93,7 +93,7 @@ function boundaries(text: string, re: RegExp, blocked: Uint8Array, sentence: boo
 
 function isAbbreviation(text: string, dot: number): boolean {
   const word = /([\p{L}.]+)$/u.exec(text.slice(Math.max(0, dot - 8), dot))?.[1]?.toLowerCase();
-  return word !== undefined && (ABBREVIATIONS.has(word) || /^\p{Lu}$/u.test(text[dot - 1] ?? '') && word.length === 1);
+  return word !== undefined && (ABBREVIATIONS.has(word) || (/^\p{Lu}$/u.test(text[dot - 1] ?? '') && word.length === 1));
 }
 
 function cutAt(text: string, cuts: number[]): { text: string; start: number }[] {

@@ -29,11 +29,29 @@ export function streamMetrics(registry: Registry): StreamMetrics {
   if (m) return m;
   const r = [registry];
   m = {
-    resumes: new Counter({ name: 'voxgate_gateway_stream_resumes_total', help: 'Segments resumed on another node after a mid-stream failure', labelNames: ['model', 'how'], registers: r }),
-    modelSwitches: new Counter({ name: 'voxgate_gateway_stream_model_switches_total', help: 'Model switches inside one streamed response', labelNames: ['from', 'to'], registers: r }),
-    readerStalls: new Counter({ name: 'voxgate_gateway_stream_reader_stalls_total', help: 'Streamed responses cut because the client stopped reading', registers: r }),
+    resumes: new Counter({
+      name: 'voxgate_gateway_stream_resumes_total',
+      help: 'Segments resumed on another node after a mid-stream failure',
+      labelNames: ['model', 'how'],
+      registers: r,
+    }),
+    modelSwitches: new Counter({
+      name: 'voxgate_gateway_stream_model_switches_total',
+      help: 'Model switches inside one streamed response',
+      labelNames: ['from', 'to'],
+      registers: r,
+    }),
+    readerStalls: new Counter({
+      name: 'voxgate_gateway_stream_reader_stalls_total',
+      help: 'Streamed responses cut because the client stopped reading',
+      registers: r,
+    }),
     segments: new Counter({ name: 'voxgate_gateway_stream_segments_total', help: 'Segments synthesised', labelNames: ['model'], registers: r }),
-    bufferedBytes: new Gauge({ name: 'voxgate_gateway_stream_buffered_bytes', help: 'PCM bytes streamed responses hold between nodes and clients', registers: r }),
+    bufferedBytes: new Gauge({
+      name: 'voxgate_gateway_stream_buffered_bytes',
+      help: 'PCM bytes streamed responses hold between nodes and clients',
+      registers: r,
+    }),
   };
   byRegistry.set(registry, m);
   return m;

@@ -42,7 +42,16 @@ export function callNode({ pools, clock, bufferMaxBytes, bodies }: CallNodeOptio
     };
     if (req.shadow) headers['x-shadow'] = '1';
     return new Promise((resolve, reject) => {
-      const handler = new NodeCallHandler({ endpoint: e, facts, signal: req.signal, bufferMaxBytes: bufferMaxBytes(), bodies, now: () => clock.now(), resolve, reject });
+      const handler = new NodeCallHandler({
+        endpoint: e,
+        facts,
+        signal: req.signal,
+        bufferMaxBytes: bufferMaxBytes(),
+        bodies,
+        now: () => clock.now(),
+        resolve,
+        reject,
+      });
       try {
         pools.get(e.url).dispatch({ method: 'POST', path: '/v1/synthesize', headers, body: req.body }, handler);
       } catch (err) {

@@ -254,7 +254,10 @@ export class EndpointSet {
   peerLatencyMs(): number {
     const now = this.clock.now();
     if (now - this.peer.at < MAX_AGE_MS) return this.peer.ms;
-    const l = this.list.filter((e) => e.latencyEwmaMs > 0).map((e) => e.latencyEwmaMs).sort((a, b) => a - b);
+    const l = this.list
+      .filter((e) => e.latencyEwmaMs > 0)
+      .map((e) => e.latencyEwmaMs)
+      .sort((a, b) => a - b);
     this.peer = { at: now, ms: l.length === 0 ? 0 : l[Math.floor(l.length / 2)]! };
     return this.peer.ms;
   }
@@ -281,8 +284,7 @@ export class EndpointSet {
    * paths off the request's own (retry room, canary choice); the balancer samples instead.
    */
   *takingWork(model: string, now: number): Generator<Endpoint> {
-    for (const r of this.hosts(model, undefined, now).regions.values())
-      for (const e of r.fresh) if (e.isAvailable(now) && !e.isSaturated(now)) yield e;
+    for (const r of this.hosts(model, undefined, now).regions.values()) for (const e of r.fresh) if (e.isAvailable(now) && !e.isSaturated(now)) yield e;
   }
 
   /**

@@ -115,7 +115,10 @@ export class NodeCallHandler implements Dispatcher.DispatchHandler {
         const buf = this.#buf!;
         if (this.#size + chunk.length > buf.length) {
           this.#recycle();
-          this.#fail(controller, new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${this.#o.endpoint.id} sent more than its ${buf.length} bytes`, { upstream: this.#answered() }));
+          this.#fail(
+            controller,
+            new GatewayError('VOX_ERR_UPSTREAM_RESET', `node ${this.#o.endpoint.id} sent more than its ${buf.length} bytes`, { upstream: this.#answered() }),
+          );
           return;
         }
         chunk.copy(buf, this.#size);

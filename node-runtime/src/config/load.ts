@@ -12,7 +12,8 @@ import { RuntimeConfigSchema, type RuntimeConfig } from './schema.ts';
 /** The runtime's command line; main.ts prints its help, loadRuntimeConfig parses it. */
 export const RUNTIME_COMMAND = defineCommand({
   name: 'npm run node --',
-  summary: 'A voxgate node runtime: serves the model packs in --models-dir over HTTP (one per GPU).\nCompiled: node dist/node-runtime/src/main.js [options]. Flags override the --config file.',
+  summary:
+    'A voxgate node runtime: serves the model packs in --models-dir over HTTP (one per GPU).\nCompiled: node dist/node-runtime/src/main.js [options]. Flags override the --config file.',
   options: {
     config: { type: 'string', value: 'FILE', help: 'runtime config (YAML); flags win over it' },
     'node-id': { type: 'string', value: 'ID', help: 'node id reported in /v1/load and logs (default: node-1)' },
@@ -29,14 +30,21 @@ export const RUNTIME_COMMAND = defineCommand({
     'log-level': { type: 'string', value: 'LEVEL', help: 'fatal|error|warn|info|debug|trace|silent (default: info)' },
     providers: { type: 'string', value: 'LIST', help: 'onnxruntime execution providers in order, e.g. cuda,cpu (default: cpu)' },
   },
-  notes: 'Endpoints: GET /healthz /readyz /v1/load /metrics, POST /v1/synthesize, POST /admin/models/reload.\nSignals: SIGHUP reloads packs; SIGTERM/SIGINT drain and exit 0.',
+  notes:
+    'Endpoints: GET /healthz /readyz /v1/load /metrics, POST /v1/synthesize, POST /admin/models/reload.\nSignals: SIGHUP reloads packs; SIGTERM/SIGINT drain and exit 0.',
 });
 
 export function loadRuntimeConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Readonly<RuntimeConfig> {
   const { values } = parseArgs({ args: argv, options: parserOptions(RUNTIME_COMMAND.options), strict: true, allowPositionals: false });
   const fromFile: Record<string, unknown> = values.config ? ((parseYaml(readFileSync(values.config, 'utf8')) as Record<string, unknown> | null) ?? {}) : {};
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-  const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+  const list = (v: string | undefined): string[] | undefined =>
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   const overrides: Record<string, unknown> = {
     node_id: values['node-id'],
     region: values.region,

@@ -8,7 +8,10 @@ import { z } from 'zod';
 export const ExecutionSchema = z
   .object({
     /** Ordered preference; the first provider the engine can start wins. `cuda` needs a GPU build. */
-    providers: z.array(z.enum(['cuda', 'cpu'])).min(1).default(['cpu']),
+    providers: z
+      .array(z.enum(['cuda', 'cpu']))
+      .min(1)
+      .default(['cpu']),
     device_id: z.number().int().nonnegative().default(0),
     /** Per-process GPU memory cap, so several runtimes can share one card (0 = unlimited). */
     gpu_mem_limit_mb: z.number().int().nonnegative().default(0),
@@ -57,7 +60,11 @@ export const RuntimeConfigSchema = z
     default_deadline_ms: z.number().int().positive().default(30_000),
     /** Counted in Unicode code points, the way the gateway counts (an emoji is one). */
     max_text_chars: z.number().int().positive().default(4000),
-    max_body_bytes: z.number().int().positive().default(64 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
     /** Without a token the admin endpoints do not exist (404). An empty string counts as none. */
     admin_token: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().min(16).optional()),
     /** How long SIGTERM waits for in-flight and queued work before closing anyway. */

@@ -29,11 +29,21 @@ export const SynthesizeBodySchema = z
     /** One-shot answers only; a stream always carries PCM s16le frames. */
     format: z.enum(['wav', 'pcm']).default('wav'),
     speed: z.number().min(0.25).max(4).default(1),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     /** Answer with the framed stream, audio as it is made. */
     stream: z.boolean().default(false),
     /** Start the audio this many samples in; deterministic packs only (else 409 `not_deterministic`). */
-    offset_samples: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    offset_samples: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
     /** Batch work (jobs, pre-synthesis) runs only in slots no interactive request waits for. */
     priority: z.enum(['interactive', 'batch']).default('interactive'),
   })
@@ -67,7 +77,10 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
       if (description.executionProvider === 'cuda') log.gpu_id = deps.gpuId;
       const deterministic = isDeterministic(manifest, description);
       if (body.offset_samples > 0 && !deterministic) {
-        throw new RuntimeError('not_deterministic', `model ${manifest.name}@${manifest.version} does not reproduce its audio sample for sample, so it cannot start at an offset`);
+        throw new RuntimeError(
+          'not_deterministic',
+          `model ${manifest.name}@${manifest.version} does not reproduce its audio sample for sample, so it cannot start at an offset`,
+        );
       }
       const slot = await deps.scheduler.acquire(request.signal, body.priority);
       log.queue_ms = Math.round(slot.queuedMs);
@@ -123,6 +136,7 @@ async function answerWhole(a: Admitted, format: 'wav' | 'pcm'): Promise<Response
 function parseBudget(header: string | undefined, fallbackMs: number): number {
   if (header === undefined) return fallbackMs;
   const ms = Number(header);
-  if (!Number.isFinite(ms) || ms < 0 || ms > 600_000) throw new RuntimeError('invalid_request', 'x-request-deadline-ms must be a number of milliseconds between 0 and 600000');
+  if (!Number.isFinite(ms) || ms < 0 || ms > 600_000)
+    throw new RuntimeError('invalid_request', 'x-request-deadline-ms must be a number of milliseconds between 0 and 600000');
   return ms;
 }

@@ -29,7 +29,10 @@ export const PackRelativePathSchema = z
   .string()
   .min(1)
   .max(1024)
-  .refine((p) => p.split('/').every((segment) => SEGMENT.test(segment) && !segment.includes('..')), 'path must be relative, /-separated, each part letters, digits, . _ - (no .., no leading .)');
+  .refine(
+    (p) => p.split('/').every((segment) => SEGMENT.test(segment) && !segment.includes('..')),
+    'path must be relative, /-separated, each part letters, digits, . _ - (no .., no leading .)',
+  );
 
 /** `root/relative`, or a `path_unsafe` refusal if the result would leave `root`. */
 export function resolveInside(root: string, relative: string): string {
@@ -79,7 +82,10 @@ export function createFileResolver(root: string, manifest: Manifest): (relativeP
   const listed = new Set(manifest.files.map((f) => f.path));
   return (relativePath) => {
     if (!listed.has(relativePath)) {
-      throw new PackError('file_unlisted', `${manifest.name}@${manifest.version}: ${JSON.stringify(relativePath)} is not listed in manifest.json files with a sha256`);
+      throw new PackError(
+        'file_unlisted',
+        `${manifest.name}@${manifest.version}: ${JSON.stringify(relativePath)} is not listed in manifest.json files with a sha256`,
+      );
     }
     return resolveInside(root, relativePath);
   };

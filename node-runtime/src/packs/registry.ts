@@ -96,11 +96,16 @@ export class ModelRegistry {
   /** Leases the named model (or the first one loaded). Throws `unknown_model` when absent. */
   lease(name?: string): ModelLease {
     const version = name === undefined ? this.#versions.values().next().value : this.#versions.get(name);
-    if (!version) throw new RuntimeError('unknown_model', name === undefined ? 'no model is loaded' : `model ${JSON.stringify(name)} is not served by this node`);
+    if (!version)
+      throw new RuntimeError('unknown_model', name === undefined ? 'no model is loaded' : `model ${JSON.stringify(name)} is not served by this node`);
     return version.lease();
   }
 
-  describe(): (Pick<Manifest, 'name' | 'version' | 'engine' | 'languages' | 'voices'> & { execution_provider: string; sample_rate: number; deterministic: boolean })[] {
+  describe(): (Pick<Manifest, 'name' | 'version' | 'engine' | 'languages' | 'voices'> & {
+    execution_provider: string;
+    sample_rate: number;
+    deterministic: boolean;
+  })[] {
     return [...this.#versions.values()].map(({ manifest, engine }) => {
       const description = engine.describe();
       return {
@@ -149,7 +154,10 @@ export class ModelRegistry {
         const message = error instanceof Error ? error.message : String(error);
         report.refused.push({ dir, code, message });
         this.#options.onReload?.('refused');
-        logger.error({ pack_dir: dir, error_code: code, reason: message, err: error instanceof PackError ? undefined : error }, 'model pack refused; previous version keeps serving');
+        logger.error(
+          { pack_dir: dir, error_code: code, reason: message, err: error instanceof PackError ? undefined : error },
+          'model pack refused; previous version keeps serving',
+        );
       }
     }
     return report;
@@ -177,7 +185,10 @@ export class ModelRegistry {
     }
     this.#versions.set(manifest.name, new ModelVersion(manifest, engine, fingerprint));
     current?.retire();
-    this.#options.logger.info({ model: manifest.name, version: manifest.version, previous: current?.manifest.version, engine: manifest.engine }, 'model pack loaded');
+    this.#options.logger.info(
+      { model: manifest.name, version: manifest.version, previous: current?.manifest.version, engine: manifest.engine },
+      'model pack loaded',
+    );
     return { name: manifest.name, version: manifest.version, changed: true };
   }
 }

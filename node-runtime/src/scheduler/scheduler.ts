@@ -95,7 +95,9 @@ export class Scheduler {
       return Promise.resolve(this.#slot(start, cls));
     }
     if (cls.waiters.length >= cls.limit) {
-      return Promise.reject(new RuntimeError('queue_full', `all inference slots are busy and the ${priority} wait queue is full`, { retryAfterS: this.retryAfterS() }));
+      return Promise.reject(
+        new RuntimeError('queue_full', `all inference slots are busy and the ${priority} wait queue is full`, { retryAfterS: this.retryAfterS() }),
+      );
     }
     return new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = {

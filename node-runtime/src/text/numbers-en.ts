@@ -14,14 +14,18 @@ const MAX_CARDINAL_DIGITS = 15;
 function tidy(s: string): string {
   return s
     .toLowerCase()
-    .replace(/\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) (one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b/g, '$1-$2');
+    .replace(
+      /\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) (one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b/g,
+      '$1-$2',
+    );
 }
 
 /** `"123"` → one hundred twenty-three; `"-3.14"` → minus three point one four; `"007"` → zero zero seven. */
 export function enCardinal(num: string): string {
   const negative = num.startsWith('-');
   const [int = '', frac] = num.replace(/^[-+]/, '').replace(/,/g, '').split('.');
-  const whole = (int.length > 1 && int.startsWith('0')) || int.length > MAX_CARDINAL_DIGITS ? enDigits(int) : tidy(words.convert(Number(int === '' ? '0' : int)));
+  const whole =
+    (int.length > 1 && int.startsWith('0')) || int.length > MAX_CARDINAL_DIGITS ? enDigits(int) : tidy(words.convert(Number(int === '' ? '0' : int)));
   return (negative ? 'minus ' : '') + whole + (frac ? ` point ${enDigits(frac)}` : '');
 }
 
@@ -30,7 +34,10 @@ export function enOrdinal(n: number): string {
 }
 
 export function enDigits(digits: string): string {
-  return [...digits].filter((d) => d >= '0' && d <= '9').map((d) => ONES[Number(d)]).join(' ');
+  return [...digits]
+    .filter((d) => d >= '0' && d <= '9')
+    .map((d) => ONES[Number(d)])
+    .join(' ');
 }
 
 /** A year as said aloud: 2026 → twenty twenty-six, 2005 → two thousand five, 1900 → nineteen hundred. */

@@ -14,7 +14,8 @@ const MAX_CARDINAL_DIGITS = 12;
 export function zhCardinal(num: string): string {
   const negative = num.startsWith('-');
   const [int = '', frac] = num.replace(/^[-+]/, '').replace(/,/g, '').split('.');
-  const whole = (int.length > 1 && int.startsWith('0')) || int.length > MAX_CARDINAL_DIGITS ? zhDigits(int) : Nzh.cn.encodeS(int === '' ? '0' : int, { ww: false });
+  const whole =
+    (int.length > 1 && int.startsWith('0')) || int.length > MAX_CARDINAL_DIGITS ? zhDigits(int) : Nzh.cn.encodeS(int === '' ? '0' : int, { ww: false });
   return (negative ? '负' : '') + whole + (frac ? `点${zhDigits(frac)}` : '');
 }
 

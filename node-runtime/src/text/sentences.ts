@@ -29,7 +29,32 @@ const LATIN_TERMINATORS = new Set(['.', '!', '?']);
 const CLOSERS = new Set(['"', "'", '”', '’', ')', ']', '}', '」', '』', '）', '》', '〉', '】', '〕']);
 const CLAUSE_MARKS = new Set([',', ';', ':', '，', '、', '；', '：', '—']);
 /** Lower-case, without the final dot. Kept short: the common titles and Latin shorthands. */
-const ABBREVIATIONS = new Set(['mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'vs', 'etc', 'e.g', 'i.e', 'cf', 'no', 'fig', 'inc', 'ltd', 'co', 'corp', 'approx', 'dept', 'est', 'vol']);
+const ABBREVIATIONS = new Set([
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'prof',
+  'sr',
+  'jr',
+  'st',
+  'mt',
+  'vs',
+  'etc',
+  'e.g',
+  'i.e',
+  'cf',
+  'no',
+  'fig',
+  'inc',
+  'ltd',
+  'co',
+  'corp',
+  'approx',
+  'dept',
+  'est',
+  'vol',
+]);
 
 const PROTECTED = [
   // URLs: a trailing dot, comma or bracket is the sentence's, not the URL's; CJK punctuation never belongs to one here

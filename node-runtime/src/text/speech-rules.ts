@@ -28,11 +28,31 @@ const amount = (n: string) => n.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 
 const money = {
   cny: { zh: zhYuan, en: (n: string) => enMoney(n, { one: 'yuan', many: 'yuan' }) },
-  usd: { zh: (n: string) => `${zhCardinal(amount(n))}美元`, en: (n: string) => enMoney(n, { one: 'dollar', many: 'dollars', cent: { one: 'cent', many: 'cents' } }) },
-  eur: { zh: (n: string) => `${zhCardinal(amount(n))}欧元`, en: (n: string) => enMoney(n, { one: 'euro', many: 'euros', cent: { one: 'cent', many: 'cents' } }) },
-  gbp: { zh: (n: string) => `${zhCardinal(amount(n))}英镑`, en: (n: string) => enMoney(n, { one: 'pound', many: 'pounds', cent: { one: 'penny', many: 'pence' } }) },
+  usd: {
+    zh: (n: string) => `${zhCardinal(amount(n))}美元`,
+    en: (n: string) => enMoney(n, { one: 'dollar', many: 'dollars', cent: { one: 'cent', many: 'cents' } }),
+  },
+  eur: {
+    zh: (n: string) => `${zhCardinal(amount(n))}欧元`,
+    en: (n: string) => enMoney(n, { one: 'euro', many: 'euros', cent: { one: 'cent', many: 'cents' } }),
+  },
+  gbp: {
+    zh: (n: string) => `${zhCardinal(amount(n))}英镑`,
+    en: (n: string) => enMoney(n, { one: 'pound', many: 'pounds', cent: { one: 'penny', many: 'pence' } }),
+  },
 } as const;
-const CURRENCY: Record<string, keyof typeof money> = { '¥': 'cny', '￥': 'cny', CNY: 'cny', RMB: 'cny', $: 'usd', USD: 'usd', '€': 'eur', EUR: 'eur', '£': 'gbp', GBP: 'gbp' };
+const CURRENCY: Record<string, keyof typeof money> = {
+  '¥': 'cny',
+  '￥': 'cny',
+  CNY: 'cny',
+  RMB: 'cny',
+  $: 'usd',
+  USD: 'usd',
+  '€': 'eur',
+  EUR: 'eur',
+  '£': 'gbp',
+  GBP: 'gbp',
+};
 
 /** Unit → [Mandarin, English singular, English plural]. */
 const UNITS: Record<string, [string, string, string]> = {
@@ -69,12 +89,42 @@ const UNIT_ALT = Object.keys(UNITS)
   .join('|');
 
 const ABBREVIATIONS: Record<string, string> = {
-  'Dr.': 'Doctor', 'Mr.': 'Mister', 'Mrs.': 'Missus', 'Ms.': 'Miz', 'Prof.': 'Professor', 'St.': 'Street', 'Ave.': 'Avenue',
-  'Rd.': 'Road', 'Jr.': 'Junior', 'Sr.': 'Senior', 'etc.': 'et cetera', 'e.g.': 'for example', 'i.e.': 'that is',
-  'vs.': 'versus', 'approx.': 'approximately', 'Inc.': 'Incorporated', 'Ltd.': 'Limited', 'Co.': 'Company', 'Dept.': 'Department',
-  'Jan.': 'January', 'Feb.': 'February', 'Mar.': 'March', 'Apr.': 'April', 'Aug.': 'August', 'Sept.': 'September', 'Sep.': 'September',
-  'Oct.': 'October', 'Nov.': 'November', 'Dec.': 'December', 'Mon.': 'Monday', 'Tue.': 'Tuesday', 'Wed.': 'Wednesday',
-  'Thu.': 'Thursday', 'Fri.': 'Friday', 'Sat.': 'Saturday', 'Sun.': 'Sunday',
+  'Dr.': 'Doctor',
+  'Mr.': 'Mister',
+  'Mrs.': 'Missus',
+  'Ms.': 'Miz',
+  'Prof.': 'Professor',
+  'St.': 'Street',
+  'Ave.': 'Avenue',
+  'Rd.': 'Road',
+  'Jr.': 'Junior',
+  'Sr.': 'Senior',
+  'etc.': 'et cetera',
+  'e.g.': 'for example',
+  'i.e.': 'that is',
+  'vs.': 'versus',
+  'approx.': 'approximately',
+  'Inc.': 'Incorporated',
+  'Ltd.': 'Limited',
+  'Co.': 'Company',
+  'Dept.': 'Department',
+  'Jan.': 'January',
+  'Feb.': 'February',
+  'Mar.': 'March',
+  'Apr.': 'April',
+  'Aug.': 'August',
+  'Sept.': 'September',
+  'Sep.': 'September',
+  'Oct.': 'October',
+  'Nov.': 'November',
+  'Dec.': 'December',
+  'Mon.': 'Monday',
+  'Tue.': 'Tuesday',
+  'Wed.': 'Wednesday',
+  'Thu.': 'Thursday',
+  'Fri.': 'Friday',
+  'Sat.': 'Saturday',
+  'Sun.': 'Sunday',
 };
 const ABBREV_ALT = Object.keys(ABBREVIATIONS)
   .map((a) => a.replace(/\./g, '\\.'))
@@ -123,7 +173,10 @@ export const SPEECH_RULES: readonly SpeechRule[] = [
     name: 'date',
     pattern: /(?<![\d.])(?<y>\d{4})(?<sep>[-/.])(?<m>\d{1,2})\k<sep>(?<d>\d{1,2})(?![\d])/g,
     read: {
-      zh: (g) => (validDate(Number(g.m), Number(g.d)) ? `${zhDigits(g.y!, { year: true })}年${zhCardinal(String(Number(g.m)))}月${zhCardinal(String(Number(g.d)))}日` : undefined),
+      zh: (g) =>
+        validDate(Number(g.m), Number(g.d))
+          ? `${zhDigits(g.y!, { year: true })}年${zhCardinal(String(Number(g.m)))}月${zhCardinal(String(Number(g.d)))}日`
+          : undefined,
       en: (g) => (validDate(Number(g.m), Number(g.d)) ? `${MONTHS[Number(g.m) - 1]} ${enOrdinal(Number(g.d))}, ${enYear(Number(g.y))}` : undefined),
     },
   },
@@ -153,7 +206,11 @@ export const SPEECH_RULES: readonly SpeechRule[] = [
     name: 'phone',
     pattern: /(?<![\d+])(?:(?<intl>\+\d{1,3}[ -]?)?(?:1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}-\d{7,8}|\(\d{3}\)\s?\d{3}-\d{4}|\d{3}-\d{3}-\d{4}))(?![\d])/g,
     read: {
-      zh: (g, match) => (g.intl ? '加' : '') + phoneGroups(match).map((d) => zhDigits(d, { phone: true })).join('，'),
+      zh: (g, match) =>
+        (g.intl ? '加' : '') +
+        phoneGroups(match)
+          .map((d) => zhDigits(d, { phone: true }))
+          .join('，'),
       en: (g, match) => (g.intl ? 'plus ' : '') + phoneGroups(match).map(enDigits).join(', '),
     },
   },

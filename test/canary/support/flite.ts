@@ -20,7 +20,12 @@ export async function fliteWav(text: string, voice: 'slt' | 'rms' | 'awb' | 'kal
   const dir = mkdtempSync(path.join(tmpdir(), 'voxgate-canary-flite-'));
   try {
     writeFileSync(path.join(dir, 'text.txt'), text);
-    const wasi = new WASI({ version: 'preview1', args: ['flite', '-voice', voice, '-f', '/out/text.txt', '-o', '/out/x.wav'], preopens: { '/out': dir }, returnOnExit: true });
+    const wasi = new WASI({
+      version: 'preview1',
+      args: ['flite', '-voice', voice, '-f', '/out/text.txt', '-o', '/out/x.wav'],
+      preopens: { '/out': dir },
+      returnOnExit: true,
+    });
     const instance = await WebAssembly.instantiate(await compiled, wasi.getImportObject() as WebAssembly.Imports);
     const code = wasi.start(instance);
     if (code !== 0) throw new Error(`flite exited with ${code}`);

@@ -6,7 +6,16 @@
  * everything it started, and the harness's process registry kills leftovers on exit.
  * @module
  */
-import { baseConfig, deepMerge, nodeSpecs, startGateway, startNode, type GatewayHandle, type ManagedProcess, type RetainedMemory } from '../../harness/index.ts';
+import {
+  baseConfig,
+  deepMerge,
+  nodeSpecs,
+  startGateway,
+  startNode,
+  type GatewayHandle,
+  type ManagedProcess,
+  type RetainedMemory,
+} from '../../harness/index.ts';
 import { ChaosProxy } from '../faults/chaos-proxy.ts';
 import { rssBytes } from '../faults/rss.ts';
 import { SIM_MODEL_IDS, SIM_MODELS_DIR, simGatewayOverrides } from './sim-config.ts';

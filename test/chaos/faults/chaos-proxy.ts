@@ -199,10 +199,13 @@ export class ChaosProxy {
 
   #forward(req: http.IncomingMessage, res: http.ServerResponse, onResponse: (up: http.IncomingMessage) => void): void {
     const target = new URL(this.target);
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: this.#agent }, (upRes) => {
-      upRes.on('error', () => res.destroy());
-      onResponse(upRes);
-    });
+    const up = http.request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent: this.#agent },
+      (upRes) => {
+        upRes.on('error', () => res.destroy());
+        onResponse(upRes);
+      },
+    );
     // A dead node behind the proxy must look dead: the client's connection is reset too.
     up.on('error', () => res.socket?.resetAndDestroy() ?? res.destroy());
     res.on('close', () => {

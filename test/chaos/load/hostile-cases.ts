@@ -28,7 +28,6 @@ export interface RawCase {
   reset?: boolean;
 }
 
-
 export type HostileCase = HttpCase | RawCase;
 
 const json = { 'content-type': 'application/json' };
@@ -74,8 +73,20 @@ export function corpus(key: string): HostileCase[] {
   http('10 MB of whitespace', ' '.repeat(10 * 1024 * 1024) + '{"text":"hi"}');
   http('1 MB text field', JSON.stringify({ text: 'b'.repeat(1024 * 1024) }));
   http('text just over the plan limit', JSON.stringify({ text: 'c'.repeat(3001) }));
-  cases.push(rawPost('content-length lies (says 10, sends 2000)', ['Content-Type: application/json', `Authorization: Bearer ${key}`, 'Content-Length: 10'], '{"text":"' + 'd'.repeat(2000) + '"}'));
-  cases.push(rawPost('10 MB chunked, no content-length', ['Content-Type: application/json', `Authorization: Bearer ${key}`, 'Transfer-Encoding: chunked'], `a00000\r\n${'e'.repeat(0xa00000)}\r\n0\r\n\r\n`));
+  cases.push(
+    rawPost(
+      'content-length lies (says 10, sends 2000)',
+      ['Content-Type: application/json', `Authorization: Bearer ${key}`, 'Content-Length: 10'],
+      '{"text":"' + 'd'.repeat(2000) + '"}',
+    ),
+  );
+  cases.push(
+    rawPost(
+      '10 MB chunked, no content-length',
+      ['Content-Type: application/json', `Authorization: Bearer ${key}`, 'Transfer-Encoding: chunked'],
+      `a00000\r\n${'e'.repeat(0xa00000)}\r\n0\r\n\r\n`,
+    ),
+  );
   // Structure.
   http('deep array nesting', '['.repeat(100_000) + ']'.repeat(100_000));
   http('deep object nesting', '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000));
@@ -99,16 +110,40 @@ export function corpus(key: string): HostileCase[] {
   http('OpenAI: unknown model', JSON.stringify({ model: 'gpt-evil', input: 'hi', voice: 'alloy' }), a, { path: '/v1/audio/speech' });
   http('OpenAI: 10 MB input', JSON.stringify({ model: 'tts-1', input: tenMb, voice: 'alloy' }), a, { path: '/v1/audio/speech' });
   // Headers the gateway parses.
-  for (const v of ['-1', 'NaN', '1e309', '99999999999999', ' 5000 ', '0x10', '', '5 ms']) http(`x-request-timeout-ms "${v}"`, JSON.stringify({ text: 'hi' }), { ...a, 'x-request-timeout-ms': v });
-  for (const v of ['garbage', '00-' + 'z'.repeat(32) + '-' + '0'.repeat(16) + '-01', '00-' + 'f'.repeat(5000), 'ff-00000000000000000000000000000000-0000000000000000-00']) http(`traceparent "${v.slice(0, 30)}"`, JSON.stringify({ text: 'hi' }), { ...a, traceparent: v });
-  for (const v of ['nowhere', '../north', 'ü'.repeat(3), 'r'.repeat(10_000)]) http(`x-region "${v.slice(0, 20)}"`, JSON.stringify({ text: 'hi' }), { ...a, 'x-region': v });
-  for (const v of ['Bearer', 'Bearer ', 'Basic Zm9vOmJhcg==', `bearer ${key}x`, `Bearer ${'k'.repeat(60_000)}`, 'Bearer demo-free demo-pro', `Token ${key}`]) http(`authorization "${v.slice(0, 24)}"`, JSON.stringify({ text: 'hi' }), { ...json, authorization: v });
+  for (const v of ['-1', 'NaN', '1e309', '99999999999999', ' 5000 ', '0x10', '', '5 ms'])
+    http(`x-request-timeout-ms "${v}"`, JSON.stringify({ text: 'hi' }), { ...a, 'x-request-timeout-ms': v });
+  for (const v of [
+    'garbage',
+    '00-' + 'z'.repeat(32) + '-' + '0'.repeat(16) + '-01',
+    '00-' + 'f'.repeat(5000),
+    'ff-00000000000000000000000000000000-0000000000000000-00',
+  ])
+    http(`traceparent "${v.slice(0, 30)}"`, JSON.stringify({ text: 'hi' }), { ...a, traceparent: v });
+  for (const v of ['nowhere', '../north', 'ü'.repeat(3), 'r'.repeat(10_000)])
+    http(`x-region "${v.slice(0, 20)}"`, JSON.stringify({ text: 'hi' }), { ...a, 'x-region': v });
+  for (const v of ['Bearer', 'Bearer ', 'Basic Zm9vOmJhcg==', `bearer ${key}x`, `Bearer ${'k'.repeat(60_000)}`, 'Bearer demo-free demo-pro', `Token ${key}`])
+    http(`authorization "${v.slice(0, 24)}"`, JSON.stringify({ text: 'hi' }), { ...json, authorization: v });
   http('no authorization', JSON.stringify({ text: 'hi' }), json);
-  for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json;;;;', '*/*']) http(`content-type ${ct}`, JSON.stringify({ text: 'hi' }), { ...a, 'content-type': ct });
+  for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/json;;;;', '*/*'])
+    http(`content-type ${ct}`, JSON.stringify({ text: 'hi' }), { ...a, 'content-type': ct });
   http('no content-type', JSON.stringify({ text: 'hi' }), { authorization: `Bearer ${key}` });
   // Routes and methods.
-  for (const [method, path] of [['GET', '/v1/synthesize'], ['PUT', '/v1/synthesize'], ['DELETE', '/v1/status'], ['POST', '/v1/../admin/models/reload'], ['POST', '/%2e%2e/admin'], ['POST', '/v1/synthesize/../../etc/passwd'], ['GET', '/' + 'x'.repeat(60_000)], ['POST', '/v1/synthesize?text=hi&' + 'q=1&'.repeat(5_000)], ['OPTIONS', '/v1/synthesize'], ['TRACE', '/v1/synthesize']] as const)
-    http(`${method} ${path.slice(0, 40)}`, method === 'GET' || method === 'TRACE' || method === 'OPTIONS' ? undefined : JSON.stringify({ text: 'hi' }), a, { method, path });
+  for (const [method, path] of [
+    ['GET', '/v1/synthesize'],
+    ['PUT', '/v1/synthesize'],
+    ['DELETE', '/v1/status'],
+    ['POST', '/v1/../admin/models/reload'],
+    ['POST', '/%2e%2e/admin'],
+    ['POST', '/v1/synthesize/../../etc/passwd'],
+    ['GET', '/' + 'x'.repeat(60_000)],
+    ['POST', '/v1/synthesize?text=hi&' + 'q=1&'.repeat(5_000)],
+    ['OPTIONS', '/v1/synthesize'],
+    ['TRACE', '/v1/synthesize'],
+  ] as const)
+    http(`${method} ${path.slice(0, 40)}`, method === 'GET' || method === 'TRACE' || method === 'OPTIONS' ? undefined : JSON.stringify({ text: 'hi' }), a, {
+      method,
+      path,
+    });
   // Protocol level: what only a raw socket can send.
   const body = JSON.stringify({ text: 'hi' });
   const cl = `Content-Length: ${body.length}`;
@@ -118,28 +153,61 @@ export function corpus(key: string): HostileCase[] {
   cases.push(rawPost('obs-fold continuation', [`Authorization: Bearer`, ` ${key}`, 'Content-Type: application/json', cl], body));
   cases.push(rawPost('space before colon', [`Authorization : Bearer ${key}`, 'Content-Type: application/json', cl], body));
   cases.push(rawPost('two different content-lengths', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', cl, 'Content-Length: 3'], body));
-  cases.push(rawPost('smuggling: CL and TE', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 4', 'Transfer-Encoding: chunked'], `0\r\n\r\nPOST /admin HTTP/1.1\r\n\r\n`));
+  cases.push(
+    rawPost(
+      'smuggling: CL and TE',
+      [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 4', 'Transfer-Encoding: chunked'],
+      `0\r\n\r\nPOST /admin HTTP/1.1\r\n\r\n`,
+    ),
+  );
   cases.push(rawPost('TE xchunked', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Transfer-Encoding: xchunked'], body));
-  cases.push(rawPost('bad chunk size', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Transfer-Encoding: chunked'], 'zz\r\nhello\r\n0\r\n\r\n'));
+  cases.push(
+    rawPost('bad chunk size', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Transfer-Encoding: chunked'], 'zz\r\nhello\r\n0\r\n\r\n'),
+  );
   cases.push(rawPost('100 KB header', [`Authorization: Bearer ${key}`, `X-Big: ${'h'.repeat(100_000)}`, 'Content-Type: application/json', cl], body));
-  cases.push(rawPost('2000 headers', [`Authorization: Bearer ${key}`, ...Array.from({ length: 2000 }, (_, i) => `X-H${i}: ${i}`), 'Content-Type: application/json', cl], body));
-  cases.push(raw('absolute-form URI to another host', `POST http://evil.example/v1/synthesize HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${cl}\r\n\r\n${body}`));
-  cases.push(raw('HTTP/1.0 without Host', `POST /v1/synthesize HTTP/1.0\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${cl}\r\n\r\n${body}`));
+  cases.push(
+    rawPost(
+      '2000 headers',
+      [`Authorization: Bearer ${key}`, ...Array.from({ length: 2000 }, (_, i) => `X-H${i}: ${i}`), 'Content-Type: application/json', cl],
+      body,
+    ),
+  );
+  cases.push(
+    raw(
+      'absolute-form URI to another host',
+      `POST http://evil.example/v1/synthesize HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${cl}\r\n\r\n${body}`,
+    ),
+  );
+  cases.push(
+    raw('HTTP/1.0 without Host', `POST /v1/synthesize HTTP/1.0\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${cl}\r\n\r\n${body}`),
+  );
   cases.push(raw('HTTP/0.9 style', 'GET /\r\n\r\n'));
   cases.push(raw('unknown method', `BREW /v1/synthesize HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
   cases.push(raw('binary garbage', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131) % 256))));
   cases.push(raw('TLS ClientHello on plain HTTP', Buffer.from('160301012c010001280303', 'hex')));
-  cases.push(rawPost('client leaves mid-body', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 5000'], '{"text":"half', { abort: true }));
+  cases.push(
+    rawPost('client leaves mid-body', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 5000'], '{"text":"half', {
+      abort: true,
+    }),
+  );
   // Hostile clients that must never count as server failures, and names every object has.
   const chunked = [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Transfer-Encoding: chunked'];
-  cases.push(rawPost('client leaves mid-body (content-length, RST)', [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 5000'], '{"text":"half', { abort: true, reset: true }));
+  cases.push(
+    rawPost(
+      'client leaves mid-body (content-length, RST)',
+      [`Authorization: Bearer ${key}`, 'Content-Type: application/json', 'Content-Length: 5000'],
+      '{"text":"half',
+      { abort: true, reset: true },
+    ),
+  );
   cases.push(rawPost('client leaves mid-body (chunked, FIN)', chunked, 'd\r\n{"text":"half\r\n', { abort: true }));
   cases.push(rawPost('client leaves mid-body (chunked, RST)', chunked, 'd\r\n{"text":"half\r\n', { abort: true, reset: true }));
   cases.push(rawPost('malformed chunk after a good one', chunked, '5\r\n{"tex\r\nzz\r\nnot-a-chunk\r\n'));
   const over = `{"text":"${'o'.repeat(80 * 1024)}"}`;
   cases.push(rawPost('chunked body over the limit (must get its 413)', chunked, `${over.length.toString(16)}\r\n${over}\r\n0\r\n\r\n`));
   http('content-type application/json-seq', JSON.stringify({ text: 'hi' }), { ...a, 'content-type': 'application/json-seq' });
-  for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) http(`OpenAI: prototype model ${model}`, JSON.stringify({ model, input: 'hi', voice: 'alloy' }), a, { path: '/v1/audio/speech' });
+  for (const model of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'])
+    http(`OpenAI: prototype model ${model}`, JSON.stringify({ model, input: 'hi', voice: 'alloy' }), a, { path: '/v1/audio/speech' });
   return cases;
 }
 
@@ -153,7 +221,15 @@ export function slowCases(key: string, count: number, gapMs: number, bytes: numb
       out.push({ kind: 'raw', name: 'slowloris: slow headers', chunks: [...head.slice(0, bytes)].map((c) => Buffer.from(c, 'latin1')), gapMs });
     } else {
       const body = JSON.stringify({ text: 'slow body' });
-      out.push({ kind: 'raw', name: 'slowloris: slow body', chunks: [Buffer.from(`${head}Content-Length: ${body.length}\r\n\r\n`, 'latin1'), ...[...body.slice(0, Math.min(bytes, body.length - 1))].map((c) => Buffer.from(c, 'latin1'))], gapMs });
+      out.push({
+        kind: 'raw',
+        name: 'slowloris: slow body',
+        chunks: [
+          Buffer.from(`${head}Content-Length: ${body.length}\r\n\r\n`, 'latin1'),
+          ...[...body.slice(0, Math.min(bytes, body.length - 1))].map((c) => Buffer.from(c, 'latin1')),
+        ],
+        gapMs,
+      });
     }
   }
   return out;
@@ -184,7 +260,10 @@ export function generated(key: string, count: number, seed: number): HttpCase[] 
   const arb = fc.record({ body, encoding, contentType, path, bytes: fc.uint8Array({ maxLength: 512 }) });
   return fc.sample(arb, { numRuns: count, seed }).map((c, i) => {
     let payload: string | Buffer;
-    const value: Record<string, unknown> = c.path === '/v1/audio/speech' ? { model: 'tts-1', input: c.body.text, voice: c.body.voice, response_format: c.body.format, speed: c.body.speed } : { ...c.body };
+    const value: Record<string, unknown> =
+      c.path === '/v1/audio/speech'
+        ? { model: 'tts-1', input: c.body.text, voice: c.body.voice, response_format: c.body.format, speed: c.body.speed }
+        : { ...c.body };
     switch (c.encoding) {
       case 'truncated':
         payload = JSON.stringify(value).slice(0, -1 - (i % 7));
@@ -193,7 +272,9 @@ export function generated(key: string, count: number, seed: number): HttpCase[] 
         payload = Buffer.from(c.bytes);
         break;
       case 'form':
-        payload = new URLSearchParams(Object.entries(value).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)])).toString();
+        payload = new URLSearchParams(
+          Object.entries(value).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)]),
+        ).toString();
         break;
       default:
         payload = JSON.stringify(value);

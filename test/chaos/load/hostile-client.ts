@@ -70,7 +70,9 @@ async function sendHttp(c: HttpCase): Promise<void> {
       reset: true,
       signal: AbortSignal.timeout(15_000),
     });
-    const text = Buffer.from(await res.body.arrayBuffer()).subarray(0, 64 * 1024).toString('utf8');
+    const text = Buffer.from(await res.body.arrayBuffer())
+      .subarray(0, 64 * 1024)
+      .toString('utf8');
     rec.status = res.statusCode;
     rec.leak = res.statusCode !== 200 && LEAK.test(text + JSON.stringify(res.headers));
     if (res.statusCode !== 200) rec.sample = text.slice(0, 300);
@@ -95,7 +97,9 @@ function sendRaw(c: RawCase, kind: 'raw' | 'slow'): Promise<void> {
       if (finished) return;
       finished = true;
       for (const t of timers) clearTimeout(t);
-      const text = Buffer.concat(chunks).subarray(0, 64 * 1024).toString('latin1');
+      const text = Buffer.concat(chunks)
+        .subarray(0, 64 * 1024)
+        .toString('latin1');
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
       rec.status = m ? Number(m[1]) : 0;
       rec.result = m ? 'status' : result;

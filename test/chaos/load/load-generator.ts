@@ -36,7 +36,15 @@ async function one(i: number): Promise<void> {
   const target = spec.targets[i % spec.targets.length]!;
   const key = spec.keys[i % spec.keys.length]!;
   const text = spec.texts[i % spec.texts.length]!;
-  const rec: RequestRecord = { t: Math.round(started - t0), ms: 0, status: 0, outcome: 'ok', bytes: 0, ...(spec.targets.length > 1 ? { gw: i % spec.targets.length } : {}), ...(spec.keys.length > 1 ? { k: i % spec.keys.length } : {}) };
+  const rec: RequestRecord = {
+    t: Math.round(started - t0),
+    ms: 0,
+    status: 0,
+    outcome: 'ok',
+    bytes: 0,
+    ...(spec.targets.length > 1 ? { gw: i % spec.targets.length } : {}),
+    ...(spec.keys.length > 1 ? { k: i % spec.keys.length } : {}),
+  };
   try {
     const res = await request(`${target}${spec.path}`, {
       method: 'POST',

@@ -56,7 +56,19 @@ export type OutcomeClass =
   /** Hostile input only: the server closed the connection without an answer (protocol garbage). */
   | 'conn_closed';
 
-export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['ok', 'bad_audio', '4xx', '429', '503', '504', '5xx', 'net_error', 'client_timeout', 'client_saturated', 'conn_closed'];
+export const OUTCOME_CLASSES: readonly OutcomeClass[] = [
+  'ok',
+  'bad_audio',
+  '4xx',
+  '429',
+  '503',
+  '504',
+  '5xx',
+  'net_error',
+  'client_timeout',
+  'client_saturated',
+  'conn_closed',
+];
 
 export interface RequestRecord {
   /** ms since the generator's epoch (`LoadSummary.epoch_ms`). */

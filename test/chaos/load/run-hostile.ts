@@ -29,7 +29,11 @@ export function runHostile(input: HostileSpec, limitMs = 180_000): { epochMs: nu
   const specFile = path.join(dir, 'spec.json');
   writeFileSync(specFile, JSON.stringify({ ...input, results_file: results }));
   const epochMs = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/chaos/load/hostile-client.ts', specFile], { cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/chaos/load/hostile-client.ts', specFile], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const watchdog = setTimeout(() => child.kill('SIGKILL'), limitMs);
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
@@ -42,7 +46,12 @@ export function runHostile(input: HostileSpec, limitMs = 180_000): { epochMs: nu
       process.off('exit', killOnExit);
       try {
         if (code !== 0) throw new Error(`hostile client exited with ${code}: ${stderr}`);
-        resolve(readFileSync(results, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as HostileRecord));
+        resolve(
+          readFileSync(results, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as HostileRecord),
+        );
       } catch (error) {
         reject(error as Error);
       } finally {

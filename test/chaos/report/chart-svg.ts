@@ -56,24 +56,32 @@ export function chartSvg(result: ScenarioResult): string {
   const x = (s: number) => PAD.left + (s / seconds) * pw;
   const y = (v: number) => PAD.top + ph - (v / yMax) * ph;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${PAD.left}" y="18" font-size="13" font-weight="bold">${esc(`${result.id}. ${result.title}`)} — requests/s by outcome</text>`);
   // Fault bands under the bars.
   result.faults.forEach((f, i) => {
     const x0 = x(f.startS);
     const x1 = f.endS !== undefined ? x(f.endS) : x0;
-    if (f.endS !== undefined) out.push(`<rect x="${x0.toFixed(1)}" y="${PAD.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${ph}" fill="#ff6b6b" fill-opacity="0.12"/>`);
+    if (f.endS !== undefined)
+      out.push(`<rect x="${x0.toFixed(1)}" y="${PAD.top}" width="${Math.max(1, x1 - x0).toFixed(1)}" height="${ph}" fill="#ff6b6b" fill-opacity="0.12"/>`);
     out.push(`<line x1="${x0.toFixed(1)}" x2="${x0.toFixed(1)}" y1="${PAD.top}" y2="${PAD.top + ph}" stroke="#c92a2a" stroke-dasharray="4 3"/>`);
-    if (f.endS !== undefined) out.push(`<line x1="${x1.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${PAD.top}" y2="${PAD.top + ph}" stroke="#2b8a3e" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${(x0 + 3).toFixed(1)}" y="${PAD.top + 12 + (i % 3) * 12}" fill="#c92a2a">${esc(f.label)}${f.endS !== undefined ? ' (start→end)' : ''}</text>`);
+    if (f.endS !== undefined)
+      out.push(`<line x1="${x1.toFixed(1)}" x2="${x1.toFixed(1)}" y1="${PAD.top}" y2="${PAD.top + ph}" stroke="#2b8a3e" stroke-dasharray="4 3"/>`);
+    out.push(
+      `<text x="${(x0 + 3).toFixed(1)}" y="${PAD.top + 12 + (i % 3) * 12}" fill="#c92a2a">${esc(f.label)}${f.endS !== undefined ? ' (start→end)' : ''}</text>`,
+    );
   });
   const bw = Math.max(1, pw / seconds - 1);
   buckets.forEach((b, s) => {
     let acc = 0;
     for (const c of OUTCOME_CLASSES) {
       if (b[c] === 0) continue;
-      out.push(`<rect x="${(x(s) + 0.5).toFixed(1)}" y="${y(acc + b[c]).toFixed(1)}" width="${bw.toFixed(1)}" height="${(y(acc) - y(acc + b[c])).toFixed(1)}" fill="${COLORS[c]}"><title>${s}s ${c}: ${b[c]}</title></rect>`);
+      out.push(
+        `<rect x="${(x(s) + 0.5).toFixed(1)}" y="${y(acc + b[c]).toFixed(1)}" width="${bw.toFixed(1)}" height="${(y(acc) - y(acc + b[c])).toFixed(1)}" fill="${COLORS[c]}"><title>${s}s ${c}: ${b[c]}</title></rect>`,
+      );
       acc += b[c];
     }
   });

@@ -71,7 +71,10 @@ export function recoveryMs(result: ScenarioResult): number | null {
 
 export function summarize(result: ScenarioResult): ScenarioSummary {
   const sentRecords = result.records.filter((r) => r.outcome !== 'client_saturated');
-  const okMs = sentRecords.filter((r) => r.outcome === 'ok').map((r) => r.ms).sort((a, b) => a - b);
+  const okMs = sentRecords
+    .filter((r) => r.outcome === 'ok')
+    .map((r) => r.ms)
+    .sort((a, b) => a - b);
   const span = sentRecords.length > 0 ? (Math.max(...sentRecords.map((r) => r.t + r.ms)) - Math.min(...sentRecords.map((r) => r.t))) / 1000 : 0;
   return {
     id: result.id,

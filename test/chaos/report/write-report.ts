@@ -30,7 +30,9 @@ export function summaryTable(summaries: ScenarioSummary[]): string {
     '| --- | --- | ---: | --- | ---: | --- | ---: | --- | --- |',
   ];
   for (const s of summaries) {
-    rows.push(`| ${s.id} | ${s.title} | ${s.sent} | ${outcomesText(s)} | ${s.fiveXx} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.recoveryMs)} | ${fmt(s.gatewayGrowthMb)} / ${fmt(s.nodeGrowthMb)} | ${s.pass ? 'pass' : '**FAIL**'} |`);
+    rows.push(
+      `| ${s.id} | ${s.title} | ${s.sent} | ${outcomesText(s)} | ${s.fiveXx} | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.recoveryMs)} | ${fmt(s.gatewayGrowthMb)} / ${fmt(s.nodeGrowthMb)} | ${s.pass ? 'pass' : '**FAIL**'} |`,
+    );
   }
   return rows.join('\n');
 }
@@ -49,14 +51,20 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
   md.push(`# voxgate reliability proving ground — ${info.startedAt}`, '');
   md.push(`Mode: ${info.mode}. Machine: ${info.machine}. Nodes run the **simulator engine** (test-only), so the figures measure the gateway, not a model.`, '');
   md.push(summaryTable(summaries), '');
-  md.push('5xx counts server errors other than 503 (503 + Retry-After is the allowed way to shed). Latencies are of successful (`ok`) requests, measured by a separate load-generator process, open loop.', '');
+  md.push(
+    '5xx counts server errors other than 503 (503 + Retry-After is the allowed way to shed). Latencies are of successful (`ok`) requests, measured by a separate load-generator process, open loop.',
+    '',
+  );
   for (const r of results) {
     const s = summaries.find((x) => x.id === r.id)!;
     const svgName = `scenario-${r.id}.svg`;
     const svgFile = path.join(dir, svgName);
     writeFileSync(svgFile, chartSvg(r));
     md.push(`## ${r.id}. ${r.title}`, '', `Claim: ${r.claim}`, '');
-    md.push(`Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.${r.clientLoopDelayMs ? ` Load generator's own event-loop delay p99 ${r.clientLoopDelayMs.p99} ms, max ${r.clientLoopDelayMs.max} ms.` : ''}`, '');
+    md.push(
+      `Sent ${s.sent}; ${outcomesText(s)}; goodput ${s.goodputRps} req/s${r.capacityRps ? ` (capacity ${r.capacityRps} req/s)` : ''}.${r.clientLoopDelayMs ? ` Load generator's own event-loop delay p99 ${r.clientLoopDelayMs.p99} ms, max ${r.clientLoopDelayMs.max} ms.` : ''}`,
+      '',
+    );
     md.push('| check | result | detail |', '| --- | --- | --- |');
     for (const c of r.checks) md.push(`| ${c.name} | ${c.pass ? 'pass' : '**FAIL**'} | ${c.detail.replace(/\|/g, '\\|')} |`);
     md.push('');
@@ -72,12 +80,20 @@ export function writeReport(results: ScenarioResult[], info: RunInfo): { dir: st
   const json = {
     ...info,
     summaries,
-    scenarios: results.map((r) => ({ ...r, records: undefined, record_count: r.records.length, not_ok: r.records.filter((x) => x.outcome !== 'ok').slice(0, 2_000) })),
+    scenarios: results.map((r) => ({
+      ...r,
+      records: undefined,
+      record_count: r.records.length,
+      not_ok: r.records.filter((x) => x.outcome !== 'ok').slice(0, 2_000),
+    })),
   };
   writeFileSync(path.join(dir, 'report.json'), JSON.stringify(json, null, 2));
   // latest.md embeds charts from the run directory.
   const run = path.basename(dir);
-  writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown.replace(/\]\((scenario-[^)]+)\)/g, (_m, file: string) => `](${run}/${file})`));
+  writeFileSync(
+    path.join(RESULTS_DIR, 'latest.md'),
+    markdown.replace(/\]\((scenario-[^)]+)\)/g, (_m, file: string) => `](${run}/${file})`),
+  );
   copyFileSync(path.join(dir, 'report.json'), path.join(RESULTS_DIR, 'latest.json'));
   return { dir, markdown, summaries };
 }
@@ -97,6 +113,9 @@ export function updateReadme(summaries: ScenarioSummary[], startedAt: string, re
   if (!re.test(text)) return false;
   const block = `Reliability proving ground (\`npm run chaos\`, ${startedAt}; simulator nodes on one 2-core machine; details, charts and method in [reports/chaos/latest.md](reports/chaos/latest.md) and [test/chaos/README.md](test/chaos/README.md)):\n\n${summaryTable(summaries)}\n`;
   // A replacer function: a replacement string would read `$'` or `$&` in the block as patterns.
-  writeFileSync(readme, text.replace(re, (_m, start: string, end: string) => `${start}\n${block}${end}`));
+  writeFileSync(
+    readme,
+    text.replace(re, (_m, start: string, end: string) => `${start}\n${block}${end}`),
+  );
   return true;
 }

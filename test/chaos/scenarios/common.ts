@@ -58,7 +58,11 @@ export function baseChecks(records: RequestRecord[]): Check[] {
     .join('; ');
   return [
     check('zero 5xx other than 503', fiveXx === 0, `${fiveXx} of ${sent.length}`),
-    check('no failed requests (5xx, reset, timeout, bad audio)', failures.length === 0, `${failures.length} of ${sent.length}${examples ? `: ${examples}` : ''}`),
+    check(
+      'no failed requests (5xx, reset, timeout, bad audio)',
+      failures.length === 0,
+      `${failures.length} of ${sent.length}${examples ? `: ${examples}` : ''}`,
+    ),
     check('every 429/503 carries Retry-After', bare === 0, `${sheds.length - bare} of ${sheds.length}`),
     check('no 200 with incomplete audio', count(sent, (r) => r.outcome === 'bad_audio') === 0, `${count(sent, (r) => r.outcome === 'bad_audio')} bad_audio`),
   ];

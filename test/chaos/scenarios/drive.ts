@@ -40,7 +40,12 @@ export type LoadInput = Omit<LoadSpecInput, 'results_file'>;
  *   await cluster.node('north-1').kill();
  * });
  */
-export async function drive(cluster: ChaosCluster, load: LoadInput, script: (ctx: DriveContext) => Promise<void>, options: { sampleEveryMs?: number } = {}): Promise<Driven> {
+export async function drive(
+  cluster: ChaosCluster,
+  load: LoadInput,
+  script: (ctx: DriveContext) => Promise<void>,
+  options: { sampleEveryMs?: number } = {},
+): Promise<Driven> {
   const marks: { label: string; start: number; end?: number }[] = [];
   const rawSamples: { at: number; rss: Record<string, number> }[] = [];
   const sample = (): void => void rawSamples.push({ at: Date.now(), rss: cluster.rss() });

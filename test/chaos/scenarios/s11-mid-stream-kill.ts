@@ -22,7 +22,10 @@ const TEXT = 'A stream that must survive its node. '.repeat(22).trim();
 
 function decode(bytes: Buffer, format: string): Buffer | undefined {
   const input = format === 'pcm' ? ['-f', 's16le', '-ar', String(OUTPUT_RATE), '-ac', '1'] : [];
-  const r = spawnSync('ffmpeg', ['-v', 'error', ...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(OUTPUT_RATE), 'pipe:1'], { input: bytes, maxBuffer: 64 * 2 ** 20 });
+  const r = spawnSync('ffmpeg', ['-v', 'error', ...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(OUTPUT_RATE), 'pipe:1'], {
+    input: bytes,
+    maxBuffer: 64 * 2 ** 20,
+  });
   return r.status === 0 && r.stderr.length === 0 ? r.stdout : undefined;
 }
 
@@ -46,7 +49,15 @@ async function stream(base: string, format: string, onBytes?: (got: number, node
       body: JSON.stringify({ text: TEXT, format, seed: 1234 }),
     });
   } catch (err) {
-    return { status: 0, bytes: Buffer.alloc(0), node: '', complete: false, resumes: 0, ms: performance.now() - t0, error: `before headers: ${(err as Error).message}` };
+    return {
+      status: 0,
+      bytes: Buffer.alloc(0),
+      node: '',
+      complete: false,
+      resumes: 0,
+      ms: performance.now() - t0,
+      error: `before headers: ${(err as Error).message}`,
+    };
   }
   const node = String(res.headers['x-node'] ?? '');
   const parts: Buffer[] = [];
@@ -57,9 +68,24 @@ async function stream(base: string, format: string, onBytes?: (got: number, node
       got += (chunk as Buffer).length;
       onBytes?.(got, node);
     }
-    return { status: res.statusCode, bytes: Buffer.concat(parts), node, complete: true, resumes: Number(res.trailers['x-resumes'] ?? 0), ms: performance.now() - t0 };
+    return {
+      status: res.statusCode,
+      bytes: Buffer.concat(parts),
+      node,
+      complete: true,
+      resumes: Number(res.trailers['x-resumes'] ?? 0),
+      ms: performance.now() - t0,
+    };
   } catch (err) {
-    return { status: res.statusCode, bytes: Buffer.concat(parts), node, complete: false, resumes: 0, ms: performance.now() - t0, error: (err as Error).message };
+    return {
+      status: res.statusCode,
+      bytes: Buffer.concat(parts),
+      node,
+      complete: false,
+      resumes: 0,
+      ms: performance.now() - t0,
+      error: (err as Error).message,
+    };
   }
 }
 
@@ -87,7 +113,11 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
     // Until the gateway has seen every node's load report it may plan the fallback model (no
     // primary known to be available): warm up until the primary serves, so the references are its.
     for (let i = 0; i < 20; i++) {
-      const res = await request(`${base}/v1/synthesize`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer demo-pro' }, body: JSON.stringify({ text: 'Warm up.', format: 'pcm' }) });
+      const res = await request(`${base}/v1/synthesize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer demo-pro' },
+        body: JSON.stringify({ text: 'Warm up.', format: 'pcm' }),
+      });
       await res.body.arrayBuffer();
       if (res.headers['x-model'] === 'sim-hd') break;
       await new Promise((r) => setTimeout(r, 250));
@@ -116,7 +146,15 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       const pcm = r.complete ? decode(r.bytes, format) : undefined;
       const ref = reference.get(format);
       results.push({ ...r, format, victim, decodable: pcm !== undefined, identical: pcm !== undefined && ref !== undefined && pcm.equals(ref) });
-      records.push({ t: started - epochMs, ms: r.ms, status: r.status, outcome: r.complete && r.status === 200 && pcm ? 'ok' : 'conn_closed', bytes: r.bytes.length, node: r.node, ...(r.error ? { detail: r.error } : {}) });
+      records.push({
+        t: started - epochMs,
+        ms: r.ms,
+        status: r.status,
+        outcome: r.complete && r.status === 200 && pcm ? 'ok' : 'conn_closed',
+        bytes: r.bytes.length,
+        node: r.node,
+        ...(r.error ? { detail: r.error } : {}),
+      });
       // The supervisor brings the victim back before the next round.
       if (victim) await cluster.node(victim).restart();
     }
@@ -133,13 +171,45 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       records,
       faults,
       samples: [],
-      figures: { rounds, killed, complete, resumed, identical, decodable, formats: FORMATS.join(' '), failures: results.filter((r) => !r.complete || !r.identical).map((r) => `${r.format}: ${r.error ?? 'differs'}`).join('; ') || 'none', gateway_errors: cluster.gateway.proc.logs.filter((l) => (l.level ?? 0) >= 50).map((l) => String((l as { msg?: string }).msg)).slice(-3).join('; ') || 'none' },
+      figures: {
+        rounds,
+        killed,
+        complete,
+        resumed,
+        identical,
+        decodable,
+        formats: FORMATS.join(' '),
+        failures:
+          results
+            .filter((r) => !r.complete || !r.identical)
+            .map((r) => `${r.format}: ${r.error ?? 'differs'}`)
+            .join('; ') || 'none',
+        gateway_errors:
+          cluster.gateway.proc.logs
+            .filter((l) => (l.level ?? 0) >= 50)
+            .map((l) => String((l as { msg?: string }).msg))
+            .slice(-3)
+            .join('; ') || 'none',
+      },
       checks: [
         check('every round killed its serving node mid-stream', killed === rounds, `${killed} of ${rounds}`),
-        check('every stream complete', complete === rounds, `${complete} of ${rounds}${results.find((r) => !r.complete)?.error ? `; e.g. ${results.find((r) => !r.complete)!.error}` : ''}`),
+        check(
+          'every stream complete',
+          complete === rounds,
+          `${complete} of ${rounds}${results.find((r) => !r.complete)?.error ? `; e.g. ${results.find((r) => !r.complete)!.error}` : ''}`,
+        ),
         check('every stream resumed elsewhere', resumed === killed, `${resumed} of ${killed}`),
         check('every format decodes with ffmpeg', decodable === rounds, `${decodable} of ${rounds}`),
-        check('decoded PCM identical to the uninterrupted reference', identical === rounds, `${identical} of ${rounds}: ${results.filter((r) => !r.identical).map((r) => r.format).join(',') || 'all'}`),
+        check(
+          'decoded PCM identical to the uninterrupted reference',
+          identical === rounds,
+          `${identical} of ${rounds}: ${
+            results
+              .filter((r) => !r.identical)
+              .map((r) => r.format)
+              .join(',') || 'all'
+          }`,
+        ),
       ],
     };
   } finally {

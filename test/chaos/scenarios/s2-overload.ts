@@ -19,22 +19,26 @@ export async function overload(profile: Profile, shared?: ChaosCluster): Promise
     const warmMs = 3_000;
     const overloadMs = profile.short ? 10_000 : 30_000;
     const rps = Math.round(capacity * 3);
-    const run = await drive(cluster, {
-      targets: cluster.gateways.map((g) => g.url),
-      keys: KEYS,
-      texts: TEXTS,
-      phases: [
-        { duration_ms: warmMs, rps: Math.round(capacity * 0.8) },
-        { duration_ms: overloadMs, rps },
-      ],
-      max_requests: Math.ceil((rps * (warmMs + overloadMs)) / 1000) + 10,
-      max_inflight: 512,
-    }, async (ctx) => {
-      await ctx.at(warmMs);
-      const end = ctx.mark(`3x overload (${rps} req/s)`);
-      await ctx.at(warmMs + overloadMs);
-      end();
-    });
+    const run = await drive(
+      cluster,
+      {
+        targets: cluster.gateways.map((g) => g.url),
+        keys: KEYS,
+        texts: TEXTS,
+        phases: [
+          { duration_ms: warmMs, rps: Math.round(capacity * 0.8) },
+          { duration_ms: overloadMs, rps },
+        ],
+        max_requests: Math.ceil((rps * (warmMs + overloadMs)) / 1000) + 10,
+        max_inflight: 512,
+      },
+      async (ctx) => {
+        await ctx.at(warmMs);
+        const end = ctx.mark(`3x overload (${rps} req/s)`);
+        await ctx.at(warmMs + overloadMs);
+        end();
+      },
+    );
     const sent = run.records.filter((r) => r.outcome !== 'client_saturated');
     const window = sent.filter((r) => r.t >= warmMs);
     const windowOk = okRecords(window);
@@ -49,12 +53,25 @@ export async function overload(profile: Profile, shared?: ChaosCluster): Promise
       ...run,
       capacityRps: capacity,
       checks: [
-        check('only ok, 429 or 503', unexpected.length === 0, `${unexpected.length} other (${[...new Set(unexpected.map((r) => r.outcome))].join(', ') || 'none'})`),
+        check(
+          'only ok, 429 or 503',
+          unexpected.length === 0,
+          `${unexpected.length} other (${[...new Set(unexpected.map((r) => r.outcome))].join(', ') || 'none'})`,
+        ),
         ...baseChecks(run.records),
         check('goodput ≥ 90% of capacity', goodput >= 0.9 * capacity, `${goodput} req/s vs capacity ${capacity} req/s`),
-        check('admitted p99 within the plan budget', admittedP99.every((v, k) => v <= BUDGET_MS[k]!), KEYS.map((key, k) => `${key} p99 ${admittedP99[k]} ms ≤ ${BUDGET_MS[k]} ms`).join('; ')),
+        check(
+          'admitted p99 within the plan budget',
+          admittedP99.every((v, k) => v <= BUDGET_MS[k]!),
+          KEYS.map((key, k) => `${key} p99 ${admittedP99[k]} ms ≤ ${BUDGET_MS[k]} ms`).join('; '),
+        ),
       ],
-      figures: { offered_rps: rps, goodput_rps: goodput, shed: sent.filter((r) => r.outcome === '429' || r.outcome === '503').length, admitted_p99_ms: admittedP99.join(' / ') },
+      figures: {
+        offered_rps: rps,
+        goodput_rps: goodput,
+        shed: sent.filter((r) => r.outcome === '429' || r.outcome === '503').length,
+        admitted_p99_ms: admittedP99.join(' / '),
+      },
     };
   } finally {
     if (!shared) await cluster.close();

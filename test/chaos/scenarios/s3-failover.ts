@@ -51,7 +51,8 @@ export async function failover(profile: Profile): Promise<ScenarioResult> {
     // A refused connection costs the request ~nothing (it is reselected at once); an attempt
     // that waited on the dead node (a reset, a timeout) is what "going to the dead region" costs.
     const lastTouch = (ids: string[], after: number, costly: boolean) =>
-      Math.max(after, ...touched.filter((t) => ids.includes(t.node) && t.at >= after && (!costly || t.ms >= 100 || t.outcome === 'served')).map((t) => t.at)) - after;
+      Math.max(after, ...touched.filter((t) => ids.includes(t.node) && t.at >= after && (!costly || t.ms >= 100 || t.outcome === 'served')).map((t) => t.at)) -
+      after;
     const nodeDrainMs = lastTouch(['north-1'], nodeKilledAt, false);
     const regionDrainMs = lastTouch(['north-1', 'north-2'], regionKilledAt, false);
     const regionCostlyMs = lastTouch(['north-1', 'north-2'], regionKilledAt, true);
@@ -65,9 +66,17 @@ export async function failover(profile: Profile): Promise<ScenarioResult> {
       ...run,
       capacityRps: capacity,
       checks: [
-        check('every request served while capacity remains', ok === sent, `${ok} of ${sent} ok (offered ${rps} req/s; capacity after the region died ${remaining} req/s)`),
+        check(
+          'every request served while capacity remains',
+          ok === sent,
+          `${ok} of ${sent} ok (offered ${rps} req/s; capacity after the region died ${remaining} req/s)`,
+        ),
         ...baseChecks(run.records),
-        check('no request waits on the dead region after 5 s', regionCostlyMs <= 5_000, `last attempt that waited on region north ended ${regionCostlyMs} ms after its death; last attempt of any kind (incl. instant connection refusals) ${regionDrainMs} ms`),
+        check(
+          'no request waits on the dead region after 5 s',
+          regionCostlyMs <= 5_000,
+          `last attempt that waited on region north ended ${regionCostlyMs} ms after its death; last attempt of any kind (incl. instant connection refusals) ${regionDrainMs} ms`,
+        ),
       ],
       figures: {
         offered_rps: rps,

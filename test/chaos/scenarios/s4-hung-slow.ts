@@ -60,7 +60,11 @@ export async function hungAndSlow(profile: Profile): Promise<ScenarioResult> {
       checks: [
         check('every request served', ok === sent, `${ok} of ${sent} ok`),
         ...baseChecks(run.records),
-        check('requests that waited on a bad node are bounded', waited <= bound, `${waited} (hung ${hungCalls}, slow ${slowCalls}) of ${inWindow.length} sent during the fault; bound ${bound}`),
+        check(
+          'requests that waited on a bad node are bounded',
+          waited <= bound,
+          `${waited} (hung ${hungCalls}, slow ${slowCalls}) of ${inWindow.length} sent during the fault; bound ${bound}`,
+        ),
       ],
       figures: {
         offered_rps: rps,

@@ -51,7 +51,11 @@ export async function leakingNode(profile: Profile): Promise<ScenarioResult> {
       checks: [
         check('every request served', ok === sent, `${ok} of ${sent} ok`),
         ...baseChecks(run.records),
-        check('the leaking node was killed and restarted', kills.length >= 1 && leaky.restarts === kills.length, `${kills.length} OOM kills, ${leaky.restarts} restarts`),
+        check(
+          'the leaking node was killed and restarted',
+          kills.length >= 1 && leaky.restarts === kills.length,
+          `${kills.length} OOM kills, ${leaky.restarts} restarts`,
+        ),
       ],
       figures: {
         offered_rps: rps,

@@ -56,7 +56,11 @@ export async function brokenAnswers(profile: Profile, shared?: ChaosCluster): Pr
       ...run,
       capacityRps: capacity,
       checks: [
-        check('no incomplete audio delivered as 200', run.records.every((r) => r.outcome !== 'bad_audio'), `${run.records.filter((r) => r.outcome === 'bad_audio').length} bad_audio`),
+        check(
+          'no incomplete audio delivered as 200',
+          run.records.every((r) => r.outcome !== 'bad_audio'),
+          `${run.records.filter((r) => r.outcome === 'bad_audio').length} bad_audio`,
+        ),
         check('every broken answer retried to a success', ok === sent, `${ok} of ${sent} ok`),
         ...baseChecks(run.records),
       ],

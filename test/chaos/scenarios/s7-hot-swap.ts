@@ -28,7 +28,11 @@ interface ReloadAnswer {
 export async function adminReload(node: ChaosNode, token: string | undefined = TEST_ADMIN_TOKEN): Promise<ReloadAnswer> {
   const res = await request(`${node.directUrl}/admin/models/reload`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
   const body = (await res.body.json()) as { models?: { name: string; version: string }[]; refused?: { dir: string }[] };
-  return { status: res.statusCode, loaded: (body.models ?? []).map((m) => `${m.name}@${m.version}`), refused: (body.refused ?? []).map((r) => path.basename(r.dir)) };
+  return {
+    status: res.statusCode,
+    loaded: (body.models ?? []).map((m) => `${m.name}@${m.version}`),
+    refused: (body.refused ?? []).map((r) => path.basename(r.dir)),
+  };
 }
 
 export async function hotSwap(profile: Profile): Promise<ScenarioResult> {
@@ -65,35 +69,44 @@ export async function hotSwap(profile: Profile): Promise<ScenarioResult> {
       return label;
     };
     let swappedAt = 0;
-    const run = await drive(cluster, {
-      targets: [cluster.gateway.url],
-      keys: ['demo-enterprise', 'demo-pro'],
-      texts: TEXTS,
-      phases: [{ duration_ms: durationMs, rps }],
-      max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
-    }, async (ctx) => {
-      await ctx.at(step);
-      ctx.instant('hot swap sim-primary 2.0.0 (north)');
-      for (const id of ['north-1', 'north-2']) {
-        await publishPack(SIM_V2_PACK_DIR, cluster.node(id).spec.modelsDir!);
-        answers[`swap ${id}`] = await adminReload(cluster.node(id));
-      }
-      swappedAt = ctx.elapsed();
-      await ctx.at(step * 2);
-      ctx.instant('invalid pack published (south-1)');
-      await publishPack(SIM_INVALID_PACK_DIR, cluster.node('south-1').spec.modelsDir!);
-      answers['invalid south-1'] = await adminReload(cluster.node('south-1'));
-      await ctx.at(step * 3);
-      ctx.instant(writeConfig({ ...base, regions: base.regions.map((r) => (r.name === 'south' ? { ...r, nodes: r.nodes.slice(0, 1) } : r)), retry: { max_attempts: 3 } }, 'config: drop south-2'));
-      await ctx.at(step * 4);
-      ctx.instant(writeConfig(base, 'config: south-2 back'));
-      await ctx.at(step * 5);
-      ctx.instant(writeConfig({ ...base, region: 'nowhere', retry: { backoff_base_ms: 500, backoff_max_ms: 10 } }, 'invalid config (schema)'));
-      await ctx.at(step * 6);
-      ctx.instant(writeConfig('regions: [ {{{ not yaml', 'invalid config (YAML)'));
-      await ctx.at(step * 7);
-      ctx.instant(writeConfig(base, 'config restored'));
-    });
+    const run = await drive(
+      cluster,
+      {
+        targets: [cluster.gateway.url],
+        keys: ['demo-enterprise', 'demo-pro'],
+        texts: TEXTS,
+        phases: [{ duration_ms: durationMs, rps }],
+        max_requests: Math.ceil((rps * durationMs) / 1000) + 10,
+      },
+      async (ctx) => {
+        await ctx.at(step);
+        ctx.instant('hot swap sim-primary 2.0.0 (north)');
+        for (const id of ['north-1', 'north-2']) {
+          await publishPack(SIM_V2_PACK_DIR, cluster.node(id).spec.modelsDir!);
+          answers[`swap ${id}`] = await adminReload(cluster.node(id));
+        }
+        swappedAt = ctx.elapsed();
+        await ctx.at(step * 2);
+        ctx.instant('invalid pack published (south-1)');
+        await publishPack(SIM_INVALID_PACK_DIR, cluster.node('south-1').spec.modelsDir!);
+        answers['invalid south-1'] = await adminReload(cluster.node('south-1'));
+        await ctx.at(step * 3);
+        ctx.instant(
+          writeConfig(
+            { ...base, regions: base.regions.map((r) => (r.name === 'south' ? { ...r, nodes: r.nodes.slice(0, 1) } : r)), retry: { max_attempts: 3 } },
+            'config: drop south-2',
+          ),
+        );
+        await ctx.at(step * 4);
+        ctx.instant(writeConfig(base, 'config: south-2 back'));
+        await ctx.at(step * 5);
+        ctx.instant(writeConfig({ ...base, region: 'nowhere', retry: { backoff_base_ms: 500, backoff_max_ms: 10 } }, 'invalid config (schema)'));
+        await ctx.at(step * 6);
+        ctx.instant(writeConfig('regions: [ {{{ not yaml', 'invalid config (YAML)'));
+        await ctx.at(step * 7);
+        ctx.instant(writeConfig(base, 'config restored'));
+      },
+    );
     const afterSwap = run.records.filter((r) => r.t > swappedAt + 3_000 && r.outcome === 'ok' && r.node?.startsWith('north') && r.version !== undefined);
     const sent = run.records.length;
     const ok = okRecords(run.records).length;
@@ -108,10 +121,26 @@ export async function hotSwap(profile: Profile): Promise<ScenarioResult> {
       checks: [
         check('every request served', ok === sent, `${ok} of ${sent} ok`),
         ...baseChecks(run.records),
-        check('packs swapped to 2.0.0 on both north nodes', swaps.every((a) => a?.status === 200 && a.loaded.includes('sim-primary@2.0.0')), JSON.stringify(swaps)),
-        check('north answers come from 2.0.0 after the swap', afterSwap.length > 0 && afterSwap.every((r) => r.version === '2.0.0' || r.version === '1.0.0' && r.degraded !== undefined), `${afterSwap.filter((r) => r.version === '2.0.0').length} of ${afterSwap.length} north answers at 2.0.0`),
-        check('the invalid pack is refused and 1.0.0 keeps serving', invalid?.status === 200 && invalid.refused.includes('sim-primary') && invalid.loaded.includes('sim-primary@1.0.0'), JSON.stringify(invalid)),
-        check('invalid configs refused, valid ones applied', refusedConfigs >= 2 && appliedConfigs >= 3, `${refusedConfigs} refused, ${appliedConfigs} applied`),
+        check(
+          'packs swapped to 2.0.0 on both north nodes',
+          swaps.every((a) => a?.status === 200 && a.loaded.includes('sim-primary@2.0.0')),
+          JSON.stringify(swaps),
+        ),
+        check(
+          'north answers come from 2.0.0 after the swap',
+          afterSwap.length > 0 && afterSwap.every((r) => r.version === '2.0.0' || (r.version === '1.0.0' && r.degraded !== undefined)),
+          `${afterSwap.filter((r) => r.version === '2.0.0').length} of ${afterSwap.length} north answers at 2.0.0`,
+        ),
+        check(
+          'the invalid pack is refused and 1.0.0 keeps serving',
+          invalid?.status === 200 && invalid.refused.includes('sim-primary') && invalid.loaded.includes('sim-primary@1.0.0'),
+          JSON.stringify(invalid),
+        ),
+        check(
+          'invalid configs refused, valid ones applied',
+          refusedConfigs >= 2 && appliedConfigs >= 3,
+          `${refusedConfigs} refused, ${appliedConfigs} applied`,
+        ),
       ],
       figures: { offered_rps: rps, config_reloads_applied: appliedConfigs, config_reloads_refused: refusedConfigs },
     };

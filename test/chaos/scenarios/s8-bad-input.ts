@@ -34,7 +34,10 @@ const GATEWAY_OUTCOMES = ['served', 'client_error', 'client_gone', 'shed', 'serv
 /** The gateway's own books: requests by outcome class and the 5xx counter the alert reads. */
 async function books(url: string): Promise<{ outcomes: Record<(typeof GATEWAY_OUTCOMES)[number], number>; fivexx: number }> {
   const text = (await call(url, undefined, undefined, { method: 'GET', path: '/metrics' })).body.toString();
-  const outcomes = Object.fromEntries(GATEWAY_OUTCOMES.map((o) => [o, metricValue(text, 'voxgate_gateway_outcomes_total', { outcome: o })])) as Record<(typeof GATEWAY_OUTCOMES)[number], number>;
+  const outcomes = Object.fromEntries(GATEWAY_OUTCOMES.map((o) => [o, metricValue(text, 'voxgate_gateway_outcomes_total', { outcome: o })])) as Record<
+    (typeof GATEWAY_OUTCOMES)[number],
+    number
+  >;
   return { outcomes, fivexx: metricValue(text, 'voxgate_gateway_responses_5xx_total') };
 }
 
@@ -87,9 +90,19 @@ export async function badInput(profile: Profile, shared?: ChaosCluster): Promise
     const chunked413 = await chunkedUpload({ url: gw.url, path: '/v1/synthesize', headers: { authorization: 'Bearer demo-enterprise' } }, 80 * 1024);
     const booksAfter = await books(gw.url);
     const fivexxDelta = booksAfter.fivexx - booksBefore.fivexx;
-    const outcomeDelta = Object.fromEntries(GATEWAY_OUTCOMES.map((o) => [o, booksAfter.outcomes[o] - booksBefore.outcomes[o]])) as Record<(typeof GATEWAY_OUTCOMES)[number], number>;
+    const outcomeDelta = Object.fromEntries(GATEWAY_OUTCOMES.map((o) => [o, booksAfter.outcomes[o] - booksBefore.outcomes[o]])) as Record<
+      (typeof GATEWAY_OUTCOMES)[number],
+      number
+    >;
 
-    const rec: RequestRecord[] = records.map((r) => ({ t: r.t, ms: r.ms, status: r.status, outcome: outcomeOf(r), bytes: 0, ...(r.sample ? { detail: `${r.name}: ${r.sample.slice(0, 120)}` } : { detail: r.name }) }));
+    const rec: RequestRecord[] = records.map((r) => ({
+      t: r.t,
+      ms: r.ms,
+      status: r.status,
+      outcome: outcomeOf(r),
+      bytes: 0,
+      ...(r.sample ? { detail: `${r.name}: ${r.sample.slice(0, 120)}` } : { detail: r.name }),
+    }));
     const fiveXx = records.filter((r) => r.status >= 500);
     const hangUps = records.filter((r) => r.name.startsWith('client leaves mid-body') || r.name.startsWith('malformed chunk'));
     const over413 = records.filter((r) => r.name.startsWith('chunked body over the limit'));
@@ -106,7 +119,7 @@ export async function badInput(profile: Profile, shared?: ChaosCluster): Promise
     return {
       id: '8',
       title: 'Bad input',
-      claim: 'only 4xx, never 5xx; the gateway\'s memory and latency unchanged afterwards',
+      claim: "only 4xx, never 5xx; the gateway's memory and latency unchanged afterwards",
       epochMs: first.epochMs,
       records: rec,
       faults: [
@@ -119,18 +132,70 @@ export async function badInput(profile: Profile, shared?: ChaosCluster): Promise
         { t: attackMs / 1000, rss: { 'gateway:north': memAfter.rss } },
       ],
       checks: [
-        check('never a 5xx', fiveXx.length === 0, fiveXx.length === 0 ? `0 of ${records.length}` : fiveXx.slice(0, 3).map((r) => `${r.name} → ${r.status} ${r.sample?.slice(0, 100) ?? ''}`).join('; ')),
-        check('no stack trace or source path in any answer', leaks.length === 0, leaks.length === 0 ? `0 of ${records.length}` : leaks.slice(0, 2).map((r) => `${r.name}: ${r.sample?.slice(0, 120)}`).join('; ')),
-        check('no request left hanging (slowloris excepted)', hangs.length === 0, hangs.length === 0 ? '0' : hangs.slice(0, 5).map((r) => r.name).join('; ')),
-        check('structured requests (uploads ≤ 1 MiB) get an HTTP answer', closedHttp.length === 0, closedHttp.length === 0 ? '0 closed without answer' : closedHttp.slice(0, 4).map((r) => `${r.name}: ${r.sample}`).join('; ')),
+        check(
+          'never a 5xx',
+          fiveXx.length === 0,
+          fiveXx.length === 0
+            ? `0 of ${records.length}`
+            : fiveXx
+                .slice(0, 3)
+                .map((r) => `${r.name} → ${r.status} ${r.sample?.slice(0, 100) ?? ''}`)
+                .join('; '),
+        ),
+        check(
+          'no stack trace or source path in any answer',
+          leaks.length === 0,
+          leaks.length === 0
+            ? `0 of ${records.length}`
+            : leaks
+                .slice(0, 2)
+                .map((r) => `${r.name}: ${r.sample?.slice(0, 120)}`)
+                .join('; '),
+        ),
+        check(
+          'no request left hanging (slowloris excepted)',
+          hangs.length === 0,
+          hangs.length === 0
+            ? '0'
+            : hangs
+                .slice(0, 5)
+                .map((r) => r.name)
+                .join('; '),
+        ),
+        check(
+          'structured requests (uploads ≤ 1 MiB) get an HTTP answer',
+          closedHttp.length === 0,
+          closedHttp.length === 0
+            ? '0 closed without answer'
+            : closedHttp
+                .slice(0, 4)
+                .map((r) => `${r.name}: ${r.sample}`)
+                .join('; '),
+        ),
         check('gateway alive afterwards', alive, alive ? '/healthz 200' : '/healthz failed'),
-        check("the gateway's 5xx counter unchanged by the whole hostile run", fivexxDelta === 0, `voxgate_gateway_responses_5xx_total +${fivexxDelta}; by outcome: ${GATEWAY_OUTCOMES.map((o) => `${o} +${outcomeDelta[o]}`).join(', ')}`),
+        check(
+          "the gateway's 5xx counter unchanged by the whole hostile run",
+          fivexxDelta === 0,
+          `voxgate_gateway_responses_5xx_total +${fivexxDelta}; by outcome: ${GATEWAY_OUTCOMES.map((o) => `${o} +${outcomeDelta[o]}`).join(', ')}`,
+        ),
         check('no request booked as a service failure', outcomeDelta.service_failure === 0, `service_failure +${outcomeDelta.service_failure}`),
-        check('hang-ups mid-body and broken framing booked as client_gone', outcomeDelta.client_gone >= hangUps.length, `${hangUps.length} cases; client_gone +${outcomeDelta.client_gone}`),
+        check(
+          'hang-ups mid-body and broken framing booked as client_gone',
+          outcomeDelta.client_gone >= hangUps.length,
+          `${hangUps.length} cases; client_gone +${outcomeDelta.client_gone}`,
+        ),
         // Admission comes before the body, so once the attack has spent the key's rate limit these
         // are answered 429 before their body is read: either is an answer, never a bare close.
-        check('a chunked body over the limit gets its 413 (429 when the key is already rate-limited)', /^HTTP\/1\.1 413 /.test(chunked413) && over413.every((r) => r.status === 413 || r.status === 429), `${chunked413.slice(0, 12) || 'no answer'}; in the corpus: ${over413.map((r) => `${r.status || r.result}`).join(', ')}`),
-        check(`no memory growth from a second attack (retained after GC, ≤ ${ROUND_2_MAX_MB} MB)`, secondRoundMb <= ROUND_2_MAX_MB, `${secondRoundMb} MB in round 2; ${growthMb} MB in all (${mb(memBefore.retained)} → ${mb(memMid.retained)} → ${mb(memAfter.retained)} MB; RSS ${mb(memBefore.rss)} → ${mb(memMid.rss)} → ${mb(memAfter.rss)} MB)`),
+        check(
+          'a chunked body over the limit gets its 413 (429 when the key is already rate-limited)',
+          /^HTTP\/1\.1 413 /.test(chunked413) && over413.every((r) => r.status === 413 || r.status === 429),
+          `${chunked413.slice(0, 12) || 'no answer'}; in the corpus: ${over413.map((r) => `${r.status || r.result}`).join(', ')}`,
+        ),
+        check(
+          `no memory growth from a second attack (retained after GC, ≤ ${ROUND_2_MAX_MB} MB)`,
+          secondRoundMb <= ROUND_2_MAX_MB,
+          `${secondRoundMb} MB in round 2; ${growthMb} MB in all (${mb(memBefore.retained)} → ${mb(memMid.retained)} → ${mb(memAfter.retained)} MB; RSS ${mb(memBefore.rss)} → ${mb(memMid.rss)} → ${mb(memAfter.rss)} MB)`,
+        ),
         check('valid-request p50 unchanged (≤ 1.5× + 100 ms)', afterMs <= beforeMs * 1.5 + 100, `${beforeMs} ms before, ${afterMs} ms after`),
       ],
       figures: {

@@ -34,7 +34,8 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
   const failedOn: Record<string, number> = {};
   const untap = tapLogs(cluster.gateway.proc, (line) => {
     if (line.msg !== 'request failed') return;
-    for (const t of touches(line)) if (t.outcome !== 'served' && t.outcome !== 'ok') failedOn[`${t.node} ${t.outcome}`] = (failedOn[`${t.node} ${t.outcome}`] ?? 0) + 1;
+    for (const t of touches(line))
+      if (t.outcome !== 'served' && t.outcome !== 'ok') failedOn[`${t.node} ${t.outcome}`] = (failedOn[`${t.node} ${t.outcome}`] ?? 0) + 1;
   });
   try {
     const capacity = capacityRps(cluster.nodes.length);
@@ -61,7 +62,9 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
     const metrics = await getText(`${cluster.gateway.url}/metrics`).catch(() => '');
     const gatewayLagMaxMs = Math.round(metricValue(metrics, 'nodejs_eventloop_lag_max_seconds') * 1000);
     const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
-    const keys = Object.keys(warm).filter((k) => end[k] !== undefined).sort();
+    const keys = Object.keys(warm)
+      .filter((k) => end[k] !== undefined)
+      .sort();
     const growth = Object.fromEntries(keys.map((k) => [k, mb(end[k]!.retained - warm[k]!.retained)]));
     const rssGrowth = Object.fromEntries(keys.map((k) => [k, growthAfterWarmup(run.samples, k, warmupS)]));
     const worst = keys.length ? Math.max(...Object.values(growth)) : Number.NaN;
@@ -88,7 +91,13 @@ export async function soak(profile: Profile): Promise<ScenarioResult> {
         worst_growth_mb: worst,
         worst_growth_mb_per_1000_requests: requests > 0 ? Math.round((worst / (requests / 1000)) * 100) / 100 : 0,
         ...(gatewayLagMaxMs > 0 ? { gateway_event_loop_lag_max_ms: gatewayLagMaxMs } : {}),
-        ...(Object.keys(failedOn).length > 0 ? { failed_attempts_by_node: Object.entries(failedOn).map(([k, v]) => `${k}: ${v}`).join('; ') } : {}),
+        ...(Object.keys(failedOn).length > 0
+          ? {
+              failed_attempts_by_node: Object.entries(failedOn)
+                .map(([k, v]) => `${k}: ${v}`)
+                .join('; '),
+            }
+          : {}),
       },
     };
   } finally {

@@ -58,7 +58,11 @@ async function packEscapes(): Promise<{ refused: number; of: number; outside: st
     const modelsDir = path.join(root, 'models');
     await mkdir(modelsDir);
     let refused = 0;
-    const attempt = async () => publishPack(source, modelsDir).then(() => undefined, () => void refused++);
+    const attempt = async () =>
+      publishPack(source, modelsDir).then(
+        () => undefined,
+        () => void refused++,
+      );
     await writeFile(manifestFile, JSON.stringify({ ...manifest, version: '1/../../../escaped' }));
     await attempt();
     await writeFile(manifestFile, JSON.stringify({ ...manifest, files: [{ path: '../x', sha256: '0'.repeat(64), bytes: 1 }] }));
@@ -94,7 +98,14 @@ export async function security(): Promise<ScenarioResult> {
   const records: RequestRecord[] = [];
   const bodies: { what: string; text: string }[] = [];
   const note = (what: string, r: CallResult): CallResult => {
-    records.push({ t: r.start - epochMs, ms: Math.round(r.ms), status: r.status, outcome: r.status === 0 ? 'net_error' : classifyStatus(r.status), bytes: r.body.length, detail: what });
+    records.push({
+      t: r.start - epochMs,
+      ms: Math.round(r.ms),
+      status: r.status,
+      outcome: r.status === 0 ? 'net_error' : classifyStatus(r.status),
+      bytes: r.body.length,
+      detail: what,
+    });
     if (r.status !== 200) bodies.push({ what, text: r.body.toString('utf8') + JSON.stringify(r.headers) });
     return r;
   };
@@ -102,7 +113,8 @@ export async function security(): Promise<ScenarioResult> {
     const gw = cluster.gateway.url;
     const node = cluster.nodes[0]!.directUrl;
     // 1. Admin endpoints.
-    const reload = (url: string, headers: Record<string, string>, path = '/admin/models/reload') => call(url, undefined, undefined, { method: 'POST', path, headers, raw: '' });
+    const reload = (url: string, headers: Record<string, string>, path = '/admin/models/reload') =>
+      call(url, undefined, undefined, { method: 'POST', path, headers, raw: '' });
     const nodeAdmin = {
       none: note('node admin, no token', await reload(node, {})),
       wrong: note('node admin, wrong token', await reload(node, { authorization: 'Bearer not-the-admin-token-at-all' })),
@@ -112,12 +124,28 @@ export async function security(): Promise<ScenarioResult> {
       right: note('node admin, right token', await reload(node, { authorization: `Bearer ${TEST_ADMIN_TOKEN}` })),
     };
     const gatewayAdmin: CallResult[] = [];
-    for (const [method, path] of [['POST', '/admin/models/reload'], ['GET', '/admin'], ['POST', '/admin/config/reload'], ['GET', '/debug/pprof'], ['POST', '/v1/../admin/models/reload']] as const)
-      gatewayAdmin.push(note(`gateway ${method} ${path}`, await call(gw, SECRET_KEY, undefined, { method, path, raw: method === 'POST' ? '' : undefined } as never)));
+    for (const [method, path] of [
+      ['POST', '/admin/models/reload'],
+      ['GET', '/admin'],
+      ['POST', '/admin/config/reload'],
+      ['GET', '/debug/pprof'],
+      ['POST', '/v1/../admin/models/reload'],
+    ] as const)
+      gatewayAdmin.push(
+        note(`gateway ${method} ${path}`, await call(gw, SECRET_KEY, undefined, { method, path, raw: method === 'POST' ? '' : undefined } as never)),
+      );
     // 2. Credentials through the gateway, both APIs.
-    const creds = { cookie: 'session=chaos-secret-cookie', 'x-api-key': 'chaos-secret-api-key', 'proxy-authorization': 'Basic Y2hhb3M6c2VjcmV0', 'x-customer-secret': 'chaos-secret-header' };
+    const creds = {
+      cookie: 'session=chaos-secret-cookie',
+      'x-api-key': 'chaos-secret-api-key',
+      'proxy-authorization': 'Basic Y2hhb3M6c2VjcmV0',
+      'x-customer-secret': 'chaos-secret-header',
+    };
     const native = note('native synthesis with credentials', await call(gw, SECRET_KEY, { text: 'Credentials stay here' }, { headers: creds }));
-    const openai = note('OpenAI synthesis with credentials', await call(gw, SECRET_KEY, { model: 'tts-1', input: 'Credentials stay here', voice: 'alloy' }, { path: '/v1/audio/speech', headers: creds }));
+    const openai = note(
+      'OpenAI synthesis with credentials',
+      await call(gw, SECRET_KEY, { model: 'tts-1', input: 'Credentials stay here', voice: 'alloy' }, { path: '/v1/audio/speech', headers: creds }),
+    );
     // 3. Error bodies from every error path we can reach, gateway and node.
     note('gateway bad JSON', await call(gw, SECRET_KEY, undefined, { raw: '{"text":' }));
     note('gateway no key', await call(gw, undefined, { text: 'x' }));
@@ -132,11 +160,13 @@ export async function security(): Promise<ScenarioResult> {
     note('node 404', await call(node, undefined, undefined, { method: 'GET', path: '/nope' }));
     // 4. Names every object has, whitespace truncation, config and pack attacks.
     const protoModels: CallResult[] = [];
-    for (const model of PROTOTYPE_NAMES) protoModels.push(note(`OpenAI model ${model}`, await call(gw, SECRET_KEY, { model, input: 'hi', voice: 'alloy' }, { path: '/v1/audio/speech' })));
+    for (const model of PROTOTYPE_NAMES)
+      protoModels.push(note(`OpenAI model ${model}`, await call(gw, SECRET_KEY, { model, input: 'hi', voice: 'alloy' }, { path: '/v1/audio/speech' })));
     // pro truncates at 1000 characters: here the first 1000 are spaces.
     const blank = note('truncation leaving only whitespace', await call(gw, SECRET_KEY, { text: `${' '.repeat(1000)}${'word '.repeat(40)}` }));
     // A deadline the client chose: the contract's 504, booked client_gone, the 5xx counter still.
-    const fivexx = async () => metricValue((await call(gw, undefined, undefined, { method: 'GET', path: '/metrics' })).body.toString(), 'voxgate_gateway_responses_5xx_total');
+    const fivexx = async () =>
+      metricValue((await call(gw, undefined, undefined, { method: 'GET', path: '/metrics' })).body.toString(), 'voxgate_gateway_responses_5xx_total');
     const fivexxBefore = await fivexx();
     const deadline = await call(gw, SECRET_KEY, { text: 'a deadline no node can meet' }, { headers: { 'x-request-timeout-ms': '1' } });
     const fivexxDelta = (await fivexx()) - fivexxBefore;
@@ -159,18 +189,52 @@ export async function security(): Promise<ScenarioResult> {
       faults: [],
       samples: [],
       checks: [
-        check('node admin refuses no token, a wrong token, a query token, Basic, a client key', [nodeAdmin.none, nodeAdmin.wrong, nodeAdmin.query, nodeAdmin.basic, nodeAdmin.client].every(refused), Object.entries(nodeAdmin).map(([k, r]) => `${k} ${r.status}`).join(', ')),
+        check(
+          'node admin refuses no token, a wrong token, a query token, Basic, a client key',
+          [nodeAdmin.none, nodeAdmin.wrong, nodeAdmin.query, nodeAdmin.basic, nodeAdmin.client].every(refused),
+          Object.entries(nodeAdmin)
+            .map(([k, r]) => `${k} ${r.status}`)
+            .join(', '),
+        ),
         check('node admin accepts its token', nodeAdmin.right.status === 200, `right token ${nodeAdmin.right.status}`),
-        check('the gateway exposes no admin endpoint', gatewayAdmin.every((r) => r.status === 404 || r.status === 405), gatewayAdmin.map((r) => r.status).join(', ')),
+        check(
+          'the gateway exposes no admin endpoint',
+          gatewayAdmin.every((r) => r.status === 404 || r.status === 405),
+          gatewayAdmin.map((r) => r.status).join(', '),
+        ),
         check('synthesis works with credentials attached', native.status === 200 && openai.status === 200, `native ${native.status}, OpenAI ${openai.status}`),
-        check('no credential header reaches a node', synthCalls.length >= 2 && forwarded.length === 0 && !secretInHeaders, `${synthCalls.length} node calls seen; forwarded: ${forwarded.join(', ') || 'none'}; secret in headers: ${secretInHeaders}`),
+        check(
+          'no credential header reaches a node',
+          synthCalls.length >= 2 && forwarded.length === 0 && !secretInHeaders,
+          `${synthCalls.length} node calls seen; forwarded: ${forwarded.join(', ') || 'none'}; secret in headers: ${secretInHeaders}`,
+        ),
         check('the client key never appears in gateway logs', keyInLogs.length === 0, `${keyInLogs.length} of ${gatewayLines.length} lines`),
-        check('OpenAI model constructor/toString/__proto__/hasOwnProperty/valueOf is 400 unknown_model', protoModels.every((r) => r.status === 400 && r.body.toString().includes('unknown_model')), protoModels.map((r) => r.status).join(', ')),
+        check(
+          'OpenAI model constructor/toString/__proto__/hasOwnProperty/valueOf is 400 unknown_model',
+          protoModels.every((r) => r.status === 400 && r.body.toString().includes('unknown_model')),
+          protoModels.map((r) => r.status).join(', '),
+        ),
         check('a truncation that keeps only whitespace is 413, not an empty node request', blank.status === 413, `${blank.status}`),
-        check('a client-chosen deadline is 504 deadline_exceeded and leaves the 5xx counter alone', deadline.status === 504 && deadline.body.toString().includes('deadline_exceeded') && fivexxDelta === 0, `${deadline.status}; voxgate_gateway_responses_5xx_total +${fivexxDelta}`),
-        check('config refuses a prototype plan name and a plan over its nodes\' text limit', config.refused === config.of, `${config.refused} of ${config.of} refused`),
-        check('pack publishing cannot escape the models directory', packs.refused === packs.of && packs.outside.length === 0, `${packs.refused} of ${packs.of} refused; written outside: ${packs.outside.join(', ') || 'nothing'}`),
-        check('no error body leaks a stack trace or source path', leaks.length === 0, leaks.length === 0 ? `${bodies.length} error bodies clean` : leaks.map((l) => `${l.what}: ${l.text.slice(0, 120)}`).join('; ')),
+        check(
+          'a client-chosen deadline is 504 deadline_exceeded and leaves the 5xx counter alone',
+          deadline.status === 504 && deadline.body.toString().includes('deadline_exceeded') && fivexxDelta === 0,
+          `${deadline.status}; voxgate_gateway_responses_5xx_total +${fivexxDelta}`,
+        ),
+        check(
+          "config refuses a prototype plan name and a plan over its nodes' text limit",
+          config.refused === config.of,
+          `${config.refused} of ${config.of} refused`,
+        ),
+        check(
+          'pack publishing cannot escape the models directory',
+          packs.refused === packs.of && packs.outside.length === 0,
+          `${packs.refused} of ${packs.of} refused; written outside: ${packs.outside.join(', ') || 'nothing'}`,
+        ),
+        check(
+          'no error body leaks a stack trace or source path',
+          leaks.length === 0,
+          leaks.length === 0 ? `${bodies.length} error bodies clean` : leaks.map((l) => `${l.what}: ${l.text.slice(0, 120)}`).join('; '),
+        ),
       ],
       figures: { error_bodies_checked: bodies.length, node_calls_inspected: synthCalls.length },
     };

@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { threadId } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIO_FORMATS, AudioEncoding, OUTPUT_SAMPLE_RATE, contentTypeOf, createResampler, type AudioEncoder, type AudioFormat } from '../../../gateway/src/audio/index.ts';
+import {
+  AUDIO_FORMATS,
+  AudioEncoding,
+  OUTPUT_SAMPLE_RATE,
+  contentTypeOf,
+  createResampler,
+  type AudioEncoder,
+  type AudioFormat,
+} from '../../../gateway/src/audio/index.ts';
 import { EncoderPool } from '../../../gateway/src/audio/encoder-pool.ts';
 import type { FfmpegAudioEncoder } from '../../../gateway/src/audio/ffmpeg-encoder.ts';
 import type { WorkerAudioEncoder } from '../../../gateway/src/audio/worker-encoder.ts';
@@ -21,7 +29,10 @@ const EXTRA_MS: Record<AudioFormat, number> = { mp3: 100, aac: 100, opus: 0, fla
 /** Decodes with Debian's ffmpeg; any message on stderr (-v error) counts as a decode error. */
 function decode(format: AudioFormat, bytes: Buffer): { samples: number; errors: string } {
   const input = format === 'pcm' ? ['-f', 's16le', '-ar', String(OUTPUT_SAMPLE_RATE), '-ac', '1'] : [];
-  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', ...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(OUTPUT_SAMPLE_RATE), 'pipe:1'], { input: bytes, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', ...input, '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', String(OUTPUT_SAMPLE_RATE), 'pipe:1'], {
+    input: bytes,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { samples: r.stdout.length / 2, errors: r.stderr.toString().trim() };
 }
 
@@ -169,7 +180,8 @@ describe('audio encoding without ffmpeg, failures and a full pool', () => {
 
   it('keeps many responses apart: 8 concurrent flac streams on one thread, each decodable and complete', async () => {
     await using encoding = new AudioEncoding({ threads: 1 });
-    const tone = (hz: number): Int16Array => Int16Array.from({ length: OUTPUT_SAMPLE_RATE / 2 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / OUTPUT_SAMPLE_RATE)));
+    const tone = (hz: number): Int16Array =>
+      Int16Array.from({ length: OUTPUT_SAMPLE_RATE / 2 }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / OUTPUT_SAMPLE_RATE)));
     const encoders = Array.from({ length: 8 }, () => encoding.createEncoder('flac', OUTPUT_SAMPLE_RATE) as WorkerAudioEncoder);
     expect(encoding.pool.sessions()).toBe(8);
     const outputs = await Promise.all(encoders.map((encoder, k) => encodeAll(encoder, byteChunks(tone(200 + 50 * k), k + 1))));

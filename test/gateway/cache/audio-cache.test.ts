@@ -20,7 +20,15 @@ describe('audio cache', () => {
   it('keys by everything that determines the audio, not by inaudible whitespace', () => {
     const base = cacheKey(PARTS);
     expect(cacheKey({ ...PARTS, text: '  Hello   there. ' })).toBe(base);
-    for (const change of [{ packVersion: '1.0.1' }, { voice: 'rms' }, { speed: 1.1 }, { seed: 8 }, { format: 'wav' }, { model: 'x' }, { text: 'Hello there!' }]) {
+    for (const change of [
+      { packVersion: '1.0.1' },
+      { voice: 'rms' },
+      { speed: 1.1 },
+      { seed: 8 },
+      { format: 'wav' },
+      { model: 'x' },
+      { text: 'Hello there!' },
+    ]) {
       expect(cacheKey({ ...PARTS, ...change })).not.toBe(base);
     }
   });

@@ -12,7 +12,10 @@ const withNodes = (over: Record<string, unknown> = {}) =>
 describe('config schema', () => {
   it('accepts config/local.yaml: two regions of two nodes, three plans, the demo keys', () => {
     const cfg = loadConfigFile(new URL('../../../config/local.yaml', import.meta.url).pathname);
-    expect(cfg.regions.map((r) => [r.name, r.nodes.length])).toEqual([['cn-north-1', 2], ['cn-south-1', 2]]);
+    expect(cfg.regions.map((r) => [r.name, r.nodes.length])).toEqual([
+      ['cn-north-1', 2],
+      ['cn-south-1', 2],
+    ]);
     expect(Object.keys(cfg.plans).sort()).toEqual(['enterprise', 'free', 'pro']);
     expect(cfg.keys.map((k) => k.key).sort()).toEqual(['demo-enterprise', 'demo-free', 'demo-pro']);
     expect(cfg.local).toBe(true);
@@ -57,7 +60,22 @@ describe('config schema', () => {
 
   it('documents every top-level section in docs/request-path.md', () => {
     const doc = readFileSync(new URL('../../../docs/request-path.md', import.meta.url), 'utf8');
-    for (const key of ['regions', 'models', 'plans', 'keys', 'canaries', 'admission', 'timeouts', 'retry', 'health', 'outlier_detection', 'breaker', 'saturation', 'routing', 'degradation'])
+    for (const key of [
+      'regions',
+      'models',
+      'plans',
+      'keys',
+      'canaries',
+      'admission',
+      'timeouts',
+      'retry',
+      'health',
+      'outlier_detection',
+      'breaker',
+      'saturation',
+      'routing',
+      'degradation',
+    ])
       expect(doc).toContain(`\`${key}\``);
   });
 });

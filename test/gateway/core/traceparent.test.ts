@@ -11,7 +11,16 @@ describe('traceparent', () => {
   });
 
   it('refuses malformed headers, all-zero ids and version ff', () => {
-    for (const bad of [undefined, '', 'garbage', `00-${ID}-00f067aa0ba902b7`, `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`, `00-${ID}-${'0'.repeat(16)}-01`, `ff-${ID}-00f067aa0ba902b7-01`, `00-${'z'.repeat(32)}-00f067aa0ba902b7-01`])
+    for (const bad of [
+      undefined,
+      '',
+      'garbage',
+      `00-${ID}-00f067aa0ba902b7`,
+      `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`,
+      `00-${ID}-${'0'.repeat(16)}-01`,
+      `ff-${ID}-00f067aa0ba902b7-01`,
+      `00-${'z'.repeat(32)}-00f067aa0ba902b7-01`,
+    ])
       expect(parseTraceparent(bad), String(bad)).toBeUndefined();
   });
 

@@ -32,7 +32,7 @@ describe('error catalogue', () => {
     }
   });
 
-  it("gives each code an outcome that fits its status, and derives every decision from it", () => {
+  it('gives each code an outcome that fits its status, and derives every decision from it', () => {
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
       const fits = {
         client_error: spec.status >= 400 && spec.status < 500 && spec.status !== 429 && spec.status !== 499,
@@ -48,7 +48,9 @@ describe('error catalogue', () => {
     // Anything that is not a GatewayError is a bug in the gateway, never the node's or client's.
     expect([outcomeOf(new TypeError('x')), classify(new TypeError('x'))]).toEqual(['service_failure', 'failure']);
     // Only "no capacity anywhere for this model" sends dispatch to the other model.
-    const otherModel = Object.entries(ERROR_CODES).filter(([, s]) => s.retry === 'other_model').map(([c]) => c);
+    const otherModel = Object.entries(ERROR_CODES)
+      .filter(([, s]) => s.retry === 'other_model')
+      .map(([c]) => c);
     expect(otherModel.sort()).toEqual(['VOX_ERR_BUSY', 'VOX_ERR_NO_CAPACITY']);
   });
 

@@ -36,16 +36,19 @@ function audioFor(text: string): Buffer {
 }
 
 beforeAll(async () => {
-  node = await startStubNode((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const { text } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string };
-      const wav = audioFor(text);
-      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length, 'x-sample-rate': '24000', 'x-model-version': 'stub-1' });
-      res.end(wav);
-    });
-  }, { latencyMs: 5 });
+  node = await startStubNode(
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const { text } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string };
+        const wav = audioFor(text);
+        res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length, 'x-sample-rate': '24000', 'x-model-version': 'stub-1' });
+        res.end(wav);
+      });
+    },
+    { latencyMs: 5 },
+  );
   raw = deepMerge(baseConfig(), {
     region: 'north',
     regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd', 'flite-fast'] }] }],
@@ -100,11 +103,23 @@ async function read(res: Response): Promise<Answer> {
   for (const h of KEPT) headers[h] = res.headers.get(h);
   // /metrics and the pages are checked for what they are, not byte for byte (they change per call).
   if (!type?.startsWith('audio/')) headers['content-length'] = null;
-  return { status: res.status, type, headers, json, audio: type === 'audio/wav' ? pcmHash(buf) : type?.startsWith('audio/') ? createHash('sha256').update(buf).digest('hex') : undefined, bytes: buf.length, traceId: res.headers.get('x-trace-id') };
+  return {
+    status: res.status,
+    type,
+    headers,
+    json,
+    audio: type === 'audio/wav' ? pcmHash(buf) : type?.startsWith('audio/') ? createHash('sha256').update(buf).digest('hex') : undefined,
+    bytes: buf.length,
+    traceId: res.headers.get('x-trace-id'),
+  };
 }
 
 function init(a: Ask): RequestInit {
-  const headers: Record<string, string> = { ...(a.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(a.key ? { authorization: `Bearer ${a.key}` } : {}), ...a.headers };
+  const headers: Record<string, string> = {
+    ...(a.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(a.key ? { authorization: `Bearer ${a.key}` } : {}),
+    ...a.headers,
+  };
   return { method: a.method, headers, ...(a.body !== undefined ? { body: typeof a.body === 'string' ? a.body : JSON.stringify(a.body) } : {}) };
 }
 
@@ -126,7 +141,11 @@ async function everyDoor(a: Ask): Promise<Answer> {
     }
   // The model is chosen from live pool load (a loaded machine can make the pool look busy for one
   // request and not the next): that is the planner's business, not the door's.
-  const comparable = (x: Answer) => ({ ...x, traceId: typeof x.traceId, headers: { ...x.headers, 'x-model': x.headers['x-model'] === null ? null : 'a model' } });
+  const comparable = (x: Answer) => ({
+    ...x,
+    traceId: typeof x.traceId,
+    headers: { ...x.headers, 'x-model': x.headers['x-model'] === null ? null : 'a model' },
+  });
   for (const [name, other] of Object.entries(answers)) {
     expect({ door: name, ...comparable(other) }, `${a.method} ${a.path} via ${name}`).toEqual({ door: name, ...comparable(first) });
   }
@@ -143,10 +162,22 @@ describe('front doors (one route table, three ways in)', () => {
     const native = await everyDoor({ method: 'POST', path: '/v1/synthesize', key: 'demo-enterprise', body: { text: 'Every door speaks alike.' } });
     expect(native).toMatchObject({ status: 200, type: 'audio/wav', audio: pcmHash(audioFor('Every door speaks alike.')) });
     expect(['flite-hd', 'flite-fast']).toContain(native.headers['x-model']);
-    expect(native.headers).toMatchObject({ 'x-node': 'n1', 'x-region': 'north', 'x-attempts': '1', 'x-sample-rate': '24000', 'x-model-version': 'stub-1', 'content-length': null });
+    expect(native.headers).toMatchObject({
+      'x-node': 'n1',
+      'x-region': 'north',
+      'x-attempts': '1',
+      'x-sample-rate': '24000',
+      'x-model-version': 'stub-1',
+      'content-length': null,
+    });
     // Streamed (chunked): every door sends the audio as it is made, none with a length up front.
     expect(native.traceId).toMatch(/^[0-9a-f]{32}$/);
-    const openai = await everyDoor({ method: 'POST', path: '/v1/audio/speech', key: 'demo-enterprise', body: { model: 'tts-1-hd', input: 'Every door speaks alike.', voice: 'alloy', response_format: 'wav' } });
+    const openai = await everyDoor({
+      method: 'POST',
+      path: '/v1/audio/speech',
+      key: 'demo-enterprise',
+      body: { model: 'tts-1-hd', input: 'Every door speaks alike.', voice: 'alloy', response_format: 'wav' },
+    });
     expect(openai).toMatchObject({ status: 200, type: 'audio/wav', audio: native.audio });
   });
 
@@ -181,7 +212,17 @@ describe('front doors (one route table, three ways in)', () => {
 
   it('every route in the table answers through every door, and refuses other methods with 405', async () => {
     expect(gw.routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      ['GET /', 'GET /canary', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'GET /v1/canary/report', 'GET /v1/status', 'POST /v1/audio/speech', 'POST /v1/synthesize'].sort(),
+      [
+        'GET /',
+        'GET /canary',
+        'GET /healthz',
+        'GET /metrics',
+        'GET /readyz',
+        'GET /v1/canary/report',
+        'GET /v1/status',
+        'POST /v1/audio/speech',
+        'POST /v1/synthesize',
+      ].sort(),
     );
     const types: Record<string, string> = {};
     for (const r of gw.routes.filter((x) => x.method === 'GET')) {
@@ -235,15 +276,23 @@ describe('headers every door adds', () => {
     }
   });
 
-  it('404 and 405 answers carry a real trace id: the client\'s, or a fresh one', async () => {
-    for (const ask of [{ method: 'GET', path: '/v1/nowhere' }, { method: 'GET', path: '/v1/synthesize' }] as Ask[]) {
+  it("404 and 405 answers carry a real trace id: the client's, or a fresh one", async () => {
+    for (const ask of [
+      { method: 'GET', path: '/v1/nowhere' },
+      { method: 'GET', path: '/v1/synthesize' },
+    ] as Ask[]) {
       for (const res of Object.values(await heads(ask))) expect(res.headers.get('x-trace-id')).toMatch(/^[0-9a-f]{32}$/);
-      for (const res of Object.values(await heads({ ...ask, headers: { traceparent: TRACEPARENT } }))) expect(res.headers.get('x-trace-id')).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+      for (const res of Object.values(await heads({ ...ask, headers: { traceparent: TRACEPARENT } })))
+        expect(res.headers.get('x-trace-id')).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
     }
   });
 
   it('CORS: off by default (a preflight is 405); configured origins get preflights and allow headers, others nothing', async () => {
-    const preflight: Ask = { method: 'OPTIONS', path: '/v1/synthesize', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } };
+    const preflight: Ask = {
+      method: 'OPTIONS',
+      path: '/v1/synthesize',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    };
     for (const res of Object.values(await heads(preflight))) {
       expect(res.status).toBe(405);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
@@ -251,10 +300,24 @@ describe('headers every door adds', () => {
     expect(gw.reload(parseConfig(deepMerge(raw, { cors: { allow_origins: ['https://app.example'], max_age_s: 120 } }))).ok).toBe(true);
     try {
       for (const [door, res] of Object.entries(await heads(preflight))) {
-        expect([res.status, res.headers.get('access-control-allow-origin'), res.headers.get('access-control-allow-methods'), res.headers.get('access-control-max-age')], door).toEqual([204, 'https://app.example', 'POST', '120']);
+        expect(
+          [
+            res.status,
+            res.headers.get('access-control-allow-origin'),
+            res.headers.get('access-control-allow-methods'),
+            res.headers.get('access-control-max-age'),
+          ],
+          door,
+        ).toEqual([204, 'https://app.example', 'POST', '120']);
         expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
       }
-      const synth = await heads({ method: 'POST', path: '/v1/synthesize', key: 'demo-pro', body: { text: 'From a browser.' }, headers: { origin: 'https://app.example' } });
+      const synth = await heads({
+        method: 'POST',
+        path: '/v1/synthesize',
+        key: 'demo-pro',
+        body: { text: 'From a browser.' },
+        headers: { origin: 'https://app.example' },
+      });
       for (const [door, res] of Object.entries(synth)) {
         expect([res.status, res.headers.get('access-control-allow-origin')], door).toEqual([200, 'https://app.example']);
         expect(res.headers.get('access-control-expose-headers')).toContain('x-trace-id');
@@ -267,4 +330,3 @@ describe('headers every door adds', () => {
     }
   });
 });
-

@@ -39,11 +39,34 @@ function setup(opts: { nodes?: number; regions?: number; attemptMs?: number; act
   }));
   const clock = new ManualClock();
   const endpoints = new EndpointSet(regions, clock);
-  const breakerCfg = { error_threshold_percentage: 50, volume_threshold: opts.breaker?.volume_threshold ?? 4, reset_timeout_ms: 200, rolling_window_ms: 10_000, slow_call_ratio: 0.5, slow_call_base_ms: 1000, slow_call_per_char_ms: 0 };
+  const breakerCfg = {
+    error_threshold_percentage: 50,
+    volume_threshold: opts.breaker?.volume_threshold ?? 4,
+    reset_timeout_ms: 200,
+    rolling_window_ms: 10_000,
+    slow_call_ratio: 0.5,
+    slow_call_base_ms: 1000,
+    slow_call_per_char_ms: 0,
+  };
   const breakers = new Breakers({ config: () => breakerCfg, clock, log, metrics });
-  const outliers = new OutlierDetector({ endpoints, clock, log, metrics, config: () => ({ consecutive_failures: 3, consecutive_connect_failures: 1, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }), maxRetryAfterMs: () => 1000 });
+  const outliers = new OutlierDetector({
+    endpoints,
+    clock,
+    log,
+    metrics,
+    config: () => ({ consecutive_failures: 3, consecutive_connect_failures: 1, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }),
+    maxRetryAfterMs: () => 1000,
+  });
   // No room and no time deposit: these tests pin the Envoy concurrency limit and the reserve of 3.
-  const budget = new RetryBudget({ budgetPercent: () => 20, minRetryConcurrency: () => 3, minRetriesPerSecond: () => 0, activeRequests: opts.active ?? (() => 1), maxConcurrency: () => 0, room: () => 0, now: () => clock.now() });
+  const budget = new RetryBudget({
+    budgetPercent: () => 20,
+    minRetryConcurrency: () => 3,
+    minRetriesPerSecond: () => 0,
+    activeRequests: opts.active ?? (() => 1),
+    maxConcurrency: () => 0,
+    room: () => 0,
+    now: () => clock.now(),
+  });
   const calls: string[] = [];
   let behaviour: (node: string, req: UpstreamRequest) => Promise<void> = async () => undefined;
   const fake: Service = async (req) => {
@@ -61,7 +84,18 @@ function setup(opts: { nodes?: number; regions?: number; attemptMs?: number; act
   /** Starts a request with its own deadline on the manual clock; `request` also drives the clock until it settles. */
   const start = (deadlineMs = 2000): Promise<unknown> => {
     const deadline = clock.timeoutSignal(deadlineMs, () => new GatewayError('VOX_ERR_DEADLINE_EXCEEDED'));
-    return service({ traceId: 't', body: Buffer.from('{}'), route: { model: 'm', regions: regions.map((r) => r.name) }, textLength: 10, deadlineAt: clock.now() + deadlineMs, deadline, signal: deadline, attempt: 0, tried: new Set(), attempts: [] }).finally(() => deadline.dispose());
+    return service({
+      traceId: 't',
+      body: Buffer.from('{}'),
+      route: { model: 'm', regions: regions.map((r) => r.name) },
+      textLength: 10,
+      deadlineAt: clock.now() + deadlineMs,
+      deadline,
+      signal: deadline,
+      attempt: 0,
+      tried: new Set(),
+      attempts: [],
+    }).finally(() => deadline.dispose());
   };
   const request = (deadlineMs = 2000): Promise<unknown> => drive(clock, start(deadlineMs));
   return { clock, endpoints, breakers, calls, metrics, setBehaviour: (b: typeof behaviour) => (behaviour = b), start, request, budget };

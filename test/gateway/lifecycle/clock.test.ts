@@ -95,7 +95,18 @@ describe('timed through the clock', () => {
           });
         }),
     );
-    const req = { traceId: 't', body: Buffer.alloc(0), route: { model: 'm', regions: ['r'] }, textLength: 1, deadlineAt: deadline.at, deadline: deadline.signal, signal: deadline.signal, attempt: 1, tried: new Set<string>(), attempts: [] };
+    const req = {
+      traceId: 't',
+      body: Buffer.alloc(0),
+      route: { model: 'm', regions: ['r'] },
+      textLength: 1,
+      deadlineAt: deadline.at,
+      deadline: deadline.signal,
+      signal: deadline.signal,
+      attempt: 1,
+      tried: new Set<string>(),
+      attempts: [],
+    };
     const p = layer(req);
     p.catch(() => undefined);
     await clock.tick(249);

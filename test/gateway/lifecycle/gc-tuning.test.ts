@@ -15,7 +15,9 @@ let gw: GatewayHandle;
 
 beforeAll(async () => {
   node = await startStubNode((_req, res) => void res.end(), { slots: 1, queueLimit: 1, latencyMs: 1 });
-  gw = await startGateway(deepMerge(baseConfig(), { region: 'north', regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd'] }] }] }));
+  gw = await startGateway(
+    deepMerge(baseConfig(), { region: 'north', regions: [{ name: 'north', priority: 0, nodes: [{ id: 'n1', url: node.url, models: ['flite-hd'] }] }] }),
+  );
 });
 
 afterAll(async () => {

@@ -43,9 +43,19 @@ describe.skipIf(!hasRedis())('the shared canary store on Redis', () => {
     const [a, b] = [await replica(redis.url), await replica(redis.url)];
     const window = 10;
     // A pushes 15 unjudged and 3 judged pairs, B 15 unjudged; both count.
-    await a.sync({ pairs: [...Array.from({ length: 15 }, (_, i) => pair(i, false)), ...[0, 1, 2].map((i) => pair(100 + i, true))], counts: new Map([['c', new Map([['eligible', 18]])]]) }, ['c'], window);
+    await a.sync(
+      {
+        pairs: [...Array.from({ length: 15 }, (_, i) => pair(i, false)), ...[0, 1, 2].map((i) => pair(100 + i, true))],
+        counts: new Map([['c', new Map([['eligible', 18]])]]),
+      },
+      ['c'],
+      window,
+    );
     await b.sync({ pairs: Array.from({ length: 15 }, (_, i) => pair(200 + i, false)), counts: new Map([['c', new Map([['eligible', 15]])]]) }, ['c'], window);
-    const [va, vb] = [(await a.sync({ pairs: [], counts: NONE }, ['c'], window)).get('c')!, (await b.sync({ pairs: [], counts: NONE }, ['c'], window)).get('c')!];
+    const [va, vb] = [
+      (await a.sync({ pairs: [], counts: NONE }, ['c'], window)).get('c')!,
+      (await b.sync({ pairs: [], counts: NONE }, ['c'], window)).get('c')!,
+    ];
     expect(va).toEqual(vb);
     expect(va.counters).toEqual({ eligible: 33 });
     // The 10 newest unjudged (all B's) and every judged pair: unjudged ones never push judged ones out.

@@ -75,7 +75,7 @@ describe('SegmentRun', () => {
     expect(pcm.length).toBe(text.length * 80 * 2);
     // One rendering from start to end: every sample follows the generator's step from the first.
     const s = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2);
-    for (let i = 1; i < s.length; i++) expect(((s[i]! - s[i - 1]! + 20000) % 20000 + 20000) % 20000).toBe(7919 % 20000);
+    for (let i = 1; i < s.length; i++) expect((((s[i]! - s[i - 1]! + 20000) % 20000) + 20000) % 20000).toBe(7919 % 20000);
     expect(stack.nodes.flatMap((n) => n.requests).every((r) => r.body.offset_samples === undefined)).toBe(true);
   });
 

@@ -7,11 +7,21 @@ describe('segmentText', () => {
     { name: 'short text stays one segment', text: 'Hello there. How are you?', max: 100, want: ['Hello there. How are you?'] },
     { name: 'Latin sentences packed up to the limit', text: 'One two. Three four. Five six.', max: 21, want: ['One two. Three four. ', 'Five six.'] },
     { name: 'each sentence alone when two do not fit', text: 'One two. Three four. Five six.', max: 12, want: ['One two. ', 'Three four. ', 'Five six.'] },
-    { name: 'Chinese stops without spaces', text: '你好，欢迎使用。今天天气很好！我们走吧？', max: 8, want: ['你好，欢迎使用。', '今天天气很好！', '我们走吧？'] },
+    {
+      name: 'Chinese stops without spaces',
+      text: '你好，欢迎使用。今天天气很好！我们走吧？',
+      max: 8,
+      want: ['你好，欢迎使用。', '今天天气很好！', '我们走吧？'],
+    },
     { name: 'mixed Chinese and English', text: 'Please call 张伟. 他在北京。See you.', max: 16, want: ['Please call 张伟. ', '他在北京。See you.'] },
     { name: 'never inside a decimal number', text: 'Pi is 3.14159 roughly. Yes.', max: 12, want: ['Pi is ', '3.14159 ', 'roughly. ', 'Yes.'] },
     { name: 'never inside a URL', text: 'Go to https://example.com/a.b?c=1. Then stop.', max: 36, want: ['Go to https://example.com/a.b?c=1. ', 'Then stop.'] },
-    { name: 'never inside a tag', text: 'Wait [uv_break] now. Then <break time="1.5s"/> go.', max: 21, want: ['Wait [uv_break] now. ', 'Then ', '<break time="1.5s"/> ', 'go.'] },
+    {
+      name: 'never inside a tag',
+      text: 'Wait [uv_break] now. Then <break time="1.5s"/> go.',
+      max: 21,
+      want: ['Wait [uv_break] now. ', 'Then ', '<break time="1.5s"/> ', 'go.'],
+    },
     { name: 'abbreviations end no sentence', text: 'Mr. Smith met Dr. Jones. They talked.', max: 26, want: ['Mr. Smith met Dr. Jones. ', 'They talked.'] },
     { name: 'long sentence split at a clause', text: 'first part, second part, third part.', max: 14, want: ['first part, ', 'second part, ', 'third part.'] },
     { name: 'line breaks are boundaries', text: 'Line one\nLine two\n', max: 10, want: ['Line one\n', 'Line two\n'] },
@@ -33,14 +43,18 @@ describe('segmentText', () => {
   it('property: segments join back to the text, none empty, none much over the limit', () => {
     const piece = fc.constantFrom('Hello', ' ', '. ', '。', '你好', '3.14', 'https://a.b/c.d', '[uv_break]', ', ', '！', '\n', 'world', '?', 'Mr. ', '1,000');
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 60 }).map((p) => p.join('')), fc.integer({ min: 1, max: 120 }), (text, max) => {
-        const got = segmentText(text, { maxChars: max });
-        expect(got.join('')).toBe(text);
-        if (text.length > 0) for (const s of got) expect(s.length).toBeGreaterThan(0);
-        // Over the limit only by trailing spaces/punctuation, or by a protected span (a URL here
-        // can run up to ~60 characters when words follow it without a space).
-        if (max >= 60) for (const s of got) expect(s.trimEnd().replace(/[\p{P}\s]+$/u, '').length).toBeLessThanOrEqual(max);
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 60 }).map((p) => p.join('')),
+        fc.integer({ min: 1, max: 120 }),
+        (text, max) => {
+          const got = segmentText(text, { maxChars: max });
+          expect(got.join('')).toBe(text);
+          if (text.length > 0) for (const s of got) expect(s.length).toBeGreaterThan(0);
+          // Over the limit only by trailing spaces/punctuation, or by a protected span (a URL here
+          // can run up to ~60 characters when words follow it without a space).
+          if (max >= 60) for (const s of got) expect(s.trimEnd().replace(/[\p{P}\s]+$/u, '').length).toBeLessThanOrEqual(max);
+        },
+      ),
       { numRuns: 300 },
     );
   });

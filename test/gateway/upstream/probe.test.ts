@@ -17,7 +17,9 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     if (!answer) return; // hung: never answers
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(req.url === '/v1/load' ? JSON.stringify({ ready: true, slots: 2, inflight: 0, queue_depth: 0, queue_limit: 8, latency_ewma_ms: 5 }) : '{"ready":true}');
+    res.end(
+      req.url === '/v1/load' ? JSON.stringify({ ready: true, slots: 2, inflight: 0, queue_depth: 0, queue_limit: 8, latency_ewma_ms: 5 }) : '{"ready":true}',
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   pool = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);

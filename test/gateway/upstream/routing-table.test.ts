@@ -66,7 +66,8 @@ describe('routing table', () => {
   it('room() counts only fresh nodes of the model', () => {
     const clock = new ManualClock();
     const set = new EndpointSet([{ name: 'a', priority: 0, nodes: [node('a1'), node('a2'), node('ax', ['x'])] }], clock);
-    for (const e of set.all()) e.load = { ready: true, draining: false, slots: 2, inflight: 0, queueDepth: 0, queueLimit: 3, latencyEwmaMs: 10, at: clock.now() };
+    for (const e of set.all())
+      e.load = { ready: true, draining: false, slots: 2, inflight: 0, queueDepth: 0, queueLimit: 3, latencyEwmaMs: 10, at: clock.now() };
     expect(set.room('m')).toBe(10);
     set.get('a1')!.ejectedUntil = clock.now() + 100;
     expect(set.room('m')).toBe(5);

@@ -66,7 +66,6 @@ describe('Scheduler', () => {
 });
 
 describe('Scheduler priority classes', () => {
-
   it('gives a freed slot to a waiting interactive request before any batch work', async () => {
     const s = new Scheduler({ slots: 1, queueLimit: 4 });
     const running = await s.acquire(never, 'batch');

@@ -38,7 +38,10 @@ export function streamSynthesis(url: string, body: Record<string, unknown>, opti
   const started = performance.now();
   const payload = JSON.stringify({ stream: true, ...body });
   return new Promise<StreamRead>((resolve, reject) => {
-    const req = http.request(`${url}/v1/synthesize`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers } });
+    const req = http.request(`${url}/v1/synthesize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers },
+    });
     req.on('error', reject);
     req.on('response', (res) => {
       const read: StreamRead = {

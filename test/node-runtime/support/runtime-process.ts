@@ -86,7 +86,11 @@ export const LONG_TEXT =
   'Meanwhile the engineers measure latency at the edge, and the gateway routes every request to a healthy node.';
 
 /** The process logs after it answers, so a line may arrive a moment after the response. */
-export async function waitForLog(node: RuntimeProcess, match: (line: Record<string, unknown>) => boolean, timeoutMs = 2000): Promise<Record<string, unknown> | undefined> {
+export async function waitForLog(
+  node: RuntimeProcess,
+  match: (line: Record<string, unknown>) => boolean,
+  timeoutMs = 2000,
+): Promise<Record<string, unknown> | undefined> {
   const until = performance.now() + timeoutMs;
   for (;;) {
     const line = node.logs.find(match);

@@ -25,7 +25,9 @@ function open(target: Target): Promise<Socket> {
 function head(target: Target, extra: Record<string, string>): string {
   const u = new URL(target.url);
   const headers = { host: u.host, 'content-type': 'application/json', ...target.headers, ...extra };
-  return `POST ${target.path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+  return `POST ${target.path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}\r\n`;
 }
 
 /** Resolves with everything the server sent once the socket closes (or after `waitMs`). */
@@ -93,7 +95,12 @@ export async function chunkedUpload(target: Target, totalBytes: number): Promise
  * Opens a connection and trickles either the headers or the body one byte at a time every
  * `everyMs`, forever; resolves with how long the server kept the connection open.
  */
-export async function slowloris(target: Target, phase: 'headers' | 'body', everyMs: number, giveUpMs: number): Promise<{ openMs: number; closedByServer: boolean; answer: string }> {
+export async function slowloris(
+  target: Target,
+  phase: 'headers' | 'body',
+  everyMs: number,
+  giveUpMs: number,
+): Promise<{ openMs: number; closedByServer: boolean; answer: string }> {
   const socket = await open(target);
   const started = performance.now();
   let text = '';

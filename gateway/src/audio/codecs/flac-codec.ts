@@ -38,7 +38,11 @@ export async function createFlacCodec(sampleRate: number): Promise<Codec> {
   const encoder = flac.create_libflac_encoder(sampleRate, 1, 16, FLAC_COMPRESSION_LEVEL, 0, false, 0);
   if (!encoder) throw new Error('libFLAC refused the encoder settings');
   let pending: Uint8Array[] = [];
-  const status = flac.init_encoder_stream(encoder, (data, bytes) => pending.push(data.slice(0, bytes)), () => {});
+  const status = flac.init_encoder_stream(
+    encoder,
+    (data, bytes) => pending.push(data.slice(0, bytes)),
+    () => {},
+  );
   if (status !== 0) throw new Error(`libFLAC init failed (${status})`);
   let wide = new Int32Array(4096);
   let alive = true;

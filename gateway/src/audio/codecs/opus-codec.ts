@@ -58,7 +58,10 @@ export async function createOpusCodec(sampleRate: number): Promise<Codec> {
   let pendingLength = 0;
   let inputSamples = 0;
   let encodedSamples = 0;
-  let headers: Uint8Array[] | undefined = [...ogg.pages([{ data: opusHead(preSkip, sampleRate), granule: 0n }]), ...ogg.pages([{ data: opusTags(), granule: 0n }])];
+  let headers: Uint8Array[] | undefined = [
+    ...ogg.pages([{ data: opusHead(preSkip, sampleRate), granule: 0n }]),
+    ...ogg.pages([{ data: opusTags(), granule: 0n }]),
+  ];
 
   const packet = (samples: Int16Array): OggPacket => {
     const data = encoder.encode(samples).slice(); // the addon reuses one output buffer

@@ -26,7 +26,8 @@ export function detectPocketsphinx(): AsrAvailability {
   const binary = SEARCH_PATH.map((d) => path.join(d, 'pocketsphinx_continuous')).find((p) => existsSync(p));
   if (!binary) return { available: false, reason: 'pocketsphinx_continuous not found on PATH (Debian: apt-get install pocketsphinx pocketsphinx-en-us)' };
   for (const f of ['en-us', 'en-us.lm.bin', 'cmudict-en-us.dict'])
-    if (!existsSync(path.join(MODEL_DIR, f))) return { available: false, reason: `pocketsphinx model file ${path.join(MODEL_DIR, f)} missing (apt-get install pocketsphinx-en-us)` };
+    if (!existsSync(path.join(MODEL_DIR, f)))
+      return { available: false, reason: `pocketsphinx model file ${path.join(MODEL_DIR, f)} missing (apt-get install pocketsphinx-en-us)` };
   return { available: true, binary };
 }
 
@@ -36,7 +37,18 @@ export async function transcribe(binary: string, samples16k: Float32Array, timeo
   try {
     const file = path.join(dir, 'in.wav');
     await writeFile(file, encodeWav(samples16k, 16_000));
-    const args = ['-hmm', path.join(MODEL_DIR, 'en-us'), '-lm', path.join(MODEL_DIR, 'en-us.lm.bin'), '-dict', path.join(MODEL_DIR, 'cmudict-en-us.dict'), '-infile', file, '-logfn', '/dev/null'];
+    const args = [
+      '-hmm',
+      path.join(MODEL_DIR, 'en-us'),
+      '-lm',
+      path.join(MODEL_DIR, 'en-us.lm.bin'),
+      '-dict',
+      path.join(MODEL_DIR, 'cmudict-en-us.dict'),
+      '-infile',
+      file,
+      '-logfn',
+      '/dev/null',
+    ];
     const stdout = await new Promise<string>((resolve, reject) =>
       execFile(binary, args, { timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, out) => (err ? reject(err) : resolve(out))),
     );

@@ -34,7 +34,10 @@ export function decodeAudio(bytes: Uint8Array, fallbackRate: number | undefined)
   }
   // Streamed WAVs may carry 0xFFFFFFFF as the data size: the bytes present are read then.
   const { fmt } = layout;
-  return { samples: decodeData(view, layout.dataOffset, layout.presentBytes, { format: fmt.format, channels: fmt.channels, bits: fmt.bitsPerSample }), sampleRate: fmt.sampleRate };
+  return {
+    samples: decodeData(view, layout.dataOffset, layout.presentBytes, { format: fmt.format, channels: fmt.channels, bits: fmt.bitsPerSample }),
+    sampleRate: fmt.sampleRate,
+  };
 }
 
 function decodeData(view: DataView, start: number, size: number, fmt: { format: number; channels: number; bits: number }): Float32Array {
@@ -49,7 +52,7 @@ function decodeData(view: DataView, start: number, size: number, fmt: { format: 
       const p = start + (i * ch + c) * bytesPer;
       if (fmt.format === 3 && fmt.bits === 32) acc += view.getFloat32(p, true);
       else if (fmt.format === 1 && fmt.bits === 8) acc += (view.getUint8(p) - 128) / 128;
-      else if (fmt.format === 1 && fmt.bits === 24) acc += ((view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getInt8(p + 2) << 16)) / 8388608);
+      else if (fmt.format === 1 && fmt.bits === 24) acc += (view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getInt8(p + 2) << 16)) / 8388608;
       else if (fmt.format === 1 && fmt.bits === 32) acc += view.getInt32(p, true) / 2147483648;
       else throw new AudioDecodeError(`unsupported WAV format ${fmt.format}/${fmt.bits} bit`);
     }

@@ -13,7 +13,8 @@ let tools: Promise<JudgeTools> | undefined;
 
 async function createTools(): Promise<JudgeTools> {
   const vad = await SileroVad.load();
-  const asr = (workerData as { asr?: string } | null)?.asr === 'off' ? ({ available: false, reason: 'disabled by configuration' } as const) : detectPocketsphinx();
+  const asr =
+    (workerData as { asr?: string } | null)?.asr === 'off' ? ({ available: false, reason: 'disabled by configuration' } as const) : detectPocketsphinx();
   return {
     speechFraction: async (s) => (await vad.speechFraction(s)).speechFraction,
     ...(asr.available ? { transcribe: (s: Float32Array) => transcribe(asr.binary, s) } : { asrMissingReason: asr.reason }),

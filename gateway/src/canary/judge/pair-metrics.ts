@@ -108,7 +108,10 @@ export async function judgePair(task: JudgeTask, tools: JudgeTools): Promise<Pai
     asrNote = tools.asrMissingReason;
   } else {
     try {
-      for (const [m, s16] of [[baseline, b16], [canary, c16]] as const) {
+      for (const [m, s16] of [
+        [baseline, b16],
+        [canary, c16],
+      ] as const) {
         if (m.speechFraction < NO_SPEECH) m.wer = 1;
         else {
           m.transcript = await tools.transcribe(s16);

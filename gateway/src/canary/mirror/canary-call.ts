@@ -99,7 +99,8 @@ class CanaryCallHandler implements Dispatcher.DispatchHandler {
     this.#done = true;
     this.o.clock.clearTimer(this.#timer);
     if (err) this.reject(err);
-    else this.resolve({ status: this.#status, headers: this.#headers, body: this.#keep ? Buffer.concat(this.#chunks, this.#size) : undefined, size: this.#size });
+    else
+      this.resolve({ status: this.#status, headers: this.#headers, body: this.#keep ? Buffer.concat(this.#chunks, this.#size) : undefined, size: this.#size });
     // Only a request still running is stopped: a finished one keeps its connection alive.
     if (stop) this.#controller?.abort(new errors.RequestAbortedError());
   }

@@ -33,13 +33,7 @@ import { isSampled, sampled, textPoint } from './sampler.ts';
 import { ShadowBudget } from './shadow-budget.ts';
 import type { ShadowEvent, ShadowHook } from '../../request-path/shadow/shadow.ts';
 
-export type ShadowCounter =
-  | 'eligible'
-  | 'sampled'
-  | 'mirrored'
-  | 'dropped_cap'
-  | 'dropped_no_headroom'
-  | 'dropped_baseline_streamed';
+export type ShadowCounter = 'eligible' | 'sampled' | 'mirrored' | 'dropped_cap' | 'dropped_no_headroom' | 'dropped_baseline_streamed';
 
 export type CanaryAnswer =
   /** `bytes` only when the pair is to be judged (it holds a judge ticket). */
@@ -168,7 +162,17 @@ export function createMirror(o: MirrorOptions): Mirror {
     track(
       new Promise<void>((resolve) => setImmediate(resolve))
         .then(() => send(c, model, event, node.url, node.id, ticket !== undefined))
-        .then((answer) => o.sink.submit({ canary: c, traceId: event.traceId, text: event.text, servedModel: event.served.model, baseline, answer, ...(ticket ? { ticket } : {}) }))
+        .then((answer) =>
+          o.sink.submit({
+            canary: c,
+            traceId: event.traceId,
+            text: event.text,
+            servedModel: event.served.model,
+            baseline,
+            answer,
+            ...(ticket ? { ticket } : {}),
+          }),
+        )
         .finally(() => {
           node.inflight = Math.max(0, node.inflight - 1);
           release();
@@ -194,7 +198,11 @@ export function createMirror(o: MirrorOptions): Mirror {
     };
     try {
       // Read to the end either way: the latency is the whole answer's, and the connection is reused.
-      const res = await callCanary(pools.get(url), { method: 'POST', path: '/v1/synthesize', headers, body }, { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms, clock: o.clock });
+      const res = await callCanary(
+        pools.get(url),
+        { method: 'POST', path: '/v1/synthesize', headers, body },
+        { keepBody: keepAudio, maxBytes: MAX_BODY, timeoutMs: c.timeout_ms, clock: o.clock },
+      );
       const latencyMs = performance.now() - started;
       if (res.status !== 200) {
         let code = `http_${res.status}`;

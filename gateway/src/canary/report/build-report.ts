@@ -46,8 +46,18 @@ export function buildReport(input: ReportInput): CanaryReport {
   const lat = paired(pairs.filter((p) => p.outcome === 'ok').map((p) => ({ b: p.baselineLatencyMs, c: p.canaryLatencyMs ?? null })));
   const allLat = pairs.flatMap((p) => [p.baselineLatencyMs, p.canaryLatencyMs ?? Number.NaN]).filter(Number.isFinite);
   const hi = allLat.length ? Math.max(...allLat) : 1;
-  const hb = histogram(pairs.map((p) => p.baselineLatencyMs), 0, hi, 20);
-  const hc = histogram(pairs.filter((p) => p.canaryLatencyMs !== undefined).map((p) => p.canaryLatencyMs!), 0, hi, 20);
+  const hb = histogram(
+    pairs.map((p) => p.baselineLatencyMs),
+    0,
+    hi,
+    20,
+  );
+  const hc = histogram(
+    pairs.filter((p) => p.canaryLatencyMs !== undefined).map((p) => p.canaryLatencyMs!),
+    0,
+    hi,
+    20,
+  );
 
   const byCode: Record<string, number> = {};
   for (const [name, v] of Object.entries(k)) if (name.startsWith('error:')) byCode[name.slice(6)] = v;
@@ -81,7 +91,9 @@ export function buildReport(input: ReportInput): CanaryReport {
       rate: finished ? Math.round((errCount / finished) * 10_000) / 10_000 : null,
       by_code: byCode,
       max_rate: t.max_error_rate,
-      p_value: verdictPairs.length ? binomialTest(verdictPairs.filter((p) => p.outcome !== 'ok').length, verdictPairs.length, t.max_error_rate, 'greater') : null,
+      p_value: verdictPairs.length
+        ? binomialTest(verdictPairs.filter((p) => p.outcome !== 'ok').length, verdictPairs.length, t.max_error_rate, 'greater')
+        : null,
       judge_failed: k.judge_failed ?? 0,
     },
     latency_ms: {

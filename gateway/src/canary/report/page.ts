@@ -14,7 +14,10 @@ const f = (x: number | null | undefined, d = 3) => (x === null || x === undefine
 function section(r: CanaryReport): string {
   const t = r.thresholds;
   const checks = r.checks
-    .map((c) => `<tr class="check-${esc(c.status)}"><td>${esc(c.metric)}</td><td><b>${esc(c.status)}</b></td><td>${c.n}</td><td>${c.p === null ? '–' : esc(c.p.toPrecision(2))}</td><td>${esc(c.detail)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr class="check-${esc(c.status)}"><td>${esc(c.metric)}</td><td><b>${esc(c.status)}</b></td><td>${c.n}</td><td>${c.p === null ? '–' : esc(c.p.toPrecision(2))}</td><td>${esc(c.detail)}</td></tr>`,
+    )
     .join('');
   const counts: [string, unknown][] = [
     ['configured sample rate', r.sample_rate],
@@ -24,9 +27,22 @@ function section(r: CanaryReport): string {
     ['pairs in the window, by the model that served the client', windowPairs(r)],
     ['pairs the verdict counts', verdictPairs(r)],
     ['errors and latency only (judge budget)', r.unjudged],
-    ['dropped', `${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`],
-    ['errors', `${r.errors.count} (timeouts ${r.errors.timeouts}; ${Object.entries(r.errors.by_code).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'})`],
-    ['latency p50/p95/p99 (ms)', `canary ${f(r.latency_ms.canary.p50)} / ${f(r.latency_ms.canary.p95)} / ${f(r.latency_ms.canary.p99)} · baseline ${f(r.latency_ms.baseline.p50)} / ${f(r.latency_ms.baseline.p95)} / ${f(r.latency_ms.baseline.p99)}`],
+    [
+      'dropped',
+      `${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`,
+    ],
+    [
+      'errors',
+      `${r.errors.count} (timeouts ${r.errors.timeouts}; ${
+        Object.entries(r.errors.by_code)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ') || 'none'
+      })`,
+    ],
+    [
+      'latency p50/p95/p99 (ms)',
+      `canary ${f(r.latency_ms.canary.p50)} / ${f(r.latency_ms.canary.p95)} / ${f(r.latency_ms.canary.p99)} · baseline ${f(r.latency_ms.baseline.p50)} / ${f(r.latency_ms.baseline.p95)} / ${f(r.latency_ms.baseline.p99)}`,
+    ],
     ['WER', r.audio.wer.available ? `${r.audio.wer.pairs} pairs with ASR` : `unavailable: ${r.audio.wer.reason ?? 'no ASR'}`],
     ['judge time per pair (ms, p50)', f(r.judge_ms.p50)],
   ];

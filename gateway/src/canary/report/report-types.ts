@@ -30,7 +30,15 @@ export interface CanaryReport {
   /** Mirrors answered but not judged (the judge's CPU budget): they count for errors and latency. */
   unjudged: number;
   dropped: { total: number; cap: number; no_headroom: number; baseline_streamed: number; judge_backlog: number };
-  errors: { count: number; timeouts: number; rate: number | null; by_code: Record<string, number>; max_rate: number; p_value: number | null; judge_failed: number };
+  errors: {
+    count: number;
+    timeouts: number;
+    rate: number | null;
+    by_code: Record<string, number>;
+    max_rate: number;
+    p_value: number | null;
+    judge_failed: number;
+  };
   latency_ms: Paired & { histogram: { edges: number[]; canary: number[]; baseline: number[] }; rtf: Paired };
   audio: {
     duration_ratio: Summary;

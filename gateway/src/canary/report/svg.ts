@@ -31,8 +31,15 @@ export function histogramChart(title: string, edges: number[], baseline: number[
   const y = (v: number) => H - pad.b - (v / max) * (H - pad.t - pad.b);
   const width = baseline ? bw / 2 - 1 : bw - 1;
   const bars = (counts: number[], color: string, off: number) =>
-    counts.map((c, i) => `<rect x="${(pad.l + i * bw + off).toFixed(1)}" y="${y(c).toFixed(1)}" width="${width.toFixed(1)}" height="${(H - pad.b - y(c)).toFixed(1)}" fill="${color}"><title>${esc(`${num(edges[i] ?? 0)}–${num(edges[i + 1] ?? 0)} ${unit}: ${c}`)}</title></rect>`).join('');
-  const ticks = [0, Math.floor(bins / 2), bins].map((i) => `<text x="${(pad.l + i * bw).toFixed(1)}" y="${H - 12}" font-size="10" text-anchor="middle">${esc(num(edges[i] ?? 0))}</text>`).join('');
+    counts
+      .map(
+        (c, i) =>
+          `<rect x="${(pad.l + i * bw + off).toFixed(1)}" y="${y(c).toFixed(1)}" width="${width.toFixed(1)}" height="${(H - pad.b - y(c)).toFixed(1)}" fill="${color}"><title>${esc(`${num(edges[i] ?? 0)}–${num(edges[i + 1] ?? 0)} ${unit}: ${c}`)}</title></rect>`,
+      )
+      .join('');
+  const ticks = [0, Math.floor(bins / 2), bins]
+    .map((i) => `<text x="${(pad.l + i * bw).toFixed(1)}" y="${H - 12}" font-size="10" text-anchor="middle">${esc(num(edges[i] ?? 0))}</text>`)
+    .join('');
   return `<svg class="chart" role="img" aria-label="${esc(title)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">
 <text x="${pad.l}" y="14" font-size="12" font-weight="bold">${esc(title)}</text>
 <line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="${COLORS.grid}"/>

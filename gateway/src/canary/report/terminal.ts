@@ -27,7 +27,9 @@ function canary(r: CanaryReport, color: boolean): string {
     '',
     `  sample rate ${r.sample_rate} · measured share ${r.measured_share === null ? '–' : (r.measured_share * 100).toFixed(2) + '%'} (${r.sampled}/${r.eligible})`,
     `  mirrored ${r.mirrored} · compared ${r.compared} since start · errors and latency only ${r.unjudged} · dropped ${r.dropped.total} (cap ${r.dropped.cap}, no headroom ${r.dropped.no_headroom}, baseline streamed ${r.dropped.baseline_streamed}, judge backlog ${r.dropped.judge_backlog})`,
-    `  errors ${r.errors.count} (timeouts ${r.errors.timeouts}) ${Object.entries(r.errors.by_code).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `  errors ${r.errors.count} (timeouts ${r.errors.timeouts}) ${Object.entries(r.errors.by_code)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
     `  latency ms p50/p95/p99: canary ${f(r.latency_ms.canary.p50)}/${f(r.latency_ms.canary.p95)}/${f(r.latency_ms.canary.p99)} · baseline ${f(r.latency_ms.baseline.p50)}/${f(r.latency_ms.baseline.p95)}/${f(r.latency_ms.baseline.p99)}`,
     `  pairs in the window, by the model that served the client: ${windowPairs(r)}`,
     `  pairs the verdict counts: ${verdictPairs(r)}`,
@@ -40,13 +42,20 @@ function canary(r: CanaryReport, color: boolean): string {
     row('seconds per char', r.audio.seconds_per_char),
     row('RMS dBFS', r.audio.rms_dbfs),
     row('clipping', r.audio.clipping),
-    r.audio.wer.pairs > 0 ? row('WER', r.audio.wer) : `  ${pad('WER', 22)} ${r.audio.wer.available ? 'no pairs with ASR yet' : `unavailable: ${r.audio.wer.reason ?? 'no ASR'}`}`,
+    r.audio.wer.pairs > 0
+      ? row('WER', r.audio.wer)
+      : `  ${pad('WER', 22)} ${r.audio.wer.available ? 'no pairs with ASR yet' : `unavailable: ${r.audio.wer.reason ?? 'no ASR'}`}`,
     `  ${pad('spectral distance', 22)} p50 ${f(r.audio.spectral_distance.p50)} [${f(r.audio.spectral_distance.p05)}–${f(r.audio.spectral_distance.p95)}] (max ${r.thresholds.max_distance})`,
     `  ${pad('duration ratio', 22)} p50 ${f(r.audio.duration_ratio.p50)} [${f(r.audio.duration_ratio.p05)}–${f(r.audio.duration_ratio.p95)}]`,
     '',
     '  checks:',
     ...r.checks.map((c) => `    ${pad(c.metric, 18)} ${pad(c.status, 13)} ${c.detail}`),
-    `  verdict history: ${r.history.slice(-12).map((h) => `${h.verdict}@${h.compared}`).join(' → ') || '–'}`,
+    `  verdict history: ${
+      r.history
+        .slice(-12)
+        .map((h) => `${h.verdict}@${h.compared}`)
+        .join(' → ') || '–'
+    }`,
   ];
   return lines.join('\n');
 }

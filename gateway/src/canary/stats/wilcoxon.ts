@@ -95,7 +95,7 @@ function normalP(ranks: number[], wPlus: number, alternative: Alternative): numb
 export function averageRanks(xs: readonly number[]): number[] {
   const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
   const ranks = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
     const avg = (i + j) / 2 + 1;

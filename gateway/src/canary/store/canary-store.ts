@@ -83,7 +83,9 @@ export class CanaryStore {
                AND id < (SELECT MIN(id) FROM (SELECT id FROM pairs WHERE canary = @canary AND NOT ${JUDGED} ORDER BY id DESC LIMIT @n))`,
           ),
       counters: db.prepare('SELECT name, value FROM counters WHERE canary = ?'),
-      bump: options.readonly ? undefined : db.prepare('INSERT INTO counters (canary, name, value) VALUES (?, ?, ?) ON CONFLICT (canary, name) DO UPDATE SET value = value + excluded.value'),
+      bump: options.readonly
+        ? undefined
+        : db.prepare('INSERT INTO counters (canary, name, value) VALUES (?, ?, ?) ON CONFLICT (canary, name) DO UPDATE SET value = value + excluded.value'),
       addVerdict: options.readonly ? undefined : db.prepare('INSERT INTO verdicts (canary, at, verdict, compared, reasons) VALUES (?, ?, ?, ?, ?)'),
       verdicts: db.prepare('SELECT at, verdict, compared, reasons FROM verdicts WHERE canary = ? ORDER BY id DESC LIMIT ?'),
       canaries: db.prepare('SELECT DISTINCT canary FROM counters UNION SELECT DISTINCT canary FROM pairs'),

@@ -41,7 +41,17 @@ declare module 'ioredis' {
   // The type parameter must keep ioredis's own name for the declarations to merge.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface RedisCommander<Context> {
-    voxgateCanaryVerdict(lease: string, history: string, replica: string, leaseMs: number, point: string, verdict: string, at: number, everyMs: number, max: number): Promise<number>;
+    voxgateCanaryVerdict(
+      lease: string,
+      history: string,
+      replica: string,
+      leaseMs: number,
+      point: string,
+      verdict: string,
+      at: number,
+      everyMs: number,
+      max: number,
+    ): Promise<number>;
   }
 }
 
@@ -148,17 +158,19 @@ export class SharedCanaryStore {
    * the verdict changed or `everyMs` passed since the last point. Resolves whether it wrote.
    */
   async addVerdict(canary: string, point: VerdictPoint, everyMs: number, leaseMs: number): Promise<boolean> {
-    const wrote = await this.shared.bulk().voxgateCanaryVerdict(
-      this.#key(canary, 'lease'),
-      this.#key(canary, 'verdicts'),
-      this.shared.replicaId,
-      leaseMs,
-      JSON.stringify(point),
-      point.verdict,
-      point.at,
-      everyMs,
-      HISTORY_MAX,
-    );
+    const wrote = await this.shared
+      .bulk()
+      .voxgateCanaryVerdict(
+        this.#key(canary, 'lease'),
+        this.#key(canary, 'verdicts'),
+        this.shared.replicaId,
+        leaseMs,
+        JSON.stringify(point),
+        point.verdict,
+        point.at,
+        everyMs,
+        HISTORY_MAX,
+      );
     return wrote === 1;
   }
 

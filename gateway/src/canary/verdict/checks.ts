@@ -35,9 +35,17 @@ function shifted(metric: string, d: number[], alpha: number, describe: (median: 
   const worse = wilcoxonSignedRank(d, 'greater');
   const better = wilcoxonSignedRank(d, 'less');
   const what = describe(worse.median);
-  if (worse.pValue < alpha) return { metric, status: 'fail', n: d.length, p: worse.pValue, detail: `${metric}: ${what} (Wilcoxon p=${fp(worse.pValue)}, n=${d.length})` };
-  if (better.pValue < alpha) return { metric, status: 'pass', n: d.length, p: better.pValue, detail: `${metric}: ${what} (Wilcoxon p=${fp(better.pValue)}, n=${d.length})` };
-  return { metric, status: 'inconclusive', n: d.length, p: Math.min(worse.pValue, better.pValue), detail: `${metric}: ${what}; not yet significant (n=${d.length})` };
+  if (worse.pValue < alpha)
+    return { metric, status: 'fail', n: d.length, p: worse.pValue, detail: `${metric}: ${what} (Wilcoxon p=${fp(worse.pValue)}, n=${d.length})` };
+  if (better.pValue < alpha)
+    return { metric, status: 'pass', n: d.length, p: better.pValue, detail: `${metric}: ${what} (Wilcoxon p=${fp(better.pValue)}, n=${d.length})` };
+  return {
+    metric,
+    status: 'inconclusive',
+    n: d.length,
+    p: Math.min(worse.pValue, better.pValue),
+    detail: `${metric}: ${what}; not yet significant (n=${d.length})`,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -61,7 +69,14 @@ export function runChecks(pairs: readonly PairRecord[], t: Thresholds, asrAvaila
   else if (pHigh < t.alpha) checks.push({ metric: 'errors', status: 'fail', n, p: pHigh, detail: `${errDetail} (binomial p=${fp(pHigh)})` });
   // Showing a rate is *below* a 2% bound takes ~150 clean mirrors; a rate not above it and not
   // significantly so is accepted, as Flagger's success-rate check does.
-  else checks.push({ metric: 'errors', status: rate <= t.max_error_rate ? 'pass' : 'inconclusive', n, p: pHigh, detail: `${errDetail} (binomial p=${fp(pHigh)})` });
+  else
+    checks.push({
+      metric: 'errors',
+      status: rate <= t.max_error_rate ? 'pass' : 'inconclusive',
+      n,
+      p: pHigh,
+      detail: `${errDetail} (binomial p=${fp(pHigh)})`,
+    });
 
   const latPairs = ok.filter((p) => p.canaryLatencyMs !== undefined);
   checks.push(
@@ -69,7 +84,8 @@ export function runChecks(pairs: readonly PairRecord[], t: Thresholds, asrAvaila
       'latency',
       latPairs.map((p) => p.canaryLatencyMs! - (1 + t.max_latency_increase) * p.baselineLatencyMs),
       t.alpha,
-      () => `median canary/baseline ${fmt(median(latPairs.map((p) => p.canaryLatencyMs! / Math.max(1e-3, p.baselineLatencyMs))))}× vs max ${fmt(1 + t.max_latency_increase)}×`,
+      () =>
+        `median canary/baseline ${fmt(median(latPairs.map((p) => p.canaryLatencyMs! / Math.max(1e-3, p.baselineLatencyMs))))}× vs max ${fmt(1 + t.max_latency_increase)}×`,
     ),
   );
   checks.push(
@@ -77,19 +93,43 @@ export function runChecks(pairs: readonly PairRecord[], t: Thresholds, asrAvaila
       'speech_fraction',
       m.map((x) => x.baseline.speechFraction - x.canary.speechFraction - t.max_speech_fraction_drop),
       t.alpha,
-      () => `canary ${fmt(median(m.map((x) => x.canary.speechFraction)))} vs baseline ${fmt(median(m.map((x) => x.baseline.speechFraction)))} (max drop ${fmt(t.max_speech_fraction_drop)})`,
+      () =>
+        `canary ${fmt(median(m.map((x) => x.canary.speechFraction)))} vs baseline ${fmt(median(m.map((x) => x.baseline.speechFraction)))} (max drop ${fmt(t.max_speech_fraction_drop)})`,
     ),
   );
   const dist = m.map((x) => x.distance).filter((x): x is number => x !== null);
-  checks.push(shifted('spectral_distance', dist.map((x) => x - t.max_distance), t.alpha, () => `median ${fmt(median(dist))} vs max ${fmt(t.max_distance)}`));
+  checks.push(
+    shifted(
+      'spectral_distance',
+      dist.map((x) => x - t.max_distance),
+      t.alpha,
+      () => `median ${fmt(median(dist))} vs max ${fmt(t.max_distance)}`,
+    ),
+  );
 
   const ratios = m.map((x) => x.durationRatio).filter((x): x is number => x !== null && x > 0);
-  const hi = shifted('duration_ratio', ratios.map((r) => Math.log(r) - Math.log(t.duration_ratio_max)), t.alpha, () => '');
-  const lo = shifted('duration_ratio', ratios.map((r) => Math.log(t.duration_ratio_min) - Math.log(r)), t.alpha, () => '');
+  const hi = shifted(
+    'duration_ratio',
+    ratios.map((r) => Math.log(r) - Math.log(t.duration_ratio_max)),
+    t.alpha,
+    () => '',
+  );
+  const lo = shifted(
+    'duration_ratio',
+    ratios.map((r) => Math.log(t.duration_ratio_min) - Math.log(r)),
+    t.alpha,
+    () => '',
+  );
   const durWhat = `median ${fmt(median(ratios))} vs [${fmt(t.duration_ratio_min)}, ${fmt(t.duration_ratio_max)}]`;
   const durStatus: CheckStatus = hi.status === 'fail' || lo.status === 'fail' ? 'fail' : hi.status === 'pass' && lo.status === 'pass' ? 'pass' : 'inconclusive';
   const durP = durStatus === 'fail' ? Math.min(hi.status === 'fail' ? hi.p! : 1, lo.status === 'fail' ? lo.p! : 1) : Math.max(hi.p ?? 1, lo.p ?? 1);
-  checks.push({ metric: 'duration_ratio', status: ratios.length ? durStatus : 'inconclusive', n: ratios.length, p: ratios.length ? durP : null, detail: `duration_ratio: ${durWhat} (n=${ratios.length})` });
+  checks.push({
+    metric: 'duration_ratio',
+    status: ratios.length ? durStatus : 'inconclusive',
+    n: ratios.length,
+    p: ratios.length ? durP : null,
+    detail: `duration_ratio: ${durWhat} (n=${ratios.length})`,
+  });
 
   checks.push(
     shifted(
@@ -99,7 +139,14 @@ export function runChecks(pairs: readonly PairRecord[], t: Thresholds, asrAvaila
       () => `median |Δ RMS| ${fmt(median(m.map((x) => Math.abs(x.canary.rmsDbfs - x.baseline.rmsDbfs))))} dB vs max ${fmt(t.max_loudness_diff_db)} dB`,
     ),
   );
-  checks.push(shifted('clipping', m.map((x) => x.canary.clipping - t.max_clipping), t.alpha, () => `median ${fmt(median(m.map((x) => x.canary.clipping)))} vs max ${fmt(t.max_clipping)}`));
+  checks.push(
+    shifted(
+      'clipping',
+      m.map((x) => x.canary.clipping - t.max_clipping),
+      t.alpha,
+      () => `median ${fmt(median(m.map((x) => x.canary.clipping)))} vs max ${fmt(t.max_clipping)}`,
+    ),
+  );
 
   const werPairs = m.filter((x) => x.baseline.wer !== null && x.canary.wer !== null);
   if (!asrAvailable.available && werPairs.length === 0)
@@ -110,7 +157,8 @@ export function runChecks(pairs: readonly PairRecord[], t: Thresholds, asrAvaila
         'wer',
         werPairs.map((x) => x.canary.wer! - x.baseline.wer! - t.max_wer_increase),
         t.alpha,
-        () => `canary ${fmt(median(werPairs.map((x) => x.canary.wer!)))} vs baseline ${fmt(median(werPairs.map((x) => x.baseline.wer!)))} (max increase ${fmt(t.max_wer_increase)})`,
+        () =>
+          `canary ${fmt(median(werPairs.map((x) => x.canary.wer!)))} vs baseline ${fmt(median(werPairs.map((x) => x.baseline.wer!)))} (max increase ${fmt(t.max_wer_increase)})`,
       ),
     );
   return checks;

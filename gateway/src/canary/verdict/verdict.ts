@@ -26,7 +26,11 @@ export function decide(pairs: readonly PairRecord[], t: Thresholds, asr: { avail
   const failed = checks.filter((c) => c.status === 'fail');
   const open = checks.filter((c) => c.status === 'inconclusive');
   if (pairs.length < t.min_pairs)
-    return { verdict: 'hold', reasons: [`sample too small: ${pairs.length} of ${t.min_pairs} pairs against the configured baseline`, ...failed.map((c) => c.detail)], checks };
+    return {
+      verdict: 'hold',
+      reasons: [`sample too small: ${pairs.length} of ${t.min_pairs} pairs against the configured baseline`, ...failed.map((c) => c.detail)],
+      checks,
+    };
   if (failed.length > 0) return { verdict: 'rollback', reasons: failed.map((c) => c.detail), checks };
   if (open.length > 0) return { verdict: 'hold', reasons: open.map((c) => c.detail), checks };
   return { verdict: 'promote', reasons: checks.filter((c) => c.status === 'pass').map((c) => c.detail), checks };

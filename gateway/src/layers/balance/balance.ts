@@ -56,8 +56,7 @@ export function balance(options: BalanceOptions): Layer {
         // table says. The exact scan decides whatever this cannot (panic, saturation, nothing left).
         const region = chooseRegion(hosts, req.route.regions, req.tried, priority, random);
         if (region) {
-          const capable = (e: Endpoint) =>
-            !req.tried.has(e.id) && e.isAvailable(now) && !e.isSaturated(now) && e.serves(model, pack) && fitsBudget(e, budget);
+          const capable = (e: Endpoint) => !req.tried.has(e.id) && e.isAvailable(now) && !e.isSaturated(now) && e.serves(model, pack) && fitsBudget(e, budget);
           const drawn = balancer.choiceCount ? sample(region.fresh, balancer.choiceCount, capable, random) : undefined;
           const candidates = drawn ?? region.fresh.filter(capable);
           endpoint = candidates.length > 0 ? balancer.pick(candidates) : undefined;
@@ -67,8 +66,7 @@ export function balance(options: BalanceOptions): Layer {
         if (sel.panic) metrics.panics.inc();
         endpoint = sel.candidates.length > 0 ? balancer.pick(sel.candidates) : undefined;
         if (endpoint) break;
-        if (sel.empty === 'saturated')
-          throw new GatewayError('VOX_ERR_BUSY', `every node serving ${req.route.model} is saturated`, { retryAfterMs: 1000 });
+        if (sel.empty === 'saturated') throw new GatewayError('VOX_ERR_BUSY', `every node serving ${req.route.model} is saturated`, { retryAfterMs: 1000 });
         if (sel.empty === 'tried' || req.tried.size > 0)
           throw new GatewayError('VOX_ERR_NO_CAPACITY', `every node serving ${req.route.model} was tried`, { retryAfterMs: 1000 });
         // Nothing available yet: wait for a node to come back, within the deadline.

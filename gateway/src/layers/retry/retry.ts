@@ -67,7 +67,8 @@ export function retry(options: RetryOptions): Layer {
             // "Nothing left to try" after a real failure: the failure is the better answer.
             if (last.code === 'VOX_ERR_NO_CAPACITY' && previous) {
               // Only refusals so far: nothing is reachable (no capacity), nothing actually failed.
-              if (retries === 0) throw new GatewayError('VOX_ERR_NO_CAPACITY', `no node serving ${req.route.model} is reachable`, { cause: previous, retryAfterMs: 1000 });
+              if (retries === 0)
+                throw new GatewayError('VOX_ERR_NO_CAPACITY', `no node serving ${req.route.model} is reachable`, { cause: previous, retryAfterMs: 1000 });
               throw exhausted(previous, 'every capable node failed');
             }
             if (last.upstream) previous = last;
@@ -95,8 +96,7 @@ export function retry(options: RetryOptions): Layer {
               maxMs: cfg.backoff_max_ms,
               ...(options.random ? { random: options.random } : {}),
             });
-            if (clock.now() + delay >= req.deadlineAt)
-              throw new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', 'no time left for another attempt', { cause: last });
+            if (clock.now() + delay >= req.deadlineAt) throw new GatewayError('VOX_ERR_DEADLINE_EXCEEDED', 'no time left for another attempt', { cause: last });
             if (delay > 0) await clock.sleep(delay, req.deadline);
           }
         }

@@ -42,7 +42,12 @@ export const NativeBodySchema = z.object({
   format: z.string().optional(),
   stream_format: StreamFormatSchema,
   speed: z.number().min(0.25).max(4).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   instructions: InstructionsSchema,
 });
 
@@ -76,8 +81,7 @@ function clientGone(cause: unknown): GatewayError {
 export async function readBody(req: Request, limit: number): Promise<Buffer> {
   checkContentType(req.headers.get('content-type') ?? undefined);
   const declared = req.headers.get('content-length');
-  if (declared !== null && Number(declared) > limit)
-    throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
+  if (declared !== null && Number(declared) > limit) throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
   if (!req.body) return Buffer.alloc(0);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -108,8 +112,7 @@ export async function readBody(req: Request, limit: number): Promise<Buffer> {
 export async function readIncoming(req: IncomingMessage, contentType: string | undefined, limit: number): Promise<Buffer> {
   checkContentType(contentType);
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit)
-    throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
+  if (declared !== undefined && Number(declared) > limit) throw new GatewayError('VOX_ERR_BODY_TOO_LARGE', `body is over ${limit} bytes`);
   // 'data'/'end' listeners, not `for await`: the async iterator cost a generator, a promise per
   // chunk and its own stream listeners on every request (bench/results/profile.md). The
   // listeners stay on this one request, guarded by `settled`.
@@ -200,7 +203,8 @@ export function parseOpenAi(json: unknown, models: Record<string, 'primary' | 'f
   if (!r.success) throw schemaError(r.error);
   // Own keys only: `constructor`, `toString`, `__proto__`… are on every object.
   const role = ownValue(models, r.data.model);
-  if (!role) throw new GatewayError('VOX_ERR_UNKNOWN_MODEL', `model ${r.data.model} does not exist; use ${Object.keys(models).join(' or ')}`, { param: 'model' });
+  if (!role)
+    throw new GatewayError('VOX_ERR_UNKNOWN_MODEL', `model ${r.data.model} does not exist; use ${Object.keys(models).join(' or ')}`, { param: 'model' });
   const d = r.data;
   return {
     text: d.input,

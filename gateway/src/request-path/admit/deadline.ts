@@ -20,7 +20,8 @@ export interface Deadline {
 
 export function parseTimeoutHeader(value: string | undefined, max: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(value.trim())) throw new GatewayError('VOX_ERR_INVALID_REQUEST', 'x-request-timeout-ms must be a positive integer', { param: 'x-request-timeout-ms' });
+  if (!/^\d{1,9}$/.test(value.trim()))
+    throw new GatewayError('VOX_ERR_INVALID_REQUEST', 'x-request-timeout-ms must be a positive integer', { param: 'x-request-timeout-ms' });
   const ms = Number(value);
   if (ms <= 0) throw new GatewayError('VOX_ERR_INVALID_REQUEST', 'x-request-timeout-ms must be positive', { param: 'x-request-timeout-ms' });
   return Math.min(ms, max);

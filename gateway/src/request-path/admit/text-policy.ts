@@ -30,6 +30,7 @@ export function applyTextPolicy(text: string, max: number, policy: 'reject' | 't
   if (policy !== 'truncate') throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters; this plan allows ${max}`);
   const cut = cutAtSentence(text, max);
   // A node refuses empty text (400), so a cut that kept only whitespace is the client's 413.
-  if (cut.trim().length === 0) throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters and its first ${max} are only whitespace; this plan allows ${max}`);
+  if (cut.trim().length === 0)
+    throw new GatewayError('VOX_ERR_TEXT_TOO_LONG', `text has ${length} characters and its first ${max} are only whitespace; this plan allows ${max}`);
   return { text: cut, truncated: true };
 }

@@ -19,10 +19,7 @@ export interface ModelPair {
   forLanguage: Language | undefined;
 }
 
-export type LanguageRoute =
-  | { kind: 'single'; pair: ModelPair }
-  | { kind: 'segments' }
-  | { kind: 'unspoken'; languages: Language[] };
+export type LanguageRoute = { kind: 'single'; pair: ModelPair } | { kind: 'segments' } | { kind: 'unspoken'; languages: Language[] };
 
 export function speaksAll(model: ModelConfig, languages: ReadonlySet<Language>): boolean {
   for (const l of languages) if (!model.languages.includes(l)) return false;
@@ -40,7 +37,11 @@ export function modelPairs(plan: PlanConfig, models: ReadonlyMap<string, ModelCo
     return p ? [{ primary: models.get(p.primary)!, fallback: models.get(p.fallback)!, forLanguage: lang }] : [];
   };
   const others = (Object.keys(named) as Language[]).filter((l) => !languages.has(l));
-  return [...[...languages].flatMap(pairOf), { primary: models.get(plan.primary)!, fallback: models.get(plan.fallback)!, forLanguage: undefined }, ...others.flatMap(pairOf)];
+  return [
+    ...[...languages].flatMap(pairOf),
+    { primary: models.get(plan.primary)!, fallback: models.get(plan.fallback)!, forLanguage: undefined },
+    ...others.flatMap(pairOf),
+  ];
 }
 
 /**

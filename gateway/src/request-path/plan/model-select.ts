@@ -51,9 +51,15 @@ export function selectModel(input: ModelSelectInput): ModelChoice {
 
   let choice: ModelChoice;
   if (input.role === 'fallback') choice = { model: fallback, degraded: undefined };
-  else if (plan.policy === 'primary_always') choice = p.available > 0 ? { model: primary, degraded: undefined } : { model: fallback, degraded: 'primary_unavailable' };
+  else if (plan.policy === 'primary_always')
+    choice = p.available > 0 ? { model: primary, degraded: undefined } : { model: fallback, degraded: 'primary_unavailable' };
   else if (plan.policy === 'primary_unless_busy')
-    choice = p.available === 0 ? { model: fallback, degraded: 'primary_unavailable' } : busy ? { model: fallback, degraded: 'primary_busy' } : { model: primary, degraded: undefined };
+    choice =
+      p.available === 0
+        ? { model: fallback, degraded: 'primary_unavailable' }
+        : busy
+          ? { model: fallback, degraded: 'primary_busy' }
+          : { model: primary, degraded: undefined };
   else choice = idle ? { model: primary, degraded: undefined } : { model: fallback, degraded: undefined };
 
   // The plan's cheaper model is down but the primary can serve: serve (an upgrade, not a degrade).

@@ -74,7 +74,11 @@ export function planRequest(p: PlanInput): Plan {
     throw new GatewayError('VOX_ERR_UNSUPPORTED_LANGUAGE', `no model of plan ${p.planName} speaks ${named}`, { param: 'input' });
   }
   if (route.kind === 'segments')
-    throw new GatewayError('VOX_ERR_UNSUPPORTED_LANGUAGE', `no single model of plan ${p.planName} speaks ${[...languages].join(' and ')} together; split the text by language`, { param: 'input' });
+    throw new GatewayError(
+      'VOX_ERR_UNSUPPORTED_LANGUAGE',
+      `no single model of plan ${p.planName} speaks ${[...languages].join(' and ')} together; split the text by language`,
+      { param: 'input' },
+    );
 
   const { pair } = route;
   const speaking = (m: ModelConfig) => (speaksAll(m, languages) ? m : speaksAll(pair.primary, languages) ? pair.primary : pair.fallback);
@@ -93,7 +97,8 @@ export function planRequest(p: PlanInput): Plan {
   const own = p.models.get(p.input.role === 'fallback' ? plan.fallback : plan.primary)!;
   const first = p.input.role === 'fallback' ? pair.fallback : pair.primary;
   const elsewhere = choice.degraded !== undefined || pair.forLanguage !== undefined;
-  if (elsewhere && p.input.voice !== undefined && !choice.model.voices.includes(p.input.voice) && !first.voices.includes(p.input.voice)) resolveVoice(own, p.input.voice, false);
+  if (elsewhere && p.input.voice !== undefined && !choice.model.voices.includes(p.input.voice) && !first.voices.includes(p.input.voice))
+    resolveVoice(own, p.input.voice, false);
   const voice = resolveVoice(choice.model, p.input.voice, elsewhere);
   return {
     planName: p.planName,

@@ -25,7 +25,13 @@ export function maxSegmentChars(model: ModelConfig, stream: Config['stream']): n
 }
 
 /** The plan's other model, when it can stand in for `model` on text of `language`. */
-export function fallbackFor(model: ModelConfig, plan: Plan, models: ReadonlyMap<string, ModelConfig>, language: Language, voice: string | undefined): SegmentSpec['fallback'] {
+export function fallbackFor(
+  model: ModelConfig,
+  plan: Plan,
+  models: ReadonlyMap<string, ModelConfig>,
+  language: Language,
+  voice: string | undefined,
+): SegmentSpec['fallback'] {
   const otherId = model.id === plan.plan.primary ? plan.plan.fallback : plan.plan.primary;
   const other = models.get(otherId);
   if (!other || other.id === model.id || !other.languages.includes(language)) return undefined;

@@ -174,7 +174,11 @@ export class BatchedGpt implements GptStage {
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: new ort.Tensor('float32', embeds, [1, s, hidden]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(s).fill(1n), [1, s]),
-      position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: s }, (_, i) => BigInt(i)), [1, s]),
+      position_ids: new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: s }, (_, i) => BigInt(i)),
+        [1, s],
+      ),
     };
     const empty = this.pastNames.map(() => new ort.Tensor('float32', new Float32Array(0), [1, heads, 0, headDim]));
     this.pastNames.forEach((n, i) => (feeds[n] = empty[i]!));

@@ -30,7 +30,8 @@ interface Pending {
 }
 
 function fromWire(e: WireError): Error {
-  if (e.code && e.code in RuntimeErrorCodes) return new RuntimeError(e.code as RuntimeErrorCode, e.message, e.code === 'engine_failure' ? { retryAfterS: 1 } : {});
+  if (e.code && e.code in RuntimeErrorCodes)
+    return new RuntimeError(e.code as RuntimeErrorCode, e.message, e.code === 'engine_failure' ? { retryAfterS: 1 } : {});
   // Other codes (a pack refusal such as file_unlisted) travel on as a plain `code` field.
   const err = Object.assign(new Error(e.message), e.code ? { code: e.code } : {});
   err.name = e.name;
@@ -109,7 +110,9 @@ export function createChatttsEngine(context: EngineContext): Engine {
         failAll(`exited with code ${code}`);
         if (!disposed) {
           // Reload in the background; until then requests fail fast and retryably.
-          loading = start().catch(() => undefined).finally(() => (loading = undefined));
+          loading = start()
+            .catch(() => undefined)
+            .finally(() => (loading = undefined));
         }
       });
       w.postMessage({ type: 'load', dir: pack.dir, manifest: pack.manifest, execution, concurrency: context.concurrency } satisfies ToWorker);
@@ -117,7 +120,8 @@ export function createChatttsEngine(context: EngineContext): Engine {
 
   const call = (msg: ToWorker & { id: number }, signal?: AbortSignal, onChunk?: (pcm: Int16Array) => void): Promise<SynthesisResult> => {
     const w = worker;
-    if (!w) return Promise.reject(new RuntimeError('engine_failure', loading ? 'chattts worker is reloading' : 'chattts engine not loaded', { retryAfterS: 1 }));
+    if (!w)
+      return Promise.reject(new RuntimeError('engine_failure', loading ? 'chattts worker is reloading' : 'chattts engine not loaded', { retryAfterS: 1 }));
     return new Promise<SynthesisResult>((resolve, reject) => {
       pending.set(msg.id, { resolve, reject, ...(signal ? { signal } : {}), ...(onChunk ? { onChunk } : {}) });
       w.postMessage(msg);
@@ -167,7 +171,16 @@ export function createChatttsEngine(context: EngineContext): Engine {
         finished = true;
         wake?.();
       };
-      const msg = { type: 'synth', id: nextId++, text: request.text, voice: request.voice, speed: request.speed, seed: request.seed, cancel, stream: true } as const;
+      const msg = {
+        type: 'synth',
+        id: nextId++,
+        text: request.text,
+        voice: request.voice,
+        speed: request.speed,
+        seed: request.seed,
+        cancel,
+        stream: true,
+      } as const;
       call(msg, signal, (pcm) => {
         queue.push(pcm);
         wake?.();
@@ -215,7 +228,15 @@ export function createChatttsEngine(context: EngineContext): Engine {
     },
 
     describe(): EngineDescription {
-      return description ?? { kind: 'chattts', executionProvider: 'none', sampleRate: pack.manifest.sample_rate ?? 24_000, voices: pack.manifest.voices, deterministic: (context.concurrency ?? 1) <= 1 };
+      return (
+        description ?? {
+          kind: 'chattts',
+          executionProvider: 'none',
+          sampleRate: pack.manifest.sample_rate ?? 24_000,
+          voices: pack.manifest.voices,
+          deterministic: (context.concurrency ?? 1) <= 1,
+        }
+      );
     },
   };
 }

@@ -31,7 +31,11 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'load': {
       try {
-        const e = createLocalChattts({ pack: { dir: msg.dir, manifest: msg.manifest, file: createFileResolver(msg.dir, msg.manifest) }, execution: msg.execution, ...(msg.concurrency ? { concurrency: msg.concurrency } : {}) });
+        const e = createLocalChattts({
+          pack: { dir: msg.dir, manifest: msg.manifest, file: createFileResolver(msg.dir, msg.manifest) },
+          execution: msg.execution,
+          ...(msg.concurrency ? { concurrency: msg.concurrency } : {}),
+        });
         await e.load();
         engine = e;
         send({ type: 'loaded', description: e.describe() });

@@ -72,7 +72,11 @@ export class Gpt {
         const feeds: Record<string, ort.Tensor> = {
           inputs_embeds: new ort.Tensor('float32', embeds, [1, s, hidden]),
           attention_mask: new ort.Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]),
-          position_ids: new ort.Tensor('int64', BigInt64Array.from({ length: s }, (_, i) => BigInt(length + i)), [1, s]),
+          position_ids: new ort.Tensor(
+            'int64',
+            BigInt64Array.from({ length: s }, (_, i) => BigInt(length + i)),
+            [1, s],
+          ),
         };
         this.pastNames.forEach((n, i) => (feeds[n] = pasts![i]!));
         let out: ort.InferenceSession.OnnxValueMapType;

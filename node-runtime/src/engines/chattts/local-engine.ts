@@ -18,7 +18,16 @@ import { BatchedGpt } from './batched-gpt.ts';
 import { Gpt } from './gpt.ts';
 import { ChatttsParametersSchema, HomophonesSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
 import { HeadText } from './refine.ts';
-import { EMPTY_SPEAKER_VOICE, runPipeline, SAMPLE_RATE, streamPipeline, type PipelineParts, type PipelineRequest, type PipelineResult, type PipelineStats } from './pipeline.ts';
+import {
+  EMPTY_SPEAKER_VOICE,
+  runPipeline,
+  SAMPLE_RATE,
+  streamPipeline,
+  type PipelineParts,
+  type PipelineRequest,
+  type PipelineResult,
+  type PipelineStats,
+} from './pipeline.ts';
 import { createSessionFactory } from './session.ts';
 import { decodeSpeaker, decodeSpeakerStats, normalizeSpeaker } from './speaker.ts';
 import { loadTokenizer } from './tokenizer.ts';
@@ -66,10 +75,16 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       for (const name of pack.manifest.voices) {
         if (name !== 'random' && name !== EMPTY_SPEAKER_VOICE && !voices.has(name)) throw new Error(`manifest voice ${name} has no speaker in ${p.speakers}`);
       }
-      if (p.default_voice !== 'random' && p.default_voice !== EMPTY_SPEAKER_VOICE && !voices.has(p.default_voice)) throw new Error(`default_voice ${p.default_voice} has no speaker`);
+      if (p.default_voice !== 'random' && p.default_voice !== EMPTY_SPEAKER_VOICE && !voices.has(p.default_voice))
+        throw new Error(`default_voice ${p.default_voice} has no speaker`);
       const tokenizer = await loadTokenizer(pack.file(p.tokenizer));
       if (tokenizer.vocabSize > d.text_vocab) throw new Error(`tokenizer has ${tokenizer.vocabSize} ids, emb_text only ${d.text_vocab}`);
-      const embeddings = await loadEmbeddings(pack.file(p.embeddings), { textVocab: d.text_vocab, hidden: d.hidden, numVq: d.num_vq, audioVocab: d.num_audio_tokens });
+      const embeddings = await loadEmbeddings(pack.file(p.embeddings), {
+        textVocab: d.text_vocab,
+        hidden: d.hidden,
+        numVq: d.num_vq,
+        audioVocab: d.num_audio_tokens,
+      });
       const gptFile = { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
       const homophones = p.homophones ? HomophonesSchema.parse(JSON.parse(await readFile(pack.file(p.homophones), 'utf8'))) : undefined;
       const created: ort.InferenceSession[] = [];
@@ -82,7 +97,12 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       }
       owned = created;
       const gptDims = { hidden: d.hidden, layers: d.layers, heads: d.heads, headDim: d.head_dim, numVq: d.num_vq, audioVocab: d.num_audio_tokens };
-      const [gptSession, decSession, vocSession, headSession] = created as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession, ort.InferenceSession | undefined];
+      const [gptSession, decSession, vocSession, headSession] = created as [
+        ort.InferenceSession,
+        ort.InferenceSession,
+        ort.InferenceSession,
+        ort.InferenceSession | undefined,
+      ];
       loaded = {
         tokenizer,
         embeddings,
@@ -95,13 +115,24 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         refine: p.refine,
         headText: headSession ? new HeadText(headSession, d.hidden) : undefined,
         homophones: homophones ? new Map(Object.entries(homophones)) : undefined,
-        stream: { chunkTokens: p.stream.chunk_tokens, maxChunkTokens: p.stream.max_chunk_tokens, leftContext: p.stream.left_context, lookahead: p.stream.lookahead },
+        stream: {
+          chunkTokens: p.stream.chunk_tokens,
+          maxChunkTokens: p.stream.max_chunk_tokens,
+          leftContext: p.stream.left_context,
+          lookahead: p.stream.lookahead,
+        },
       };
     },
 
     async warm() {
       // A fixed short generation touches every session and allocator path once.
-      await runPipeline(ready(), { text: 'hello.', seed: 1, signal: new AbortController().signal, sampling: { max_new_tokens: 4 }, refine: { max_new_tokens: 4 } });
+      await runPipeline(ready(), {
+        text: 'hello.',
+        seed: 1,
+        signal: new AbortController().signal,
+        sampling: { max_new_tokens: 4 },
+        refine: { max_new_tokens: 4 },
+      });
     },
 
     async synthesize(request: SynthesisRequest): Promise<SynthesisResult> {

@@ -145,8 +145,8 @@ class LzmaState {
     this.state = 0;
     this.reps = [0, 0, 0, 0];
     this.literal = new Uint16Array(0x300 << (this.lc + this.lp)).fill(PROB_INIT);
-    for (const a of [this.isMatch, this.isRep, this.isRepG0, this.isRepG1, this.isRepG2, this.isRep0Long,
-      this.posSlot, this.posDecoders, this.align]) a.fill(PROB_INIT);
+    for (const a of [this.isMatch, this.isRep, this.isRepG0, this.isRepG1, this.isRepG2, this.isRep0Long, this.posSlot, this.posDecoders, this.align])
+      a.fill(PROB_INIT);
     this.lenDec = new LenDecoder();
     this.repLenDec = new LenDecoder();
   }

@@ -156,7 +156,18 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
   const { numVq, audioVocab } = parts.gpt.dims;
   const eos = audioVocab - 1;
 
-  const stats: PipelineStats = { sentences: sentences.length, tokens: 0, prompt_tokens: 0, refine_tokens: 0, refine_ms: 0, gpt_ms: 0, vocode_ms: 0, first_audio_ms: 0, chunks: 0, seed };
+  const stats: PipelineStats = {
+    sentences: sentences.length,
+    tokens: 0,
+    prompt_tokens: 0,
+    refine_tokens: 0,
+    refine_ms: 0,
+    gpt_ms: 0,
+    vocode_ms: 0,
+    first_audio_ms: 0,
+    chunks: 0,
+    seed,
+  };
   const emit = (wav: Float32Array): Int16Array => {
     if (stats.chunks === 0) stats.first_audio_ms = Math.round(performance.now() - started);
     stats.chunks++;
@@ -165,11 +176,15 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
   for (const [si, normalised] of sentences.entries()) {
     throwIfAborted(req.signal);
     let sentence = normalised;
-    const traced = req.trace ? { text: normalised, refineIds: [] as number[], refined: normalised, codes: [] as number[][], hiddens: [] as Float32Array[] } : undefined;
+    const traced = req.trace
+      ? { text: normalised, refineIds: [] as number[], refined: normalised, codes: [] as number[][], hiddens: [] as Float32Array[] }
+      : undefined;
     if (traced) req.trace!.sentences.push(traced);
     if (refining) {
       const t0 = performance.now();
-      const r = await refineText({ ...parts, headText: parts.headText! }, normalised, refine, req.draws?.('refine', si) ?? rng, () => throwIfAborted(req.signal));
+      const r = await refineText({ ...parts, headText: parts.headText! }, normalised, refine, req.draws?.('refine', si) ?? rng, () =>
+        throwIfAborted(req.signal),
+      );
       stats.refine_ms += performance.now() - t0;
       stats.refine_tokens += r.tokens;
       sentence = r.text;
@@ -181,14 +196,20 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
     const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: speaker !== undefined }));
     stats.prompt_tokens += ids.length;
     let embeds = parts.embeddings.text(ids, speaker ? { id: spkId, vector: speaker } : undefined);
-    const sampler = new CodeSampler(numVq, audioVocab, eos, {
-      temperature: sampling.temperature,
-      topP: sampling.top_p,
-      topK: sampling.top_k,
-      repetitionPenalty: sampling.repetition_penalty,
-      // Never an empty sentence: EOS cannot be drawn at step 0.
-      minNewTokens: Math.max(1, sampling.min_new_tokens),
-    }, req.draws?.('code', si) ?? rng);
+    const sampler = new CodeSampler(
+      numVq,
+      audioVocab,
+      eos,
+      {
+        temperature: sampling.temperature,
+        topP: sampling.top_p,
+        topK: sampling.top_k,
+        repetitionPenalty: sampling.repetition_penalty,
+        // Never an empty sentence: EOS cannot be drawn at step 0.
+        minNewTokens: Math.max(1, sampling.min_new_tokens),
+      },
+      req.draws?.('code', si) ?? rng,
+    );
     const audio = new ChunkedAudio(parts.vocoder, shape);
     const seq = parts.gpt.begin();
     try {

@@ -74,13 +74,19 @@ export async function refineText(parts: RefineParts, text: string, params: Refin
       beforeStep();
       const out = await seq.step(embeds);
       const logits = await headText.logits(out.hidden);
-      sampler ??= new CodeSampler(1, logits.length, eos, {
-        temperature: params.temperature,
-        topP: params.top_p,
-        topK: params.top_k,
-        repetitionPenalty: params.repetition_penalty,
-        minNewTokens: Math.max(1, params.min_new_tokens),
-      }, rng);
+      sampler ??= new CodeSampler(
+        1,
+        logits.length,
+        eos,
+        {
+          temperature: params.temperature,
+          topP: params.top_p,
+          topK: params.top_k,
+          repetitionPenalty: params.repetition_penalty,
+          minNewTokens: Math.max(1, params.min_new_tokens),
+        },
+        rng,
+      );
       const [id] = sampler.sample(logits, step) as [number];
       if (id === eos) break;
       sampler.accept([id]);

@@ -36,8 +36,7 @@ export function createSessionFactory(exec: ExecutionSettings): SessionFactory {
     // the main thread's timers by up to 1.3 s (measured with the full-size int8 pack).
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
-  const providerOption = (name: string): ort.InferenceSession.ExecutionProviderConfig =>
-    name === 'cuda' ? { name: 'cuda', deviceId: exec.deviceId } : name;
+  const providerOption = (name: string): ort.InferenceSession.ExecutionProviderConfig => (name === 'cuda' ? { name: 'cuda', deviceId: exec.deviceId } : name);
 
   return {
     async create(path) {

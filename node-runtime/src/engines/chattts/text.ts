@@ -14,14 +14,59 @@ const EN_WORD = /\b[A-Za-z]+\b/g;
 const TAG = /\[[\w_]+\]/g;
 
 const ZH_WIDEN: Record<string, string> = {
-  '!': '！', '"': '“', "'": '‘', '#': '＃', $: '＄', '%': '％', '&': '＆', '(': '（', ')': '）', ',': '，',
-  '-': '－', '*': '＊', '+': '＋', '.': '。', '/': '／', ':': '：', ';': '；', '<': '＜', '=': '＝', '>': '＞',
-  '?': '？', '@': '＠', '\\': '＼', '^': '＾', '`': '｀', '{': '｛', '|': '｜', '}': '｝', '~': '～',
+  '!': '！',
+  '"': '“',
+  "'": '‘',
+  '#': '＃',
+  $: '＄',
+  '%': '％',
+  '&': '＆',
+  '(': '（',
+  ')': '）',
+  ',': '，',
+  '-': '－',
+  '*': '＊',
+  '+': '＋',
+  '.': '。',
+  '/': '／',
+  ':': '：',
+  ';': '；',
+  '<': '＜',
+  '=': '＝',
+  '>': '＞',
+  '?': '？',
+  '@': '＠',
+  '\\': '＼',
+  '^': '＾',
+  '`': '｀',
+  '{': '｛',
+  '|': '｜',
+  '}': '｝',
+  '~': '～',
 };
 
 const SIMPLIFY: Record<string, string> = {
-  '：': '，', '；': '，', '（': '，', '）': '，', '【': '，', '】': '，', '『': '，', '』': '，', '「': '，', '」': '，',
-  '《': '，', '》': '，', '－': '，', '！': '。', ':': ',', ';': ',', '(': ',', ')': ',', '>': ',', '<': ',', '-': ',',
+  '：': '，',
+  '；': '，',
+  '（': '，',
+  '）': '，',
+  '【': '，',
+  '】': '，',
+  '『': '，',
+  '』': '，',
+  '「': '，',
+  '」': '，',
+  '《': '，',
+  '》': '，',
+  '－': '，',
+  '！': '。',
+  ':': ',',
+  ';': ',',
+  '(': ',',
+  ')': ',',
+  '>': ',',
+  '<': ',',
+  '-': ',',
   '!': '.',
 };
 
@@ -46,8 +91,28 @@ export function splitSentences(text: string): string[] {
   return pieces.map((p) => p.trim()).filter((p) => p.length > 0);
 }
 
-const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven',
-  'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const ONES = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 const ZH_DIGITS = '零一二三四五六七八九';
 
@@ -55,7 +120,11 @@ function englishNumber(n: number): string {
   if (n < 20) return ONES[n]!;
   if (n < 100) return TENS[Math.floor(n / 10)]! + (n % 10 ? ` ${ONES[n % 10]}` : '');
   if (n < 1000) return `${ONES[Math.floor(n / 100)]} hundred${n % 100 ? ` ${englishNumber(n % 100)}` : ''}`;
-  for (const [size, name] of [[1e9, 'billion'], [1e6, 'million'], [1e3, 'thousand']] as const) {
+  for (const [size, name] of [
+    [1e9, 'billion'],
+    [1e6, 'million'],
+    [1e3, 'thousand'],
+  ] as const) {
     if (n >= size) return `${englishNumber(Math.floor(n / size))} ${name}${n % size ? ` ${englishNumber(n % size)}` : ''}`;
   }
   return String(n);
@@ -93,6 +162,11 @@ export function normalizeText(text: string, opts: { lang?: Lang; homophones?: Re
   // Upstream's order: character map, then homophones, then the reject pass.
   const map = opts.homophones;
   if (map && map.size > 0) t = Array.from(t, (c) => map.get(c) ?? c).join('');
-  if (invalid) t = outsideTags(t, (s) => Array.from(s).filter((c) => VALID.test(c)).join(''));
+  if (invalid)
+    t = outsideTags(t, (s) =>
+      Array.from(s)
+        .filter((c) => VALID.test(c))
+        .join(''),
+    );
   return t.replace(/\s+/g, ' ').trim();
 }

@@ -67,7 +67,10 @@ export class Vocoder {
     this.queue.clear();
     for (const [t, items] of groups) {
       try {
-        const out = await this.runBatch(items.map((i) => i.x), t);
+        const out = await this.runBatch(
+          items.map((i) => i.x),
+          t,
+        );
         items.forEach((item, i) => item.resolve(out[i]!));
       } catch (error) {
         for (const item of items) item.reject(error);
@@ -90,7 +93,11 @@ export class Vocoder {
       this.stats.items += b;
       const frames = melT.dims[2]!;
       const melAll = melT.data as Float32Array;
-      const [mag, cos, sin] = (['mag', 'cos', 'sin'] as const).map((k) => (outs![k] as ort.Tensor).data as Float32Array) as [Float32Array, Float32Array, Float32Array];
+      const [mag, cos, sin] = (['mag', 'cos', 'sin'] as const).map((k) => (outs![k] as ort.Tensor).data as Float32Array) as [
+        Float32Array,
+        Float32Array,
+        Float32Array,
+      ];
       const per = BINS * frames;
       const melPer = melAll.length / b;
       return xs.map((_, i) => {

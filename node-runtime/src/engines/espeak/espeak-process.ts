@@ -63,9 +63,7 @@ export function speakOnce(u: Utterance): Promise<Int16Array> {
     u.signal.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => (err += b.toString('utf8')));
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      finish(e.code === 'ENOENT' ? new Error(`${ESPEAK_COMMAND} is not installed: ${ESPEAK_INSTALL_HINT}`) : e),
-    );
+    child.on('error', (e: NodeJS.ErrnoException) => finish(e.code === 'ENOENT' ? new Error(`${ESPEAK_COMMAND} is not installed: ${ESPEAK_INSTALL_HINT}`) : e));
     child.on('close', (code, signal) => {
       if (code !== 0) return finish(new Error(`${ESPEAK_COMMAND} exited with ${code ?? signal}: ${err.trim().slice(0, 200)}`));
       try {

@@ -13,7 +13,9 @@ export const EspeakVoicesSchema = z
     default: z.string().min(1),
     voices: z.record(
       z.string().min(1),
-      z.union([EspeakVoiceId, z.object({ voice: EspeakVoiceId, latin: EspeakVoiceId.optional() }).strict()]).transform((v) => (typeof v === 'string' ? { voice: v } : v)),
+      z
+        .union([EspeakVoiceId, z.object({ voice: EspeakVoiceId, latin: EspeakVoiceId.optional() }).strict()])
+        .transform((v) => (typeof v === 'string' ? { voice: v } : v)),
     ),
     /** espeak-ng words per minute at speed 1 (its default is 175). */
     words_per_minute: z.number().int().min(80).max(450).default(175),

@@ -28,7 +28,12 @@ export const SimTestFaultsSchema = z
      * Bytes retained forever per served request, to play "the node that leaks memory until it
      * is OOM-killed" (how the original outage began). Capped so a typo cannot eat the machine.
      */
-    leak_bytes_per_request: z.number().int().min(0).max(16 * 1024 * 1024).default(0),
+    leak_bytes_per_request: z
+      .number()
+      .int()
+      .min(0)
+      .max(16 * 1024 * 1024)
+      .default(0),
     /**
      * Probability that a request fails with a retryable `engine_failure` (a GPU OOM, say), before
      * its first chunk.

@@ -24,7 +24,7 @@ export async function speech(text: string, voice: 'slt' | 'kal' = 'slt'): Promis
 export function* byteChunks(pcm: Int16Array, seed = 7): Generator<Buffer> {
   const bytes = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   let x = seed;
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
     const size = 1 + (x % 9000);
     yield Buffer.from(bytes.subarray(at, at + size));
@@ -35,7 +35,7 @@ export function* byteChunks(pcm: Int16Array, seed = 7): Generator<Buffer> {
 /** Splits `pcm` into sample chunks of varying sizes (deterministic). */
 export function* sampleChunks(pcm: Int16Array, seed = 7): Generator<Int16Array> {
   let x = seed;
-  for (let at = 0; at < pcm.length; ) {
+  for (let at = 0; at < pcm.length;) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
     const size = 1 + (x % 4500);
     yield pcm.subarray(at, at + size);

@@ -35,7 +35,14 @@ function setup(regions: { name: string; nodes: number }[]) {
     config: () => ({ consecutive_failures: 3, consecutive_connect_failures: 1, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }),
     maxRetryAfterMs: () => 1000,
   });
-  const stub: Service = async (req) => ({ status: 200, headers: {}, body: Buffer.alloc(1), contentLength: 1, node: req.endpoint!.id, region: req.endpoint!.region });
+  const stub: Service = async (req) => ({
+    status: 200,
+    headers: {},
+    body: Buffer.alloc(1),
+    contentLength: 1,
+    node: req.endpoint!.id,
+    region: req.endpoint!.region,
+  });
   const layer = balance({ endpoints, balancer: p2c(), outliers, clock, metrics, priority: () => opts, capacityWaitMs: () => 0, attemptMs: () => 1000 })(stub);
   // As if each node had served a call already: a fresh node's default latency estimate (100 ms)
   // would lose every p2c comparison to nodes the instant stub has served in "0 ms".
@@ -114,7 +121,8 @@ describe('balance over the routing table', () => {
     const now = s.clock.now();
     for (const e of s.endpoints.all()) e.saturatedUntil = now + 5_000;
     expect(['a0', 'a1']).toContain(await s.pick());
-    for (const e of s.endpoints.all()) e.load = { ready: true, draining: false, slots: 1, inflight: 1, queueDepth: 4, queueLimit: 4, latencyEwmaMs: 10, at: now };
+    for (const e of s.endpoints.all())
+      e.load = { ready: true, draining: false, slots: 1, inflight: 1, queueDepth: 4, queueLimit: 4, latencyEwmaMs: 10, at: now };
     await expect(s.pick()).rejects.toMatchObject({ code: 'VOX_ERR_BUSY' });
   });
 });
@@ -160,7 +168,14 @@ describe('sample', () => {
   });
   it('gives up when draws keep failing, and filters a list no longer than asked', () => {
     expect(sample(list, 2, (x) => x === 3)).toBeUndefined();
-    expect(sample(list, 2, () => true, () => 0)).toBeUndefined(); // the same item every draw
+    expect(
+      sample(
+        list,
+        2,
+        () => true,
+        () => 0,
+      ),
+    ).toBeUndefined(); // the same item every draw
     expect(sample([1, 2], 2, (x) => x === 2)).toEqual([2]);
   });
 });

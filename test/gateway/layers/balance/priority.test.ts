@@ -10,15 +10,51 @@ const mk = (id: string, region: string) => new Endpoint({ id, url: `http://127.0
 
 describe('priority load (Envoy overprovisioning factor 1.4)', () => {
   it('keeps all traffic in P0 down to ~72% healthy, 70% at 50% healthy', () => {
-    expect(priorityLoad([{ region: 'a', healthy: 10, total: 10 }, { region: 'b', healthy: 10, total: 10 }], 1.4).map((r) => r.share)).toEqual([1, 0]);
-    expect(priorityLoad([{ region: 'a', healthy: 8, total: 10 }, { region: 'b', healthy: 10, total: 10 }], 1.4)[0]!.share).toBe(1);
-    const half = priorityLoad([{ region: 'a', healthy: 1, total: 2 }, { region: 'b', healthy: 2, total: 2 }], 1.4);
+    expect(
+      priorityLoad(
+        [
+          { region: 'a', healthy: 10, total: 10 },
+          { region: 'b', healthy: 10, total: 10 },
+        ],
+        1.4,
+      ).map((r) => r.share),
+    ).toEqual([1, 0]);
+    expect(
+      priorityLoad(
+        [
+          { region: 'a', healthy: 8, total: 10 },
+          { region: 'b', healthy: 10, total: 10 },
+        ],
+        1.4,
+      )[0]!.share,
+    ).toBe(1);
+    const half = priorityLoad(
+      [
+        { region: 'a', healthy: 1, total: 2 },
+        { region: 'b', healthy: 2, total: 2 },
+      ],
+      1.4,
+    );
     expect(half[0]!.share).toBeCloseTo(0.7);
     expect(half[1]!.share).toBeCloseTo(0.3);
-    expect(priorityLoad([{ region: 'a', healthy: 0, total: 2 }, { region: 'b', healthy: 2, total: 2 }], 1.4).map((r) => r.share)).toEqual([0, 1]);
+    expect(
+      priorityLoad(
+        [
+          { region: 'a', healthy: 0, total: 2 },
+          { region: 'b', healthy: 2, total: 2 },
+        ],
+        1.4,
+      ).map((r) => r.share),
+    ).toEqual([0, 1]);
   });
   it('normalises when total health is under 100%', () => {
-    const s = priorityLoad([{ region: 'a', healthy: 1, total: 4 }, { region: 'b', healthy: 1, total: 4 }], 1.4);
+    const s = priorityLoad(
+      [
+        { region: 'a', healthy: 1, total: 4 },
+        { region: 'b', healthy: 1, total: 4 },
+      ],
+      1.4,
+    );
     expect(s[0]!.share + s[1]!.share).toBeCloseTo(1);
     expect(s[0]!.share).toBeCloseTo(0.5);
   });

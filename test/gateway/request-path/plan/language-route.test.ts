@@ -22,9 +22,30 @@ const cfg = parseConfig(
     ],
     plans: {
       ...(baseConfig().plans as object),
-      pro: { policy: 'primary_unless_busy', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 }, languages: { zh: { primary: 'zh-hd', fallback: 'zh-fast' } } },
-      chattts: { policy: 'fallback_unless_idle', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 }, languages: { zh: { primary: 'zh-hd', fallback: 'zh-only' } } },
-      split: { policy: 'primary_always', primary: 'flite-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 }, languages: { zh: { primary: 'zh-only', fallback: 'zh-only' } } },
+      pro: {
+        policy: 'primary_unless_busy',
+        primary: 'flite-hd',
+        fallback: 'flite-fast',
+        max_text_chars: 100,
+        rate_limit: { rps: 1, burst: 1 },
+        languages: { zh: { primary: 'zh-hd', fallback: 'zh-fast' } },
+      },
+      chattts: {
+        policy: 'fallback_unless_idle',
+        primary: 'flite-hd',
+        fallback: 'flite-fast',
+        max_text_chars: 100,
+        rate_limit: { rps: 1, burst: 1 },
+        languages: { zh: { primary: 'zh-hd', fallback: 'zh-only' } },
+      },
+      split: {
+        policy: 'primary_always',
+        primary: 'flite-hd',
+        fallback: 'flite-fast',
+        max_text_chars: 100,
+        rate_limit: { rps: 1, burst: 1 },
+        languages: { zh: { primary: 'zh-only', fallback: 'zh-only' } },
+      },
     },
   }),
 );
@@ -84,7 +105,9 @@ describe('model choice by language', () => {
 
   it('says a mixed text must be split when its languages are spoken only by different models', () => {
     expect(routeLanguages(cfg.plans['split']!, models, new Set(['en', 'zh']))).toEqual({ kind: 'segments' });
-    expect(() => plan('split', 'Call 张伟')).toThrow(expect.objectContaining({ code: 'VOX_ERR_UNSUPPORTED_LANGUAGE', message: expect.stringMatching(/split the text/) }));
+    expect(() => plan('split', 'Call 张伟')).toThrow(
+      expect.objectContaining({ code: 'VOX_ERR_UNSUPPORTED_LANGUAGE', message: expect.stringMatching(/split the text/) }),
+    );
     expect(routeLanguages(cfg.plans['split']!, models, new Set(['zh'])).kind).toBe('single');
   });
 

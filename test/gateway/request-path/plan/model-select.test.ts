@@ -9,10 +9,7 @@ import { baseConfig, deepMerge } from '../../../harness/config.ts';
 const cfg = parseConfig(
   deepMerge(baseConfig(), {
     regions: [{ name: 'north', nodes: [{ id: 'n1', url: 'http://127.0.0.1:1', models: ['flite-hd', 'flite-fast', 'zh-hd'] }] }],
-    models: [
-      ...(baseConfig().models as object[]),
-      { id: 'zh-hd', role: 'primary', engine: 'x', languages: ['zh', 'en'], voices: ['v'] },
-    ],
+    models: [...(baseConfig().models as object[]), { id: 'zh-hd', role: 'primary', engine: 'x', languages: ['zh', 'en'], voices: ['v'] }],
     plans: {
       ...(baseConfig().plans as object),
       zh: { policy: 'fallback_unless_idle', primary: 'zh-hd', fallback: 'flite-fast', max_text_chars: 100, rate_limit: { rps: 1, burst: 1 } },
@@ -21,8 +18,10 @@ const cfg = parseConfig(
   }),
 );
 const models = new Map(cfg.models.map((m) => [m.id, m]));
-const view = (p: Partial<PoolView>, f: Partial<PoolView> = {}) => (id: string): PoolView =>
-  id === 'flite-fast' ? { available: 2, waitMs: 0, utilization: 0, ...f } : { available: 2, waitMs: 0, utilization: 0, ...p };
+const view =
+  (p: Partial<PoolView>, f: Partial<PoolView> = {}) =>
+  (id: string): PoolView =>
+    id === 'flite-fast' ? { available: 2, waitMs: 0, utilization: 0, ...f } : { available: 2, waitMs: 0, utilization: 0, ...p };
 
 function choose(plan: string, v: (id: string) => PoolView, latches: Latches, language: Language = 'en') {
   return selectModel({ plan: cfg.plans[plan]!, models, languages: new Set([language]), role: undefined, view: v, latches, degradation: cfg.degradation });

@@ -10,8 +10,12 @@ import { MAX_AGE_MS } from '../../../../gateway/src/upstream/routing-table.ts';
 
 function pool(n: number) {
   const clock = new ManualClock();
-  const set = new EndpointSet([{ name: 'a', priority: 0, nodes: Array.from({ length: n }, (_, i) => ({ id: `a${i}`, url: `http://127.0.0.1:1/a${i}`, models: ['m'] })) }], clock);
-  for (const e of set.all()) e.load = { ready: true, draining: false, slots: 1, inflight: 0, queueDepth: 0, queueLimit: 4, latencyEwmaMs: 100, at: clock.now() };
+  const set = new EndpointSet(
+    [{ name: 'a', priority: 0, nodes: Array.from({ length: n }, (_, i) => ({ id: `a${i}`, url: `http://127.0.0.1:1/a${i}`, models: ['m'] })) }],
+    clock,
+  );
+  for (const e of set.all())
+    e.load = { ready: true, draining: false, slots: 1, inflight: 0, queueDepth: 0, queueLimit: 4, latencyEwmaMs: 100, at: clock.now() };
   return { clock, set };
 }
 

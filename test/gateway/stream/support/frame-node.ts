@@ -87,7 +87,13 @@ export class FrameNode {
     const pcm = reference(body.text, body.seed ?? 0, nonce).subarray(body.offset_samples ?? 0);
     const fault = this.faults.find((f) => f.textIncludes === undefined || body.text.includes(f.textIncludes));
     if (fault) this.faults.splice(this.faults.indexOf(fault), 1);
-    res.writeHead(200, { 'content-type': FRAMES_CONTENT_TYPE, 'x-sample-rate': String(SAMPLE_RATE), 'x-deterministic': String(this.deterministic), 'x-node': this.id, 'x-model': body.model ?? '' });
+    res.writeHead(200, {
+      'content-type': FRAMES_CONTENT_TYPE,
+      'x-sample-rate': String(SAMPLE_RATE),
+      'x-deterministic': String(this.deterministic),
+      'x-node': this.id,
+      'x-model': body.model ?? '',
+    });
     const sum = new StreamChecksum();
     for (let at = 0; at < pcm.length; at += CHUNK) {
       if (res.destroyed) return;

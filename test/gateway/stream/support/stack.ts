@@ -31,7 +31,10 @@ export function model(id: string, extra: Partial<ModelConfig> = {}): ModelConfig
 
 export interface StackSetup {
   nodes: FrameNode[];
-  run(segments: SegmentSpec[], opts?: Partial<RunOptions> & { parallel?: number; deadlineMs?: number; seed?: number }): { run: SegmentRun; deadline: TrySignal };
+  run(
+    segments: SegmentSpec[],
+    opts?: Partial<RunOptions> & { parallel?: number; deadlineMs?: number; seed?: number },
+  ): { run: SegmentRun; deadline: TrySignal };
   metrics: ReturnType<typeof createMetrics>;
   close(): Promise<void>;
 }
@@ -41,17 +44,51 @@ export async function startStack(layout: Record<string, string[]>, attemptMs = 1
   const ids = [...new Set(Object.values(layout).flat())];
   const nodes = await Promise.all(ids.map((id) => FrameNode.start(id)));
   const metrics = createMetrics();
-  const regions = [{ name: 'r0', priority: 0, nodes: nodes.map((n) => ({ id: n.id, url: n.url, models: Object.keys(layout).filter((m) => layout[m]!.includes(n.id)) })) }];
+  const regions = [
+    { name: 'r0', priority: 0, nodes: nodes.map((n) => ({ id: n.id, url: n.url, models: Object.keys(layout).filter((m) => layout[m]!.includes(n.id)) })) },
+  ];
   const endpoints = new EndpointSet(regions, systemClock);
-  const breakerCfg = { error_threshold_percentage: 50, volume_threshold: 100, reset_timeout_ms: 200, rolling_window_ms: 10_000, slow_call_ratio: 1, slow_call_base_ms: 10_000, slow_call_per_char_ms: 0 };
+  const breakerCfg = {
+    error_threshold_percentage: 50,
+    volume_threshold: 100,
+    reset_timeout_ms: 200,
+    rolling_window_ms: 10_000,
+    slow_call_ratio: 1,
+    slow_call_base_ms: 10_000,
+    slow_call_per_char_ms: 0,
+  };
   const breakers = new Breakers({ config: () => breakerCfg, clock: systemClock, log, metrics });
-  const outliers = new OutlierDetector({ endpoints, clock: systemClock, log, metrics, config: () => ({ consecutive_failures: 100, consecutive_connect_failures: 100, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }), maxRetryAfterMs: () => 1000 });
-  const budget = new RetryBudget({ budgetPercent: () => 100, minRetryConcurrency: () => 10, minRetriesPerSecond: () => 0, activeRequests: () => 1, maxConcurrency: () => 0, room: () => 0, now: () => systemClock.now() });
+  const outliers = new OutlierDetector({
+    endpoints,
+    clock: systemClock,
+    log,
+    metrics,
+    config: () => ({ consecutive_failures: 100, consecutive_connect_failures: 100, base_ejection_ms: 1000, max_ejection_ms: 10_000, max_ejection_percent: 50 }),
+    maxRetryAfterMs: () => 1000,
+  });
+  const budget = new RetryBudget({
+    budgetPercent: () => 100,
+    minRetryConcurrency: () => 10,
+    minRetriesPerSecond: () => 0,
+    activeRequests: () => 1,
+    maxConcurrency: () => 0,
+    room: () => 0,
+    now: () => systemClock.now(),
+  });
   const pools = new Pools({ connections: 8, connectTimeoutMs: 300 });
   const service = compose(
     retry({ retry: () => ({ max_attempts: 3, backoff_base_ms: 1, backoff_max_ms: 2 }), budget, clock: systemClock, metrics, maxReselects: () => 10 }),
     attemptTimeout({ attemptMs: () => attemptMs, clock: systemClock }),
-    balance({ endpoints, balancer: roundRobin(), outliers, clock: systemClock, metrics, priority: () => ({ overprovisioningFactor: 1.4, panicThresholdPercent: 0 }), capacityWaitMs: () => 50, attemptMs: () => attemptMs }),
+    balance({
+      endpoints,
+      balancer: roundRobin(),
+      outliers,
+      clock: systemClock,
+      metrics,
+      priority: () => ({ overprovisioningFactor: 1.4, panicThresholdPercent: 0 }),
+      capacityWaitMs: () => 50,
+      attemptMs: () => attemptMs,
+    }),
     breakerLayer(breakers, { config: () => breakerCfg, clock: systemClock }),
   )(callNode({ pools, clock: systemClock, bufferMaxBytes: () => 65536, bodies: new BodyPool(2 ** 20) }));
   const deadlines: TrySignal[] = [];

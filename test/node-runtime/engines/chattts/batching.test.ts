@@ -56,7 +56,9 @@ describe('chattts continuous batching', () => {
     const [together, ...rest] = await Promise.all([X, ...OTHERS].map((r) => batched.run({ ...r, signal: signal() })));
     const forwards = stats.forwards - before.forwards;
     const rows = stats.rows - before.rows;
-    console.log(`4 concurrent requests: ${forwards} batched forwards, mean ${(rows / forwards).toFixed(2)} rows, ${stats.rebuilds - before.rebuilds} KV rebuilds`);
+    console.log(
+      `4 concurrent requests: ${forwards} batched forwards, mean ${(rows / forwards).toFixed(2)} rows, ${stats.rebuilds - before.rebuilds} KV rebuilds`,
+    );
     expect(rows / forwards).toBeGreaterThan(1.5);
     expect(same(alone.pcm, reference.pcm)).toBe(true);
     const diffs = [maxDiff(together!.pcm, reference.pcm)];
@@ -94,7 +96,12 @@ describe('chattts continuous batching', () => {
     const vocoder = batched.parts().vocoder;
     const before = { ...gpt.stats };
     const vBefore = { ...vocoder.stats };
-    const reqs = Array.from({ length: 6 }, (_, i) => ({ text: 'hello world.', seed: 100 + i, refineText: false, sampling: { max_new_tokens: 20, min_new_tokens: 20 } }));
+    const reqs = Array.from({ length: 6 }, (_, i) => ({
+      text: 'hello world.',
+      seed: 100 + i,
+      refineText: false,
+      sampling: { max_new_tokens: 20, min_new_tokens: 20 },
+    }));
     const out = await Promise.all(reqs.map((r) => batched.run({ ...r, signal: signal() })));
     expect(out.every((o) => o.stats.tokens === 20)).toBe(true);
     const forwards = gpt.stats.forwards - before.forwards;

@@ -44,7 +44,12 @@ describe('base16384', () => {
 });
 
 describe('raw LZMA2', () => {
-  const cases = JSON.parse(readFileSync(new URL('./lzma2-cases.json', import.meta.url), 'utf8')) as { kind: string; n: number; first_control: number; compressed: string }[];
+  const cases = JSON.parse(readFileSync(new URL('./lzma2-cases.json', import.meta.url), 'utf8')) as {
+    kind: string;
+    n: number;
+    first_control: number;
+    compressed: string;
+  }[];
   for (const c of cases) {
     it(`decodes ${c.kind} × ${c.n} (first control 0x${c.first_control.toString(16)})`, () => {
       const out = decodeLzma2Raw(Buffer.from(c.compressed, 'base64'), 1 << 20);
@@ -108,7 +113,10 @@ describe('text front-end', () => {
   });
 
   it('replaces homophones with the pack map after the character map and before the reject pass', () => {
-    const map = new Map([['為', '位'], ['！', '?']]);
+    const map = new Map([
+      ['為', '位'],
+      ['！', '?'],
+    ]);
     expect(normalizeText('我為你', { homophones: map })).toBe('我位你');
     // The character map turns ！ into 。 first, so the map's entry for ！ never applies.
     expect(normalizeText('好！好', { homophones: map })).toBe('好。好');

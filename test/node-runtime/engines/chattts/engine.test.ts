@@ -87,10 +87,11 @@ describe('chattts engine', () => {
       onStep: ({ step }) => {
         lastStep = step;
         // Abort while step 10's session.run is in flight.
-        if (step === 10) setImmediate(() => {
-          abortedAt = step;
-          ac.abort(reason);
-        });
+        if (step === 10)
+          setImmediate(() => {
+            abortedAt = step;
+            ac.abort(reason);
+          });
       },
     });
     await expect(run).rejects.toBe(reason);
@@ -103,7 +104,12 @@ describe('chattts engine', () => {
     const seen: ort.Tensor[] = [];
     let calls = 0;
     const fake = {
-      inputNames: ['inputs_embeds', 'attention_mask', 'position_ids', ...Array.from({ length: 2 * parts.gpt.dims.layers }, (_, i) => `past_key_values.${i >> 1}.${i % 2 ? 'value' : 'key'}`)],
+      inputNames: [
+        'inputs_embeds',
+        'attention_mask',
+        'position_ids',
+        ...Array.from({ length: 2 * parts.gpt.dims.layers }, (_, i) => `past_key_values.${i >> 1}.${i % 2 ? 'value' : 'key'}`),
+      ],
       run: async (feeds: Record<string, ort.Tensor>) => {
         calls++;
         for (const [k, t] of Object.entries(feeds)) if (k.startsWith('past_')) seen.push(t);

@@ -20,7 +20,11 @@ import { systemPackage } from '../../../support/system-package.ts';
 
 const PY = '/usr/bin/python3';
 const EXPORTER = path.join(REPO, 'node-runtime/export/export_chattts.py');
-const hasTorch = systemPackage('python3-torch', () => spawnSync(PY, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0, 'apt-get install python3-torch python3-onnx');
+const hasTorch = systemPackage(
+  'python3-torch',
+  () => spawnSync(PY, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0,
+  'apt-get install python3-torch python3-onnx',
+);
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'chattts-export-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -52,18 +56,25 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     // checkpoint written from the same seed must reproduce its golden vectors.
     expect(exporter(['--random', '--dims', 'tiny', '--write-checkpoint', ckpt]).status).toBe(0);
     // Some releases carry rotary inv_freq buffers in the GPT file.
-    execFileSync(PY, ['-c', [
-      'import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
-      'd = s.load(sys.argv[2])',
-      'for i in range(2): d[f"layers.{i}.self_attn.rotary_emb.inv_freq"] = torch.ones(8)',
-      's.save(sys.argv[2], d)',
-    ].join('\n'), path.join(REPO, 'node-runtime/export'), path.join(ckpt, 'asset', 'gpt', 'model.safetensors')]);
+    execFileSync(PY, [
+      '-c',
+      [
+        'import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
+        'd = s.load(sys.argv[2])',
+        'for i in range(2): d[f"layers.{i}.self_attn.rotary_emb.inv_freq"] = torch.ones(8)',
+        's.save(sys.argv[2], d)',
+      ].join('\n'),
+      path.join(REPO, 'node-runtime/export'),
+      path.join(ckpt, 'asset', 'gpt', 'model.safetensors'),
+    ]);
     // The user's ChatTTS checkout, in its layout: spk_stat as a literal in config.py, the map in res/.
     const spkStat = readFileSync(path.join(ckpt, 'spk_stat.txt'), 'utf8').trim();
     mkdirSync(path.join(code, 'ChatTTS', 'config'), { recursive: true });
     mkdirSync(path.join(code, 'ChatTTS', 'res'), { recursive: true });
-    writeFileSync(path.join(code, 'ChatTTS', 'config', 'config.py'),
-      `class Config:\n    path: str = ""\n    spk_stat: str = (\n        "${spkStat.slice(0, 40)}"\n        "${spkStat.slice(40)}"\n    )\n`);
+    writeFileSync(
+      path.join(code, 'ChatTTS', 'config', 'config.py'),
+      `class Config:\n    path: str = ""\n    spk_stat: str = (\n        "${spkStat.slice(0, 40)}"\n        "${spkStat.slice(40)}"\n    )\n`,
+    );
     writeFileSync(path.join(code, 'ChatTTS', 'res', 'homophones_map.json'), JSON.stringify({ 世: '界' }));
     const r = exporter(['--checkpoint', ckpt, '--chattts-code', code, '--out', packCkpt, '--golden', '--name', 'chattts-ckpt']);
     expect(r.status, r.stderr).toBe(0);
@@ -97,10 +108,17 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
 
   it('fails loudly, naming the keys, on an unexpected and a missing key', () => {
     // Rename one decoder key: the loader must name both the missing and the unexpected key.
-    execFileSync(PY, ['-c', [
-      'import sys; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
-      'd = s.load(sys.argv[2]); d[sys.argv[4]] = d.pop(sys.argv[3]); s.save(sys.argv[2], d)',
-    ].join('\n'), path.join(REPO, 'node-runtime/export'), path.join(ckpt, 'asset', 'Decoder.safetensors'), 'decoder.decoder_block.0.weight', 'decoder.decoder_block.0.gamma']);
+    execFileSync(PY, [
+      '-c',
+      [
+        'import sys; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
+        'd = s.load(sys.argv[2]); d[sys.argv[4]] = d.pop(sys.argv[3]); s.save(sys.argv[2], d)',
+      ].join('\n'),
+      path.join(REPO, 'node-runtime/export'),
+      path.join(ckpt, 'asset', 'Decoder.safetensors'),
+      'decoder.decoder_block.0.weight',
+      'decoder.decoder_block.0.gamma',
+    ]);
     const r = exporter(['--checkpoint', ckpt, '--spk-stat', path.join(ckpt, 'spk_stat.txt'), '--out', path.join(tmp, 'bad')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/missing keys \['decoder\.decoder_block\.0\.weight'\]/);
@@ -108,10 +126,15 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
   }, 120_000);
 
   it('refuses an unknown buffer, and checkpoint mode without speaker statistics', () => {
-    execFileSync(PY, ['-c', [
-      'import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
-      'd = s.load(sys.argv[2]); d["layers.0.self_attn.mystery_buffer"] = torch.ones(8); s.save(sys.argv[2], d)',
-    ].join('\n'), path.join(REPO, 'node-runtime/export'), path.join(ckpt, 'asset', 'gpt', 'model.safetensors')]);
+    execFileSync(PY, [
+      '-c',
+      [
+        'import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s',
+        'd = s.load(sys.argv[2]); d["layers.0.self_attn.mystery_buffer"] = torch.ones(8); s.save(sys.argv[2], d)',
+      ].join('\n'),
+      path.join(REPO, 'node-runtime/export'),
+      path.join(ckpt, 'asset', 'gpt', 'model.safetensors'),
+    ]);
     const unknown = exporter(['--checkpoint', ckpt, '--spk-stat', path.join(ckpt, 'spk_stat.txt'), '--out', path.join(tmp, 'bad2')]);
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toMatch(/unexpected keys \['layers\.0\.self_attn\.mystery_buffer'\]/);

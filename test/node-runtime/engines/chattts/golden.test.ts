@@ -112,13 +112,19 @@ describe('sampler', () => {
     cases.forEach((c, j) => {
       const probs = golden.tensor(`sampler.case${j}.probs`);
       for (let i = 0; i < 4; i++) {
-        const row = processRow(logits.subarray(i * 626, (i + 1) * 626), c.history.map((h) => h[i]!), c.step, 625, {
-          temperature: c.params.temperature,
-          topP: c.params.top_p,
-          topK: c.params.top_k,
-          repetitionPenalty: c.params.repetition_penalty,
-          minNewTokens: c.params.min_new_tokens,
-        });
+        const row = processRow(
+          logits.subarray(i * 626, (i + 1) * 626),
+          c.history.map((h) => h[i]!),
+          c.step,
+          625,
+          {
+            temperature: c.params.temperature,
+            topP: c.params.top_p,
+            topK: c.params.top_k,
+            repetitionPenalty: c.params.repetition_penalty,
+            minNewTokens: c.params.min_new_tokens,
+          },
+        );
         expect(maxAbsDiff(row, probs.subarray(i * 626, (i + 1) * 626)), `case ${j} row ${i}`).toBeLessThan(1e-5);
         // Same support: what the reference removed, we removed.
         for (let v = 0; v < 626; v++) expect(row[v]! > 0, `case ${j} row ${i} token ${v}`).toBe(probs[i * 626 + v]! > 0);
@@ -200,7 +206,9 @@ describe.each([
     }
     seq.dispose();
     await quantised.dispose();
-    console.log(`${precision} drift on golden GPT steps: logits rel ${worstLogits.toExponential(2)}, hidden rel ${worstHidden.toExponential(2)}, greedy agreement ${agree}/${4 * golden.cases.gpt.steps}`);
+    console.log(
+      `${precision} drift on golden GPT steps: logits rel ${worstLogits.toExponential(2)}, hidden rel ${worstHidden.toExponential(2)}, greedy agreement ${agree}/${4 * golden.cases.gpt.steps}`,
+    );
     expect(worstLogits).toBeLessThan(bound);
     expect(worstHidden).toBeLessThan(bound);
   });

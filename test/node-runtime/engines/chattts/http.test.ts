@@ -24,7 +24,13 @@ afterAll(async () => {
 
 async function wav(body: Record<string, unknown>) {
   const res = await synthesize(node.url, { model: 'chattts-tiny', ...body });
-  expect(res.status, await res.clone().text().catch(() => '')).toBe(200);
+  expect(
+    res.status,
+    await res
+      .clone()
+      .text()
+      .catch(() => ''),
+  ).toBe(200);
   return { res, wav: decodeWav(new Uint8Array(await res.arrayBuffer())) };
 }
 

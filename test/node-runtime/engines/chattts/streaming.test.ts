@@ -18,7 +18,12 @@ let worker: Engine;
 const signal = () => new AbortController().signal;
 // Fixed length, several sentences: long enough for several growing chunks per sentence.
 // The refine stage is off here: it changes nothing about chunking and only costs time.
-const LONG: Omit<PipelineRequest, 'signal'> = { text: 'hello world. 你好，世界。', seed: 5, refineText: false, sampling: { max_new_tokens: 120, min_new_tokens: 120 } };
+const LONG: Omit<PipelineRequest, 'signal'> = {
+  text: 'hello world. 你好，世界。',
+  seed: 5,
+  refineText: false,
+  sampling: { max_new_tokens: 120, min_new_tokens: 120 },
+};
 
 async function collect(it: AsyncIterable<Int16Array>): Promise<Int16Array[]> {
   const out: Int16Array[] = [];
@@ -90,7 +95,9 @@ describe('chattts streaming', () => {
     const bare = await local.run({ ...LONG, signal: signal(), stream: { chunkTokens: 8, maxChunkTokens: 8, leftContext: 0, lookahead: 1 } });
     const d = seam(streamed.pcm, oneShot.pcm);
     const b = seam(bare.pcm, oneShot.pcm);
-    console.log(`seam, pack defaults (first chunk 24, left 24, lookahead 12): max ${d.max}, rms ${d.rms.toFixed(2)}; no context: max ${b.max}, rms ${b.rms.toFixed(2)}; signal rms ${d.signalRms.toFixed(1)}`);
+    console.log(
+      `seam, pack defaults (first chunk 24, left 24, lookahead 12): max ${d.max}, rms ${d.rms.toFixed(2)}; no context: max ${b.max}, rms ${b.rms.toFixed(2)}; signal rms ${d.signalRms.toFixed(1)}`,
+    );
     expect(d.signalRms).toBeGreaterThan(10);
     expect(d.rms).toBeLessThan(0.01 * d.signalRms);
     expect(b.rms).toBeGreaterThan(d.rms);

@@ -16,7 +16,14 @@ import type { Rng } from '../../../../node-runtime/src/engines/chattts/rng.ts';
 import { normalizeText, splitSentences } from '../../../../node-runtime/src/engines/chattts/text.ts';
 import { loadTinyEngine, TINY_PACK } from './helpers.ts';
 
-interface Segment { piece: string; normalized: string; refine_ids: number[]; refined_text: string; codes: number[][]; tokens: number }
+interface Segment {
+  piece: string;
+  normalized: string;
+  refine_ids: number[];
+  refined_text: string;
+  codes: number[][];
+  tokens: number;
+}
 interface Upstream {
   homophones: Record<string, string>;
   cases: Record<string, { text: string; segments: Segment[] }>;
@@ -70,7 +77,15 @@ describe('chattts against upstream golden vectors', () => {
       for (const s of c.segments) expect(normalizeText(s.piece, { homophones })).toBe(s.normalized.trim());
       const trace: PipelineTrace = { sentences: [] };
       const parts = { ...engine.parts(), homophones };
-      const r = await runPipeline(parts, { text: c.text, voice: 'default', seed: 1, signal: new AbortController().signal, draws: forcedDraws, trace, stream: { chunkTokens: 0 } });
+      const r = await runPipeline(parts, {
+        text: c.text,
+        voice: 'default',
+        seed: 1,
+        signal: new AbortController().signal,
+        draws: forcedDraws,
+        trace,
+        stream: { chunkTokens: 0 },
+      });
       expect(trace.sentences).toHaveLength(c.segments.length);
       let offset = 0;
       const report: string[] = [];
@@ -81,10 +96,12 @@ describe('chattts against upstream golden vectors', () => {
         const h = tensor(`${name}.${i}.hiddens`);
         let hMax = 0;
         let hScale = 0;
-        t.hiddens.forEach((row, ti) => row.forEach((x, j) => {
-          hMax = Math.max(hMax, Math.abs(x - h[ti * row.length + j]!));
-          hScale = Math.max(hScale, Math.abs(x));
-        }));
+        t.hiddens.forEach((row, ti) =>
+          row.forEach((x, j) => {
+            hMax = Math.max(hMax, Math.abs(x - h[ti * row.length + j]!));
+            hScale = Math.max(hScale, Math.abs(x));
+          }),
+        );
         const wav = tensor(`${name}.${i}.wav`);
         expect(wav.length).toBe(512 * s.tokens - 256);
         let wMax = 0;
@@ -94,7 +111,9 @@ describe('chattts against upstream golden vectors', () => {
           wScale = Math.max(wScale, Math.abs(wav[k]!));
         }
         offset += 512 * s.tokens;
-        report.push(`sentence ${i}: ${s.tokens} tokens, hidden max diff ${(hMax / hScale).toExponential(1)} rel, wav max diff ${wMax.toExponential(1)} (peak ${wScale.toFixed(3)})`);
+        report.push(
+          `sentence ${i}: ${s.tokens} tokens, hidden max diff ${(hMax / hScale).toExponential(1)} rel, wav max diff ${wMax.toExponential(1)} (peak ${wScale.toFixed(3)})`,
+        );
         expect(hMax / hScale).toBeLessThan(1e-4);
         // PCM truncation (1/32767) plus decoder/Vocos float differences.
         expect(wMax).toBeLessThan(2e-4 + 1e-3 * wScale);

@@ -54,8 +54,14 @@ describe('chattts upstream stages', () => {
     const spk = tokenizer.id(SPECIAL.spkEmb);
     for (const text of ['a[SPK_EMB]b', 'a[spk_emb]b', 'a[Spk_Emb][STTS][ptts]b']) {
       const ids = tokenizer.encode(codePrompt(text, { prompt: '[speed_5]', withSpeaker: true }));
-      expect(ids.filter((id) => id === spk), text).toHaveLength(1);
-      expect(ids.filter((id) => id === tokenizer.id(SPECIAL.stts)), text).toHaveLength(1);
+      expect(
+        ids.filter((id) => id === spk),
+        text,
+      ).toHaveLength(1);
+      expect(
+        ids.filter((id) => id === tokenizer.id(SPECIAL.stts)),
+        text,
+      ).toHaveLength(1);
     }
     // End to end (refine included): the tags are gone, the audio is that of the plain text.
     const plain = await engine.run({ text: 'hello world.', seed: 4, signal: signal() });

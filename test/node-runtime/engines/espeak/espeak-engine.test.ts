@@ -16,7 +16,13 @@ import { hasCommand, systemPackage } from '../../../support/system-package.ts';
 import { REPO_ROOT } from '../../support/runtime-process.ts';
 
 const espeak = systemPackage('espeak-ng', () => hasCommand('espeak-ng'), 'apt-get install -y espeak-ng');
-const EXECUTION: EngineContext['execution'] = { providers: ['cpu'], deviceId: 0, gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 1 };
+const EXECUTION: EngineContext['execution'] = {
+  providers: ['cpu'],
+  deviceId: 0,
+  gpuMemLimitBytes: 0,
+  arenaExtendStrategy: 'kSameAsRequested',
+  intraOpThreads: 1,
+};
 
 async function engineFor(pack: string, concurrency = 2): Promise<Engine> {
   const engine = createEspeakEngine({ pack: await verifyPack(path.join(REPO_ROOT, 'models', pack)), execution: EXECUTION, concurrency });
@@ -50,7 +56,10 @@ describe('ProcessSlots', () => {
     const first = await slots.acquire(signal);
     const order: string[] = [];
     const gone = new AbortController();
-    const aborted = slots.acquire(gone.signal).then(() => order.push('aborted one ran'), () => order.push('aborted'));
+    const aborted = slots.acquire(gone.signal).then(
+      () => order.push('aborted one ran'),
+      () => order.push('aborted'),
+    );
     const second = slots.acquire(signal).then((release) => (order.push('second'), release));
     gone.abort(new Error('left'));
     await aborted;

@@ -10,7 +10,15 @@ import { REPO_ROOT, startRuntime, synthesize, type RuntimeProcess } from '../../
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/models');
 
 function context(parameters: Record<string, unknown>, sampleRate = 8000): EngineContext {
-  const manifest = ManifestSchema.parse({ name: 'sim-unit', version: '1', engine: 'sim', languages: ['en'], voices: ['a', 'b'], sample_rate: sampleRate, parameters });
+  const manifest = ManifestSchema.parse({
+    name: 'sim-unit',
+    version: '1',
+    engine: 'sim',
+    languages: ['en'],
+    voices: ['a', 'b'],
+    sample_rate: sampleRate,
+    parameters,
+  });
   return {
     pack: { dir: '/nonexistent', manifest, file: (p) => p },
     execution: { providers: ['cpu'], deviceId: 0, gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 1 },
@@ -28,7 +36,12 @@ async function loaded(parameters: Record<string, unknown>, random = () => 0.5) {
 describe('sim engine (unit)', () => {
   it('announces itself as simulated, in describe() and with a warning at load', async () => {
     const { engine, warnings } = await loaded({});
-    expect(engine.describe()).toMatchObject({ kind: 'sim', executionProvider: 'simulated', sampleRate: 8000, details: { purpose: 'tests and benchmarks only' } });
+    expect(engine.describe()).toMatchObject({
+      kind: 'sim',
+      executionProvider: 'simulated',
+      sampleRate: 8000,
+      details: { purpose: 'tests and benchmarks only' },
+    });
     expect(warnings.join()).toMatch(/tests and benchmarks only/);
   });
 

@@ -23,7 +23,17 @@ async function writePacks(names: string[]): Promise<string> {
   for (const name of names) {
     const pack = PACKS[name]!;
     await mkdir(path.join(dir, name));
-    const manifest = { name, version: '1.0.0', engine: 'sim', languages: ['en'], voices: ['alto'], sample_rate: 16_000, parameters: pack.parameters, files: [], ...(pack.deterministic === undefined ? {} : { deterministic: pack.deterministic }) };
+    const manifest = {
+      name,
+      version: '1.0.0',
+      engine: 'sim',
+      languages: ['en'],
+      voices: ['alto'],
+      sample_rate: 16_000,
+      parameters: pack.parameters,
+      files: [],
+      ...(pack.deterministic === undefined ? {} : { deterministic: pack.deterministic }),
+    };
     await writeFile(path.join(dir, name, 'manifest.json'), JSON.stringify(manifest));
   }
   return dir;
@@ -31,7 +41,10 @@ async function writePacks(names: string[]): Promise<string> {
 
 function context(parameters: Record<string, unknown>): EngineContext {
   const manifest = ManifestSchema.parse({ name: 'sim-unit', version: '1', engine: 'sim', languages: ['en'], voices: ['a'], sample_rate: 8000, parameters });
-  return { pack: { dir: '/nonexistent', manifest, file: (p) => p }, execution: { providers: ['cpu'], deviceId: 0, gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 1 } };
+  return {
+    pack: { dir: '/nonexistent', manifest, file: (p) => p },
+    execution: { providers: ['cpu'], deviceId: 0, gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: 1 },
+  };
 }
 
 describe('sim engine streaming (unit)', () => {
@@ -75,7 +88,16 @@ describe('sim engine streaming in a real runtime process', () => {
     await mkdir(path.join(mortalDir, 'sim-exit'));
     await writeFile(
       path.join(mortalDir, 'sim-exit', 'manifest.json'),
-      JSON.stringify({ name: 'sim-exit', version: '1.0.0', engine: 'sim', languages: ['en'], voices: ['alto'], sample_rate: 16_000, files: [], parameters: { rtf: 0.2, jitter: 0, ms_per_char: 20, chunk_ms: 100, test_faults: { die_mid_stream: { after_ms: 200, mode: 'exit' } } } }),
+      JSON.stringify({
+        name: 'sim-exit',
+        version: '1.0.0',
+        engine: 'sim',
+        languages: ['en'],
+        voices: ['alto'],
+        sample_rate: 16_000,
+        files: [],
+        parameters: { rtf: 0.2, jitter: 0, ms_per_char: 20, chunk_ms: 100, test_faults: { die_mid_stream: { after_ms: 200, mode: 'exit' } } },
+      }),
     );
     [node, mortal] = await Promise.all([
       startRuntime(['--node-id', 'simstream-1', '--models-dir', modelsDir, '--slots', '2', '--queue', '4']),
@@ -110,7 +132,9 @@ describe('sim engine streaming in a real runtime process', () => {
     const read = await streamSynthesis(mortal.url, { text: 'x'.repeat(50), model: 'sim-exit' });
     expect(read.audioFrames).toBe(2);
     expect(read.cut).toBe(true);
-    await new Promise<void>((resolve) => (mortal.child.exitCode !== null || mortal.child.signalCode !== null ? resolve() : mortal.child.once('exit', () => resolve())));
+    await new Promise<void>((resolve) =>
+      mortal.child.exitCode !== null || mortal.child.signalCode !== null ? resolve() : mortal.child.once('exit', () => resolve()),
+    );
     expect(mortal.child.signalCode).toBe('SIGKILL');
   });
 
