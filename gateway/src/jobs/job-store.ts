@@ -16,7 +16,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { writeAtomic } from '../storage/write-atomic.ts';
+import { pathInside, writeAtomic } from '../storage/write-atomic.ts';
 import type { DeliveryState } from './webhook.ts';
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -250,10 +250,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   audioPath(file: string): string {
-    const full = path.resolve(this.#dir, file);
-    // Names come from this store only, but a path that leaves the directory is never served.
-    if (!full.startsWith(this.#dir + path.sep)) throw new Error(`audio path ${file} leaves the store`);
-    return full;
+    return pathInside(this.#dir, file);
   }
 
   async dueCallbacks(now: number): Promise<JobRecord[]> {

@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
 import { DAY_MS, type JobRecord, type JobStore } from '../jobs/job-store.ts';
-import { writeAtomic } from '../storage/write-atomic.ts';
+import { pathInside, writeAtomic } from '../storage/write-atomic.ts';
 import type { SharedState } from './redis-connection.ts';
 
 /** Rewrites a record and every index that depends on it. KEYS: job, queued, running, callbacks, expiry, pending; ARGV: JSON. */
@@ -174,9 +174,7 @@ export class RedisJobStore implements JobStore {
   }
 
   audioPath(file: string): string {
-    const full = path.resolve(this.#dir, file);
-    if (!full.startsWith(this.#dir + path.sep)) throw new Error(`audio path ${file} leaves the store`);
-    return full;
+    return pathInside(this.#dir, file);
   }
 
   async #byScore(set: string, max: number, limit = 64): Promise<JobRecord[]> {

@@ -13,3 +13,13 @@ export function writeAtomic(file: string, bytes: Uint8Array): void {
   writeFileSync(tmp, bytes);
   renameSync(tmp, file);
 }
+
+/**
+ * `file` resolved inside `dir`; throws when it would leave it. Store file names come from the
+ * store itself, but a path that escapes its directory is never read or served.
+ */
+export function pathInside(dir: string, file: string): string {
+  const full = path.resolve(dir, file);
+  if (!full.startsWith(path.resolve(dir) + path.sep)) throw new Error(`path ${file} leaves ${dir}`);
+  return full;
+}
