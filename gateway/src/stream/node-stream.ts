@@ -139,14 +139,32 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
     if (!body.destroyed) body.destroy(err as Error);
     throw err;
   } finally {
-    // Early exit (the consumer stopped): abort the node request. After the end frame the rest
-    // of the body is empty and is drained.
-    if (!finished && !body.destroyed) body.destroy();
-    else if (finished) body.resume();
+    // Early exit (the consumer stopped): abort the node request. After the end frame only the
+    // body's end is left: read it, so the connection goes back to the pool and the balance
+    // layer hears 'close'.
+    if (finished) void readToEnd(body, it, options.gapMs);
+    else if (!body.destroyed) body.destroy();
   }
 }
 
 function ignore(): void {}
+
+/**
+ * Reads what follows the end frame: nothing but the body's end. Through the same iterator: with
+ * its 'readable' listener attached, `resume()` would not make the body flow, and a body whose end
+ * was never read never closes (the balance layer counted such requests in flight for ever).
+ */
+async function readToEnd(body: Readable, it: AsyncIterator<Buffer>, gapMs: number): Promise<void> {
+  // eslint-disable-next-line no-restricted-globals -- not yet on the Clock (its owner's change); wall time on the socket, as the gap timer.
+  const timer = setTimeout(() => body.destroy(), gapMs);
+  try {
+    for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.length > 0) return void body.destroy();
+  } catch {
+    // The node request is over either way; its failure after a whole stream changes nothing.
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function readWhole(body: Readable, facts: UpstreamFacts): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -38,12 +38,15 @@ export type ResumeMode = 'hold_segment' | 'splice';
 
 /**
  * No node of the model can take the segment: the catalogue's `other_model` (nothing reachable,
- * every node saturated), or every remaining node failed it (a segment already failed mid-stream
- * on one node: the plan's other model is better than no end to the answer).
+ * every node saturated), or — once the segment has failed mid-stream, so the client already
+ * holds part of the answer — every remaining node failed it: the plan's other model is then
+ * better than no end to the answer. Before any audio, failing nodes are the retry layer's to
+ * judge (its budget caps the load a failing model draws; a second model's full round of tries
+ * would double it).
  */
-function noneCanServe(err: unknown): boolean {
+function noneCanServe(err: unknown, midStream: boolean): boolean {
   const ge = toGatewayError(err);
-  return retryDecision(ge) === 'other_model' || ge.code === 'VOX_ERR_UPSTREAM_UNAVAILABLE';
+  return retryDecision(ge) === 'other_model' || (midStream && ge.code === 'VOX_ERR_UPSTREAM_UNAVAILABLE');
 }
 
 interface Speaker {
@@ -92,7 +95,7 @@ async function call(run: SegmentRun, index: number, speaker: Speaker, offset: nu
     return await once(busy);
   } catch (err) {
     // Every other node was busy with this response (or down): share one.
-    if (run.signal.aborted || !noneCanServe(err)) throw err;
+    if (run.signal.aborted || !noneCanServe(err, dead.size > 0)) throw err;
     return once(new Set());
   }
 }
@@ -118,7 +121,7 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       res = await call(run, index, speaker, askOffset, dead);
     } catch (err) {
       const fallback = run.switchedTo.get(speaker.model.id) ?? spec.fallback;
-      if (run.signal.aborted || !noneCanServe(err) || !fallback || fallback.model.id === speaker.model.id) throw err;
+      if (run.signal.aborted || !noneCanServe(err, resumes > 0) || !fallback || fallback.model.id === speaker.model.id) throw err;
       announceSwitch(run, index, speaker, fallback, toGatewayError(err).wire);
       speaker = fallback;
       delivered = 0;

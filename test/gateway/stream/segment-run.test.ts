@@ -35,6 +35,21 @@ describe('SegmentRun', () => {
     expect(bodies.every((b) => b.stream === true && b.seed === 42)).toBe(true);
   });
 
+  it('closes every node request once its stream ended whole, also when the body ends after the end frame', async () => {
+    stack = await startStack({ m: ['a', 'b'] });
+    // The end frame and the end of the HTTP body in separate network chunks: the gateway has its
+    // answer at the end frame, and must still read the body's end, or the request stays open
+    // (and counted in flight by the balancer) for ever.
+    for (const n of stack.nodes) n.endDelayMs = 30;
+    const { run } = stack.run(TEXTS.map(seg), { parallel: 2 });
+    const { pcm } = await collect(run);
+    expect(pcm.equals(expected(TEXTS))).toBe(true);
+    const inflight = () => stack!.endpoints.all().map((e) => e.inflight);
+    for (let i = 0; i < 50 && inflight().some((n) => n > 0); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(inflight()).toEqual([0, 0]);
+    expect(stack.nodes.flatMap((n) => n.requests).every((r) => r.finished && !r.closedEarly)).toBe(true);
+  });
+
   for (const kind of ['die', 'stall', 'error'] as const)
     it(`a node that ${kind}s mid-segment: resumed at the delivered offset elsewhere, PCM identical`, async () => {
       stack = await startStack({ m: ['a', 'b'] }, 300);

@@ -50,6 +50,8 @@ export class FrameNode {
   /** Non-deterministic: each request renders with its own nonce (x-deterministic: false). */
   deterministic = true;
   chunkDelayMs = 1;
+  /** Sends the end frame, then waits this long before ending the HTTP body (0: both at once). */
+  endDelayMs = 0;
   private nonce = 0;
   private constructor(
     readonly id: string,
@@ -113,6 +115,10 @@ export class FrameNode {
     }
     log.finished = true;
     const crc = fault?.kind === 'bad_crc' ? (sum.crc ^ 1) >>> 0 : sum.crc;
-    res.end(endFrame({ samples: sum.samples, crc32: crc, sample_rate: SAMPLE_RATE }));
+    const end = endFrame({ samples: sum.samples, crc32: crc, sample_rate: SAMPLE_RATE });
+    if (this.endDelayMs === 0) return void res.end(end);
+    res.write(end);
+    await new Promise((r) => setTimeout(r, this.endDelayMs));
+    res.end();
   }
 }
