@@ -10,6 +10,7 @@
  * @module
  */
 import { PassThrough, Readable, pipeline, type Transform } from 'node:stream';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { SegmentRun, StreamEvent } from './segment-run.ts';
 
 export interface PcmResampler {
@@ -118,6 +119,11 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
   // A run cancelled from inside (a reader too slow, a segment no node could finish) while the
   // chain is paused on back-pressure: nothing is pulling from it, so tear the chain down here.
   run.signal.addEventListener('abort', () => src.destroy(toError(run.signal.reason)));
+  // The client leaving destroys the tail: cancel the run now. The pipeline's own callback waits
+  // until every stage has closed, and the source cannot close while it awaits the next audio.
+  body.once('close', () => {
+    if (!body.readableEnded) run.cancel(new GatewayError('VOX_ERR_CLIENT_CLOSED', 'the client left'));
+  });
   pipeline([...stages, body] as unknown as [Readable, PassThrough], (err) => {
     if (err) {
       resolvePcm(undefined);
