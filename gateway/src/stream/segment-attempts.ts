@@ -4,7 +4,8 @@
  * Each try is one node request through the layer stack, so everything before the node's
  * headers (connect errors, full nodes, open breakers, per-try timeout to the headers) is retried
  * by the retry layer as for any request. What this file adds is the part after the headers: when
- * the node streaming the segment dies, resets, sends an error frame or stalls, the segment is
+ * the node streaming the segment dies, resets, sends an error frame, stalls or drips audio slower
+ * than its minimum speed (node-stream.ts), the segment is
  * resumed on another node — the same model first, in any region (`tried` keeps the dead nodes
  * out); the segment's fallback model only when no node of the model can serve it.
  *
@@ -143,7 +144,10 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
     const sampleRate = headerSampleRate(res) ?? 0;
     const held: Buffer[] = [];
     let heldBytes = 0;
-    const reader = readNodeStream(res, { gapMs: o.gapMs(spec.text.length) });
+    const reader = readNodeStream(res, {
+      gapMs: o.gapMs(spec.text.length),
+      ...(o.upstreamMinSpeed ? { minSpeed: o.upstreamMinSpeed(speaker.model), speedWindowMs: o.upstreamSpeedWindowMs ?? 3_000 } : {}),
+    });
     try {
       for (let r = await reader.next(); !r.done; r = await reader.next()) {
         let pcm = r.value;

@@ -70,6 +70,10 @@ export interface RunOptions {
   readerMinSpeed: number;
   /** Resumptions allowed per segment after mid-stream failures. */
   maxResumes: number;
+  /** Slowest a node may stream a model's audio, in audio seconds per second (absent: unchecked). */
+  upstreamMinSpeed?: (model: ModelConfig) => number;
+  /** The window of waiting over which that speed is judged. */
+  upstreamSpeedWindowMs?: number;
   /** How a non-deterministic model's segments survive a node failure. */
   resumeMode: (model: ModelConfig) => ResumeMode;
 }

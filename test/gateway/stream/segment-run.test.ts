@@ -66,6 +66,20 @@ describe('SegmentRun', () => {
       expect(resumed[0]!.body.text).toBe(TEXTS[1]);
     });
 
+  it('a node that drips audio slower than the minimum speed, never stalling a whole gap: resumed elsewhere, PCM identical', async () => {
+    stack = await startStack({ m: ['a', 'b'] });
+    // 400 samples (50 ms at 8 kHz) every 200 ms: 0.25× real time, and each gap well inside the
+    // 1 s per-try timeout.
+    const faults = [{ afterSamples: 400, kind: 'drip' as const, dripMs: 200, textIncludes: 'Second' }];
+    for (const n of stack.nodes) n.faults = faults;
+    const { run } = stack.run(TEXTS.map(seg), { parallel: 1, upstreamMinSpeed: () => 0.5, upstreamSpeedWindowMs: 300 });
+    const { pcm } = await collect(run);
+    expect(pcm.equals(expected(TEXTS))).toBe(true);
+    expect(run.summary().resumes).toBe(1);
+    const resumed = stack.nodes.flatMap((n) => n.requests).find((r) => (r.body.offset_samples ?? 0) > 0);
+    expect(resumed?.body.text).toBe(TEXTS[1]);
+  });
+
   it('a bad checksum is a failure: the segment is resumed', async () => {
     stack = await startStack({ m: ['a', 'b'] });
     const faults = [{ afterSamples: 0, kind: 'bad_crc' as const }];

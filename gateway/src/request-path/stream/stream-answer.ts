@@ -93,6 +93,8 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       readerStallMs: cfg.reader_stall_ms,
       readerMinSpeed: cfg.reader_min_speed,
       maxResumes: cfg.max_resumes,
+      upstreamMinSpeed: (m) => m.upstream_min_speed ?? cfg.upstream_min_speed,
+      upstreamSpeedWindowMs: cfg.upstream_speed_window_ms,
       resumeMode: (m) => m.resume,
     },
   );

@@ -18,7 +18,9 @@ const CHUNK = 400;
 export interface Fault {
   /** After this many samples of the response, do the fault. */
   afterSamples: number;
-  kind: 'die' | 'stall' | 'error' | 'bad_crc';
+  /** `drip`: from then on a chunk every `dripMs` (slower than real time, never a whole stall). */
+  kind: 'die' | 'stall' | 'error' | 'bad_crc' | 'drip';
+  dripMs?: number;
   /** Only for requests whose text contains this (default: any). */
   textIncludes?: string;
 }
@@ -111,7 +113,8 @@ export class FrameNode {
       const frame = audioFrame(part);
       sum.add(frame.subarray(5));
       if (!res.write(frame)) await once(res, 'drain').catch(() => undefined);
-      if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      const delay = fault?.kind === 'drip' && at >= fault.afterSamples ? (fault.dripMs ?? 250) : this.chunkDelayMs;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     }
     log.finished = true;
     const crc = fault?.kind === 'bad_crc' ? (sum.crc ^ 1) >>> 0 : sum.crc;
