@@ -43,6 +43,9 @@ export interface AudioOut {
   pcm: Promise<Buffer | undefined>;
 }
 
+/** Input samples resampled at a time (a quarter second at 16 kHz). */
+const RESAMPLE_SLICE_SAMPLES = 4096;
+
 function int16(buf: Buffer): Int16Array {
   // Frame payloads can sit at an odd offset inside the network chunk: copy those.
   if (buf.byteOffset % 2 === 0) return new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1);
@@ -101,8 +104,19 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
         rate = ev.sampleRate;
         resampler = rate === outputRate ? undefined : codecs.resampler(rate, outputRate);
       }
-      const out = emit(resampler ? resampler.push(int16(ev.pcm)) : int16(ev.pcm));
-      if (out) yield out;
+      const pcm = int16(ev.pcm);
+      if (!resampler) {
+        const out = emit(pcm);
+        if (out) yield out;
+        continue;
+      }
+      // A node's chunk can be a whole sentence (seconds of audio): resampled in slices, its
+      // first part reaches the client while the rest is still being filtered, and the event loop
+      // is never held for a whole chunk. The resampler's output does not depend on chunking.
+      for (let at = 0; at < pcm.length; at += RESAMPLE_SLICE_SAMPLES) {
+        const out = emit(resampler.push(pcm.subarray(at, at + RESAMPLE_SLICE_SAMPLES)));
+        if (out) yield out;
+      }
     }
     if (resampler) {
       const tail = emit(resampler.flush());

@@ -1,8 +1,8 @@
 /**
  * One streamed response: its segments synthesised as separate node requests through the layer
- * stack (retry → attempt timeout → balance → breaker → pool), up to `parallel` at once and on
- * different nodes where possible, and their audio handed to the client strictly in order, each
- * segment's as soon as the one before it has been taken.
+ * stack (retry → attempt timeout → balance → breaker → pool), up to `parallel` at once (once the
+ * first segment has audio) and on different nodes where possible, and their audio handed to the
+ * client strictly in order, each segment's as soon as the one before it has been taken.
  *
  * - **Back-pressure.** Every byte between node and client is counted in a `ByteBudget`. A segment
  *   ahead of the one being delivered pauses (stops reading its node) while the budget is full;
@@ -148,6 +148,8 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   #next = 0;
   #running = 0;
   #finished = false;
+  /** The first segment has audio (or ended): the other segments may start. */
+  #heard = false;
   /** Audio the consumer has taken, in ms. */
   #takenMs = 0;
   #watch: NodeJS.Timeout | undefined;
@@ -248,8 +250,11 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
 
   /** The first audio of the response exists (or the first segment ended empty). */
   firstAudio(): void {
+    if (this.#heard) return;
+    this.#heard = true;
     this.#firstSettle?.resolve();
     this.#firstSettle = undefined;
+    this.#startMore();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StreamEvent> {
@@ -298,7 +303,10 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   }
 
   #startMore(): void {
-    while (!this.signal.aborted && this.#running < Math.max(1, this.plan.parallel) && this.#next < this.slots.length) {
+    // The first segment runs alone until its first audio: segments synthesised beside it would
+    // share its node's CPU (or the gateway's) and delay what the listener waits for most.
+    const parallel = this.#heard ? Math.max(1, this.plan.parallel) : 1;
+    while (!this.signal.aborted && this.#running < parallel && this.#next < this.slots.length) {
       const index = this.#next++;
       this.#running += 1;
       void runSegment(this, index).then(

@@ -20,6 +20,19 @@ const seg = (text: string) => ({ text, model: M, voice: 'v', fallback: { model: 
 const expected = (texts: string[], seed = 42) => Buffer.concat(texts.map((t) => Buffer.from(reference(t, seed).buffer)));
 
 describe('SegmentRun', () => {
+  it('starts the other segments once the first has audio, so nothing competes with the first audio', async () => {
+    stack = await startStack({ m: ['a', 'b', 'c'] });
+    for (const n of stack.nodes) n.firstChunkDelayMs = 400;
+    const { run } = stack.run(TEXTS.map(seg), { parallel: 3 });
+    for (let i = 0; i < 100 && stack.nodes.every((n) => n.requests.length === 0); i++) await new Promise((r) => setTimeout(r, 5));
+    // Before its first chunk (400 ms in), the first segment is the only node request.
+    expect(stack.nodes.flatMap((n) => n.requests).map((r) => r.body.text)).toEqual([TEXTS[0]]);
+    await run.first();
+    const { pcm } = await collect(run);
+    expect(pcm.equals(expected(TEXTS))).toBe(true);
+    expect(stack.nodes.flatMap((n) => n.requests).length).toBe(3);
+  });
+
   it('delivers every segment in order, in parallel on different nodes', async () => {
     stack = await startStack({ m: ['a', 'b', 'c'] });
     for (const n of stack.nodes) n.chunkDelayMs = 3;
@@ -154,6 +167,8 @@ describe('SegmentRun', () => {
     for (const n of stack.nodes) n.chunkDelayMs = 20;
     const { run, deadline } = stack.run(TEXTS.map(seg), { parallel: 2 });
     await run.first();
+    // The second segment starts once the first has audio: let its request reach its node.
+    for (let i = 0; i < 100 && stack.nodes.some((n) => n.requests.length === 0); i++) await new Promise((r) => setTimeout(r, 5));
     deadline.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED'));
     await expect(collect(run)).rejects.toMatchObject({ code: 'VOX_ERR_CLIENT_CLOSED' });
     await new Promise((r) => setTimeout(r, 100));

@@ -52,6 +52,8 @@ export class FrameNode {
   /** Non-deterministic: each request renders with its own nonce (x-deterministic: false). */
   deterministic = true;
   chunkDelayMs = 1;
+  /** Waits this long before the first audio frame. */
+  firstChunkDelayMs = 0;
   /** Sends the end frame, then waits this long before ending the HTTP body (0: both at once). */
   endDelayMs = 0;
   private nonce = 0;
@@ -99,6 +101,7 @@ export class FrameNode {
       'x-model': body.model ?? '',
     });
     const sum = new StreamChecksum();
+    if (this.firstChunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.firstChunkDelayMs));
     for (let at = 0; at < pcm.length; at += CHUNK) {
       if (res.destroyed) return;
       if (fault && at >= fault.afterSamples) {
