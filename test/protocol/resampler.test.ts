@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createResampler } from '../../../gateway/src/audio/resampler.ts';
+import { createResampler } from '../../protocol/resampler.ts';
 
 function runChunked(from: number, to: number, input: Int16Array, cuts: number[]): Int16Array {
   const r = createResampler(from, to);
