@@ -4,6 +4,7 @@
  * @module
  */
 import type { Context } from 'hono';
+import { OUTPUT_SAMPLE_RATES } from '../audio/sample-rate.ts';
 import type { ModelRegistry } from '../packs/registry.ts';
 import type { Ewma } from '../scheduler/ewma.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -41,6 +42,9 @@ export function createHealthHandlers(deps: HealthDeps) {
         rtf_ewma: Math.round(deps.rtf.value() * 10_000) / 10_000,
         event_loop_delay: deps.eventLoop.snapshot(),
         models: deps.registry.describe(),
+        // A synthesis request may ask for any rate in this range (`sample_rate`); a node without
+        // this field answers at its engines' rates and the gateway resamples.
+        output_sample_rates: OUTPUT_SAMPLE_RATES,
         memory: {
           rss: memory.rss,
           heap_used: memory.heapUsed,

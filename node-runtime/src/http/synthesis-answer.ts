@@ -35,7 +35,10 @@ export interface Admitted {
   engine: Engine;
   slot: Slot;
   request: SynthesisRequest;
+  /** The rate the answer is delivered at: the request's `sample_rate`, else the engine's own. */
   sampleRate: number;
+  /** The rate the engine makes its audio at (`describe().sampleRate`). */
+  engineSampleRate: number;
   deterministic: boolean;
   offsetSamples: number;
 }

@@ -1,11 +1,13 @@
 /**
  * The streaming answer of `POST /v1/synthesize` (`"stream": true`): the engine's chunks, past
- * `offset_samples`, written as frames by frame-stream.ts straight to the socket, with the slot
+ * `offset_samples` (counted at the delivered rate: the engine's audio is resampled first when the
+ * request asked for another `sample_rate`), written as frames by frame-stream.ts straight to the socket, with the slot
  * held exactly as long as the engine works. The handler returns only when the stream is over,
  * so the access log line carries how it ended.
  * @module
  */
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { resampleChunks } from '../audio/sample-rate.ts';
 import { writeFrameStream } from './frame-stream.ts';
 import { skipSamples } from './sample-offset.ts';
 import { recordCompute, servedByHeaders, type Admitted } from './synthesis-answer.ts';
@@ -13,7 +15,10 @@ import { recordCompute, servedByHeaders, type Admitted } from './synthesis-answe
 export async function answerStream(a: Admitted): Promise<Response> {
   const { c, request, slot } = a;
   const log = c.get('log');
-  const chunks = a.offsetSamples > 0 ? skipSamples(a.engine.stream(request), a.offsetSamples) : a.engine.stream(request);
+  // Resampled before the offset is skipped: the resampler does not depend on chunking, so the
+  // samples past the offset are the ones an uninterrupted stream at this rate delivered there.
+  const delivered = resampleChunks(a.engine.stream(request), a.engineSampleRate, a.sampleRate);
+  const chunks = a.offsetSamples > 0 ? skipSamples(delivered, a.offsetSamples) : delivered;
   let result;
   try {
     result = await writeFrameStream({

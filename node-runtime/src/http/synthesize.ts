@@ -9,6 +9,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { textLength } from '../../../protocol/text-length.ts';
 import { encodePcm, encodeWav } from '../audio/wav.ts';
+import { OUTPUT_SAMPLE_RATES, resampleResult } from '../audio/sample-rate.ts';
 import { isStreamCut } from '../engines/engine.ts';
 import { RuntimeError } from '../errors/runtime-error.ts';
 import { isDeterministic } from '../packs/manifest.ts';
@@ -44,6 +45,8 @@ export const SynthesizeBodySchema = z
       .min(0)
       .max(2 ** 31 - 1)
       .default(0),
+    /** Answer at this rate (the engine's audio resampled); absent: the engine's own rate. */
+    sample_rate: z.number().int().min(OUTPUT_SAMPLE_RATES.min).max(OUTPUT_SAMPLE_RATES.max).optional(),
     /** Batch work (jobs, pre-synthesis) runs only in slots no interactive request waits for. */
     priority: z.enum(['interactive', 'batch']).default('interactive'),
   })
@@ -92,7 +95,8 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
         engine,
         slot,
         request: { text: normalizeForSpeech(body.text, manifest.languages), voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
-        sampleRate: description.sampleRate,
+        sampleRate: body.sample_rate ?? description.sampleRate,
+        engineSampleRate: description.sampleRate,
         deterministic,
         offsetSamples: body.offset_samples,
       };
@@ -120,6 +124,7 @@ async function answerWhole(a: Admitted, format: 'wav' | 'pcm'): Promise<Response
   }
   const computeMs = performance.now() - started;
   if (request.signal.aborted) throw request.signal.reason;
+  result = resampleResult(result, a.sampleRate);
   recordCompute(a, computeMs, result.pcm.length);
 
   const pcm = a.offsetSamples > 0 ? result.pcm.subarray(Math.min(a.offsetSamples, result.pcm.length)) : result.pcm;
