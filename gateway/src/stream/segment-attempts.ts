@@ -27,6 +27,7 @@
  *   the same model switch too, so a listener hears at most one change of voice.
  * @module
  */
+import { OUTPUT_SAMPLE_RATE } from '../audio/formats.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { toGatewayError } from '../errors/to-response.ts';
 import type { UpstreamResponse } from '../upstream/service.ts';
@@ -64,6 +65,9 @@ function nodeBody(run: SegmentRun, text: string, speaker: Speaker, offset: numbe
       voice: speaker.voice,
       format: 'pcm',
       stream: true,
+      // The node resamples to the response rate (nodes scale out; this process does not); an
+      // older node ignores the field, answers at its engine's rate, and audio-out resamples.
+      sample_rate: OUTPUT_SAMPLE_RATE,
       seed: p.seed,
       ...(offset > 0 ? { offset_samples: offset } : {}),
       ...(p.speed !== undefined ? { speed: p.speed } : {}),

@@ -14,6 +14,7 @@ import type { Service } from './service.ts';
 import { formatTraceparent } from '../core/traceparent.ts';
 import type { BodyPool } from './body-pool.ts';
 import { NodeCallHandler } from './node-call-handler.ts';
+import { bodyForNode } from './node-sample-rate.ts';
 import type { Pools } from './pools.ts';
 
 export interface CallNodeOptions {
@@ -53,7 +54,7 @@ export function callNode({ pools, clock, bufferMaxBytes, bodies }: CallNodeOptio
         reject,
       });
       try {
-        pools.get(e.url).dispatch({ method: 'POST', path: '/v1/synthesize', headers, body: req.body }, handler);
+        pools.get(e.url).dispatch({ method: 'POST', path: '/v1/synthesize', headers, body: bodyForNode(req.body, e) }, handler);
       } catch (err) {
         handler.fail(fromTransportError(err, facts));
       }

@@ -21,6 +21,8 @@ export interface NodeLoad {
   packs?: string[];
   /** Pack name → version the node serves (the audio cache keys on it). */
   packVersions?: Record<string, string>;
+  /** The range of `sample_rate` the node answers at on request (absent: an older node). */
+  outputSampleRates?: { min: number; max: number };
   at: number;
 }
 

@@ -67,6 +67,7 @@ export async function probe(pool: Pool, timeoutMs: number, clock: Clock): Promis
                   ),
                 }
               : {}),
+            ...outputSampleRates(l['output_sample_rates']),
             at: now,
           }
         : undefined;
@@ -78,4 +79,9 @@ export async function probe(pool: Pool, timeoutMs: number, clock: Clock): Promis
   } finally {
     signal.dispose();
   }
+}
+
+function outputSampleRates(v: unknown): Pick<NodeLoad, 'outputSampleRates'> {
+  const r = v as { min?: unknown; max?: unknown } | undefined;
+  return typeof r?.min === 'number' && typeof r.max === 'number' ? { outputSampleRates: { min: r.min, max: r.max } } : {};
 }
