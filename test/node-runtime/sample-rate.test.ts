@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResampler } from '../../protocol/resampler.ts';
 import { decodeWav } from '../../node-runtime/src/audio/wav.ts';
 import { streamSynthesis } from './support/frames-client.ts';
-import { LONG_TEXT, startRuntime, synthesize, type RuntimeProcess } from './support/runtime-process.ts';
+import { LONG_TEXT, startRuntime, synthesize, waitForLog, type RuntimeProcess } from './support/runtime-process.ts';
 
 let node: RuntimeProcess;
 
@@ -57,6 +57,9 @@ describe('sample_rate: the node answers at the rate asked for', () => {
     const delivered = cut.pcm.length / 2;
     expect(delivered).toBeGreaterThan(0);
     expect(delivered).toBeLessThan(whole.pcm.length / 2);
+    // Leaving closes the resampling stream and, through it, the engine: the slot comes back.
+    const gone = await waitForLog(node, (l) => l.stream === true && l.stream_outcome === 'client_gone', 5000);
+    expect(gone).toBeDefined();
     const rest = await streamSynthesis(node.url, { ...body, offset_samples: delivered });
     expect(rest.headers['x-offset-samples']).toBe(String(delivered));
     expect(rest.end).toMatchObject({ sample_rate: 24_000, samples: whole.pcm.length / 2 - delivered });
