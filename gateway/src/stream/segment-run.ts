@@ -76,6 +76,19 @@ export interface RunOptions {
   upstreamSpeedWindowMs?: number;
   /** How a non-deterministic model's segments survive a node failure. */
   resumeMode: (model: ModelConfig) => ResumeMode;
+  /** Segments served from and kept in the audio cache (absent: every segment from a node). */
+  segmentCache?: SegmentAudioCache;
+}
+
+/**
+ * Per-segment audio kept between responses (the cache's, for long texts): a segment found there
+ * is delivered without a node; one a node delivered whole, from its planned model, is offered
+ * back. PCM at the node's rate, before the response's resampling and encoding, so one entry
+ * serves every format.
+ */
+export interface SegmentAudioCache {
+  get(model: ModelConfig, voice: string, text: string): { pcm: Buffer; sampleRate: number } | undefined;
+  put(model: ModelConfig, voice: string, text: string, pcm: Buffer, sampleRate: number): void;
 }
 
 export type StreamEvent =
@@ -124,6 +137,7 @@ export interface RunSummary {
   attempts: AttemptRecord[];
   resumes: number;
   switches: number;
+  cachedSegments: number;
   /** Samples delivered, by sample rate run (one entry unless a switch changed the rate). */
   samples: number;
 }
@@ -143,6 +157,8 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   readonly switchedTo = new Map<string, { model: ModelConfig; voice: string }>();
   resumes = 0;
   switches = 0;
+  /** Segments delivered from the segment cache. */
+  cachedSegments = 0;
   samples = 0;
   head = 0;
   #next = 0;
@@ -197,7 +213,16 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
       regions.push(...s.regions);
       for (const m of s.models) if (!models.includes(m)) models.push(m);
     }
-    return { nodes, regions, models, attempts: this.attempts, resumes: this.resumes, switches: this.switches, samples: this.samples };
+    return {
+      nodes,
+      regions,
+      models,
+      attempts: this.attempts,
+      resumes: this.resumes,
+      switches: this.switches,
+      cachedSegments: this.cachedSegments,
+      samples: this.samples,
+    };
   }
 
   /** Nodes streaming other segments now: a new segment prefers any other node. */
