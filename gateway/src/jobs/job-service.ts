@@ -1,7 +1,9 @@
 /**
- * The jobs feature as one owned unit: the store (SQLite + audio directory), the signed callback
- * sender with its SSRF-guarded agent, the runner, and the routes. Built only when the config has
- * a `jobs` section. Owner: the gateway; `close()` it (runner first, then agent and store).
+ * The jobs feature as one owned unit: the store, the signed callback sender with its
+ * SSRF-guarded agent, the runner, and the routes. Built only when the config has a `jobs`
+ * section. The store is SQLite plus an audio directory for one gateway, or Redis plus a shared
+ * audio directory when the replicas share state (`shared_state`), so a job outlives the replica
+ * that accepted it. Owner: the gateway; `close()` it (runner first, then agent and store).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -18,8 +20,10 @@ import { poolView } from '../request-path/plan/pool-view.ts';
 import { segmentSpecs } from '../request-path/stream/segment-specs.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Service } from '../upstream/service.ts';
+import { RedisJobStore } from '../shared-state/redis-job-store.ts';
+import type { SharedState } from '../shared-state/redis-connection.ts';
 import { guardedAgent } from './callback-guard.ts';
-import { SqliteJobStore, type JobRecord } from './job-store.ts';
+import { SqliteJobStore, type JobRecord, type JobStore } from './job-store.ts';
 import { callbackPolicy, mountJobRoutes } from './routes.ts';
 import { JobRunner } from './runner.ts';
 import { WebhookSender } from './webhook.ts';
@@ -34,6 +38,8 @@ export interface JobServiceDeps {
   clock: Clock;
   log: Logger;
   registry: Registry;
+  /** The Redis the replicas share; when present, jobs and their progress live there. */
+  shared?: SharedState | undefined;
 }
 
 export interface JobService {
@@ -50,7 +56,11 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
   const initial = deps.config();
   const cfg = initial.jobs;
   if (!cfg) return undefined;
-  const store = new SqliteJobStore(path.resolve(cfg.store_path), path.resolve(cfg.audio_dir));
+  // With shared state every replica must mount `audio_dir` (a ReadWriteMany volume): segments
+  // written by one replica are read back by whichever finishes the job.
+  const store: JobStore = deps.shared
+    ? new RedisJobStore(deps.shared, path.resolve(cfg.audio_dir))
+    : new SqliteJobStore(path.resolve(cfg.store_path), path.resolve(cfg.audio_dir));
   let secret = process.env[cfg.callbacks.secret_env];
   if (!secret) {
     // Callbacks still go out, signed with a key nobody can verify: the operator is told once.

@@ -149,9 +149,11 @@ export class JobRunner {
         log.info({ job_id: job.id, tenant: job.tenant, from: 'queued', to: 'running', owner: this.owner }, 'job transition');
         const ctl = new AbortController();
         this.#running.set(job.id, ctl);
-        void this.#run(job, owner, ctl).finally(() => {
-          if (this.#running.get(job.id) === ctl) this.#running.delete(job.id);
-        });
+        void this.#run(job, owner, ctl)
+          .catch((err: unknown) => log.error({ job_id: job.id, err }, 'job run failed to settle; its lease will requeue it'))
+          .finally(() => {
+            if (this.#running.get(job.id) === ctl) this.#running.delete(job.id);
+          });
       }
       for (const job of await store.dueCallbacks(clock.now())) await this.#deliver(job);
     } catch (err) {
@@ -190,7 +192,9 @@ export class JobRunner {
           const spec = specs[index]!;
           const { pcm, model } = await this.#segment(claimed, spec, index, regions, signal);
           if (signal.aborted) throw signal.reason;
-          await store.saveSegment(claimed.id, index, Array.from(spec.text).length, pcm, model, clock.now());
+          await store.saveSegment(claimed.id, index, Array.from(spec.text).length, pcm, model, clock.now()).catch((err: unknown) => {
+            throw new StoreUnavailable(err);
+          });
           this.#metrics.segments.inc({ outcome: 'ok' });
         }
       };
@@ -217,7 +221,13 @@ export class JobRunner {
       });
       void this.tick();
     } catch (err) {
-      const current = await store.get(claimed.id);
+      // The store (a shared Redis) failing is not the job's fault: stop, and the lease running out
+      // requeues the job with the segments already saved.
+      const current = err instanceof StoreUnavailable ? undefined : await store.get(claimed.id).catch(() => undefined);
+      if (current === undefined) {
+        log.warn({ job_id: claimed.id, err: String(err) }, 'job store unavailable; the job resumes when its lease runs out');
+        return;
+      }
       if (this.#closed || current?.status === 'cancelled' || current?.leaseOwner !== owner) {
         // Shut down, cancelled or taken over: the lease or the cancel says what happens next.
         return;
@@ -318,6 +328,13 @@ export class JobRunner {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     for (const ctl of this.#running.values()) ctl.abort(new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down'));
+  }
+}
+
+/** A job store write failed (e.g. Redis unreachable): the run stops without judging the job. */
+class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('job store unavailable', { cause });
   }
 }
 
