@@ -13,11 +13,7 @@ import type { Config, ModelConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KeyTable } from '../request-path/admit/auth.ts';
-import { detectLanguage } from '../request-path/admit/language.ts';
 import type { Latches } from '../request-path/plan/hysteresis.ts';
-import { planParts } from '../request-path/plan/mixed-plan.ts';
-import { poolView } from '../request-path/plan/pool-view.ts';
-import { segmentSpecs } from '../request-path/stream/segment-specs.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Service } from '../upstream/service.ts';
 import { RedisJobStore } from '../shared-state/redis-job-store.ts';
@@ -25,6 +21,7 @@ import type { SharedState } from '../shared-state/redis-connection.ts';
 import { guardedAgent } from './callback-guard.ts';
 import { SqliteJobStore, type JobRecord, type JobStore } from './job-store.ts';
 import { callbackPolicy, mountJobRoutes } from './routes.ts';
+import { planBatch } from './plan-batch.ts';
 import { JobRunner } from './runner.ts';
 import { WebhookSender } from './webhook.ts';
 
@@ -78,9 +75,6 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
 
   /** The job's text planned as an interactive request of its plan would be, from this region. */
   const specs = (job: JobRecord) => {
-    const config = deps.config();
-    const models = deps.models();
-    const now = deps.clock.now();
     const input = {
       text: job.request.text,
       voice: job.request.voice,
@@ -89,24 +83,8 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
       seed: job.request.seed,
       role: undefined,
     };
-    const parts = planParts({
-      text: job.request.text,
-      input,
-      planName: job.plan,
-      language: detectLanguage(job.request.text),
-      home: config.region,
-      regionOrder: (h) => deps.endpoints.regionsFrom(h),
-      config,
-      models,
-      view: (model) => poolView(deps.endpoints, model, now, models.get(model)?.pack ?? model),
-      latches: deps.latches,
-    });
-    const stream = {
-      ...config.stream,
-      max_segment_chars: Math.min(config.stream.max_segment_chars, config.jobs?.max_segment_chars ?? config.stream.max_segment_chars),
-    };
-    const all = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: job.request.voice, models, stream }));
-    return { specs: all, regions: parts[0]!.plan.regions };
+    const { parts, specs } = planBatch(deps, input, job.plan, deps.config().jobs?.max_segment_chars);
+    return { specs, regions: parts[0]!.plan.regions };
   };
 
   const runner = new JobRunner({ store, service: deps.service, config: deps.config, specs, sender, clock: deps.clock, log: deps.log, registry: deps.registry });

@@ -22,7 +22,7 @@ import { createAudioEncoder, createResampler, OUTPUT_SAMPLE_RATE, type AudioForm
 import type { Config, ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { toGatewayError } from '../errors/to-response.ts';
-import type { Clock } from '../lifecycle/clock.ts';
+import type { Clock, TimerHandle } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { SegmentRun, type SegmentSpec } from '../stream/segment-run.ts';
 import { streamMetrics, type StreamMetrics } from '../stream/stream-metrics.ts';
@@ -86,7 +86,7 @@ export class JobRunner {
   readonly #metrics: ReturnType<typeof jobMetrics>;
   readonly #stream: StreamMetrics;
   readonly #running = new Map<string, AbortController>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #closed = false;
   #ticking = false;
   #claims = 0;
@@ -99,11 +99,15 @@ export class JobRunner {
   }
 
   start(): void {
-    const poll = this.#deps.config().jobs?.poll_ms ?? 500;
-    // eslint-disable-next-line no-restricted-globals -- not yet on the Clock: a background poll, unref'd so it never holds the process.
-    this.#timer = setInterval(() => void this.tick(), poll);
-    this.#timer.unref();
+    this.#schedule();
     void this.tick();
+  }
+
+  /** The background poll, on the clock: one round at a time, the next one `poll_ms` after it. */
+  #schedule(): void {
+    if (this.#closed) return;
+    const poll = this.#deps.config().jobs?.poll_ms ?? 500;
+    this.#timer = this.#deps.clock.setTimer(() => void this.tick().finally(() => this.#schedule()), poll);
   }
 
   /** Records a transition: the store, a metric and one log line. */
@@ -168,16 +172,21 @@ export class JobRunner {
     const signal = ctl.signal;
     const cfg = this.#deps.config().jobs!;
     const lost = () => ctl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED', 'lease lost'));
-    // eslint-disable-next-line no-restricted-globals -- not yet on the Clock: the lease renewal runs on wall time like the lease itself.
-    const renew = setInterval(
-      () => {
-        void store.renew(claimed.id, owner, clock.now() + cfg.lease_ms).then((held) => {
-          if (!held) lost();
-        });
-      },
-      Math.max(100, Math.floor(cfg.lease_ms / 3)),
-    );
-    renew.unref();
+    // Renewed on the clock, like the lease itself; a renewal the store fails to answer is tried
+    // again at the next turn (the lease outlasts two misses), one that says "not yours" stops the run.
+    let renewal: TimerHandle | undefined;
+    let renewing = true;
+    const renewEvery = Math.max(100, Math.floor(cfg.lease_ms / 3));
+    const scheduleRenewal = () => {
+      if (!renewing) return;
+      renewal = clock.setTimer(() => {
+        void store.renew(claimed.id, owner, clock.now() + cfg.lease_ms).then(
+          (held) => (held ? scheduleRenewal() : lost()),
+          () => scheduleRenewal(),
+        );
+      }, renewEvery);
+    };
+    scheduleRenewal();
     try {
       const { specs, regions } = this.#deps.specs(claimed);
       if (claimed.segmentsTotal !== specs.length) await store.update(claimed.id, { segmentsTotal: specs.length });
@@ -243,7 +252,8 @@ export class JobRunner {
         ...(claimed.callbackUrl ? { callback: { state: 'pending', attempts: 0, next_at: clock.now() } satisfies DeliveryState } : {}),
       });
     } finally {
-      clearInterval(renew);
+      renewing = false;
+      if (renewal) clock.clearTimer(renewal);
     }
   }
 
@@ -326,7 +336,7 @@ export class JobRunner {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#deps.clock.clearTimer(this.#timer);
     for (const ctl of this.#running.values()) ctl.abort(new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down'));
   }
 }
