@@ -78,14 +78,15 @@ describe.skipIf(!hasRedis())('jobs on shared state', () => {
       ...sim,
       plans: Object.fromEntries(Object.entries(plans).map(([k, p]) => [k, { ...p, jobs: { max_chars: 100_000, max_pending: 5, chars_per_day: 1_000_000 } }])),
       regions: [{ name: 'north', priority: 0, nodes: nodes.map((n) => ({ id: n.id, url: n.url, models: ['sim-hd', 'sim-fast'] })) }],
-      shared_state: { redis_url: redis.url, command_timeout_ms: 1_000 },
+      shared_state: { redis_url: redis.url, command_timeout_ms: 5_000 },
       jobs: {
         // Unused with shared state (the store is Redis); a path of its own proves nothing reads it.
         store_path: join(dir, 'unused.sqlite'),
         audio_dir: join(dir, 'shared-audio'),
         concurrency: 1,
         parallel_segments: 2,
-        lease_ms: 1_500,
+        // Short, so B takes over in seconds; not so short that a loaded machine delays a renewal past it.
+        lease_ms: 3_000,
         poll_ms: 100,
       },
     });
@@ -106,12 +107,12 @@ describe.skipIf(!hasRedis())('jobs on shared state', () => {
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     // A runs it (B is not up yet, so nobody else can claim it); B joins while A is mid-job.
-    await waitFor(async () => (await view(a!, id)).progress.segments_done >= 3, 30_000, 50);
+    await waitFor(async () => (await view(a!, id)).progress.segments_done >= 3, 60_000, 50);
     b = await startGateway(config);
     // B sees the job A accepted, through Redis, while A still runs it.
     const seen = await view(b, id);
     expect(seen.status).toBe('running');
-    await waitFor(async () => (await view(b!, id)).progress.segments_done >= 6, 30_000, 50);
+    await waitFor(async () => (await view(b!, id)).progress.segments_done >= 6, 60_000, 50);
 
     a!.proc.signal('SIGKILL');
     await a!.proc.exited;
@@ -122,7 +123,7 @@ describe.skipIf(!hasRedis())('jobs on shared state', () => {
     // Segments cut by the kill may have been saved after the first read: take progress again.
     const saved = (await view(b, id)).progress.segments_done;
 
-    await waitFor(async () => (await view(b!, id)).status === 'succeeded', 60_000, 100);
+    await waitFor(async () => (await view(b!, id)).status === 'succeeded', 90_000, 100);
     const done = await view(b, id);
     expect(done.progress.segments_done).toBe(done.progress.segments_total);
     // B synthesised only what the store lacked: the rest of the segments, plus a few retries of
@@ -144,5 +145,5 @@ describe.skipIf(!hasRedis())('jobs on shared state', () => {
     expect(seconds).toBeLessThan(((spoken * 0.02) / 2) * 1.1);
     expect(readdirSync(join(dir, 'shared-audio', id))).toEqual(['audio.pcm']);
     expect(readdirSync(dir)).not.toContain('unused.sqlite');
-  }, 150_000);
+  }, 240_000);
 });
