@@ -218,6 +218,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     clock,
     log,
     registry: metrics.registry,
+    shared,
   });
   const routes = [
     ...routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure }),
