@@ -22,6 +22,8 @@ export interface SynthesisRequest {
   speed?: number | undefined;
   /** Same seed + same text + same pack → byte-identical audio, for engines that sample. */
   seed?: number | undefined;
+  /** ChatTTS: run the refine-text stage (the pack's `refine.enabled` when absent); other engines ignore it. */
+  refineText?: boolean | undefined;
   /**
    * Aborted when the request's deadline passes or the client disconnects. Engines check it
    * between steps (ChatTTS: decode steps; flite: sentences) and throw `signal.reason`, so a

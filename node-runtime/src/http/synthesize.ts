@@ -46,6 +46,8 @@ export const SynthesizeBodySchema = z
       .default(0),
     /** Batch work (jobs, pre-synthesis) runs only in slots no interactive request waits for. */
     priority: z.enum(['interactive', 'batch']).default('interactive'),
+    /** ChatTTS: run the refine-text stage (default: the pack's setting); other engines ignore it. */
+    refine_text: z.boolean().optional(),
   })
   .strict();
 
@@ -91,7 +93,14 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
         manifest,
         engine,
         slot,
-        request: { text: normalizeForSpeech(body.text, manifest.languages), voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
+        request: {
+          text: normalizeForSpeech(body.text, manifest.languages),
+          voice: body.voice,
+          speed: body.speed,
+          seed: body.seed,
+          refineText: body.refine_text,
+          signal: request.signal,
+        },
         sampleRate: description.sampleRate,
         deterministic,
         offsetSamples: body.offset_samples,

@@ -29,6 +29,8 @@ export interface SynthesisInput {
   seed: number | undefined;
   /** Style instructions (`gpt-4o-mini-tts`); passed to models that read them. */
   instructions?: string | undefined;
+  /** ChatTTS: run the refine-text stage (nodes use their pack's setting when absent). */
+  refineText?: boolean | undefined;
   /** OpenAI `model` mapped to a role (tts-1-hd → primary, tts-1 → fallback). */
   role: 'primary' | 'fallback' | undefined;
 }
@@ -49,6 +51,7 @@ export const NativeBodySchema = z.object({
     .max(2 ** 31 - 1)
     .optional(),
   instructions: InstructionsSchema,
+  refine_text: z.boolean().optional(),
 });
 
 export const OpenAiBodySchema = z.object({
@@ -191,6 +194,7 @@ export function parseNative(json: unknown): SynthesisInput {
     speed: d.speed,
     seed: d.seed,
     instructions: d.instructions,
+    ...(d.refine_text !== undefined ? { refineText: d.refine_text } : {}),
     role: undefined,
   };
 }

@@ -79,6 +79,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       seed,
       ...(a.input.speed !== undefined ? { speed: a.input.speed } : {}),
       ...(instructionsUsed ? { instructions: a.input.instructions! } : {}),
+      ...(a.input.refineText !== undefined ? { refineText: a.input.refineText } : {}),
       parallel: planCfg.parallel_segments,
       deadlineAt: a.deadline.at,
       deadline: a.deadline.signal,

@@ -145,7 +145,19 @@ export function createChatttsEngine(context: EngineContext): Engine {
       const onAbort = () => Atomics.store(flag, 0, 1);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        return await call({ type: 'synth', id: nextId++, text: request.text, voice: request.voice, speed: request.speed, seed: request.seed, cancel }, signal);
+        return await call(
+          {
+            type: 'synth',
+            id: nextId++,
+            text: request.text,
+            voice: request.voice,
+            speed: request.speed,
+            seed: request.seed,
+            refineText: request.refineText,
+            cancel,
+          },
+          signal,
+        );
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
@@ -178,6 +190,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
         voice: request.voice,
         speed: request.speed,
         seed: request.seed,
+        refineText: request.refineText,
         cancel,
         stream: true,
       } as const;

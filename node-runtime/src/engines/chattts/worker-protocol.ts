@@ -19,6 +19,7 @@ export type ToWorker =
       voice?: string | undefined;
       speed?: number | undefined;
       seed?: number | undefined;
+      refineText?: boolean | undefined;
       cancel: SharedArrayBuffer;
       /** Send the audio as `chunk` messages while decoding; `done` then carries only the stats. */
       stream?: boolean;
