@@ -8,6 +8,7 @@
   /usr/bin/python3 node-runtime/export/export_chattts.py --random --dims tiny --write-checkpoint DIR   # synthetic release
 
 The pack holds gpt.onnx (prefill + decode, explicit KV), head_text.onnx, decoder.onnx, vocos.onnx,
+dvae_encoder.onnx (log-mel → codes: the first sentence's audio as a prompt for the rest),
 embeddings.bin (emb_text then emb_code[0..3], fp32 row-major), tokenizer.json, speakers.json
 (spk_stat + named voices as speaker strings), homophones.json when a ChatTTS checkout (or map)
 is given, and manifest.json with sha256 per file. Checkpoint mode refuses to run without real
@@ -138,6 +139,9 @@ def main() -> None:
     onnx_graphs.export_decoder(m, out / "decoder.onnx")
     onnx_graphs.export_vocos(m, out / "vocos.onnx")
     graphs = {"gpt": "gpt.onnx", "head_text": "head_text.onnx", "decoder": "decoder.onnx", "vocos": "vocos.onnx"}
+    if m.dvae_encoder is not None:
+        onnx_graphs.export_dvae_encoder(m, out / "dvae_encoder.onnx")
+        graphs["dvae_encoder"] = "dvae_encoder.onnx"
     if args.int8:
         import quantize_int8
         n = quantize_int8.quantize(str(out / "gpt.onnx"), str(out / "gpt.int8.onnx"))
