@@ -370,6 +370,14 @@ class GroupedFSQ(nn.Module):
         self.rvqs = nn.ModuleList([ResidualFSQ(dim // VQ_GROUPS) for _ in range(VQ_GROUPS)])
 
 
+class VQLayer(nn.Module):
+    """Only a container, so the keys read `vq_layer.quantizer.rvqs.…` as in the release."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.quantizer = GroupedFSQ(dim)
+
+
 class DVAEEncoder(nn.Module):
     """`dvae_encoder.onnx`: log-mel (B, 100, F) → codes (B, 4, ⌊F/2⌋) int64, rows ordered
     group-major (group 0 rounds 0, 1; group 1 rounds 0, 1) as upstream's GFSQ flattens them."""
@@ -380,12 +388,12 @@ class DVAEEncoder(nn.Module):
         self.downsample_conv = nn.Sequential(nn.Conv1d(N_MELS, d.enc_dim, 3, 1, 1), nn.GELU(),
                                              nn.Conv1d(d.enc_dim, d.enc_dim, 4, 2, 1), nn.GELU())
         self.encoder = DVAEDecoder(d.enc_dim, d.enc_odim, d.enc_hidden, d.enc_layers, d.enc_bn)
-        self.quantizer = GroupedFSQ(d.enc_odim)
+        self.vq_layer = VQLayer(d.enc_odim)
 
     def forward(self, mel):
         x = self.encoder(self.downsample_conv(mel / self.coef)).transpose(1, 2)  # (B, T, odim)
         groups = torch.chunk(x, VQ_GROUPS, dim=-1)
-        codes = torch.cat([rvq(g) for rvq, g in zip(self.quantizer.rvqs, groups)], dim=-1)  # (B, T, G·R)
+        codes = torch.cat([rvq(g) for rvq, g in zip(self.vq_layer.quantizer.rvqs, groups)], dim=-1)  # (B, T, G·R)
         return codes.transpose(1, 2).round().to(torch.int64)
 
 
@@ -448,7 +456,7 @@ def build_random(d: Dims, seed: int) -> Model:
             else:
                 p.copy_(torch.randn_like(p) / math.sqrt(p[0].numel()))
         # Spread the projections so codes use many FSQ levels (a trained encoder's do).
-        for rvq in enc.quantizer.rvqs:
+        for rvq in enc.vq_layer.quantizer.rvqs:
             rvq.project_in.weight.mul_(4.0)
         enc.coef.copy_(dec.coef)
     return Model(d, trunk, embed, dec, voc, enc).eval()

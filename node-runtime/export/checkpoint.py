@@ -35,7 +35,6 @@ DVAE_UNUSED = re.compile(r"^(decoder\.|out_conv\.weight$)")
 # torchaudio's MelSpectrogram buffers: checked against the runtime's mel (mel.ts), then dropped.
 DVAE_MEL_WINDOW = "preprocessor_mel.mel_spec.spectrogram.window"
 DVAE_MEL_FB = "preprocessor_mel.mel_spec.mel_scale.fb"
-DVAE_VQ_PREFIX = "vq_layer.quantizer."
 
 VOCOS_DROPPED = {"feature_extractor.mel_spec.spectrogram.window", "feature_extractor.mel_spec.mel_scale.fb",
                  "head.istft.window"}
@@ -160,7 +159,6 @@ def load_dvae_encoder(a: Path, d: Dims) -> tuple[DVAEEncoder | None, Dims]:
         fb = sd.pop(DVAE_MEL_FB).float()
         if fb.shape != (513, 100) or not torch.allclose(fb, htk_mel_filterbank(), atol=1e-5):
             raise CheckpointError(f"dvae: {DVAE_MEL_FB} is not the HTK filterbank (100 mels, 0–12 kHz) the runtime computes")
-    sd = {(("quantizer." + k[len(DVAE_VQ_PREFIX):]) if k.startswith(DVAE_VQ_PREFIX) else k): t for k, t in sd.items()}
     try:
         ed = Dims(**{**d.to_json(),
                      "enc_dim": int(sd["downsample_conv.0.weight"].shape[0]),
@@ -170,7 +168,7 @@ def load_dvae_encoder(a: Path, d: Dims) -> tuple[DVAEEncoder | None, Dims]:
                      "enc_odim": int(sd["encoder.conv_out.weight"].shape[0])})
     except KeyError as e:
         raise CheckpointError(f"dvae: missing key {e} needed to infer dimensions") from e
-    if ed.enc_odim % VQ_GROUPS or sd.get("quantizer.rvqs.0.project_in.weight", torch.zeros(0, 0)).shape[0] != len(FSQ_LEVELS):
+    if ed.enc_odim % VQ_GROUPS or sd.get("vq_layer.quantizer.rvqs.0.project_in.weight", torch.zeros(0, 0)).shape[0] != len(FSQ_LEVELS):
         raise CheckpointError(f"dvae: expected {VQ_GROUPS} FSQ groups of {len(FSQ_LEVELS)} levels ({NUM_VQ} code rows)")
     enc = DVAEEncoder(ed)
     _strict_load(enc, sd, "dvae")
@@ -214,7 +212,7 @@ def write_synthetic_checkpoint(m: Model, out: str | Path, tokenizer: dict) -> No
     if m.dvae_encoder is not None:
         dv: dict[str, torch.Tensor] = {}
         for k, t in m.dvae_encoder.state_dict().items():
-            dv[("vq_layer." + k) if k.startswith("quantizer.") else k] = t
+            dv[k] = t
         # The release's DVAE carries its own decoder and the mel buffers too.
         g = torch.Generator().manual_seed(7)
         dd = d.enc_dim

@@ -223,6 +223,7 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
     specs.length === 1 &&
     a.input.instructions === undefined &&
     a.input.refineText === undefined &&
+    a.input.firstSentencePrompt === undefined &&
     a.input.streamFormat !== 'sse' &&
     cache.enabledFor(a.principal.tenant, a.principal.plan);
   let input = a.input;

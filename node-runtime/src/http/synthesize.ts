@@ -48,6 +48,8 @@ export const SynthesizeBodySchema = z
     priority: z.enum(['interactive', 'batch']).default('interactive'),
     /** ChatTTS: run the refine-text stage (default: the pack's setting); other engines ignore it. */
     refine_text: z.boolean().optional(),
+    /** ChatTTS: condition later sentences on the first one's audio (default: the pack's setting). */
+    first_sentence_prompt: z.boolean().optional(),
   })
   .strict();
 
@@ -99,6 +101,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
           speed: body.speed,
           seed: body.seed,
           refineText: body.refine_text,
+          firstSentencePrompt: body.first_sentence_prompt,
           signal: request.signal,
         },
         sampleRate: description.sampleRate,

@@ -31,6 +31,8 @@ export interface SynthesisInput {
   instructions?: string | undefined;
   /** ChatTTS: run the refine-text stage (nodes use their pack's setting when absent). */
   refineText?: boolean | undefined;
+  /** ChatTTS: condition later sentences on the first one's audio (nodes use their pack's setting when absent). */
+  firstSentencePrompt?: boolean | undefined;
   /** OpenAI `model` mapped to a role (tts-1-hd → primary, tts-1 → fallback). */
   role: 'primary' | 'fallback' | undefined;
 }
@@ -52,6 +54,7 @@ export const NativeBodySchema = z.object({
     .optional(),
   instructions: InstructionsSchema,
   refine_text: z.boolean().optional(),
+  first_sentence_prompt: z.boolean().optional(),
 });
 
 export const OpenAiBodySchema = z.object({
@@ -195,6 +198,7 @@ export function parseNative(json: unknown): SynthesisInput {
     seed: d.seed,
     instructions: d.instructions,
     ...(d.refine_text !== undefined ? { refineText: d.refine_text } : {}),
+    ...(d.first_sentence_prompt !== undefined ? { firstSentencePrompt: d.first_sentence_prompt } : {}),
     role: undefined,
   };
 }

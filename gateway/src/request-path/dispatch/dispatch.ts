@@ -43,6 +43,7 @@ function nodeBody(d: DispatchInput, pack: string, voice: string): Buffer {
       ...(d.input.speed !== undefined ? { speed: d.input.speed } : {}),
       ...(d.input.seed !== undefined ? { seed: d.input.seed } : {}),
       ...(d.input.refineText !== undefined ? { refine_text: d.input.refineText } : {}),
+      ...(d.input.firstSentencePrompt !== undefined ? { first_sentence_prompt: d.input.firstSentencePrompt } : {}),
     }),
   );
 }

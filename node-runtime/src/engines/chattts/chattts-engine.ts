@@ -154,6 +154,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
             speed: request.speed,
             seed: request.seed,
             refineText: request.refineText,
+            firstSentencePrompt: request.firstSentencePrompt,
             cancel,
           },
           signal,
@@ -191,6 +192,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
         speed: request.speed,
         seed: request.seed,
         refineText: request.refineText,
+        firstSentencePrompt: request.firstSentencePrompt,
         cancel,
         stream: true,
       } as const;

@@ -20,6 +20,7 @@ export type ToWorker =
       speed?: number | undefined;
       seed?: number | undefined;
       refineText?: boolean | undefined;
+      firstSentencePrompt?: boolean | undefined;
       cancel: SharedArrayBuffer;
       /** Send the audio as `chunk` messages while decoding; `done` then carries only the stats. */
       stream?: boolean;

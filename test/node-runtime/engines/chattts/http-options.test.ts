@@ -1,8 +1,11 @@
 /**
- * `refine_text` over real HTTP: a node serving the tiny chattts pack, and a gateway in front of it
- * that forwards the field. Refine on and off make different code tokens for the same seed (checked
- * on the in-process run the HTTP audio equals byte for byte), each is deterministic, and the
- * gateway's answer is the node's.
+ * The ChatTTS request fields over real HTTP: a node serving the tiny chattts pack (one slot, so
+ * deterministic), and a gateway in front of it that forwards them. `refine_text`: on and off make
+ * different code tokens for the same seed (checked on the in-process run the HTTP audio equals
+ * byte for byte), each deterministic. `first_sentence_prompt`: a three-sentence text is
+ * conditioned by default, off on request, and a conditioned answer resumed at a sample offset
+ * (how a gateway resumes a stream on another node) is the same samples. The gateway's answers are
+ * the node's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../../../node-runtime/src/audio/wav.ts';
@@ -12,6 +15,7 @@ import { startCluster, type Cluster } from '../../../harness/index.ts';
 import { loadTinyEngine } from './helpers.ts';
 
 const TEXT = 'hello world, this is a test.';
+const THREE = '你好，世界。今天天气很不错。hello world, this is a test.';
 const SEED = 21;
 
 let cluster: Cluster;
@@ -54,6 +58,7 @@ async function samples(url: string, body: Record<string, unknown>, headers: Reco
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const bytes = new Uint8Array(await res.arrayBuffer());
   expect(res.status, Buffer.from(bytes).toString('utf8').slice(0, 300)).toBe(200);
+  if (body.format === 'pcm') return Buffer.from(bytes);
   const w = decodeWav(bytes);
   return Buffer.from(w.samples.buffer, w.samples.byteOffset, w.samples.byteLength);
 }
@@ -91,6 +96,29 @@ describe('refine_text per request', () => {
       );
     expect((await viaGateway(false)).equals(await node(false))).toBe(true);
     expect((await viaGateway(true)).equals(await node(true))).toBe(true);
+  });
+
+  it('first_sentence_prompt: on by default for several sentences, off on request, resumable at an offset, forwarded', async () => {
+    const url = `${cluster.nodes[0]!.directUrl}/v1/synthesize`;
+    const body = { model: 'chattts-tiny', text: THREE, seed: SEED, format: 'pcm' };
+    const conditioned = await samples(url, body);
+    const plain = await samples(url, { ...body, first_sentence_prompt: false });
+    expect((await samples(url, { ...body, first_sentence_prompt: true })).equals(conditioned)).toBe(true);
+    expect(conditioned.equals(plain)).toBe(false);
+    const trace: PipelineTrace = { sentences: [] };
+    await local.run({ text: THREE, seed: SEED, trace, signal: new AbortController().signal });
+    const first = 512 * trace.sentences[0]!.codes.length;
+    // The first sentence is the same audio either way; the rest is conditioned on it.
+    expect(conditioned.subarray(0, 2 * first).equals(plain.subarray(0, 2 * first))).toBe(true);
+    // Resumed past the first sentence: the node regenerates it (the prompt comes from the request
+    // alone) and sends the same samples from the offset on.
+    const offset = first + 700;
+    const resumed = await samples(url, { ...body, offset_samples: offset });
+    expect(resumed.equals(conditioned.subarray(2 * offset))).toBe(true);
+    const viaGateway = (extra: Record<string, unknown>) =>
+      samples(`${cluster.gateway.url}/v1/synthesize`, { text: THREE, seed: SEED, format: 'pcm', ...extra }, { authorization: 'Bearer demo-enterprise' });
+    expect((await viaGateway({ first_sentence_prompt: false })).equals(plain)).toBe(true);
+    expect((await viaGateway({})).equals(conditioned)).toBe(true);
   });
 
   it('refuses a refine_text that is not a boolean, at the node and at the gateway', async () => {
