@@ -345,14 +345,16 @@ class ResidualFSQ(nn.Module):
         super().__init__()
         self.project_in = nn.Linear(dim, len(FSQ_LEVELS))
         self.project_out = nn.Linear(len(FSQ_LEVELS), dim)  # unused here; part of the checkpoint
+        # Constants, not state: kept out of the state dict so the release's keys match exactly.
+        self.register_buffer("levels", torch.tensor(FSQ_LEVELS, dtype=torch.float32), persistent=False)
+        self.register_buffer("basis", torch.cumprod(torch.tensor((1.0,) + FSQ_LEVELS[:-1]), 0), persistent=False)
 
     def forward(self, x):  # (B, T, dim) → (B, T, R)
-        levels = torch.tensor(FSQ_LEVELS, dtype=torch.float32)
+        levels, basis = self.levels, self.basis
         half_l = (levels - 1) * (1 + 1e-3) / 2
         offset = torch.where(torch.remainder(levels, 2) == 0, 0.5, 0.0)
         shift = torch.atanh(offset / half_l)
         half_width = torch.floor(levels / 2)
-        basis = torch.cumprod(torch.tensor((1.0,) + FSQ_LEVELS[:-1]), 0)
         residual = self.project_in(x)
         out = []
         for r in range(VQ_RESIDUALS):

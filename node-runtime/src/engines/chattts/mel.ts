@@ -35,7 +35,33 @@ function htkFilterbank(): Float32Array {
   return fb;
 }
 
-let filterbank: Float32Array | undefined;
+/** Each filter's non-zero bins [from, to) (a triangle spans a few bins): the sum skips the zeros. */
+interface Filters {
+  fb: Float32Array;
+  from: Int32Array;
+  to: Int32Array;
+}
+
+function filters(): Filters {
+  const fb = htkFilterbank();
+  const from = new Int32Array(N_MELS);
+  const to = new Int32Array(N_MELS);
+  for (let m = 0; m < N_MELS; m++) {
+    let lo = BINS;
+    let hi = 0;
+    for (let k = 0; k < BINS; k++) {
+      if (fb[k * N_MELS + m]! !== 0) {
+        lo = Math.min(lo, k);
+        hi = k + 1;
+      }
+    }
+    from[m] = Math.min(lo, hi);
+    to[m] = hi;
+  }
+  return { fb, from, to };
+}
+
+let cached: Filters | undefined;
 
 /**
  * (N_MELS × frames) row-major, frames = ⌊L / 256⌋ + 1.
@@ -43,7 +69,7 @@ let filterbank: Float32Array | undefined;
  * const { mel, frames } = logMel(wav); // the DVAE encoder's input for one waveform
  */
 export function logMel(wav: Float32Array): { mel: Float32Array; frames: number } {
-  const fb = (filterbank ??= htkFilterbank());
+  const { fb, from, to } = (cached ??= filters());
   const pad = N_FFT / 2;
   if (wav.length <= pad) throw new Error(`logMel: ${wav.length} samples is too short for reflect padding (needs > ${pad})`);
   const frames = Math.floor(wav.length / HOP) + 1;
@@ -67,7 +93,7 @@ export function logMel(wav: Float32Array): { mel: Float32Array; frames: number }
     for (let k = 0; k < BINS; k++) mag[k] = Math.hypot(spec[2 * k]!, spec[2 * k + 1]!);
     for (let m = 0; m < N_MELS; m++) {
       let acc = 0;
-      for (let k = 0; k < BINS; k++) acc += mag[k]! * fb[k * N_MELS + m]!;
+      for (let k = from[m]!; k < to[m]!; k++) acc += mag[k]! * fb[k * N_MELS + m]!;
       mel[m * frames + f] = Math.log(Math.max(acc, 1e-5));
     }
   }
