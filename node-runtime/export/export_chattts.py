@@ -83,7 +83,7 @@ def main() -> None:
     ap.add_argument("--synthetic-spk-stat", action="store_true",
                     help="checkpoint mode: accept made-up speaker statistics (random voices will not sound like ChatTTS)")
     ap.add_argument("--refine-max-new-tokens", type=int, help="pack default for the refine stage's max_new_tokens")
-    ap.add_argument("--int8", action="store_true", help="also write gpt.int8.onnx (weight-only int8)")
+    ap.add_argument("--int8", action="store_true", help="also write gpt.int8.onnx, decoder.int8.onnx, vocos.int8.onnx (weight-only int8)")
     ap.add_argument("--int4", action="store_true", help="also write gpt.int4.onnx (block-32 int4, MatMulNBits)")
     ap.add_argument("--golden", action="store_true", help="write golden vectors under <out>/golden/")
     ap.add_argument("--max-new-tokens", type=int, help="pack default for max_new_tokens")
@@ -147,6 +147,11 @@ def main() -> None:
         n = quantize_int8.quantize(str(out / "gpt.onnx"), str(out / "gpt.int8.onnx"))
         print(f"int8: {n} MatMuls quantised")
         graphs["gpt_int8"] = "gpt.int8.onnx"
+        # The decoder's and Vocos's pointwise layers too (vocoder_precision int8; off by default).
+        for g in ("decoder", "vocos"):
+            n = quantize_int8.quantize(str(out / f"{g}.onnx"), str(out / f"{g}.int8.onnx"))
+            print(f"int8: {n} {g} MatMuls quantised")
+            graphs[f"{g}_int8"] = f"{g}.int8.onnx"
     if args.int4:
         import quantize_int4
         n = quantize_int4.quantize(str(out / "gpt.onnx"), str(out / "gpt.int4.onnx"))

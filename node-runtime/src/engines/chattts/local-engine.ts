@@ -91,7 +91,8 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       const created: ort.InferenceSession[] = [];
       let encoderSession: ort.InferenceSession | undefined;
       try {
-        for (const f of [gptFile, p.graphs.decoder, p.graphs.vocos]) created.push(await sessions.create(pack.file(f)));
+        const [decoderFile, vocosFile] = p.vocoder_precision === 'int8' ? [p.graphs.decoder_int8!, p.graphs.vocos_int8!] : [p.graphs.decoder, p.graphs.vocos];
+        for (const f of [gptFile, decoderFile, vocosFile]) created.push(await sessions.create(pack.file(f)));
         if (p.graphs.head_text) created.push(await sessions.create(pack.file(p.graphs.head_text)));
         if (p.graphs.dvae_encoder) encoderSession = await sessions.create(pack.file(p.graphs.dvae_encoder));
       } catch (error) {
@@ -172,6 +173,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         voices: pack.manifest.voices,
         details: {
           gpt_precision: params?.gpt_precision ?? 'fp32',
+          vocoder_precision: params?.vocoder_precision ?? 'fp32',
           layers: params?.dims.layers ?? 0,
           hidden: params?.dims.hidden ?? 0,
           max_new_tokens: params?.sampling.max_new_tokens ?? 0,
