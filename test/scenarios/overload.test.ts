@@ -121,21 +121,19 @@ describe('overload', () => {
     // "At once": no queueing, no upstream call; on this shared 2-core box that is well under 1 s.
     expect(figures.shed_p95_ms).toBeLessThan(1_000);
     // Nodes that cannot answer within the per-try budget get no requests: an admitted request
-    // waits at most for the queue the gateway let form (≈ 2 × 500 ms) plus its own service time.
-    expect(figures.admitted_p99_ms).toBeLessThan(2_000);
+    // waits at most for the queue the gateway let form (≈ 2 × 500 ms) plus its own service time
+    // (500 ms ± 30 %): ≈ 1.65 s, and the bound leaves room for a loaded machine's scheduling.
+    expect(figures.admitted_p99_ms).toBeLessThan(2_500);
     const metrics = await getText(`${cluster.gateway.url}/metrics`);
     // Every 5xx was a 503 with Retry-After (checked above); none was a 500 or a 504.
     for (const code of ['internal', 'deadline_exceeded', 'attempt_timeout'])
       expect(metricValue(metrics, 'voxgate_gateway_responses_5xx_total', { code })).toBe(0);
   });
 
-  // KNOWN BUG (found at integration, not fixed in time): after the 3× overload above, the
-  // gateway's per-node in-flight counts stay at 7–8 and never drain (node requests of streamed
-  // segments whose body is never closed), so the wait below for an idle cluster times out. The
-  // test itself is sound; un-skip it once the leak is fixed (see the closing note of the
-  // streaming work).
-  it.skip('the retry budget caps amplification when every node fails', async () => {
-    // Let the overload's saturation cool-downs (1 s here) run out first.
+  it('the retry budget caps amplification when every node fails', async () => {
+    // Let the overload's saturation cool-downs (1 s here) run out first, and every node request
+    // of the overload close: in-flight counts back at 0 (a streamed body whose end was never read
+    // once stayed counted for ever).
     await waitFor(async () => {
       const s = (await getJson(`${cluster.gateway.url}/v1/status`)) as { regions: { nodes: { saturated: boolean; inflight: number }[] }[] };
       return s.regions[0]!.nodes.every((n) => !n.saturated && n.inflight === 0);

@@ -68,6 +68,8 @@ export const ModelSchema = z
     resume: z.enum(['hold_segment', 'splice']).default('hold_segment'),
     /** Longest segment one node request gets for this model (default `stream.max_segment_chars`). */
     max_segment_chars: z.number().int().positive().optional(),
+    /** Slowest a node may stream this model, in audio seconds per second (default `stream.upstream_min_speed`). */
+    upstream_min_speed: z.number().min(0).max(10).optional(),
   })
   .strict();
 
@@ -290,6 +292,15 @@ export const ConfigSchema = z
         reader_min_speed: z.number().min(0).max(1).default(0.5),
         /** Resumptions of one segment on other nodes after mid-stream failures. */
         max_resumes: z.number().int().min(0).max(10).default(3),
+        /**
+         * A node that, once its audio began, streams slower than this many audio seconds per
+         * second over `upstream_speed_window_ms` of waiting for it has failed the segment, which
+         * resumes elsewhere: a node dripping audio never stalls a whole per-try timeout, and
+         * would otherwise hold the response until its deadline. Only time the gateway waits for
+         * the node counts (a slow client's back-pressure does not). 0 turns it off.
+         */
+        upstream_min_speed: z.number().min(0).max(10).default(0.2),
+        upstream_speed_window_ms: z.number().int().positive().default(3_000),
       })
       .strict()
       .prefault({}),

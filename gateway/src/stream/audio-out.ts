@@ -10,6 +10,7 @@
  * @module
  */
 import { PassThrough, Readable, pipeline, type Transform } from 'node:stream';
+import { GatewayError } from '../errors/gateway-error.ts';
 import type { SegmentRun, StreamEvent } from './segment-run.ts';
 
 export interface PcmResampler {
@@ -21,8 +22,8 @@ export interface AudioOutCodecs {
   resampler(fromRate: number, toRate: number): PcmResampler;
   /** PCM s16le mono at `sampleRate` in, `format` bytes out. */
   encoder(sampleRate: number): Transform;
-  /** Encoded bytes in, SSE events out (absent: raw audio). */
-  sse?: () => Transform;
+  /** Encoded bytes in, SSE events out (absent: raw audio); `announce` sends a notice event. */
+  sse?: () => Transform & { announce(payload: { type: `voxgate.${string}` } & Record<string, unknown>): void };
 }
 
 export interface AudioOutOptions {
@@ -41,6 +42,9 @@ export interface AudioOut {
   /** The output PCM once the stream ended whole; undefined if it broke off or was too large. */
   pcm: Promise<Buffer | undefined>;
 }
+
+/** Input samples resampled at a time (a quarter second at 16 kHz). */
+const RESAMPLE_SLICE_SAMPLES = 4096;
 
 function int16(buf: Buffer): Int16Array {
   // Frame payloads can sit at an odd offset inside the network chunk: copy those.
@@ -84,12 +88,15 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
     return b;
   };
 
+  const sse = codecs.sse?.();
+
   async function* source(): AsyncGenerator<Buffer> {
     let resampler: PcmResampler | undefined;
     let rate = 0;
     for await (const ev of run) {
       if (ev.kind !== 'audio') {
         options.onEvent?.(ev);
+        sse?.announce({ type: 'voxgate.model_switch', segment: ev.segment, from: ev.from, to: ev.to, reason: ev.reason });
         continue;
       }
       if (ev.sampleRate !== rate) {
@@ -100,8 +107,19 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
         rate = ev.sampleRate;
         resampler = rate === outputRate ? undefined : codecs.resampler(rate, outputRate);
       }
-      const out = emit(resampler ? resampler.push(int16(ev.pcm)) : int16(ev.pcm));
-      if (out) yield out;
+      const pcm = int16(ev.pcm);
+      if (!resampler) {
+        const out = emit(pcm);
+        if (out) yield out;
+        continue;
+      }
+      // A node's chunk can be a whole sentence (seconds of audio): resampled in slices, its
+      // first part reaches the client while the rest is still being filtered, and the event loop
+      // is never held for a whole chunk. The resampler's output does not depend on chunking.
+      for (let at = 0; at < pcm.length; at += RESAMPLE_SLICE_SAMPLES) {
+        const out = emit(resampler.push(pcm.subarray(at, at + RESAMPLE_SLICE_SAMPLES)));
+        if (out) yield out;
+      }
     }
     if (resampler) {
       const tail = emit(resampler.flush());
@@ -112,12 +130,17 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
 
   const src = Readable.from(source(), { objectMode: false, highWaterMark: 16 * 1024 });
   const stages: (Readable | Transform)[] = [src, codecs.encoder(outputRate)];
-  if (codecs.sse) stages.push(codecs.sse());
+  if (sse) stages.push(sse);
   // The tail is a plain PassThrough the request path hands on: its destroy() tears down the chain.
   const body = new PassThrough();
   // A run cancelled from inside (a reader too slow, a segment no node could finish) while the
   // chain is paused on back-pressure: nothing is pulling from it, so tear the chain down here.
   run.signal.addEventListener('abort', () => src.destroy(toError(run.signal.reason)));
+  // The client leaving destroys the tail: cancel the run now. The pipeline's own callback waits
+  // until every stage has closed, and the source cannot close while it awaits the next audio.
+  body.once('close', () => {
+    if (!body.readableEnded) run.cancel(new GatewayError('VOX_ERR_CLIENT_CLOSED', 'the client left'));
+  });
   pipeline([...stages, body] as unknown as [Readable, PassThrough], (err) => {
     if (err) {
       resolvePcm(undefined);

@@ -11,6 +11,8 @@
  *   between two — `VOX_ERR_ATTEMPT_TIMEOUT` (the per-try timeout, applied to a stream: the
  *   attempt-timeout layer only bounds the time to the headers). The wait is measured only while
  *   the reader asks for data, so a slow client (back-pressure) never looks like a stalled node;
+ * - audio slower than `minSpeed` × real time over a window of such waiting (a node that drips
+ *   and so never trips the gap): `VOX_ERR_ATTEMPT_TIMEOUT` too;
  * - the deadline or the client leaving: the signal's own reason (the body is destroyed with it).
  *
  * The body is destroyed whenever reading stops early, which aborts the node request.
@@ -32,6 +34,12 @@ const MAX_WHOLE_WAV_BYTES = 64 * 2 ** 20;
 export interface NodeStreamOptions {
   /** Longest wait for the next bytes (time to the first audio, then between chunks). */
   gapMs: number;
+  /**
+   * Slowest streaming allowed once audio began, in audio seconds per second of waiting, judged
+   * over every `speedWindowMs` of waiting (absent or 0: not checked).
+   */
+  minSpeed?: number;
+  speedWindowMs?: number;
 }
 
 /** What a whole stream said about itself (the end frame, checked). */
@@ -88,6 +96,7 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
   const decoder = new FrameDecoder();
   const sum = new StreamChecksum();
   const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const pace = new Pace(options, headerSampleRate(res));
   let finished = false;
   // Errors reach us through the iterator; the listener only keeps an error emitted after we
   // stopped reading from becoming an uncaught exception.
@@ -100,6 +109,7 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
         body.destroy(new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `node ${res.node} sent nothing for ${options.gapMs} ms mid-stream`, { upstream: facts }));
       }, options.gapMs);
       let r: IteratorResult<Buffer>;
+      const waitFrom = performance.now();
       try {
         r = await it.next();
       } catch (err) {
@@ -107,6 +117,7 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
       } finally {
         clearTimeout(timer);
       }
+      pace.waited(performance.now() - waitFrom);
       if (r.done)
         throw cut(
           facts,
@@ -121,6 +132,7 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
       for (const frame of frames) {
         if (frame.type === 'audio') {
           sum.add(frame.pcm);
+          pace.audio(frame.pcm.length >> 1);
           if (frame.pcm.length > 0) yield frame.pcm;
         } else if (frame.type === 'error') throw errorFromFrame(frame.error, facts);
         else {
@@ -133,20 +145,83 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
           };
         }
       }
+      const slow = pace.tooSlow();
+      if (slow !== undefined)
+        throw new GatewayError('VOX_ERR_ATTEMPT_TIMEOUT', `node ${res.node} streamed ${slow.toFixed(2)}× real time mid-stream (minimum ${options.minSpeed}×)`, {
+          upstream: facts,
+        });
     }
   } catch (err) {
     // Destroyed with the failure, so the balance layer's outlier detection counts it.
     if (!body.destroyed) body.destroy(err as Error);
     throw err;
   } finally {
-    // Early exit (the consumer stopped): abort the node request. After the end frame the rest
-    // of the body is empty and is drained.
-    if (!finished && !body.destroyed) body.destroy();
-    else if (finished) body.resume();
+    // Early exit (the consumer stopped): abort the node request. After the end frame only the
+    // body's end is left: read it, so the connection goes back to the pool and the balance
+    // layer hears 'close'.
+    if (finished) void readToEnd(body, it, options.gapMs);
+    else if (!body.destroyed) body.destroy();
   }
 }
 
 function ignore(): void {}
+
+/**
+ * The node's pace: audio received per time spent waiting for it, in windows of waiting that
+ * start with the first audio (time to first audio is the gap timer's). Judged as each network
+ * chunk arrives, over the window it closes, so a bursty engine (a sentence at a time) is judged
+ * on what its bursts add up to.
+ */
+class Pace {
+  readonly #minSpeed: number;
+  readonly #windowMs: number;
+  readonly #rate: number;
+  #started = false;
+  #waitedMs = 0;
+  #samples = 0;
+
+  constructor(options: NodeStreamOptions, sampleRate: number | undefined) {
+    this.#minSpeed = options.minSpeed ?? 0;
+    this.#windowMs = options.speedWindowMs ?? 0;
+    this.#rate = sampleRate ?? 0;
+  }
+
+  waited(ms: number): void {
+    if (this.#started) this.#waitedMs += ms;
+  }
+
+  audio(samples: number): void {
+    if (samples === 0) return;
+    this.#started = true;
+    this.#samples += samples;
+  }
+
+  /** The window's speed when a closed window was below the minimum, else undefined. */
+  tooSlow(): number | undefined {
+    if (this.#minSpeed <= 0 || this.#windowMs <= 0 || this.#rate <= 0 || this.#waitedMs < this.#windowMs) return undefined;
+    const speed = this.#samples / this.#rate / (this.#waitedMs / 1000);
+    this.#waitedMs = 0;
+    this.#samples = 0;
+    return speed < this.#minSpeed ? speed : undefined;
+  }
+}
+
+/**
+ * Reads what follows the end frame: nothing but the body's end. Through the same iterator: with
+ * its 'readable' listener attached, `resume()` would not make the body flow, and a body whose end
+ * was never read never closes (the balance layer counted such requests in flight for ever).
+ */
+async function readToEnd(body: Readable, it: AsyncIterator<Buffer>, gapMs: number): Promise<void> {
+  // eslint-disable-next-line no-restricted-globals -- not yet on the Clock (its owner's change); wall time on the socket, as the gap timer.
+  const timer = setTimeout(() => body.destroy(), gapMs);
+  try {
+    for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.length > 0) return void body.destroy();
+  } catch {
+    // The node request is over either way; its failure after a whole stream changes nothing.
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function readWhole(body: Readable, facts: UpstreamFacts): Promise<Buffer> {
   const chunks: Buffer[] = [];

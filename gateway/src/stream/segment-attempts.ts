@@ -4,7 +4,8 @@
  * Each try is one node request through the layer stack, so everything before the node's
  * headers (connect errors, full nodes, open breakers, per-try timeout to the headers) is retried
  * by the retry layer as for any request. What this file adds is the part after the headers: when
- * the node streaming the segment dies, resets, sends an error frame or stalls, the segment is
+ * the node streaming the segment dies, resets, sends an error frame, stalls or drips audio slower
+ * than its minimum speed (node-stream.ts), the segment is
  * resumed on another node — the same model first, in any region (`tried` keeps the dead nodes
  * out); the segment's fallback model only when no node of the model can serve it.
  *
@@ -38,12 +39,15 @@ export type ResumeMode = 'hold_segment' | 'splice';
 
 /**
  * No node of the model can take the segment: the catalogue's `other_model` (nothing reachable,
- * every node saturated), or every remaining node failed it (a segment already failed mid-stream
- * on one node: the plan's other model is better than no end to the answer).
+ * every node saturated), or — once the segment has failed mid-stream, so the client already
+ * holds part of the answer — every remaining node failed it: the plan's other model is then
+ * better than no end to the answer. Before any audio, failing nodes are the retry layer's to
+ * judge (its budget caps the load a failing model draws; a second model's full round of tries
+ * would double it).
  */
-function noneCanServe(err: unknown): boolean {
+function noneCanServe(err: unknown, midStream: boolean): boolean {
   const ge = toGatewayError(err);
-  return retryDecision(ge) === 'other_model' || ge.code === 'VOX_ERR_UPSTREAM_UNAVAILABLE';
+  return retryDecision(ge) === 'other_model' || (midStream && ge.code === 'VOX_ERR_UPSTREAM_UNAVAILABLE');
 }
 
 interface Speaker {
@@ -94,7 +98,7 @@ async function call(run: SegmentRun, index: number, speaker: Speaker, offset: nu
     return await once(busy);
   } catch (err) {
     // Every other node was busy with this response (or down): share one.
-    if (run.signal.aborted || !noneCanServe(err)) throw err;
+    if (run.signal.aborted || !noneCanServe(err, dead.size > 0)) throw err;
     return once(new Set());
   }
 }
@@ -112,6 +116,19 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
   let deterministic: boolean | undefined;
   let resumes = 0;
   const dead = new Set<string>();
+  const cache = o.segmentCache;
+  if (cache && !run.switchedTo.has(spec.model.id)) {
+    const hit = cache.get(speaker.model, speaker.voice, spec.text);
+    if (hit) {
+      deliver(run, index, speaker, { node: 'cache', region: run.plan.regions[0] ?? '' }, hit.pcm, hit.sampleRate);
+      run.cachedSegments += 1;
+      await run.room(index);
+      return;
+    }
+  }
+  /** What the client got of this segment, for the cache (only while one model speaks it). */
+  let kept: Buffer[] | undefined = cache ? [] : undefined;
+  let keptRate: number | undefined;
   for (;;) {
     if (run.signal.aborted) throw run.signal.reason;
     let res: UpstreamResponse;
@@ -120,8 +137,9 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       res = await call(run, index, speaker, askOffset, dead);
     } catch (err) {
       const fallback = run.switchedTo.get(speaker.model.id) ?? spec.fallback;
-      if (run.signal.aborted || !noneCanServe(err) || !fallback || fallback.model.id === speaker.model.id) throw err;
+      if (run.signal.aborted || !noneCanServe(err, resumes > 0) || !fallback || fallback.model.id === speaker.model.id) throw err;
       announceSwitch(run, index, speaker, fallback, toGatewayError(err).wire);
+      kept = undefined;
       speaker = fallback;
       delivered = 0;
       deterministic = undefined;
@@ -140,9 +158,14 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
     let skip = askOffset > 0 ? 0 : delivered;
     if (wasDeterministic === true && !deterministic) skip = delivered;
     const sampleRate = headerSampleRate(res) ?? 0;
+    if (keptRate !== undefined && keptRate !== sampleRate) kept = undefined;
+    keptRate = sampleRate;
     const held: Buffer[] = [];
     let heldBytes = 0;
-    const reader = readNodeStream(res, { gapMs: o.gapMs(spec.text.length) });
+    const reader = readNodeStream(res, {
+      gapMs: o.gapMs(spec.text.length),
+      ...(o.upstreamMinSpeed ? { minSpeed: o.upstreamMinSpeed(speaker.model), speedWindowMs: o.upstreamSpeedWindowMs ?? 3_000 } : {}),
+    });
     try {
       for (let r = await reader.next(); !r.done; r = await reader.next()) {
         let pcm = r.value;
@@ -160,15 +183,18 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
           continue;
         }
         deliver(run, index, speaker, at, pcm, sampleRate);
+        kept?.push(pcm);
         delivered += pcm.length >> 1;
         await run.room(index);
       }
       if (held.length > 0) {
         run.budget.take(heldBytes);
         for (const pcm of held) deliver(run, index, speaker, at, pcm, sampleRate);
+        kept?.push(...held);
       }
       if (slot.nodes.length === 0) noteNode(slot, at, speaker);
       o.metrics.segments.inc({ model: speaker.model.id });
+      if (kept && kept.length > 0 && sampleRate > 0) cache!.put(speaker.model, speaker.voice, spec.text, Buffer.concat(kept), sampleRate);
       return;
     } catch (err) {
       if (heldBytes > 0) run.budget.take(heldBytes);
@@ -177,6 +203,8 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       if (classify(ge) !== 'failure' || resumes >= o.maxResumes) throw err;
       resumes += 1;
       run.resumes += 1;
+      // A deterministic resume continues the same rendering; anything else is a splice of two.
+      if (!deterministic) kept = undefined;
       dead.add(node);
       slot.streamingOn = undefined;
       const how = deterministic ? 'offset' : hold ? 'restart_held' : 'splice';

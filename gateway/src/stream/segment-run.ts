@@ -1,8 +1,8 @@
 /**
  * One streamed response: its segments synthesised as separate node requests through the layer
- * stack (retry → attempt timeout → balance → breaker → pool), up to `parallel` at once and on
- * different nodes where possible, and their audio handed to the client strictly in order, each
- * segment's as soon as the one before it has been taken.
+ * stack (retry → attempt timeout → balance → breaker → pool), up to `parallel` at once (once the
+ * first segment has audio) and on different nodes where possible, and their audio handed to the
+ * client strictly in order, each segment's as soon as the one before it has been taken.
  *
  * - **Back-pressure.** Every byte between node and client is counted in a `ByteBudget`. A segment
  *   ahead of the one being delivered pauses (stops reading its node) while the budget is full;
@@ -74,8 +74,25 @@ export interface RunOptions {
   readerMinSpeed: number;
   /** Resumptions allowed per segment after mid-stream failures. */
   maxResumes: number;
+  /** Slowest a node may stream a model's audio, in audio seconds per second (absent: unchecked). */
+  upstreamMinSpeed?: (model: ModelConfig) => number;
+  /** The window of waiting over which that speed is judged. */
+  upstreamSpeedWindowMs?: number;
   /** How a non-deterministic model's segments survive a node failure. */
   resumeMode: (model: ModelConfig) => ResumeMode;
+  /** Segments served from and kept in the audio cache (absent: every segment from a node). */
+  segmentCache?: SegmentAudioCache;
+}
+
+/**
+ * Per-segment audio kept between responses (the cache's, for long texts): a segment found there
+ * is delivered without a node; one a node delivered whole, from its planned model, is offered
+ * back. PCM at the node's rate, before the response's resampling and encoding, so one entry
+ * serves every format.
+ */
+export interface SegmentAudioCache {
+  get(model: ModelConfig, voice: string, text: string): { pcm: Buffer; sampleRate: number } | undefined;
+  put(model: ModelConfig, voice: string, text: string, pcm: Buffer, sampleRate: number): void;
 }
 
 export type StreamEvent =
@@ -124,6 +141,7 @@ export interface RunSummary {
   attempts: AttemptRecord[];
   resumes: number;
   switches: number;
+  cachedSegments: number;
   /** Samples delivered, by sample rate run (one entry unless a switch changed the rate). */
   samples: number;
 }
@@ -143,11 +161,15 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   readonly switchedTo = new Map<string, { model: ModelConfig; voice: string }>();
   resumes = 0;
   switches = 0;
+  /** Segments delivered from the segment cache. */
+  cachedSegments = 0;
   samples = 0;
   head = 0;
   #next = 0;
   #running = 0;
   #finished = false;
+  /** The first segment has audio (or ended): the other segments may start. */
+  #heard = false;
   /** Audio the consumer has taken, in ms. */
   #takenMs = 0;
   #watch: NodeJS.Timeout | undefined;
@@ -195,7 +217,16 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
       regions.push(...s.regions);
       for (const m of s.models) if (!models.includes(m)) models.push(m);
     }
-    return { nodes, regions, models, attempts: this.attempts, resumes: this.resumes, switches: this.switches, samples: this.samples };
+    return {
+      nodes,
+      regions,
+      models,
+      attempts: this.attempts,
+      resumes: this.resumes,
+      switches: this.switches,
+      cachedSegments: this.cachedSegments,
+      samples: this.samples,
+    };
   }
 
   /** Nodes streaming other segments now: a new segment prefers any other node. */
@@ -248,8 +279,11 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
 
   /** The first audio of the response exists (or the first segment ended empty). */
   firstAudio(): void {
+    if (this.#heard) return;
+    this.#heard = true;
     this.#firstSettle?.resolve();
     this.#firstSettle = undefined;
+    this.#startMore();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<StreamEvent> {
@@ -298,7 +332,10 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   }
 
   #startMore(): void {
-    while (!this.signal.aborted && this.#running < Math.max(1, this.plan.parallel) && this.#next < this.slots.length) {
+    // The first segment runs alone until its first audio: segments synthesised beside it would
+    // share its node's CPU (or the gateway's) and delay what the listener waits for most.
+    const parallel = this.#heard ? Math.max(1, this.plan.parallel) : 1;
+    while (!this.signal.aborted && this.#running < parallel && this.#next < this.slots.length) {
       const index = this.#next++;
       this.#running += 1;
       void runSegment(this, index).then(

@@ -22,6 +22,8 @@ export interface SynthesisRequest {
   speed?: number | undefined;
   /** Same seed + same text + same pack → byte-identical audio, for engines that sample. */
   seed?: number | undefined;
+  /** Style directions (OpenAI's `instructions`), for engines that read them; others ignore them. */
+  instructions?: string | undefined;
   /** ChatTTS: run the refine-text stage (the pack's `refine.enabled` when absent); other engines ignore it. */
   refineText?: boolean | undefined;
   /** ChatTTS: prompt later sentences with the first one's text and audio (the pack's setting when absent). */

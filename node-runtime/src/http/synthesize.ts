@@ -35,6 +35,8 @@ export const SynthesizeBodySchema = z
       .min(0)
       .max(2 ** 32 - 1)
       .optional(),
+    /** Style directions, passed to the engine (the gateway sends them only to models configured to read them). */
+    instructions: z.string().max(4096).optional(),
     /** Answer with the framed stream, audio as it is made. */
     stream: z.boolean().default(false),
     /** Start the audio this many samples in; deterministic packs only (else 409 `not_deterministic`). */
@@ -100,6 +102,7 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
           voice: body.voice,
           speed: body.speed,
           seed: body.seed,
+          instructions: body.instructions,
           refineText: body.refine_text,
           firstSentencePrompt: body.first_sentence_prompt,
           signal: request.signal,

@@ -16,7 +16,7 @@ import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import { audioOut, type AudioOutCodecs } from '../../stream/audio-out.ts';
-import { SegmentRun, type SegmentSpec } from '../../stream/segment-run.ts';
+import { SegmentRun, type SegmentAudioCache, type SegmentSpec } from '../../stream/segment-run.ts';
 import { streamMetrics } from '../../stream/stream-metrics.ts';
 import type { ResponseFormat, SynthesisInput } from '../admit/body.ts';
 import type { Deadline } from '../admit/deadline.ts';
@@ -56,10 +56,12 @@ export interface StreamAnswerInput {
   rec: RequestRecord;
   /** Records the request (once). */
   finish: (status: number, err?: unknown) => void;
+  /** The audio cache's segment entries, for a long text of a tenant with the cache on. */
+  segmentCache?: SegmentAudioCache;
 }
 
 /** Trailers a streamed answer declares up front (RFC 9110 §6.5) and sends at its end. */
-const TRAILERS = ['x-node', 'x-model', 'x-region', 'x-attempts', 'x-model-switch', 'x-resumes'];
+const TRAILERS = ['x-node', 'x-model', 'x-region', 'x-attempts', 'x-model-switch', 'x-resumes', 'x-cached-segments'];
 
 /**
  * @example
@@ -95,7 +97,10 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       readerStallMs: cfg.reader_stall_ms,
       readerMinSpeed: cfg.reader_min_speed,
       maxResumes: cfg.max_resumes,
+      upstreamMinSpeed: (m) => m.upstream_min_speed ?? cfg.upstream_min_speed,
+      upstreamSpeedWindowMs: cfg.upstream_speed_window_ms,
       resumeMode: (m) => m.resume,
+      ...(a.segmentCache ? { segmentCache: a.segmentCache } : {}),
     },
   );
   try {
@@ -202,6 +207,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       'x-attempts': String(s.attempts.length),
       'x-model-switch': switches.join(' ') || 'none',
       'x-resumes': String(s.resumes),
+      'x-cached-segments': String(s.cachedSegments),
     };
     return ended;
   };

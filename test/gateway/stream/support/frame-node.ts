@@ -18,7 +18,9 @@ const CHUNK = 400;
 export interface Fault {
   /** After this many samples of the response, do the fault. */
   afterSamples: number;
-  kind: 'die' | 'stall' | 'error' | 'bad_crc';
+  /** `drip`: from then on a chunk every `dripMs` (slower than real time, never a whole stall). */
+  kind: 'die' | 'stall' | 'error' | 'bad_crc' | 'drip';
+  dripMs?: number;
   /** Only for requests whose text contains this (default: any). */
   textIncludes?: string;
 }
@@ -50,6 +52,10 @@ export class FrameNode {
   /** Non-deterministic: each request renders with its own nonce (x-deterministic: false). */
   deterministic = true;
   chunkDelayMs = 1;
+  /** Waits this long before the first audio frame. */
+  firstChunkDelayMs = 0;
+  /** Sends the end frame, then waits this long before ending the HTTP body (0: both at once). */
+  endDelayMs = 0;
   private nonce = 0;
   private constructor(
     readonly id: string,
@@ -95,6 +101,7 @@ export class FrameNode {
       'x-model': body.model ?? '',
     });
     const sum = new StreamChecksum();
+    if (this.firstChunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.firstChunkDelayMs));
     for (let at = 0; at < pcm.length; at += CHUNK) {
       if (res.destroyed) return;
       if (fault && at >= fault.afterSamples) {
@@ -109,10 +116,15 @@ export class FrameNode {
       const frame = audioFrame(part);
       sum.add(frame.subarray(5));
       if (!res.write(frame)) await once(res, 'drain').catch(() => undefined);
-      if (this.chunkDelayMs > 0) await new Promise((r) => setTimeout(r, this.chunkDelayMs));
+      const delay = fault?.kind === 'drip' && at >= fault.afterSamples ? (fault.dripMs ?? 250) : this.chunkDelayMs;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     }
     log.finished = true;
     const crc = fault?.kind === 'bad_crc' ? (sum.crc ^ 1) >>> 0 : sum.crc;
-    res.end(endFrame({ samples: sum.samples, crc32: crc, sample_rate: SAMPLE_RATE }));
+    const end = endFrame({ samples: sum.samples, crc32: crc, sample_rate: SAMPLE_RATE });
+    if (this.endDelayMs === 0) return void res.end(end);
+    res.write(end);
+    await new Promise((r) => setTimeout(r, this.endDelayMs));
+    res.end();
   }
 }

@@ -36,6 +36,7 @@ export interface StackSetup {
     opts?: Partial<RunOptions> & { parallel?: number; deadlineMs?: number; seed?: number },
   ): { run: SegmentRun; deadline: TrySignal };
   metrics: ReturnType<typeof createMetrics>;
+  endpoints: EndpointSet;
   close(): Promise<void>;
 }
 
@@ -95,6 +96,7 @@ export async function startStack(layout: Record<string, string[]>, attemptMs = 1
   return {
     nodes,
     metrics,
+    endpoints,
     run(segments, opts = {}) {
       const deadline = new TrySignal();
       deadlines.push(deadline);
