@@ -222,6 +222,8 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
     parts.length === 1 &&
     specs.length === 1 &&
     a.input.instructions === undefined &&
+    a.input.refineText === undefined &&
+    a.input.firstSentencePrompt === undefined &&
     a.input.streamFormat !== 'sse' &&
     cache.enabledFor(a.principal.tenant, a.principal.plan);
   let input = a.input;
@@ -257,7 +259,13 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
   }
   // A long text (or a mixed-language one) is cached segment by segment, in any format.
   const segmentCache =
-    cache !== undefined && !cacheable && specs.length > 1 && a.input.instructions === undefined && cache.enabledFor(a.principal.tenant, a.principal.plan)
+    cache !== undefined &&
+    !cacheable &&
+    specs.length > 1 &&
+    a.input.instructions === undefined &&
+    a.input.refineText === undefined &&
+    a.input.firstSentencePrompt === undefined &&
+    cache.enabledFor(a.principal.tenant, a.principal.plan)
       ? cache.segments(a.input.speed, cache.seedFor(a.input.seed))
       : undefined;
   if (segmentCache) input = { ...a.input, seed: cache!.seedFor(a.input.seed) };

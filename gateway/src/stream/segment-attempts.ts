@@ -68,6 +68,8 @@ function nodeBody(run: SegmentRun, text: string, speaker: Speaker, offset: numbe
       ...(offset > 0 ? { offset_samples: offset } : {}),
       ...(p.speed !== undefined ? { speed: p.speed } : {}),
       ...(p.instructions !== undefined ? { instructions: p.instructions } : {}),
+      ...(p.refineText !== undefined ? { refine_text: p.refineText } : {}),
+      ...(p.firstSentencePrompt !== undefined ? { first_sentence_prompt: p.firstSentencePrompt } : {}),
       ...(p.priority === 'batch' ? { priority: 'batch' } : {}),
     }),
   );

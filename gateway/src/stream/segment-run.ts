@@ -45,6 +45,10 @@ export interface StreamPlan {
   seed: number;
   speed?: number;
   instructions?: string;
+  /** ChatTTS's refine-text switch, forwarded to every segment's node request. */
+  refineText?: boolean;
+  /** ChatTTS's first-sentence audio prompt switch, forwarded likewise. */
+  firstSentencePrompt?: boolean;
   /**
    * `batch` for jobs and pre-synthesis: nodes run it only in slots no interactive request waits
    * for, and the gateway keeps it out of its capacity signals. Default interactive.

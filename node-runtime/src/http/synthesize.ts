@@ -48,6 +48,10 @@ export const SynthesizeBodySchema = z
       .default(0),
     /** Batch work (jobs, pre-synthesis) runs only in slots no interactive request waits for. */
     priority: z.enum(['interactive', 'batch']).default('interactive'),
+    /** ChatTTS: run the refine-text stage (default: the pack's setting); other engines ignore it. */
+    refine_text: z.boolean().optional(),
+    /** ChatTTS: condition later sentences on the first one's audio (default: the pack's setting). */
+    first_sentence_prompt: z.boolean().optional(),
   })
   .strict();
 
@@ -99,6 +103,8 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
           speed: body.speed,
           seed: body.seed,
           instructions: body.instructions,
+          refineText: body.refine_text,
+          firstSentencePrompt: body.first_sentence_prompt,
           signal: request.signal,
         },
         sampleRate: description.sampleRate,

@@ -81,6 +81,8 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       seed,
       ...(a.input.speed !== undefined ? { speed: a.input.speed } : {}),
       ...(instructionsUsed ? { instructions: a.input.instructions! } : {}),
+      ...(a.input.refineText !== undefined ? { refineText: a.input.refineText } : {}),
+      ...(a.input.firstSentencePrompt !== undefined ? { firstSentencePrompt: a.input.firstSentencePrompt } : {}),
       parallel: planCfg.parallel_segments,
       deadlineAt: a.deadline.at,
       deadline: a.deadline.signal,
