@@ -134,6 +134,8 @@ async function one(deps: PresynthDeps, tenant: string, planName: string, index: 
           readerStallMs: 600_000,
           readerMinSpeed: 0,
           maxResumes: config.stream.max_resumes,
+          upstreamMinSpeed: (m: ModelConfig) => m.upstream_min_speed ?? config.stream.upstream_min_speed,
+          upstreamSpeedWindowMs: config.stream.upstream_speed_window_ms,
           resumeMode: (m) => m.resume,
         },
       );

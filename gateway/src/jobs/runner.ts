@@ -287,6 +287,8 @@ export class JobRunner {
         readerStallMs: cfg.segment_timeout_ms,
         readerMinSpeed: 0,
         maxResumes: config.stream.max_resumes,
+        upstreamMinSpeed: (m: ModelConfig) => m.upstream_min_speed ?? config.stream.upstream_min_speed,
+        upstreamSpeedWindowMs: config.stream.upstream_speed_window_ms,
         resumeMode: (m: ModelConfig) => m.resume,
       },
     );
