@@ -72,16 +72,24 @@ export class ResponseCache {
     return cfg !== undefined && (cfg.plans.includes(planName) || cfg.tenants.includes(tenant));
   }
 
-  /** The version the nodes report for `pack` (any node), else the last one seen. */
+  /**
+   * The version the nodes report for `pack` (any node), else the last one seen — but not while
+   * an available node has yet to report at all: it may be the one that replaced the pack (a new
+   * node set), and the remembered version would serve its predecessor's audio.
+   */
   packVersion(pack: string): string | undefined {
+    // eslint-disable-next-line no-restricted-properties -- not yet on the gateway's Clock: the cache has none injected.
+    const now = Date.now();
+    let unreported = false;
     for (const e of this.endpoints.all()) {
       const v = e.load?.packVersions?.[pack];
       if (v !== undefined) {
         this.#versions.set(pack, v);
         return v;
       }
+      if (e.load === undefined && e.isAvailable(now)) unreported = true;
     }
-    return this.#versions.get(pack);
+    return unreported ? undefined : this.#versions.get(pack);
   }
 
   keyFor(r: Pick<CacheRequest, 'speed' | 'text' | 'format'>, model: ModelConfig, voice: string, seed: number): string | undefined {
