@@ -5,9 +5,8 @@
  * - Cacheable: the tenant's plan (or the tenant) is enabled in `cache`, no style instructions.
  *   A text of one segment of one model, in raw audio (not SSE), is kept whole, encoded; a long
  *   text's segments are kept one by one as the nodes' PCM (`segments()`), so a long text asked
- *   again — or one that shares sentences-long segments with another — is spoken from the cache
- *   segment by segment, in any format. Jobs keep their own audio. A request without a seed is pinned to `cache.default_seed`
- *   so that it can hit: the same text always sounds the same for such tenants (documented).
+ *   again is spoken from the cache segment by segment, in any format. Jobs keep their own
+ *   audio. A request without a seed is pinned to `cache.default_seed` so that it can hit: the same text always sounds the same for such tenants (documented).
  * - Key: model, the pack version the nodes report (health checks, /v1/load), voice, speed, seed,
  *   normalised text, format. A replaced pack version makes every old key unreachable; the
  *   entries age out by LRU. The last version seen per pack is remembered, so the keys still
@@ -45,7 +44,11 @@ export interface CacheLookup {
 /** The `format` part of a segment entry's key: PCM at the node's rate, before encoding. */
 const SEGMENT_FORMAT = 'pcm@segment';
 
-/** Segment entries of one response (the stream's SegmentAudioCache, structurally). */
+/**
+ * The segment entries of one response, for the segment run (stream/): a segment found there is
+ * delivered without a node; one a node delivered whole, from its planned model, is offered back.
+ * PCM at the node's rate, before resampling and encoding, so one entry serves every format.
+ */
 export interface SegmentEntries {
   get(model: ModelConfig, voice: string, text: string): { pcm: Buffer; sampleRate: number } | undefined;
   put(model: ModelConfig, voice: string, text: string, pcm: Buffer, sampleRate: number): void;

@@ -16,8 +16,6 @@ import type { KeyTable } from '../request-path/admit/auth.ts';
 import type { Latches } from '../request-path/plan/hysteresis.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Service } from '../upstream/service.ts';
-import { RedisJobStore } from '../shared-state/redis-job-store.ts';
-import type { SharedState } from '../shared-state/redis-connection.ts';
 import { guardedAgent } from './callback-guard.ts';
 import { SqliteJobStore, type JobRecord, type JobStore } from './job-store.ts';
 import { callbackPolicy, mountJobRoutes } from './routes.ts';
@@ -35,8 +33,11 @@ export interface JobServiceDeps {
   clock: Clock;
   log: Logger;
   registry: Registry;
-  /** The Redis the replicas share; when present, jobs and their progress live there. */
-  shared?: SharedState | undefined;
+  /**
+   * The store the replicas share (Redis, built by the gateway when `shared_state` is set) over
+   * the given audio directory; absent: SQLite, this gateway's own.
+   */
+  sharedStore?: ((audioDir: string) => JobStore) | undefined;
 }
 
 export interface JobService {
@@ -55,8 +56,8 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
   if (!cfg) return undefined;
   // With shared state every replica must mount `audio_dir` (a ReadWriteMany volume): segments
   // written by one replica are read back by whichever finishes the job.
-  const store: JobStore = deps.shared
-    ? new RedisJobStore(deps.shared, path.resolve(cfg.audio_dir))
+  const store: JobStore = deps.sharedStore
+    ? deps.sharedStore(path.resolve(cfg.audio_dir))
     : new SqliteJobStore(path.resolve(cfg.store_path), path.resolve(cfg.audio_dir));
   let secret = process.env[cfg.callbacks.secret_env];
   if (!secret) {

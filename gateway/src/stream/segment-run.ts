@@ -17,6 +17,7 @@
  *   streaming a segment is replaced and the segment resumed where the client's audio stopped.
  * @module
  */
+import type { SegmentEntries } from '../cache/response-cache.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AttemptRecord, RequestPriority, Service } from '../upstream/service.ts';
@@ -81,18 +82,7 @@ export interface RunOptions {
   /** How a non-deterministic model's segments survive a node failure. */
   resumeMode: (model: ModelConfig) => ResumeMode;
   /** Segments served from and kept in the audio cache (absent: every segment from a node). */
-  segmentCache?: SegmentAudioCache;
-}
-
-/**
- * Per-segment audio kept between responses (the cache's, for long texts): a segment found there
- * is delivered without a node; one a node delivered whole, from its planned model, is offered
- * back. PCM at the node's rate, before the response's resampling and encoding, so one entry
- * serves every format.
- */
-export interface SegmentAudioCache {
-  get(model: ModelConfig, voice: string, text: string): { pcm: Buffer; sampleRate: number } | undefined;
-  put(model: ModelConfig, voice: string, text: string, pcm: Buffer, sampleRate: number): void;
+  segmentCache?: SegmentEntries;
 }
 
 export type StreamEvent =

@@ -9,6 +9,7 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
+import type { SegmentEntries } from '../../cache/response-cache.ts';
 import type { Config, ModelConfig } from '../../config/schema.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
 import type { Service } from '../../upstream/service.ts';
@@ -16,7 +17,7 @@ import type { Clock } from '../../lifecycle/clock.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GatewayMetrics } from '../../observability/metrics.ts';
 import { audioOut, type AudioOutCodecs } from '../../stream/audio-out.ts';
-import { SegmentRun, type SegmentAudioCache, type SegmentSpec } from '../../stream/segment-run.ts';
+import { SegmentRun, type SegmentSpec } from '../../stream/segment-run.ts';
 import { streamMetrics } from '../../stream/stream-metrics.ts';
 import type { ResponseFormat, SynthesisInput } from '../admit/body.ts';
 import type { Deadline } from '../admit/deadline.ts';
@@ -57,7 +58,7 @@ export interface StreamAnswerInput {
   /** Records the request (once). */
   finish: (status: number, err?: unknown) => void;
   /** The audio cache's segment entries, for a long text of a tenant with the cache on. */
-  segmentCache?: SegmentAudioCache;
+  segmentCache?: SegmentEntries;
 }
 
 /** Trailers a streamed answer declares up front (RFC 9110 §6.5) and sends at its end. */
