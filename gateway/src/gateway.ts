@@ -38,6 +38,7 @@ import { HealthChecker } from './upstream/health/checker.ts';
 import { OutlierDetector } from './upstream/outlier-detection.ts';
 import { Pools } from './upstream/pools.ts';
 import { createJobService } from './jobs/job-service.ts';
+import { RedisJobStore } from './shared-state/redis-job-store.ts';
 import { ResponseCache } from './cache/response-cache.ts';
 import { mountPresynth } from './jobs/presynth.ts';
 import { streamMetrics } from './stream/stream-metrics.ts';
@@ -218,6 +219,7 @@ export function createGateway(initial: Config, options: GatewayOptions = {}): Ga
     clock,
     log,
     registry: metrics.registry,
+    sharedStore: shared ? (audioDir) => new RedisJobStore(shared, audioDir) : undefined,
   });
   const routes = [
     ...routeTable({ path: handle, config: () => config, endpoints, clock, metrics, draining: () => draining, canaryReport: () => canary.report(), exposure }),

@@ -37,6 +37,13 @@ class Dims:
     voc_layers: int
     rms_eps: float = 1e-6
     rope_theta: float = 10000.0
+    # DVAE encoder (audio → codes, for audio prompts): downsample width, ConvNeXt stack, output
+    # width (split into VQ_GROUPS groups for the FSQ). Release values as defaults.
+    enc_dim: int = 512
+    enc_hidden: int = 256
+    enc_layers: int = 12
+    enc_bn: int = 128
+    enc_odim: int = 1024
 
     @property
     def head_dim(self) -> int:
@@ -57,7 +64,8 @@ def tiny_dims(text_vocab: int) -> Dims:
     # dilated ConvNeXt, the 2-frames-per-token reshape, 100 mels, n_fft 1024).
     return Dims(hidden=64, intermediate=128, layers=2, heads=4, text_vocab=text_vocab,
                 dec_idim=32, dec_hidden=32, dec_layers=2, dec_bn=16,
-                voc_dim=32, voc_intermediate=64, voc_layers=2)
+                voc_dim=32, voc_intermediate=64, voc_layers=2,
+                enc_dim=32, enc_hidden=32, enc_layers=2, enc_bn=16, enc_odim=64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +306,99 @@ class Vocos(nn.Module):
         return mag, torch.cos(phase), torch.sin(phase)
 
 
+# ---------------------------------------------------------------------------------------------
+# DVAE encoder (log-mel → 4 code rows): upstream's `sample_audio_speaker` path. The mel itself is
+# computed by the runtime (TypeScript FFT); the graph starts at the log-mel.
+
+FSQ_LEVELS = (5, 5, 5, 5)  # 5⁴ = 625 codes = NUM_AUDIO_TOKENS − 1
+VQ_GROUPS = 2
+VQ_RESIDUALS = 2  # VQ_GROUPS × VQ_RESIDUALS = NUM_VQ code rows
+
+
+def htk_mel_filterbank(n_freqs: int = N_FFT // 2 + 1, n_mels: int = N_MELS, sample_rate: int = 24000) -> torch.Tensor:
+    """(n_freqs, n_mels) triangular HTK filters without normalisation, f_min 0, f_max sr/2, in
+    float32 as torchaudio's `melscale_fbanks` computes them (its documented defaults)."""
+    all_freqs = torch.linspace(0, sample_rate // 2, n_freqs)
+    m_max = 2595.0 * math.log10(1.0 + (sample_rate / 2) / 700.0)
+    m_pts = torch.linspace(0.0, m_max, n_mels + 2)
+    f_pts = 700.0 * (10.0 ** (m_pts / 2595.0) - 1.0)
+    f_diff = f_pts[1:] - f_pts[:-1]
+    slopes = f_pts.unsqueeze(0) - all_freqs.unsqueeze(1)
+    down = (-1.0 * slopes[:, :-2]) / f_diff[:-1]
+    up = slopes[:, 2:] / f_diff[1:]
+    return torch.clamp(torch.min(down, up), min=0.0)
+
+
+def log_mel(wav: torch.Tensor) -> torch.Tensor:
+    """(L,) → (100, L//256 + 1): magnitude STFT (n_fft 1024, hop 256, periodic Hann, centre,
+    reflect padding) → HTK mel → log(max(·, 1e-5)). The runtime's mel.ts computes the same."""
+    spec = torch.stft(wav, N_FFT, HOP, N_FFT, torch.hann_window(N_FFT), center=True, pad_mode="reflect",
+                      return_complex=True).abs()
+    return torch.log(torch.clamp(htk_mel_filterbank().T @ spec, min=1e-5))
+
+
+class ResidualFSQ(nn.Module):
+    """One group: project to 4 dims, then VQ_RESIDUALS rounds of finite scalar quantisation on the
+    residual, round r at scale (levels − 1)^−r. Forward returns the code index of each round."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.project_in = nn.Linear(dim, len(FSQ_LEVELS))
+        self.project_out = nn.Linear(len(FSQ_LEVELS), dim)  # unused here; part of the checkpoint
+        # Constants, not state: kept out of the state dict so the release's keys match exactly.
+        self.register_buffer("levels", torch.tensor(FSQ_LEVELS, dtype=torch.float32), persistent=False)
+        self.register_buffer("basis", torch.cumprod(torch.tensor((1.0,) + FSQ_LEVELS[:-1]), 0), persistent=False)
+
+    def forward(self, x):  # (B, T, dim) → (B, T, R)
+        levels, basis = self.levels, self.basis
+        half_l = (levels - 1) * (1 + 1e-3) / 2
+        offset = torch.where(torch.remainder(levels, 2) == 0, 0.5, 0.0)
+        shift = torch.atanh(offset / half_l)
+        half_width = torch.floor(levels / 2)
+        residual = self.project_in(x)
+        out = []
+        for r in range(VQ_RESIDUALS):
+            scale = (levels - 1) ** -r
+            z = residual / scale
+            q = torch.round(torch.tanh(z + shift) * half_l - offset) / half_width
+            out.append(((q * half_width + half_width) * basis).sum(-1))
+            residual = residual - q * scale
+        return torch.stack(out, -1)
+
+
+class GroupedFSQ(nn.Module):
+    def __init__(self, dim: int):
+        super().__init__()
+        self.rvqs = nn.ModuleList([ResidualFSQ(dim // VQ_GROUPS) for _ in range(VQ_GROUPS)])
+
+
+class VQLayer(nn.Module):
+    """Only a container, so the keys read `vq_layer.quantizer.rvqs.…` as in the release."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.quantizer = GroupedFSQ(dim)
+
+
+class DVAEEncoder(nn.Module):
+    """`dvae_encoder.onnx`: log-mel (B, 100, F) → codes (B, 4, ⌊F/2⌋) int64, rows ordered
+    group-major (group 0 rounds 0, 1; group 1 rounds 0, 1) as upstream's GFSQ flattens them."""
+
+    def __init__(self, d: Dims):
+        super().__init__()
+        self.register_buffer("coef", torch.ones(1, N_MELS, 1))
+        self.downsample_conv = nn.Sequential(nn.Conv1d(N_MELS, d.enc_dim, 3, 1, 1), nn.GELU(),
+                                             nn.Conv1d(d.enc_dim, d.enc_dim, 4, 2, 1), nn.GELU())
+        self.encoder = DVAEDecoder(d.enc_dim, d.enc_odim, d.enc_hidden, d.enc_layers, d.enc_bn)
+        self.vq_layer = VQLayer(d.enc_odim)
+
+    def forward(self, mel):
+        x = self.encoder(self.downsample_conv(mel / self.coef)).transpose(1, 2)  # (B, T, odim)
+        groups = torch.chunk(x, VQ_GROUPS, dim=-1)
+        codes = torch.cat([rvq(g) for rvq, g in zip(self.vq_layer.quantizer.rvqs, groups)], dim=-1)  # (B, T, G·R)
+        return codes.transpose(1, 2).round().to(torch.int64)
+
+
 def istft(mag: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Reference iSTFT, exactly torch.istft(n_fft 1024, hop 256, hann periodic, center) (spec §7)."""
     spec = torch.complex(mag * cos, mag * sin)
@@ -312,10 +413,13 @@ class Model:
     embed: Embed
     decoder: Decoder
     vocos: Vocos
+    # None: a checkpoint without DVAE.safetensors (the pack then has no audio prompts).
+    dvae_encoder: DVAEEncoder | None = None
 
     def eval(self) -> "Model":
-        for m in (self.trunk, self.embed, self.decoder, self.vocos):
-            m.eval()
+        for m in (self.trunk, self.embed, self.decoder, self.vocos, self.dvae_encoder):
+            if m is not None:
+                m.eval()
         return self
 
 
@@ -343,4 +447,18 @@ def build_random(d: Dims, seed: int) -> Model:
         # Keep log-magnitudes moderate: exp() of random activations would clip at 100 everywhere.
         voc.head.out.weight.mul_(0.3)
         voc.head.out.bias.copy_(torch.cat([torch.full((N_FFT // 2 + 1,), -3.0), torch.zeros(N_FFT // 2 + 1)]))
-    return Model(d, trunk, embed, dec, voc).eval()
+    # Drawn after the other modules, so adding the encoder left their weights unchanged.
+    enc = DVAEEncoder(d)
+    with torch.no_grad():
+        for name, p in enc.named_parameters():
+            if name.endswith("norm.weight"):
+                p.copy_(1.0 + 0.1 * torch.randn_like(p))
+            elif p.dim() == 1:
+                p.copy_(0.05 * torch.randn_like(p))
+            else:
+                p.copy_(torch.randn_like(p) / math.sqrt(p[0].numel()))
+        # Spread the projections so codes use many FSQ levels (a trained encoder's do).
+        for rvq in enc.vq_layer.quantizer.rvqs:
+            rvq.project_in.weight.mul_(4.0)
+        enc.coef.copy_(dec.coef)
+    return Model(d, trunk, embed, dec, voc, enc).eval()

@@ -3,7 +3,7 @@ synthetic checkpoint with the same file layout and key names (for tests: no real
 
 Layout (HF `2Noise/ChatTTS`, `asset/` may be the given dir or its child):
   gpt/config.json, gpt/model.safetensors, Embed.safetensors, Decoder.safetensors,
-  Vocos.safetensors, tokenizer/tokenizer.json
+  Vocos.safetensors, tokenizer/tokenizer.json, DVAE.safetensors (optional: the audio encoder)
 Every key is accounted for: a missing or unexpected key is an error naming the key, because a
 silently half-loaded model produces plausible-sounding garbage.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 import safetensors_io
-from chattts_arch import NUM_VQ, Decoder, Dims, Embed, GPTTrunk, Model, Vocos
+from chattts_arch import FSQ_LEVELS, NUM_VQ, VQ_GROUPS, Decoder, DVAEEncoder, Dims, Embed, GPTTrunk, Model, Vocos, htk_mel_filterbank
 
 # Present in the release but unused by the decoder-path runtime (spec §1.1, §1.3).
 GPT_DROPPED = {"embed_tokens.weight"}
@@ -27,7 +27,15 @@ KNOWN_BUFFERS = {
     "embed": [],
     "decoder": [],
     "vocos": [],
+    "dvae": [],
 }
+# DVAE.safetensors holds the whole DVAE; the encoder path is exported, its own decoder (the
+# release decodes GPT hidden states with Decoder.safetensors) is not.
+DVAE_UNUSED = re.compile(r"^(decoder\.|out_conv\.weight$)")
+# torchaudio's MelSpectrogram buffers: checked against the runtime's mel (mel.ts), then dropped.
+DVAE_MEL_WINDOW = "preprocessor_mel.mel_spec.spectrogram.window"
+DVAE_MEL_FB = "preprocessor_mel.mel_spec.mel_scale.fb"
+
 VOCOS_DROPPED = {"feature_extractor.mel_spec.spectrogram.window", "feature_extractor.mel_spec.mel_scale.fb",
                  "head.istft.window"}
 
@@ -125,7 +133,48 @@ def load_checkpoint(root: str | Path) -> Model:
     _strict_load(embed, folded, "embed")
     _strict_load(decoder, dec, "decoder")
     _strict_load(vocos, voc, "vocos")
-    return Model(d, trunk, embed, decoder, vocos).eval()
+    dvae_encoder, d = load_dvae_encoder(a, d)
+    return Model(d, trunk, embed, decoder, vocos, dvae_encoder).eval()
+
+
+def load_dvae_encoder(a: Path, d: Dims) -> tuple[DVAEEncoder | None, Dims]:
+    """The encoder (None without DVAE.safetensors) and `d` with the encoder's dimensions."""
+    path = a / "DVAE.safetensors"
+    if not path.is_file():
+        print("warning: no DVAE.safetensors: the pack gets no dvae_encoder graph (no first-sentence audio prompt)")
+        return None, d
+    sd = safetensors_io.load(path)
+    known = [k for k in sd if any(p.match(k) for p in KNOWN_BUFFERS["dvae"])]
+    for k in known:
+        del sd[k]
+    unused = [k for k in sd if DVAE_UNUSED.match(k)]
+    for k in unused:
+        del sd[k]
+    # The mel the weights were trained on must be the one the runtime computes.
+    if DVAE_MEL_WINDOW in sd:
+        w = sd.pop(DVAE_MEL_WINDOW).float()
+        if w.shape != (1024,) or not torch.allclose(w, torch.hann_window(1024), atol=1e-6):
+            raise CheckpointError(f"dvae: {DVAE_MEL_WINDOW} is not a periodic Hann window of 1024")
+    if DVAE_MEL_FB in sd:
+        fb = sd.pop(DVAE_MEL_FB).float()
+        if fb.shape != (513, 100) or not torch.allclose(fb, htk_mel_filterbank(), atol=1e-5):
+            raise CheckpointError(f"dvae: {DVAE_MEL_FB} is not the HTK filterbank (100 mels, 0–12 kHz) the runtime computes")
+    try:
+        ed = Dims(**{**d.to_json(),
+                     "enc_dim": int(sd["downsample_conv.0.weight"].shape[0]),
+                     "enc_hidden": int(sd["encoder.conv_in.2.weight"].shape[0]),
+                     "enc_layers": _count(r"encoder\.decoder_block\.(\d+)\.", sd.keys()),
+                     "enc_bn": int(sd["encoder.conv_in.0.weight"].shape[0]),
+                     "enc_odim": int(sd["encoder.conv_out.weight"].shape[0])})
+    except KeyError as e:
+        raise CheckpointError(f"dvae: missing key {e} needed to infer dimensions") from e
+    if ed.enc_odim % VQ_GROUPS or sd.get("vq_layer.quantizer.rvqs.0.project_in.weight", torch.zeros(0, 0)).shape[0] != len(FSQ_LEVELS):
+        raise CheckpointError(f"dvae: expected {VQ_GROUPS} FSQ groups of {len(FSQ_LEVELS)} levels ({NUM_VQ} code rows)")
+    enc = DVAEEncoder(ed)
+    _strict_load(enc, sd, "dvae")
+    if known or unused:
+        print(f"dvae: ignored {len(known) + len(unused)} tensor(s) outside the encoder path, e.g. {(known + unused)[0]}")
+    return enc, ed
 
 
 def write_synthetic_checkpoint(m: Model, out: str | Path, tokenizer: dict) -> None:
@@ -160,4 +209,27 @@ def write_synthetic_checkpoint(m: Model, out: str | Path, tokenizer: dict) -> No
     voc["feature_extractor.mel_spec.mel_scale.fb"] = torch.zeros(513, 100)
     voc["head.istft.window"] = torch.hann_window(1024)
     safetensors_io.save(a / "Vocos.safetensors", voc)
+    if m.dvae_encoder is not None:
+        dv: dict[str, torch.Tensor] = {}
+        for k, t in m.dvae_encoder.state_dict().items():
+            dv[k] = t
+        # The release's DVAE carries its own decoder and the mel buffers too.
+        g = torch.Generator().manual_seed(7)
+        dd = d.enc_dim
+        for k, t in _dvae_decoder_shapes(dd).items():
+            dv[k] = 0.05 * torch.randn(t, generator=g)
+        dv["out_conv.weight"] = 0.05 * torch.randn((N_MELS_DVAE, dd, 3), generator=g)
+        dv[DVAE_MEL_WINDOW] = torch.hann_window(1024)
+        dv[DVAE_MEL_FB] = htk_mel_filterbank()
+        safetensors_io.save(a / "DVAE.safetensors", dv)
     (a / "tokenizer" / "tokenizer.json").write_text(json.dumps(tokenizer, ensure_ascii=False))
+
+
+N_MELS_DVAE = 100
+
+
+def _dvae_decoder_shapes(dim: int) -> dict[str, tuple[int, ...]]:
+    """The DVAE's own decoder (idim = odim = dim, as upstream's DVAE config): its key shapes."""
+    from chattts_arch import DVAEDecoder
+    dec = DVAEDecoder(dim, dim, dim, 2, max(1, dim // 2))
+    return {f"decoder.{k}": tuple(t.shape) for k, t in dec.state_dict().items()}

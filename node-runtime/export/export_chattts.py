@@ -8,6 +8,7 @@
   /usr/bin/python3 node-runtime/export/export_chattts.py --random --dims tiny --write-checkpoint DIR   # synthetic release
 
 The pack holds gpt.onnx (prefill + decode, explicit KV), head_text.onnx, decoder.onnx, vocos.onnx,
+dvae_encoder.onnx (log-mel → codes: the first sentence's audio as a prompt for the rest),
 embeddings.bin (emb_text then emb_code[0..3], fp32 row-major), tokenizer.json, speakers.json
 (spk_stat + named voices as speaker strings), homophones.json when a ChatTTS checkout (or map)
 is given, and manifest.json with sha256 per file. Checkpoint mode refuses to run without real
@@ -82,7 +83,7 @@ def main() -> None:
     ap.add_argument("--synthetic-spk-stat", action="store_true",
                     help="checkpoint mode: accept made-up speaker statistics (random voices will not sound like ChatTTS)")
     ap.add_argument("--refine-max-new-tokens", type=int, help="pack default for the refine stage's max_new_tokens")
-    ap.add_argument("--int8", action="store_true", help="also write gpt.int8.onnx (weight-only int8)")
+    ap.add_argument("--int8", action="store_true", help="also write gpt.int8.onnx, decoder.int8.onnx, vocos.int8.onnx (weight-only int8)")
     ap.add_argument("--int4", action="store_true", help="also write gpt.int4.onnx (block-32 int4, MatMulNBits)")
     ap.add_argument("--golden", action="store_true", help="write golden vectors under <out>/golden/")
     ap.add_argument("--max-new-tokens", type=int, help="pack default for max_new_tokens")
@@ -138,11 +139,19 @@ def main() -> None:
     onnx_graphs.export_decoder(m, out / "decoder.onnx")
     onnx_graphs.export_vocos(m, out / "vocos.onnx")
     graphs = {"gpt": "gpt.onnx", "head_text": "head_text.onnx", "decoder": "decoder.onnx", "vocos": "vocos.onnx"}
+    if m.dvae_encoder is not None:
+        onnx_graphs.export_dvae_encoder(m, out / "dvae_encoder.onnx")
+        graphs["dvae_encoder"] = "dvae_encoder.onnx"
     if args.int8:
         import quantize_int8
         n = quantize_int8.quantize(str(out / "gpt.onnx"), str(out / "gpt.int8.onnx"))
         print(f"int8: {n} MatMuls quantised")
         graphs["gpt_int8"] = "gpt.int8.onnx"
+        # The decoder's and Vocos's pointwise layers too (vocoder_precision int8; off by default).
+        for g in ("decoder", "vocos"):
+            n = quantize_int8.quantize(str(out / f"{g}.onnx"), str(out / f"{g}.int8.onnx"))
+            print(f"int8: {n} {g} MatMuls quantised")
+            graphs[f"{g}_int8"] = f"{g}.int8.onnx"
     if args.int4:
         import quantize_int4
         n = quantize_int4.quantize(str(out / "gpt.onnx"), str(out / "gpt.int4.onnx"))

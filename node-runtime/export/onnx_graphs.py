@@ -60,3 +60,12 @@ def export_vocos(m: Model, path: Path) -> None:
                       dynamic_axes={"mel": {0: "batch", 2: "frames"}, "mag": {0: "batch", 2: "frames"},
                                     "cos": {0: "batch", 2: "frames"}, "sin": {0: "batch", 2: "frames"}},
                       opset_version=OPSET, do_constant_folding=True)
+
+
+@torch.no_grad()
+def export_dvae_encoder(m: Model, path: Path) -> None:
+    assert m.dvae_encoder is not None
+    torch.onnx.export(m.dvae_encoder.eval(), (torch.randn(1, N_MELS, 14),), str(path),
+                      input_names=["mel"], output_names=["codes"],
+                      dynamic_axes={"mel": {0: "batch", 2: "frames"}, "codes": {0: "batch", 2: "tokens"}},
+                      opset_version=OPSET, do_constant_folding=True)

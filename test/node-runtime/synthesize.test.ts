@@ -50,6 +50,15 @@ describe('POST /v1/synthesize', () => {
     expect((await res.arrayBuffer()).byteLength).toBe(normal.wav.samples.length * 2);
   });
 
+  it('accepts instructions, which flite (an engine without style control) ignores; refuses overlong ones', async () => {
+    const plain = await audio({ text: 'Directions check.' });
+    const directed = await audio({ text: 'Directions check.', instructions: 'Speak cheerfully.' });
+    expect(Buffer.from(directed.wav.samples.buffer).equals(Buffer.from(plain.wav.samples.buffer))).toBe(true);
+    const res = await synthesize(node.url, { text: 'Directions check.', instructions: 'x'.repeat(4097) });
+    expect(res.status).toBe(400);
+    await res.arrayBuffer();
+  });
+
   it('uses the trace id from traceparent', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const res = await synthesize(node.url, { text: 'Trace me.' }, { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });

@@ -1,14 +1,18 @@
 /**
  * The audio cache end to end: a repeated text is answered from the cache (`x-cache: hit`), also
- * once every node is killed; an uncached text then gets a fast 503 with Retry-After.
+ * after a gateway restart and once every node is killed; an uncached text then gets a fast 503
+ * with Retry-After. A replaced pack version makes the old entries unreachable.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   baseConfig,
   deepMerge,
+  getJson,
+  getText,
+  metricValue,
   SIM_MODELS_DIR,
   simOverrides,
   startGateway,
@@ -21,6 +25,16 @@ import {
 let nodes: NodeHandle[] = [];
 let gw: GatewayHandle;
 let dir: string;
+let config: Record<string, unknown>;
+
+/** Syntheses the nodes completed. */
+async function nodeRequests(): Promise<number> {
+  let n = 0;
+  for (const node of nodes) n += metricValue(await getText(`${node.directUrl}/metrics`), 'voxgate_node_requests_total', { code: 'ok' });
+  return n;
+}
+
+const ready = () => waitFor(async () => (await fetch(`${gw.url}/readyz`)).status === 200, 20_000, 100);
 
 async function speak(text: string, key = 'demo-pro', extra: Record<string, unknown> = {}): Promise<{ res: Response; body: Buffer; ms: number }> {
   const t0 = performance.now();
@@ -36,7 +50,7 @@ async function speak(text: string, key = 'demo-pro', extra: Record<string, unkno
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'voxgate-cache-'));
   nodes = await Promise.all(['north-1', 'north-2'].map((id) => startNode(id, 'north', { modelsDir: SIM_MODELS_DIR, packs: ['sim-fallback'] })));
-  const config = deepMerge(baseConfig(), {
+  config = deepMerge(baseConfig(), {
     ...simOverrides(),
     regions: [{ name: 'north', priority: 0, nodes: nodes.map((n) => ({ id: n.id, url: n.url, models: ['sim-hd', 'sim-fast'] })) }],
     cache: { dir: join(dir, 'cache'), max_bytes: 16 * 2 ** 20, plans: ['pro'] },
@@ -85,6 +99,58 @@ describe('audio cache', () => {
     expect(hit.res.headers.get('content-type')).toBe('audio/wav');
     expect(hit.body.length).toBeGreaterThan(1000);
     expect((await post([{ text: 'Hello.' }], 'demo-free')).status).toBe(403);
+  });
+
+  it('survives a gateway restart: a text cached before it hits after it, without a node', async () => {
+    expect((await speak('Remembered across a restart.')).res.headers.get('x-cache')).toBe('miss');
+    await gw.proc.stop(2_000);
+    gw = await startGateway(config);
+    // Keys need the pack version the nodes report; a healthy node has reported it.
+    await ready();
+    const before = await nodeRequests();
+    const again = await speak('Remembered across a restart.');
+    expect(again.res.status).toBe(200);
+    expect(again.res.headers.get('x-cache')).toBe('hit');
+    expect(await nodeRequests()).toBe(before);
+  });
+
+  it('a replaced pack version makes the old entries unreachable: the same text misses, then hits under the new version', async () => {
+    const text = 'Spoken by the first version of the pack.';
+    await speak(text);
+    const old = await speak(text);
+    expect(old.res.headers.get('x-cache')).toBe('hit');
+    expect(old.res.headers.get('x-model-version')).toBe('1.0.0');
+    // The same pack, version 2.0.0, on a node that replaces both old ones (a config change).
+    const models = join(dir, 'models-v2');
+    cpSync(join(SIM_MODELS_DIR, 'sim-fallback'), join(models, 'sim-fallback'), { recursive: true });
+    const manifest = join(models, 'sim-fallback', 'manifest.json');
+    writeFileSync(manifest, JSON.stringify({ ...(JSON.parse(readFileSync(manifest, 'utf8')) as object), version: '2.0.0' }));
+    const replaced = nodes.splice(0);
+    nodes.push(await startNode('north-3', 'north', { modelsDir: models, packs: ['sim-fallback'] }));
+    const next = deepMerge(config, {
+      regions: [{ name: 'north', priority: 0, nodes: nodes.map((n) => ({ id: n.id, url: n.url, models: ['sim-hd', 'sim-fast'] })) }],
+    });
+    gw.writeConfig(JSON.stringify(next), true);
+    await gw.proc.waitForLog((l) => l.msg === 'config reloaded', 10_000);
+    await Promise.all(replaced.map((n) => n.proc.kill()));
+    await waitFor(
+      async () => {
+        const s = (await getJson(`${gw.url}/v1/status`)) as { regions: { nodes: { id: string; healthy: boolean }[] }[] };
+        const all = s.regions.flatMap((r) => r.nodes);
+        return all.length === 1 && all[0]!.id === 'north-3' && all[0]!.healthy;
+      },
+      20_000,
+      100,
+    );
+    // At once: a new node counts as healthy before its first probe reports its pack version, and
+    // until it does the gateway must not key by the version it remembers (the replaced one).
+
+    const fresh = await speak(text);
+    expect(fresh.res.status).toBe(200);
+    expect(fresh.res.headers.get('x-cache')).toBe('miss');
+    expect(fresh.res.headers.get('x-model-version')).toBe('2.0.0');
+    // Once the new node has reported its version, the answer is kept under it and hits.
+    await waitFor(async () => (await speak(text)).res.headers.get('x-cache') === 'hit', 10_000, 100);
   });
 
   it('with every node killed, cached texts are still 200 x-cache: hit and uncached ones a fast 503', async () => {

@@ -6,6 +6,11 @@
  *
  *   data: {"type":"speech.audio.delta","audio":"<base64>"}
  *   data: {"type":"speech.audio.done","usage":{"input_tokens":n,"output_tokens":n,"total_tokens":n}}
+ *
+ * The gateway's own notices (a model switch inside the response) are data-only events too, with a
+ * `type` outside OpenAI's (`voxgate.*`), which clients that switch on `type` pass over:
+ *
+ *   data: {"type":"voxgate.model_switch","segment":k,"from":"…","to":"…","reason":"…"}
  * @module
  */
 import { Transform, type TransformCallback } from 'node:stream';
@@ -29,14 +34,19 @@ export interface SseAudioEventsOptions {
   maxDeltaBytes?: number;
 }
 
+/** The SSE stage: audio in, events out, and `announce()` for a notice between audio events. */
+export interface SseAudioEvents extends Transform {
+  announce(payload: { type: `voxgate.${string}` } & Record<string, unknown>): void;
+}
+
 /**
  * @example
  * pipeline(encoder, sseAudioEvents({ usage: () => ({ input_tokens: text.length }) }), res);
  */
-export function sseAudioEvents(options: SseAudioEventsOptions = {}): Transform {
+export function sseAudioEvents(options: SseAudioEventsOptions = {}): SseAudioEvents {
   const max = options.maxDeltaBytes ?? 32 * 1024;
   if (!(max >= 3)) throw new RangeError('maxDeltaBytes must be at least 3');
-  return new Transform({
+  const stage = new Transform({
     writableObjectMode: false,
     readableObjectMode: false,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -51,6 +61,12 @@ export function sseAudioEvents(options: SseAudioEventsOptions = {}): Transform {
       const output = given.output_tokens ?? 0;
       const usage: SpeechUsage = { input_tokens: input, output_tokens: output, total_tokens: given.total_tokens ?? input + output };
       callback(null, event({ type: 'speech.audio.done', usage }));
+    },
+  });
+  // Pushed when announced: audio still inside an encoder thread may follow it.
+  return Object.assign(stage, {
+    announce(payload: { type: `voxgate.${string}` } & Record<string, unknown>) {
+      if (!stage.destroyed && !stage.writableEnded) stage.push(event(payload));
     },
   });
 }

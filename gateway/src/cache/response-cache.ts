@@ -2,10 +2,11 @@
  * The request path's use of the audio cache: which requests may use it, their keys, a hit
  * answered without a node, and a miss's encoded answer kept once it went out whole.
  *
- * - Cacheable: the tenant's plan (or the tenant) is enabled in `cache`, the text is one segment
- *   of one model (long texts stream from the nodes; jobs keep their own audio), no style
- *   instructions, raw audio (not SSE). A request without a seed is pinned to `cache.default_seed`
- *   so that it can hit: the same text always sounds the same for such tenants (documented).
+ * - Cacheable: the tenant's plan (or the tenant) is enabled in `cache`, no style instructions.
+ *   A text of one segment of one model, in raw audio (not SSE), is kept whole, encoded; a long
+ *   text's segments are kept one by one as the nodes' PCM (`segments()`), so a long text asked
+ *   again is spoken from the cache segment by segment, in any format. Jobs keep their own
+ *   audio. A request without a seed is pinned to `cache.default_seed` so that it can hit: the same text always sounds the same for such tenants (documented).
  * - Key: model, the pack version the nodes report (health checks, /v1/load), voice, speed, seed,
  *   normalised text, format. A replaced pack version makes every old key unreachable; the
  *   entries age out by LRU. The last version seen per pack is remembered, so the keys still
@@ -40,6 +41,19 @@ export interface CacheLookup {
   hit: { body: Buffer; meta: Record<string, string> } | undefined;
 }
 
+/** The `format` part of a segment entry's key: PCM at the node's rate, before encoding. */
+const SEGMENT_FORMAT = 'pcm@segment';
+
+/**
+ * The segment entries of one response, for the segment run (stream/): a segment found there is
+ * delivered without a node; one a node delivered whole, from its planned model, is offered back.
+ * PCM at the node's rate, before resampling and encoding, so one entry serves every format.
+ */
+export interface SegmentEntries {
+  get(model: ModelConfig, voice: string, text: string): { pcm: Buffer; sampleRate: number } | undefined;
+  put(model: ModelConfig, voice: string, text: string, pcm: Buffer, sampleRate: number): void;
+}
+
 export class ResponseCache {
   readonly #cache: AudioCache;
   readonly #versions = new Map<string, string>();
@@ -61,27 +75,62 @@ export class ResponseCache {
     return cfg !== undefined && (cfg.plans.includes(planName) || cfg.tenants.includes(tenant));
   }
 
-  /** The version the nodes report for `pack` (any node), else the last one seen. */
+  /**
+   * The version the nodes report for `pack` (any node), else the last one seen — but not while
+   * an available node has yet to report at all: it may be the one that replaced the pack (a new
+   * node set), and the remembered version would serve its predecessor's audio.
+   */
   packVersion(pack: string): string | undefined {
+    // eslint-disable-next-line no-restricted-properties -- not yet on the gateway's Clock: the cache has none injected.
+    const now = Date.now();
+    let unreported = false;
     for (const e of this.endpoints.all()) {
       const v = e.load?.packVersions?.[pack];
       if (v !== undefined) {
         this.#versions.set(pack, v);
         return v;
       }
+      if (e.load === undefined && e.isAvailable(now)) unreported = true;
     }
-    return this.#versions.get(pack);
+    return unreported ? undefined : this.#versions.get(pack);
   }
 
-  keyFor(r: CacheRequest, model: ModelConfig, voice: string, seed: number): string | undefined {
+  keyFor(r: Pick<CacheRequest, 'speed' | 'text' | 'format'>, model: ModelConfig, voice: string, seed: number): string | undefined {
     const pack = model.pack ?? model.id;
     const version = this.packVersion(pack);
     if (version === undefined) return undefined;
     return cacheKey({ model: model.id, packVersion: `${pack}@${version}`, voice, speed: r.speed ?? 1, seed, text: r.text, format: r.format });
   }
 
+  /** The seed a cacheable request is synthesised with: its own, else the configured default. */
+  seedFor(seed: number | undefined): number {
+    return seed ?? this.config().cache!.default_seed;
+  }
+
+  /**
+   * The segments of one long answer (speed and seed fixed for the response): each kept as the
+   * node's PCM and its rate, under the same key parts as a whole answer with format `pcm@<segment>`,
+   * so one entry serves every response format and never collides with a whole answer's.
+   */
+  segments(speed: number | undefined, seed: number): SegmentEntries {
+    const key = (model: ModelConfig, voice: string, text: string) => this.keyFor({ speed, text, format: SEGMENT_FORMAT }, model, voice, seed);
+    const max = this.config().cache!.max_entry_bytes;
+    return {
+      get: (model, voice, text) => {
+        const k = key(model, voice, text);
+        const found = k !== undefined ? this.#cache.get(k) : undefined;
+        const rate = Number(found?.meta['x-sample-rate']);
+        return found && rate > 0 ? { pcm: found.body, sampleRate: rate } : undefined;
+      },
+      put: (model, voice, text, pcm, sampleRate) => {
+        const k = key(model, voice, text);
+        if (k !== undefined && pcm.length <= max) this.#cache.put(k, pcm, { 'x-sample-rate': String(sampleRate), 'x-model': model.id });
+      },
+    };
+  }
+
   lookup(r: CacheRequest): CacheLookup {
-    const seed = r.seed ?? this.config().cache!.default_seed;
+    const seed = this.seedFor(r.seed);
     const key = this.keyFor(r, r.model, r.voice, seed);
     const found = key !== undefined ? this.#cache.get(key) : undefined;
     if (found) return { seed, key, hit: found };

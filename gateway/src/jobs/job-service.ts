@@ -1,7 +1,9 @@
 /**
- * The jobs feature as one owned unit: the store (SQLite + audio directory), the signed callback
- * sender with its SSRF-guarded agent, the runner, and the routes. Built only when the config has
- * a `jobs` section. Owner: the gateway; `close()` it (runner first, then agent and store).
+ * The jobs feature as one owned unit: the store, the signed callback sender with its
+ * SSRF-guarded agent, the runner, and the routes. Built only when the config has a `jobs`
+ * section. The store is SQLite plus an audio directory for one gateway, or Redis plus a shared
+ * audio directory when the replicas share state (`shared_state`), so a job outlives the replica
+ * that accepted it. Owner: the gateway; `close()` it (runner first, then agent and store).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -11,16 +13,13 @@ import type { Config, ModelConfig } from '../config/schema.ts';
 import type { Clock } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { KeyTable } from '../request-path/admit/auth.ts';
-import { detectLanguage } from '../request-path/admit/language.ts';
 import type { Latches } from '../request-path/plan/hysteresis.ts';
-import { planParts } from '../request-path/plan/mixed-plan.ts';
-import { poolView } from '../request-path/plan/pool-view.ts';
-import { segmentSpecs } from '../request-path/stream/segment-specs.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Service } from '../upstream/service.ts';
 import { guardedAgent } from './callback-guard.ts';
-import { SqliteJobStore, type JobRecord } from './job-store.ts';
+import { SqliteJobStore, type JobRecord, type JobStore } from './job-store.ts';
 import { callbackPolicy, mountJobRoutes } from './routes.ts';
+import { planBatch } from './plan-batch.ts';
 import { JobRunner } from './runner.ts';
 import { WebhookSender } from './webhook.ts';
 
@@ -34,6 +33,11 @@ export interface JobServiceDeps {
   clock: Clock;
   log: Logger;
   registry: Registry;
+  /**
+   * The store the replicas share (Redis, built by the gateway when `shared_state` is set) over
+   * the given audio directory; absent: SQLite, this gateway's own.
+   */
+  sharedStore?: ((audioDir: string) => JobStore) | undefined;
 }
 
 export interface JobService {
@@ -50,7 +54,11 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
   const initial = deps.config();
   const cfg = initial.jobs;
   if (!cfg) return undefined;
-  const store = new SqliteJobStore(path.resolve(cfg.store_path), path.resolve(cfg.audio_dir));
+  // With shared state every replica must mount `audio_dir` (a ReadWriteMany volume): segments
+  // written by one replica are read back by whichever finishes the job.
+  const store: JobStore = deps.sharedStore
+    ? deps.sharedStore(path.resolve(cfg.audio_dir))
+    : new SqliteJobStore(path.resolve(cfg.store_path), path.resolve(cfg.audio_dir));
   let secret = process.env[cfg.callbacks.secret_env];
   if (!secret) {
     // Callbacks still go out, signed with a key nobody can verify: the operator is told once.
@@ -68,9 +76,6 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
 
   /** The job's text planned as an interactive request of its plan would be, from this region. */
   const specs = (job: JobRecord) => {
-    const config = deps.config();
-    const models = deps.models();
-    const now = deps.clock.now();
     const input = {
       text: job.request.text,
       voice: job.request.voice,
@@ -79,24 +84,8 @@ export function createJobService(app: Parameters<typeof mountJobRoutes>[0], deps
       seed: job.request.seed,
       role: undefined,
     };
-    const parts = planParts({
-      text: job.request.text,
-      input,
-      planName: job.plan,
-      language: detectLanguage(job.request.text),
-      home: config.region,
-      regionOrder: (h) => deps.endpoints.regionsFrom(h),
-      config,
-      models,
-      view: (model) => poolView(deps.endpoints, model, now, models.get(model)?.pack ?? model),
-      latches: deps.latches,
-    });
-    const stream = {
-      ...config.stream,
-      max_segment_chars: Math.min(config.stream.max_segment_chars, config.jobs?.max_segment_chars ?? config.stream.max_segment_chars),
-    };
-    const all = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: job.request.voice, models, stream }));
-    return { specs: all, regions: parts[0]!.plan.regions };
+    const { parts, specs } = planBatch(deps, input, job.plan, deps.config().jobs?.max_segment_chars);
+    return { specs, regions: parts[0]!.plan.regions };
   };
 
   const runner = new JobRunner({ store, service: deps.service, config: deps.config, specs, sender, clock: deps.clock, log: deps.log, registry: deps.registry });

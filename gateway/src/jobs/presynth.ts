@@ -20,18 +20,15 @@ import type { Logger } from '../observability/logger.ts';
 import type { KeyTable } from '../request-path/admit/auth.ts';
 import { NativeBodySchema, parseJson, parseNative, readBody } from '../request-path/admit/body.ts';
 import { startDeadline } from '../request-path/admit/deadline.ts';
-import { detectLanguage } from '../request-path/admit/language.ts';
 import type { Latches } from '../request-path/plan/hysteresis.ts';
-import { planParts } from '../request-path/plan/mixed-plan.ts';
-import { poolView } from '../request-path/plan/pool-view.ts';
 import { responseCodecs } from '../request-path/stream/codecs.ts';
-import { segmentSpecs } from '../request-path/stream/segment-specs.ts';
 import { audioOut } from '../stream/audio-out.ts';
 import { SegmentRun } from '../stream/segment-run.ts';
 import type { StreamMetrics } from '../stream/stream-metrics.ts';
 import type { EndpointSet } from '../upstream/endpoints.ts';
 import type { Service } from '../upstream/service.ts';
 import type { ResponseCache } from '../cache/response-cache.ts';
+import { planBatch } from './plan-batch.ts';
 
 /** Where the routes are declared: the gateway's route table (http/routes.ts `routeSink`). */
 interface RouteMount {
@@ -96,20 +93,7 @@ async function one(deps: PresynthDeps, tenant: string, planName: string, index: 
     const config = deps.config();
     const input = parseNative(raw);
     const models = deps.models();
-    const now = deps.clock.now();
-    const parts = planParts({
-      text: input.text,
-      input,
-      planName,
-      language: detectLanguage(input.text),
-      home: config.region,
-      regionOrder: (h) => deps.endpoints.regionsFrom(h),
-      config,
-      models,
-      view: (model) => poolView(deps.endpoints, model, now, models.get(model)?.pack ?? model),
-      latches: deps.latches,
-    });
-    const specs = parts.flatMap((part) => segmentSpecs({ text: part.text, plan: part.plan, voice: input.voice, models, stream: config.stream }));
+    const { parts, specs } = planBatch(deps, input, planName);
     if (parts.length !== 1 || specs.length !== 1) return { index, status: 'skipped', reason: 'only one-segment texts are cached' };
     const plan = parts[0]!.plan;
     const otherId = plan.model.id === plan.plan.primary ? plan.plan.fallback : plan.plan.primary;
@@ -150,6 +134,8 @@ async function one(deps: PresynthDeps, tenant: string, planName: string, index: 
           readerStallMs: 600_000,
           readerMinSpeed: 0,
           maxResumes: config.stream.max_resumes,
+          upstreamMinSpeed: (m: ModelConfig) => m.upstream_min_speed ?? config.stream.upstream_min_speed,
+          upstreamSpeedWindowMs: config.stream.upstream_speed_window_ms,
           resumeMode: (m) => m.resume,
         },
       );

@@ -22,7 +22,7 @@ import { createAudioEncoder, createResampler, OUTPUT_SAMPLE_RATE, type AudioForm
 import type { Config, ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import { toGatewayError } from '../errors/to-response.ts';
-import type { Clock } from '../lifecycle/clock.ts';
+import type { Clock, TimerHandle } from '../lifecycle/clock.ts';
 import type { Logger } from '../observability/logger.ts';
 import { SegmentRun, type SegmentSpec } from '../stream/segment-run.ts';
 import { streamMetrics, type StreamMetrics } from '../stream/stream-metrics.ts';
@@ -86,7 +86,7 @@ export class JobRunner {
   readonly #metrics: ReturnType<typeof jobMetrics>;
   readonly #stream: StreamMetrics;
   readonly #running = new Map<string, AbortController>();
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #closed = false;
   #ticking = false;
   #claims = 0;
@@ -99,11 +99,15 @@ export class JobRunner {
   }
 
   start(): void {
-    const poll = this.#deps.config().jobs?.poll_ms ?? 500;
-    // eslint-disable-next-line no-restricted-globals -- not yet on the Clock: a background poll, unref'd so it never holds the process.
-    this.#timer = setInterval(() => void this.tick(), poll);
-    this.#timer.unref();
+    this.#schedule();
     void this.tick();
+  }
+
+  /** The background poll, on the clock: one round at a time, the next one `poll_ms` after it. */
+  #schedule(): void {
+    if (this.#closed) return;
+    const poll = this.#deps.config().jobs?.poll_ms ?? 500;
+    this.#timer = this.#deps.clock.setTimer(() => void this.tick().finally(() => this.#schedule()), poll);
   }
 
   /** Records a transition: the store, a metric and one log line. */
@@ -149,9 +153,11 @@ export class JobRunner {
         log.info({ job_id: job.id, tenant: job.tenant, from: 'queued', to: 'running', owner: this.owner }, 'job transition');
         const ctl = new AbortController();
         this.#running.set(job.id, ctl);
-        void this.#run(job, owner, ctl).finally(() => {
-          if (this.#running.get(job.id) === ctl) this.#running.delete(job.id);
-        });
+        void this.#run(job, owner, ctl)
+          .catch((err: unknown) => log.error({ job_id: job.id, err }, 'job run failed to settle; its lease will requeue it'))
+          .finally(() => {
+            if (this.#running.get(job.id) === ctl) this.#running.delete(job.id);
+          });
       }
       for (const job of await store.dueCallbacks(clock.now())) await this.#deliver(job);
     } catch (err) {
@@ -166,16 +172,21 @@ export class JobRunner {
     const signal = ctl.signal;
     const cfg = this.#deps.config().jobs!;
     const lost = () => ctl.abort(new GatewayError('VOX_ERR_CLIENT_CLOSED', 'lease lost'));
-    // eslint-disable-next-line no-restricted-globals -- not yet on the Clock: the lease renewal runs on wall time like the lease itself.
-    const renew = setInterval(
-      () => {
-        void store.renew(claimed.id, owner, clock.now() + cfg.lease_ms).then((held) => {
-          if (!held) lost();
-        });
-      },
-      Math.max(100, Math.floor(cfg.lease_ms / 3)),
-    );
-    renew.unref();
+    // Renewed on the clock, like the lease itself; a renewal the store fails to answer is tried
+    // again at the next turn (the lease outlasts two misses), one that says "not yours" stops the run.
+    let renewal: TimerHandle | undefined;
+    let renewing = true;
+    const renewEvery = Math.max(100, Math.floor(cfg.lease_ms / 3));
+    const scheduleRenewal = () => {
+      if (!renewing) return;
+      renewal = clock.setTimer(() => {
+        void store.renew(claimed.id, owner, clock.now() + cfg.lease_ms).then(
+          (held) => (held ? scheduleRenewal() : lost()),
+          () => scheduleRenewal(),
+        );
+      }, renewEvery);
+    };
+    scheduleRenewal();
     try {
       const { specs, regions } = this.#deps.specs(claimed);
       if (claimed.segmentsTotal !== specs.length) await store.update(claimed.id, { segmentsTotal: specs.length });
@@ -190,7 +201,9 @@ export class JobRunner {
           const spec = specs[index]!;
           const { pcm, model } = await this.#segment(claimed, spec, index, regions, signal);
           if (signal.aborted) throw signal.reason;
-          await store.saveSegment(claimed.id, index, Array.from(spec.text).length, pcm, model, clock.now());
+          await store.saveSegment(claimed.id, index, Array.from(spec.text).length, pcm, model, clock.now()).catch((err: unknown) => {
+            throw new StoreUnavailable(err);
+          });
           this.#metrics.segments.inc({ outcome: 'ok' });
         }
       };
@@ -217,7 +230,13 @@ export class JobRunner {
       });
       void this.tick();
     } catch (err) {
-      const current = await store.get(claimed.id);
+      // The store (a shared Redis) failing is not the job's fault: stop, and the lease running out
+      // requeues the job with the segments already saved.
+      const current = err instanceof StoreUnavailable ? undefined : await store.get(claimed.id).catch(() => undefined);
+      if (current === undefined) {
+        log.warn({ job_id: claimed.id, err: String(err) }, 'job store unavailable; the job resumes when its lease runs out');
+        return;
+      }
       if (this.#closed || current?.status === 'cancelled' || current?.leaseOwner !== owner) {
         // Shut down, cancelled or taken over: the lease or the cancel says what happens next.
         return;
@@ -233,7 +252,8 @@ export class JobRunner {
         ...(claimed.callbackUrl ? { callback: { state: 'pending', attempts: 0, next_at: clock.now() } satisfies DeliveryState } : {}),
       });
     } finally {
-      clearInterval(renew);
+      renewing = false;
+      if (renewal) clock.clearTimer(renewal);
     }
   }
 
@@ -267,6 +287,8 @@ export class JobRunner {
         readerStallMs: cfg.segment_timeout_ms,
         readerMinSpeed: 0,
         maxResumes: config.stream.max_resumes,
+        upstreamMinSpeed: (m: ModelConfig) => m.upstream_min_speed ?? config.stream.upstream_min_speed,
+        upstreamSpeedWindowMs: config.stream.upstream_speed_window_ms,
         resumeMode: (m: ModelConfig) => m.resume,
       },
     );
@@ -316,8 +338,15 @@ export class JobRunner {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#deps.clock.clearTimer(this.#timer);
     for (const ctl of this.#running.values()) ctl.abort(new GatewayError('VOX_ERR_DRAINING', 'gateway is shutting down'));
+  }
+}
+
+/** A job store write failed (e.g. Redis unreachable): the run stops without judging the job. */
+class StoreUnavailable extends Error {
+  constructor(cause: unknown) {
+    super('job store unavailable', { cause });
   }
 }
 

@@ -222,6 +222,8 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
     parts.length === 1 &&
     specs.length === 1 &&
     a.input.instructions === undefined &&
+    a.input.refineText === undefined &&
+    a.input.firstSentencePrompt === undefined &&
     a.input.streamFormat !== 'sse' &&
     cache.enabledFor(a.principal.tenant, a.principal.plan);
   let input = a.input;
@@ -255,6 +257,18 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
     input = { ...a.input, seed: found.seed };
     key = found.key;
   }
+  // A long text (or a mixed-language one) is cached segment by segment, in any format.
+  const segmentCache =
+    cache !== undefined &&
+    !cacheable &&
+    specs.length > 1 &&
+    a.input.instructions === undefined &&
+    a.input.refineText === undefined &&
+    a.input.firstSentencePrompt === undefined &&
+    cache.enabledFor(a.principal.tenant, a.principal.plan)
+      ? cache.segments(a.input.speed, cache.seedFor(a.input.seed))
+      : undefined;
+  if (segmentCache) input = { ...a.input, seed: cache!.seedFor(a.input.seed) };
   const reply = await streamAnswer(
     {
       service: deps.service,
@@ -279,6 +293,7 @@ async function synthesize(deps: RequestPathDeps, a: Admitted, parts: PlanPart[],
       started: run.started,
       rec: run.rec,
       finish: (status, err) => run.finish(status, err),
+      ...(segmentCache ? { segmentCache } : {}),
     },
   );
   if (!cache || key === undefined || reply.kind !== 'stream') return reply;

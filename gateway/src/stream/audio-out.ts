@@ -22,8 +22,8 @@ export interface AudioOutCodecs {
   resampler(fromRate: number, toRate: number): PcmResampler;
   /** PCM s16le mono at `sampleRate` in, `format` bytes out. */
   encoder(sampleRate: number): Transform;
-  /** Encoded bytes in, SSE events out (absent: raw audio). */
-  sse?: () => Transform;
+  /** Encoded bytes in, SSE events out (absent: raw audio); `announce` sends a notice event. */
+  sse?: () => Transform & { announce(payload: { type: `voxgate.${string}` } & Record<string, unknown>): void };
 }
 
 export interface AudioOutOptions {
@@ -88,12 +88,15 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
     return b;
   };
 
+  const sse = codecs.sse?.();
+
   async function* source(): AsyncGenerator<Buffer> {
     let resampler: PcmResampler | undefined;
     let rate = 0;
     for await (const ev of run) {
       if (ev.kind !== 'audio') {
         options.onEvent?.(ev);
+        sse?.announce({ type: 'voxgate.model_switch', segment: ev.segment, from: ev.from, to: ev.to, reason: ev.reason });
         continue;
       }
       if (ev.sampleRate !== rate) {
@@ -127,7 +130,7 @@ export function audioOut(run: SegmentRun, options: AudioOutOptions): AudioOut {
 
   const src = Readable.from(source(), { objectMode: false, highWaterMark: 16 * 1024 });
   const stages: (Readable | Transform)[] = [src, codecs.encoder(outputRate)];
-  if (codecs.sse) stages.push(codecs.sse());
+  if (sse) stages.push(sse);
   // The tail is a plain PassThrough the request path hands on: its destroy() tears down the chain.
   const body = new PassThrough();
   // A run cancelled from inside (a reader too slow, a segment no node could finish) while the

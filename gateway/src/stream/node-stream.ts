@@ -117,7 +117,7 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
       } finally {
         clearTimeout(timer);
       }
-      pace.waited(performance.now() - waitFrom);
+      if (!r.done) pace.received(r.value.length, performance.now() - waitFrom);
       if (r.done)
         throw cut(
           facts,
@@ -132,7 +132,6 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
       for (const frame of frames) {
         if (frame.type === 'audio') {
           sum.add(frame.pcm);
-          pace.audio(frame.pcm.length >> 1);
           if (frame.pcm.length > 0) yield frame.pcm;
         } else if (frame.type === 'error') throw errorFromFrame(frame.error, facts);
         else {
@@ -167,41 +166,41 @@ export async function* readNodeStream(res: UpstreamResponse, options: NodeStream
 function ignore(): void {}
 
 /**
- * The node's pace: audio received per time spent waiting for it, in windows of waiting that
- * start with the first audio (time to first audio is the gap timer's). Judged as each network
- * chunk arrives, over the window it closes, so a bursty engine (a sentence at a time) is judged
- * on what its bursts add up to.
+ * The node's pace: body bytes received (PCM frames, a few bytes of framing each) per time spent
+ * waiting for them, in windows of waiting that start with the first byte (the wait before it is
+ * the engine's time to first audio, which the gap timer bounds). Bytes rather than whole frames,
+ * so a node dripping one large frame is judged as it drips. Judged as each network chunk
+ * arrives, over the window it closes, so a bursty engine (a sentence at a time) is judged on
+ * what its bursts add up to.
  */
 class Pace {
   readonly #minSpeed: number;
   readonly #windowMs: number;
-  readonly #rate: number;
+  /** PCM16 mono bytes per second of audio. */
+  readonly #bytesPerSecond: number;
   #started = false;
   #waitedMs = 0;
-  #samples = 0;
+  #bytes = 0;
 
   constructor(options: NodeStreamOptions, sampleRate: number | undefined) {
     this.#minSpeed = options.minSpeed ?? 0;
     this.#windowMs = options.speedWindowMs ?? 0;
-    this.#rate = sampleRate ?? 0;
+    this.#bytesPerSecond = 2 * (sampleRate ?? 0);
   }
 
-  waited(ms: number): void {
-    if (this.#started) this.#waitedMs += ms;
-  }
-
-  audio(samples: number): void {
-    if (samples === 0) return;
+  received(bytes: number, waitedMs: number): void {
+    if (bytes === 0) return;
+    if (this.#started) this.#waitedMs += waitedMs;
     this.#started = true;
-    this.#samples += samples;
+    this.#bytes += bytes;
   }
 
   /** The window's speed when a closed window was below the minimum, else undefined. */
   tooSlow(): number | undefined {
-    if (this.#minSpeed <= 0 || this.#windowMs <= 0 || this.#rate <= 0 || this.#waitedMs < this.#windowMs) return undefined;
-    const speed = this.#samples / this.#rate / (this.#waitedMs / 1000);
+    if (this.#minSpeed <= 0 || this.#windowMs <= 0 || this.#bytesPerSecond <= 0 || this.#waitedMs < this.#windowMs) return undefined;
+    const speed = this.#bytes / this.#bytesPerSecond / (this.#waitedMs / 1000);
     this.#waitedMs = 0;
-    this.#samples = 0;
+    this.#bytes = 0;
     return speed < this.#minSpeed ? speed : undefined;
   }
 }

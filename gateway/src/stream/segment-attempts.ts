@@ -65,13 +65,16 @@ function nodeBody(run: SegmentRun, text: string, speaker: Speaker, offset: numbe
       voice: speaker.voice,
       format: 'pcm',
       stream: true,
-      // The node resamples to the response rate (nodes scale out; this process does not); an
-      // older node ignores the field, answers at its engine's rate, and audio-out resamples.
+      // The node resamples to the response rate (nodes scale out; this process does not). Left
+      // out for nodes that do not advertise it (upstream/node-sample-rate.ts): they answer at
+      // their engine's rate and audio-out resamples.
       sample_rate: OUTPUT_SAMPLE_RATE,
       seed: p.seed,
       ...(offset > 0 ? { offset_samples: offset } : {}),
       ...(p.speed !== undefined ? { speed: p.speed } : {}),
       ...(p.instructions !== undefined ? { instructions: p.instructions } : {}),
+      ...(p.refineText !== undefined ? { refine_text: p.refineText } : {}),
+      ...(p.firstSentencePrompt !== undefined ? { first_sentence_prompt: p.firstSentencePrompt } : {}),
       ...(p.priority === 'batch' ? { priority: 'batch' } : {}),
     }),
   );
@@ -118,6 +121,19 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
   let deterministic: boolean | undefined;
   let resumes = 0;
   const dead = new Set<string>();
+  const cache = o.segmentCache;
+  if (cache && !run.switchedTo.has(spec.model.id)) {
+    const hit = cache.get(speaker.model, speaker.voice, spec.text);
+    if (hit) {
+      deliver(run, index, speaker, { node: 'cache', region: run.plan.regions[0] ?? '' }, hit.pcm, hit.sampleRate);
+      run.cachedSegments += 1;
+      await run.room(index);
+      return;
+    }
+  }
+  /** What the client got of this segment, for the cache (only while one model speaks it). */
+  let kept: Buffer[] | undefined = cache ? [] : undefined;
+  let keptRate: number | undefined;
   for (;;) {
     if (run.signal.aborted) throw run.signal.reason;
     let res: UpstreamResponse;
@@ -128,6 +144,7 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       const fallback = run.switchedTo.get(speaker.model.id) ?? spec.fallback;
       if (run.signal.aborted || !noneCanServe(err, resumes > 0) || !fallback || fallback.model.id === speaker.model.id) throw err;
       announceSwitch(run, index, speaker, fallback, toGatewayError(err).wire);
+      kept = undefined;
       speaker = fallback;
       delivered = 0;
       deterministic = undefined;
@@ -146,6 +163,8 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
     let skip = askOffset > 0 ? 0 : delivered;
     if (wasDeterministic === true && !deterministic) skip = delivered;
     const sampleRate = headerSampleRate(res) ?? 0;
+    if (keptRate !== undefined && keptRate !== sampleRate) kept = undefined;
+    keptRate = sampleRate;
     const held: Buffer[] = [];
     let heldBytes = 0;
     const reader = readNodeStream(res, {
@@ -169,15 +188,18 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
           continue;
         }
         deliver(run, index, speaker, at, pcm, sampleRate);
+        kept?.push(pcm);
         delivered += pcm.length >> 1;
         await run.room(index);
       }
       if (held.length > 0) {
         run.budget.take(heldBytes);
         for (const pcm of held) deliver(run, index, speaker, at, pcm, sampleRate);
+        kept?.push(...held);
       }
       if (slot.nodes.length === 0) noteNode(slot, at, speaker);
       o.metrics.segments.inc({ model: speaker.model.id });
+      if (kept && kept.length > 0 && sampleRate > 0) cache!.put(speaker.model, speaker.voice, spec.text, Buffer.concat(kept), sampleRate);
       return;
     } catch (err) {
       if (heldBytes > 0) run.budget.take(heldBytes);
@@ -186,6 +208,8 @@ export async function runSegment(run: SegmentRun, index: number): Promise<void> 
       if (classify(ge) !== 'failure' || resumes >= o.maxResumes) throw err;
       resumes += 1;
       run.resumes += 1;
+      // A deterministic resume continues the same rendering; anything else is a splice of two.
+      if (!deterministic) kept = undefined;
       dead.add(node);
       slot.streamingOn = undefined;
       const how = deterministic ? 'offset' : hold ? 'restart_held' : 'splice';

@@ -17,6 +17,7 @@
  *   streaming a segment is replaced and the segment resumed where the client's audio stopped.
  * @module
  */
+import type { SegmentEntries } from '../cache/response-cache.ts';
 import type { ModelConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors/gateway-error.ts';
 import type { AttemptRecord, RequestPriority, Service } from '../upstream/service.ts';
@@ -45,6 +46,10 @@ export interface StreamPlan {
   seed: number;
   speed?: number;
   instructions?: string;
+  /** ChatTTS's refine-text switch, forwarded to every segment's node request. */
+  refineText?: boolean;
+  /** ChatTTS's first-sentence audio prompt switch, forwarded likewise. */
+  firstSentencePrompt?: boolean;
   /**
    * `batch` for jobs and pre-synthesis: nodes run it only in slots no interactive request waits
    * for, and the gateway keeps it out of its capacity signals. Default interactive.
@@ -76,6 +81,8 @@ export interface RunOptions {
   upstreamSpeedWindowMs?: number;
   /** How a non-deterministic model's segments survive a node failure. */
   resumeMode: (model: ModelConfig) => ResumeMode;
+  /** Segments served from and kept in the audio cache (absent: every segment from a node). */
+  segmentCache?: SegmentEntries;
 }
 
 export type StreamEvent =
@@ -124,6 +131,7 @@ export interface RunSummary {
   attempts: AttemptRecord[];
   resumes: number;
   switches: number;
+  cachedSegments: number;
   /** Samples delivered, by sample rate run (one entry unless a switch changed the rate). */
   samples: number;
 }
@@ -143,6 +151,8 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
   readonly switchedTo = new Map<string, { model: ModelConfig; voice: string }>();
   resumes = 0;
   switches = 0;
+  /** Segments delivered from the segment cache. */
+  cachedSegments = 0;
   samples = 0;
   head = 0;
   #next = 0;
@@ -197,7 +207,16 @@ export class SegmentRun implements AsyncIterable<StreamEvent> {
       regions.push(...s.regions);
       for (const m of s.models) if (!models.includes(m)) models.push(m);
     }
-    return { nodes, regions, models, attempts: this.attempts, resumes: this.resumes, switches: this.switches, samples: this.samples };
+    return {
+      nodes,
+      regions,
+      models,
+      attempts: this.attempts,
+      resumes: this.resumes,
+      switches: this.switches,
+      cachedSegments: this.cachedSegments,
+      samples: this.samples,
+    };
   }
 
   /** Nodes streaming other segments now: a new segment prefers any other node. */

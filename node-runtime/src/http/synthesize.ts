@@ -36,6 +36,8 @@ export const SynthesizeBodySchema = z
       .min(0)
       .max(2 ** 32 - 1)
       .optional(),
+    /** Style directions, passed to the engine (the gateway sends them only to models configured to read them). */
+    instructions: z.string().max(4096).optional(),
     /** Answer with the framed stream, audio as it is made. */
     stream: z.boolean().default(false),
     /** Start the audio this many samples in; deterministic packs only (else 409 `not_deterministic`). */
@@ -49,6 +51,10 @@ export const SynthesizeBodySchema = z
     sample_rate: z.number().int().min(OUTPUT_SAMPLE_RATES.min).max(OUTPUT_SAMPLE_RATES.max).optional(),
     /** Batch work (jobs, pre-synthesis) runs only in slots no interactive request waits for. */
     priority: z.enum(['interactive', 'batch']).default('interactive'),
+    /** ChatTTS: run the refine-text stage (default: the pack's setting); other engines ignore it. */
+    refine_text: z.boolean().optional(),
+    /** ChatTTS: condition later sentences on the first one's audio (default: the pack's setting). */
+    first_sentence_prompt: z.boolean().optional(),
   })
   .strict();
 
@@ -94,7 +100,16 @@ export function createSynthesizeHandler(deps: SynthesizeDeps) {
         manifest,
         engine,
         slot,
-        request: { text: normalizeForSpeech(body.text, manifest.languages), voice: body.voice, speed: body.speed, seed: body.seed, signal: request.signal },
+        request: {
+          text: normalizeForSpeech(body.text, manifest.languages),
+          voice: body.voice,
+          speed: body.speed,
+          seed: body.seed,
+          instructions: body.instructions,
+          refineText: body.refine_text,
+          firstSentencePrompt: body.first_sentence_prompt,
+          signal: request.signal,
+        },
         sampleRate: body.sample_rate ?? description.sampleRate,
         engineSampleRate: description.sampleRate,
         deterministic,

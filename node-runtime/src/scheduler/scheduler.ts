@@ -4,10 +4,17 @@
  *
  * Two classes: `interactive` (a client is listening) and `batch` (jobs, pre-synthesis: work that
  * can wait). A freed slot goes to a waiting interactive request first; batch work runs only in
- * slots no interactive request waits for, and never in the last free slot of a multi-slot node,
- * so an interactive arrival waits behind at most one batch segment (the one finishing first).
- * Batch requests are reported apart (`batch_*` in the load), so the gateway's capacity signals
- * (degradation, saturation) see interactive work only.
+ * slots no interactive request waits for, so an interactive arrival waits behind at most one
+ * batch segment (the one finishing first). Batch requests are reported apart (`batch_*` in the
+ * load), so the gateway's capacity signals (degradation, saturation) see interactive work only.
+ *
+ * Batch uses spare capacity only. On a multi-slot node it takes at most half the slots, and only
+ * slots beyond the recent peak of interactive demand plus one: a slot an interactive request held
+ * a moment ago is one the next interactive request will want, and a batch segment holds its slot
+ * for its whole synthesis. Without that headroom a steady 80% interactive load met batch segments
+ * in "free" slots all the time and queued behind them. So that a job still progresses under
+ * sustained interactive load, a batch request that has waited `batchMaxWaitMs` may start when no
+ * other batch work runs (one segment at a time, still never ahead of a waiting interactive one).
  *
  * Invariants:
  * - A request is refused (`queue_full`, 503 + Retry-After) at arrival or never: once queued it
@@ -27,6 +34,10 @@ export interface SchedulerOptions {
   queueLimit: number;
   /** Wait-queue bound for batch work (default: the interactive bound). */
   batchQueueLimit?: number;
+  /** How far back the interactive demand peak reaches (two windows at most; default 2 s). */
+  batchHeadroomWindowMs?: number;
+  /** Batch waiting this long may start alone despite the headroom (default 30 s). */
+  batchMaxWaitMs?: number;
   clock?: Clock;
 }
 
@@ -72,6 +83,14 @@ export class Scheduler {
   readonly #batch: ClassQueue;
   readonly #slotMs = new Ewma();
   readonly #waitMs = new Ewma();
+  readonly #windowMs: number;
+  readonly #batchMaxWaitMs: number;
+  /** Interactive demand (in flight + waiting) peaks: this window's and the previous one's. */
+  #peakNow = 0;
+  #peakPrev = 0;
+  #windowStart = 0;
+  /** Wakes waiting batch work when the headroom may have grown without a slot being released. */
+  #wake: NodeJS.Timeout | undefined;
 
   constructor(options: SchedulerOptions) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError('slots must be a positive integer');
@@ -80,6 +99,9 @@ export class Scheduler {
     this.#interactive = new ClassQueue(options.queueLimit);
     this.#batch = new ClassQueue(options.batchQueueLimit ?? options.queueLimit);
     this.#clock = options.clock ?? monotonicClock;
+    this.#windowMs = options.batchHeadroomWindowMs ?? 2_000;
+    this.#batchMaxWaitMs = options.batchMaxWaitMs ?? 30_000;
+    this.#windowStart = this.#clock.nowMs();
   }
 
   /**
@@ -90,8 +112,9 @@ export class Scheduler {
     if (signal.aborted) return Promise.reject(signal.reason);
     const start = this.#clock.nowMs();
     const cls = priority === 'batch' ? this.#batch : this.#interactive;
-    if (cls.waiters.length === 0 && this.#canStart(priority)) {
+    if (cls.waiters.length === 0 && this.#canStart(priority, start)) {
       cls.inflight++;
+      this.#noteDemand();
       return Promise.resolve(this.#slot(start, cls));
     }
     if (cls.waiters.length >= cls.limit) {
@@ -114,6 +137,8 @@ export class Scheduler {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       cls.waiters.push(waiter);
+      if (priority === 'interactive') this.#noteDemand();
+      else this.#scheduleWake();
     });
   }
 
@@ -121,14 +146,49 @@ export class Scheduler {
     return this.#interactive.inflight + this.#batch.inflight;
   }
 
-  /** Batch starts only when no interactive request waits, and takes at most half a node's slots. */
-  #canStart(priority: Priority): boolean {
+  /** Interactive demand now, folded into the recent peak (windows rotate as time passes). */
+  #noteDemand(): void {
+    const now = this.#clock.nowMs();
+    const elapsed = now - this.#windowStart;
+    const demand = this.#interactive.inflight + this.#interactive.waiters.length;
+    if (elapsed >= this.#windowMs) {
+      this.#peakPrev = elapsed >= 2 * this.#windowMs ? demand : this.#peakNow;
+      this.#peakNow = demand;
+      this.#windowStart = now - (elapsed % this.#windowMs);
+    } else if (demand > this.#peakNow) this.#peakNow = demand;
+  }
+
+  /** Batch starts only when no interactive request waits, in spare slots (see the module note). */
+  #canStart(priority: Priority, now: number): boolean {
     if (this.#busy() >= this.#slots) return false;
     if (priority === 'interactive') return true;
-    // At most half the slots (at least one): batch work holds a slot for a whole segment, and an
-    // interactive burst must find free slots, not wait for batch segments to end.
-    const batchCap = Math.max(1, Math.floor(this.#slots / 2));
-    return this.#interactive.waiters.length === 0 && this.#batch.inflight < batchCap;
+    if (this.#interactive.waiters.length > 0) return false;
+    // One slot: batch may only ever run when nothing interactive waits, or it never runs.
+    if (this.#slots === 1) return true;
+    this.#noteDemand();
+    const peak = Math.max(this.#peakNow, this.#peakPrev);
+    const cap = Math.min(Math.floor(this.#slots / 2), this.#slots - peak - 1);
+    if (this.#batch.inflight < cap) return true;
+    // Liveness under sustained interactive load: a long-waiting batch request runs alone.
+    const oldest = this.#batch.waiters[0]?.enqueuedAt ?? now;
+    return this.#batch.inflight === 0 && now - oldest >= this.#batchMaxWaitMs;
+  }
+
+  /** Batch work waits on the headroom: look again when the peak window turns or the oldest ages out. */
+  #scheduleWake(): void {
+    if (this.#wake || this.#batch.waiters.length === 0) return;
+    const now = this.#clock.nowMs();
+    const windowTurn = this.#windowStart + this.#windowMs - now;
+    const aged = this.#batch.waiters[0]!.enqueuedAt + this.#batchMaxWaitMs - now;
+    this.#wake = setTimeout(
+      () => {
+        this.#wake = undefined;
+        this.#grantWaiting();
+        this.#scheduleWake();
+      },
+      Math.max(1, Math.min(windowTurn, aged)),
+    );
+    this.#wake.unref();
   }
 
   /** Seconds until a queued request could expect a slot: what `Retry-After` tells a refused caller. */
@@ -169,6 +229,7 @@ export class Scheduler {
         released = true;
         this.#slotMs.observe(this.#clock.nowMs() - grantedAt);
         cls.inflight--;
+        this.#noteDemand();
         this.#grantWaiting();
       },
     };
@@ -176,13 +237,15 @@ export class Scheduler {
 
   /** Hands freed slots to waiters, interactive first, so a new arrival cannot overtake a queue. */
   #grantWaiting(): void {
+    const now = this.#clock.nowMs();
     for (;;) {
-      const interactive = this.#interactive.waiters.length > 0 && this.#canStart('interactive');
-      const cls = interactive ? this.#interactive : this.#batch.waiters.length > 0 && this.#canStart('batch') ? this.#batch : undefined;
-      if (!cls) return;
+      const interactive = this.#interactive.waiters.length > 0 && this.#canStart('interactive', now);
+      const cls = interactive ? this.#interactive : this.#batch.waiters.length > 0 && this.#canStart('batch', now) ? this.#batch : undefined;
+      if (!cls) break;
       cls.inflight++;
       cls.waiters.shift()!.grant();
     }
+    this.#scheduleWake();
   }
 }
 

@@ -60,4 +60,18 @@ describe('audio cache', () => {
     expect(cache.put(cacheKey({ ...PARTS, seed: 5 }), Buffer.alloc(301), {})).toBe(false);
     cache.close();
   });
+
+  it('a replaced pack version: old entries are unreachable by key and age out as new ones fill the bound', () => {
+    const cache = new AudioCache(dir(), 300);
+    const old = [1, 2].map((seed) => cacheKey({ ...PARTS, packVersion: '1.0.0', seed }));
+    for (const key of old) cache.put(key, Buffer.alloc(100), {});
+    // The same requests under the new version are misses.
+    const fresh = [1, 2, 3].map((seed) => cacheKey({ ...PARTS, packVersion: '2.0.0', seed }));
+    expect(fresh.every((key) => cache.get(key) === undefined)).toBe(true);
+    for (const key of fresh) cache.put(key, Buffer.alloc(100), {});
+    expect(old.map((key) => cache.has(key))).toEqual([false, false]);
+    expect(fresh.map((key) => cache.has(key))).toEqual([true, true, true]);
+    expect(cache.stats()).toMatchObject({ entries: 3, bytes: 300 });
+    cache.close();
+  });
 });

@@ -4,7 +4,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../gateway/src/errors/gateway-error.ts';
-import { reference } from './support/frame-node.ts';
+import { PassThrough } from 'node:stream';
+import { createResampler } from '../../../gateway/src/audio/resampler.ts';
+import { sseAudioEvents } from '../../../gateway/src/audio/sse-audio-events.ts';
+import { audioOut } from '../../../gateway/src/stream/audio-out.ts';
+import { reference, SAMPLE_RATE } from './support/frame-node.ts';
 import { collect, model, startStack, type StackSetup } from './support/stack.ts';
 
 let stack: StackSetup | undefined;
@@ -132,6 +136,29 @@ describe('SegmentRun', () => {
     expect(pcm.equals(want)).toBe(true);
     expect(run.summary().models).toEqual(['m', 'f']);
     expect(stack.nodes[1]!.requests.map((r) => r.body.text)).toEqual([TEXTS[1], TEXTS[2]]);
+  });
+
+  it('SSE: a model switch is announced as a voxgate.model_switch event inside the stream', async () => {
+    stack = await startStack({ m: ['a'], f: ['b'] }, 300);
+    stack.nodes[0]!.faults = [{ afterSamples: 400, kind: 'die', textIncludes: 'Second' }];
+    const { run } = stack.run(TEXTS.map(seg), { parallel: 1 });
+    await run.first();
+    // The FrameNode rate is the output rate (no resampling) and the "encoder" passes PCM through:
+    // only the event plumbing is under test here.
+    const out = audioOut(run, {
+      outputRate: SAMPLE_RATE,
+      codecs: { resampler: createResampler, encoder: () => new PassThrough(), sse: () => sseAudioEvents() },
+    });
+    let text = '';
+    for await (const part of out.body) text += String(part);
+    const types = text
+      .trimEnd()
+      .split('\n\n')
+      .map((block) => (JSON.parse(block.slice('data: '.length)) as { type: string }).type);
+    expect(types.filter((t) => t === 'voxgate.model_switch')).toHaveLength(1);
+    expect(types.at(-1)).toBe('speech.audio.done');
+    expect(types.indexOf('voxgate.model_switch')).toBeGreaterThan(0);
+    expect(text).toContain('"type":"voxgate.model_switch","segment":1,"from":"m","to":"f"');
   });
 
   it('a slow reader: bounded bytes held, then cut when it stops reading; every node request cancelled', async () => {

@@ -81,7 +81,8 @@ describe('Scheduler priority classes', () => {
   });
 
   it('lets batch work take at most half of a multi-slot node', async () => {
-    const s = new Scheduler({ slots: 4, queueLimit: 4 });
+    // A short headroom window: the interactive peak below does not hold the third batch for long.
+    const s = new Scheduler({ slots: 4, queueLimit: 4, batchHeadroomWindowMs: 20 });
     const a = await s.acquire(never, 'batch');
     const b = await s.acquire(never, 'batch');
     let third = false;
@@ -97,6 +98,49 @@ describe('Scheduler priority classes', () => {
     a.release();
     (await c).release();
     b.release();
+    expect(s.idle()).toBe(true);
+  });
+
+  it('keeps batch out of the slots recent interactive demand used, plus one', async () => {
+    let t = 0;
+    const s = new Scheduler({ slots: 4, queueLimit: 8, clock: { nowMs: () => t }, batchHeadroomWindowMs: 1_000, batchMaxWaitMs: 60_000 });
+    const held = await Promise.all([1, 2, 3].map(() => s.acquire(never, 'interactive')));
+    for (const slot of held) slot.release();
+    // Every slot is free, but three were interactive a moment ago: 4 − 3 − 1 leaves none for batch.
+    let started = false;
+    const batch = s.acquire(never, 'batch').then((slot) => ((started = true), slot));
+    await Promise.resolve();
+    expect(started).toBe(false);
+    expect(s.load()).toMatchObject({ inflight: 0, batch_inflight: 0, batch_queue_depth: 1 });
+    // Two windows later the peak is what is asked now (one interactive): 4 − 1 − 1 = 2 for batch.
+    t = 2_500;
+    const one = await s.acquire(never, 'interactive');
+    one.release();
+    (await batch).release();
+    expect(started).toBe(true);
+    expect(s.idle()).toBe(true);
+  });
+
+  it('lets batch that waited batchMaxWaitMs run alone under sustained interactive load', async () => {
+    let t = 0;
+    const s = new Scheduler({ slots: 4, queueLimit: 8, clock: { nowMs: () => t }, batchHeadroomWindowMs: 1_000, batchMaxWaitMs: 5_000 });
+    const held = await Promise.all([1, 2].map(() => s.acquire(never, 'interactive')));
+    let started = 0;
+    const batches = [1, 2].map(() => s.acquire(never, 'batch').then((slot) => (started++, slot)));
+    t = 5_001;
+    // Any scheduling event looks again: the oldest batch request starts, alone.
+    const more = await s.acquire(never, 'interactive');
+    more.release();
+    await Promise.resolve();
+    expect(started).toBe(1);
+    expect(s.load()).toMatchObject({ inflight: 2, batch_inflight: 1, batch_queue_depth: 1 });
+    (await batches[0]!).release();
+    await Promise.resolve();
+    for (const slot of held) slot.release();
+    t = 20_000;
+    const last = await s.acquire(never, 'interactive');
+    last.release();
+    (await batches[1]!).release();
     expect(s.idle()).toBe(true);
   });
 

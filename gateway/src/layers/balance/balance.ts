@@ -31,6 +31,8 @@ export interface BalanceOptions {
   random?: () => number;
 }
 
+/** How long a node may hold a batch request before starting it regardless (node scheduler `batchMaxWaitMs`). */
+export const BATCH_SLOT_WAIT_MS = 30_000;
 const POLL_MS = 25;
 
 /**
@@ -81,6 +83,10 @@ export function balance(options: BalanceOptions): Layer {
       // estimate (it waits behind interactive work by design): degradation, saturation and p2c
       // see interactive capacity only.
       const batch = req.priority === 'batch';
+      // A node starts batch work only in spare slots, and makes it wait up to BATCH_SLOT_WAIT_MS
+      // under sustained interactive load: that wait is by design, not a node failing to answer,
+      // so it does not count against the try (the request's own deadline still bounds it).
+      if (batch) req.extendTry?.(BATCH_SLOT_WAIT_MS);
       const token = batch ? 0 : endpoint.begin();
       const started = clock.now();
       const settle = () => {

@@ -29,6 +29,10 @@ export interface SynthesisInput {
   seed: number | undefined;
   /** Style instructions (`gpt-4o-mini-tts`); passed to models that read them. */
   instructions?: string | undefined;
+  /** ChatTTS: run the refine-text stage (nodes use their pack's setting when absent). */
+  refineText?: boolean | undefined;
+  /** ChatTTS: condition later sentences on the first one's audio (nodes use their pack's setting when absent). */
+  firstSentencePrompt?: boolean | undefined;
   /** OpenAI `model` mapped to a role (tts-1-hd → primary, tts-1 → fallback). */
   role: 'primary' | 'fallback' | undefined;
 }
@@ -49,6 +53,8 @@ export const NativeBodySchema = z.object({
     .max(2 ** 31 - 1)
     .optional(),
   instructions: InstructionsSchema,
+  refine_text: z.boolean().optional(),
+  first_sentence_prompt: z.boolean().optional(),
 });
 
 export const OpenAiBodySchema = z.object({
@@ -191,6 +197,8 @@ export function parseNative(json: unknown): SynthesisInput {
     speed: d.speed,
     seed: d.seed,
     instructions: d.instructions,
+    ...(d.refine_text !== undefined ? { refineText: d.refine_text } : {}),
+    ...(d.first_sentence_prompt !== undefined ? { firstSentencePrompt: d.first_sentence_prompt } : {}),
     role: undefined,
   };
 }

@@ -42,6 +42,8 @@ function nodeBody(d: DispatchInput, pack: string, voice: string): Buffer {
       format: d.input.format,
       ...(d.input.speed !== undefined ? { speed: d.input.speed } : {}),
       ...(d.input.seed !== undefined ? { seed: d.input.seed } : {}),
+      ...(d.input.refineText !== undefined ? { refine_text: d.input.refineText } : {}),
+      ...(d.input.firstSentencePrompt !== undefined ? { first_sentence_prompt: d.input.firstSentencePrompt } : {}),
     }),
   );
 }

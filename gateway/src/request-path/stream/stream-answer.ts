@@ -9,6 +9,7 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
+import type { SegmentEntries } from '../../cache/response-cache.ts';
 import type { Config, ModelConfig } from '../../config/schema.ts';
 import { toGatewayError } from '../../errors/to-response.ts';
 import type { Service } from '../../upstream/service.ts';
@@ -56,10 +57,12 @@ export interface StreamAnswerInput {
   rec: RequestRecord;
   /** Records the request (once). */
   finish: (status: number, err?: unknown) => void;
+  /** The audio cache's segment entries, for a long text of a tenant with the cache on. */
+  segmentCache?: SegmentEntries;
 }
 
 /** Trailers a streamed answer declares up front (RFC 9110 §6.5) and sends at its end. */
-const TRAILERS = ['x-node', 'x-model', 'x-region', 'x-attempts', 'x-model-switch', 'x-resumes'];
+const TRAILERS = ['x-node', 'x-model', 'x-region', 'x-attempts', 'x-model-switch', 'x-resumes', 'x-cached-segments'];
 
 /**
  * @example
@@ -79,6 +82,8 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       seed,
       ...(a.input.speed !== undefined ? { speed: a.input.speed } : {}),
       ...(instructionsUsed ? { instructions: a.input.instructions! } : {}),
+      ...(a.input.refineText !== undefined ? { refineText: a.input.refineText } : {}),
+      ...(a.input.firstSentencePrompt !== undefined ? { firstSentencePrompt: a.input.firstSentencePrompt } : {}),
       parallel: planCfg.parallel_segments,
       deadlineAt: a.deadline.at,
       deadline: a.deadline.signal,
@@ -96,6 +101,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       upstreamMinSpeed: (m) => m.upstream_min_speed ?? cfg.upstream_min_speed,
       upstreamSpeedWindowMs: cfg.upstream_speed_window_ms,
       resumeMode: (m) => m.resume,
+      ...(a.segmentCache ? { segmentCache: a.segmentCache } : {}),
     },
   );
   try {
@@ -202,6 +208,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
       'x-attempts': String(s.attempts.length),
       'x-model-switch': switches.join(' ') || 'none',
       'x-resumes': String(s.resumes),
+      'x-cached-segments': String(s.cachedSegments),
     };
     return ended;
   };

@@ -145,7 +145,20 @@ export function createChatttsEngine(context: EngineContext): Engine {
       const onAbort = () => Atomics.store(flag, 0, 1);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        return await call({ type: 'synth', id: nextId++, text: request.text, voice: request.voice, speed: request.speed, seed: request.seed, cancel }, signal);
+        return await call(
+          {
+            type: 'synth',
+            id: nextId++,
+            text: request.text,
+            voice: request.voice,
+            speed: request.speed,
+            seed: request.seed,
+            refineText: request.refineText,
+            firstSentencePrompt: request.firstSentencePrompt,
+            cancel,
+          },
+          signal,
+        );
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
@@ -178,6 +191,8 @@ export function createChatttsEngine(context: EngineContext): Engine {
         voice: request.voice,
         speed: request.speed,
         seed: request.seed,
+        refineText: request.refineText,
+        firstSentencePrompt: request.firstSentencePrompt,
         cancel,
         stream: true,
       } as const;

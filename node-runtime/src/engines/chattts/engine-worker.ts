@@ -63,7 +63,15 @@ async function handle(msg: ToWorker): Promise<void> {
       };
       try {
         if (!engine) throw new Error('chattts worker used before load');
-        const req = { text: msg.text, voice: msg.voice, speed: msg.speed, seed: msg.seed, signal };
+        const req = {
+          text: msg.text,
+          voice: msg.voice,
+          speed: msg.speed,
+          seed: msg.seed,
+          refineText: msg.refineText,
+          firstSentencePrompt: msg.firstSentencePrompt,
+          signal,
+        };
         if (msg.stream) {
           const it = engine.streamRun(req);
           let r = await it.next();

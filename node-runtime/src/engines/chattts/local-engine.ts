@@ -18,6 +18,7 @@ import { BatchedGpt } from './batched-gpt.ts';
 import { Gpt } from './gpt.ts';
 import { ChatttsParametersSchema, HomophonesSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
 import { HeadText } from './refine.ts';
+import { DvaeEncoder } from './dvae-encoder.ts';
 import {
   EMPTY_SPEAKER_VOICE,
   runPipeline,
@@ -88,14 +89,17 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       const gptFile = { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
       const homophones = p.homophones ? HomophonesSchema.parse(JSON.parse(await readFile(pack.file(p.homophones), 'utf8'))) : undefined;
       const created: ort.InferenceSession[] = [];
+      let encoderSession: ort.InferenceSession | undefined;
       try {
-        for (const f of [gptFile, p.graphs.decoder, p.graphs.vocos]) created.push(await sessions.create(pack.file(f)));
+        const [decoderFile, vocosFile] = p.vocoder_precision === 'int8' ? [p.graphs.decoder_int8!, p.graphs.vocos_int8!] : [p.graphs.decoder, p.graphs.vocos];
+        for (const f of [gptFile, decoderFile, vocosFile]) created.push(await sessions.create(pack.file(f)));
         if (p.graphs.head_text) created.push(await sessions.create(pack.file(p.graphs.head_text)));
+        if (p.graphs.dvae_encoder) encoderSession = await sessions.create(pack.file(p.graphs.dvae_encoder));
       } catch (error) {
-        await Promise.all(created.map((s) => s.release()));
+        await Promise.all([...created, ...(encoderSession ? [encoderSession] : [])].map((s) => s.release()));
         throw error;
       }
-      owned = created;
+      owned = [...created, ...(encoderSession ? [encoderSession] : [])];
       const gptDims = { hidden: d.hidden, layers: d.layers, heads: d.heads, headDim: d.head_dim, numVq: d.num_vq, audioVocab: d.num_audio_tokens };
       const [gptSession, decSession, vocSession, headSession] = created as [
         ort.InferenceSession,
@@ -114,6 +118,8 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         sampling: p.sampling,
         refine: p.refine,
         headText: headSession ? new HeadText(headSession, d.hidden) : undefined,
+        dvaeEncoder: encoderSession ? new DvaeEncoder(encoderSession, d.num_vq) : undefined,
+        firstSentencePrompt: p.first_sentence_prompt.enabled ?? encoderSession !== undefined,
         homophones: homophones ? new Map(Object.entries(homophones)) : undefined,
         stream: {
           chunkTokens: p.stream.chunk_tokens,
@@ -167,10 +173,12 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         voices: pack.manifest.voices,
         details: {
           gpt_precision: params?.gpt_precision ?? 'fp32',
+          vocoder_precision: params?.vocoder_precision ?? 'fp32',
           layers: params?.dims.layers ?? 0,
           hidden: params?.dims.hidden ?? 0,
           max_new_tokens: params?.sampling.max_new_tokens ?? 0,
           refine_text: params?.refine.enabled ?? false,
+          first_sentence_prompt: loaded?.firstSentencePrompt ?? false,
           batch_size: maxBatch,
           homophones: params?.homophones !== undefined,
           stream_chunk_tokens: params?.stream.chunk_tokens ?? 0,

@@ -84,12 +84,21 @@ export const ChatttsParametersSchema = z
         gpt_int8: z.string().min(1).optional(),
         gpt_int4: z.string().min(1).optional(),
         head_text: z.string().min(1).optional(),
+        /** Log-mel → codes: the first sentence's audio as the prompt of the sentences after it. */
+        dvae_encoder: z.string().min(1).optional(),
         decoder: z.string().min(1),
         vocos: z.string().min(1),
+        decoder_int8: z.string().min(1).optional(),
+        vocos_int8: z.string().min(1).optional(),
       })
       .strict(),
     /** Which GPT graph to run: `fp32` (reference), `int8` or `int4` (weight-quantised, faster on CPU). */
     gpt_precision: z.enum(['fp32', 'int8', 'int4']).default('fp32'),
+    /**
+     * Decoder and Vocos graphs: `fp32`, or `int8` (their MatMuls weight-quantised: ~1.6× faster on
+     * a CPU, waveform drift ~2% RMS on random full-size weights; docs/chattts.md).
+     */
+    vocoder_precision: z.enum(['fp32', 'int8']).default('fp32'),
     embeddings: z.string().min(1),
     tokenizer: z.string().min(1),
     speakers: z.string().min(1),
@@ -99,10 +108,21 @@ export const ChatttsParametersSchema = z
     /** Upstream's homophone map (single character → single character), written at export. */
     homophones: z.string().min(1).optional(),
     stream: StreamSchema.default(StreamSchema.parse({})),
+    /**
+     * Upstream's multi-sentence conditioning (`spk_smp` / `txt_smp`): every sentence after the
+     * first is prompted with the first one's text and DVAE-encoded audio. Default: on when the
+     * pack has `graphs.dvae_encoder`.
+     */
+    first_sentence_prompt: z.object({ enabled: z.boolean().optional() }).strict().default({}),
   })
   .strict()
   .refine((p) => !p.refine.enabled || p.graphs.head_text !== undefined, 'refine.enabled needs graphs.head_text (or refine.enabled false)')
+  .refine((p) => p.first_sentence_prompt.enabled !== true || p.graphs.dvae_encoder !== undefined, 'first_sentence_prompt.enabled needs graphs.dvae_encoder')
   .refine((p) => p.gpt_precision !== 'int8' || p.graphs.gpt_int8 !== undefined, 'gpt_precision int8 needs graphs.gpt_int8')
+  .refine(
+    (p) => p.vocoder_precision !== 'int8' || (p.graphs.decoder_int8 !== undefined && p.graphs.vocos_int8 !== undefined),
+    'vocoder_precision int8 needs graphs.decoder_int8 and graphs.vocos_int8',
+  )
   .refine((p) => p.gpt_precision !== 'int4' || p.graphs.gpt_int4 !== undefined, 'gpt_precision int4 needs graphs.gpt_int4');
 
 export type ChatttsParameters = z.infer<typeof ChatttsParametersSchema>;

@@ -20,6 +20,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { RuntimeError } from '../../errors/runtime-error.ts';
 import { ChunkedAudio, SAMPLES_PER_TOKEN, type StreamShape } from './chunked-audio.ts';
+import type { DvaeEncoder } from './dvae-encoder.ts';
 import type { Embeddings } from './embeddings.ts';
 import type { GptStage } from './batched-gpt.ts';
 import { codePrompt, stripStructural } from './prompt.ts';
@@ -48,6 +49,10 @@ export interface PipelineParts {
   refine: Refine;
   /** Present when the pack has `head_text.onnx`. */
   headText?: HeadText | undefined;
+  /** Present when the pack has `dvae_encoder.onnx`. */
+  dvaeEncoder?: DvaeEncoder | undefined;
+  /** The pack's default for conditioning later sentences on the first (upstream's spk_smp/txt_smp). */
+  firstSentencePrompt?: boolean | undefined;
   homophones?: ReadonlyMap<string, string> | undefined;
 }
 
@@ -65,6 +70,11 @@ export interface PipelineRequest {
   sampling?: Partial<Sampling>;
   /** Run the refine-text stage; the pack's `refine.enabled` when absent. */
   refineText?: boolean | undefined;
+  /**
+   * Prompt every sentence after the first with the first one's text and DVAE-encoded audio, as
+   * upstream does for a split text; the pack's `first_sentence_prompt` when absent.
+   */
+  firstSentencePrompt?: boolean | undefined;
   /** Overrides of the pack's refine-stage parameters. */
   refine?: Partial<Refine>;
   /** Overrides of the pack's streaming shape (tests and the bench measure the seam). */
@@ -79,6 +89,8 @@ export interface PipelineRequest {
 
 export interface PipelineTrace {
   sentences: Array<{ text: string; refineIds: number[]; refined: string; codes: number[][]; hiddens: Float32Array[] }>;
+  /** The first sentence's audio prompt, when later sentences were conditioned on it. */
+  audioPrompt?: { text: string; codes: number[][] };
 }
 
 export interface CancelSignal {
@@ -130,6 +142,8 @@ export type PipelineStats = {
   first_audio_ms: number;
   chunks: number;
   seed: number;
+  /** Milliseconds in the DVAE encoder (mel + graph) for the first-sentence prompt, when used. */
+  encode_ms?: number;
 };
 
 /**
@@ -147,6 +161,11 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
     .map((s) => stripStructural(normalizeText(s, { homophones: parts.homophones })).trim())
     .filter((s) => s.length > 0);
   if (sentences.length === 0) throw new RuntimeError('invalid_request', 'text has nothing speakable after normalisation');
+  const conditioning = (req.firstSentencePrompt ?? parts.firstSentencePrompt ?? false) && sentences.length > 1;
+  if (conditioning && !parts.dvaeEncoder)
+    throw new RuntimeError('invalid_request', 'this pack has no DVAE encoder (dvae_encoder graph) for a first-sentence prompt');
+  // The first sentence's text and codes once it is made (upstream's txt_smp / spk_smp).
+  let audioPrompt: { text: string; rows: number[][] } | undefined;
   // Without a seed every request still gets a fixed seed of its own, reported in stats, so any
   // output can be reproduced.
   const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -193,9 +212,14 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
         traced.refined = r.text;
       }
     }
-    const ids = parts.tokenizer.encode(codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: speaker !== undefined }));
-    stats.prompt_tokens += ids.length;
+    const ids = parts.tokenizer.encode(
+      codePrompt(sentence, { prompt: sampling.prompt, speed: req.speed, withSpeaker: speaker !== undefined, textSample: audioPrompt?.text }),
+    );
+    stats.prompt_tokens += ids.length + (audioPrompt?.rows.length ?? 0);
     let embeds = parts.embeddings.text(ids, speaker ? { id: spkId, vector: speaker } : undefined);
+    if (audioPrompt) embeds = withAudioPrompt(parts, embeds, audioPrompt.rows);
+    // The first sentence streams as it is made; its float samples are kept for the encoder.
+    const firstAudio: Float32Array[] | undefined = conditioning && si === 0 ? [] : undefined;
     const sampler = new CodeSampler(
       numVq,
       audioVocab,
@@ -227,7 +251,10 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
         traced?.hiddens.push(out.hidden);
         embeds = parts.embeddings.codes(row);
         const chunk = await audio.ready();
-        if (chunk) yield emit(chunk);
+        if (chunk) {
+          firstAudio?.push(chunk);
+          yield emit(chunk);
+        }
         // Let timers and I/O (health checks, other requests' callbacks) in between steps.
         await yieldToLoop();
       }
@@ -238,7 +265,18 @@ export async function* streamPipeline(parts: PipelineParts, req: PipelineRequest
     const rest = await audio.finish();
     stats.tokens += audio.tokens;
     stats.vocode_ms += audio.vocodeMs;
-    if (rest.length > 0) yield emit(rest);
+    if (rest.length > 0) {
+      firstAudio?.push(rest);
+      yield emit(rest);
+    }
+    if (firstAudio) {
+      const t0 = performance.now();
+      // Upstream encodes the sentence's waveform without the half hop of padding that ends it here.
+      const wav = concatFloat(firstAudio, SAMPLES_PER_TOKEN * audio.tokens - SAMPLES_PER_TOKEN / 2);
+      audioPrompt = { text: sentence, rows: await parts.dvaeEncoder!.encode(wav) };
+      stats.encode_ms = Math.round(performance.now() - t0);
+      if (req.trace) req.trace.audioPrompt = { text: audioPrompt.text, codes: audioPrompt.rows };
+    }
   }
   stats.gpt_ms = Math.round(stats.gpt_ms);
   stats.refine_ms = Math.round(stats.refine_ms);
@@ -264,4 +302,26 @@ export async function runPipeline(parts: PipelineParts, req: PipelineRequest): P
     off += c.length;
   }
   return { pcm, sampleRate: SAMPLE_RATE, stats: r.value };
+}
+
+/** The prompt's embeddings followed by one audio position per code row (upstream's spk_smp after `[Ptts]`). */
+function withAudioPrompt(parts: PipelineParts, text: Float32Array, rows: number[][]): Float32Array {
+  const h = parts.embeddings.hidden;
+  const out = new Float32Array(text.length + rows.length * h);
+  out.set(text);
+  rows.forEach((row, i) => out.set(parts.embeddings.codes(row), text.length + i * h));
+  return out;
+}
+
+/** The first `length` samples of the chunks, in order. */
+function concatFloat(chunks: Float32Array[], length: number): Float32Array {
+  const out = new Float32Array(length);
+  let off = 0;
+  for (const c of chunks) {
+    if (off >= length) break;
+    const part = c.subarray(0, Math.min(c.length, length - off));
+    out.set(part, off);
+    off += part.length;
+  }
+  return out;
 }

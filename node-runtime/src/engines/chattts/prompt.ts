@@ -29,8 +29,15 @@ export function refinePrompt(text: string, prompt: string): string {
   return `[Sbreak]${stripStructural(text).trim()}[Pbreak]${prompt}`;
 }
 
-export function codePrompt(text: string, opts: { prompt: string; speed?: number | undefined; withSpeaker: boolean }): string {
+/**
+ * `textSample`: the text of an audio prompt (upstream's `txt_smp`, the first sentence when later
+ * sentences are conditioned on its audio); it goes before the prompt, as upstream places it, and
+ * the audio codes follow `[Ptts]` (pipeline.ts). Like upstream, it is not stripped: it is the
+ * refine stage's output for the first sentence, never user text (that lost every structural tag
+ * before refining).
+ */
+export function codePrompt(text: string, opts: { prompt: string; speed?: number | undefined; withSpeaker: boolean; textSample?: string | undefined }): string {
   const t = text.replace(CODE_STRUCTURAL, '').trim();
   const prompt = opts.speed === undefined ? opts.prompt : opts.prompt.replace(/\[speed_\d\]/g, '') + speedToken(opts.speed, '[speed_5]');
-  return `[Stts]${opts.withSpeaker ? '[spk_emb]' : '[empty_spk]'}${prompt}${t}[Ptts]`;
+  return `[Stts]${opts.withSpeaker ? '[spk_emb]' : '[empty_spk]'}${opts.textSample ?? ''}${prompt}${t}[Ptts]`;
 }

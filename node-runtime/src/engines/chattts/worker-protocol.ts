@@ -19,6 +19,8 @@ export type ToWorker =
       voice?: string | undefined;
       speed?: number | undefined;
       seed?: number | undefined;
+      refineText?: boolean | undefined;
+      firstSentencePrompt?: boolean | undefined;
       cancel: SharedArrayBuffer;
       /** Send the audio as `chunk` messages while decoding; `done` then carries only the stats. */
       stream?: boolean;

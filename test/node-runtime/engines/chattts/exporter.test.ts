@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createChatttsEngine } from '../../../../node-runtime/src/engines/chattts/chattts-engine.ts';
+import { createLocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
 import { verifyPack } from '../../../../node-runtime/src/packs/verify.ts';
 import { CPU, REPO, TINY_PACK } from './helpers.ts';
 import { readFileSync } from 'node:fs';
@@ -79,6 +80,8 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     const r = exporter(['--checkpoint', ckpt, '--chattts-code', code, '--out', packCkpt, '--golden', '--name', 'chattts-ckpt']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/gpt: ignored 2 known non-parameter buffer/);
+    // DVAE.safetensors: the DVAE's own decoder is dropped, the mel buffers checked and dropped.
+    expect(r.stdout).toMatch(/dvae: ignored \d+ tensor\(s\) outside the encoder path/);
     const manifest = JSON.parse(readFileSync(path.join(packCkpt, 'manifest.json'), 'utf8')) as { voices: string[]; parameters: Record<string, unknown> };
     expect(manifest.parameters.homophones).toBe('homophones.json');
     expect(manifest.voices).toContain('empty_spk');
@@ -97,6 +100,17 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
       }
       expect(diff / scale, name).toBeLessThan(1e-4);
     }
+    // Its DVAE encoder gives the committed pack's codes for the same audio.
+    const wav = Float32Array.from({ length: 512 * 30 - 256 }, (_, i) => 0.3 * Math.sin(i / 7) + 0.1 * Math.sin(i / 61));
+    const encoders = await Promise.all([TINY_PACK, packCkpt].map(async (dir) => createLocalChattts({ pack: await verifyPack(dir), execution: CPU })));
+    const codes: number[][][] = [];
+    for (const e of encoders) {
+      await e.load();
+      codes.push(await e.parts().dvaeEncoder!.encode(wav));
+      await e.dispose();
+    }
+    expect(codes[0]).toHaveLength(30);
+    expect(codes[1]).toEqual(codes[0]);
     // The checkpoint pack is a valid pack the engine serves.
     const engine = createChatttsEngine({ pack: await verifyPack(packCkpt), execution: CPU });
     await engine.load();
@@ -141,5 +155,28 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     const noStats = exporter(['--checkpoint', ckpt, '--out', path.join(tmp, 'bad3')]);
     expect(noStats.status).toBe(2);
     expect(noStats.stderr).toMatch(/--spk-stat FILE or --chattts-code DIR \(or --synthetic-spk-stat/);
+  }, 120_000);
+
+  it('refuses an unknown DVAE tensor and a mel filterbank other than the runtime one', () => {
+    const ck = path.join(tmp, 'ckpt-dvae');
+    expect(exporter(['--random', '--dims', 'tiny', '--write-checkpoint', ck]).status).toBe(0);
+    const edit = (line: string) =>
+      execFileSync(PY, [
+        '-c',
+        ['import sys, torch; sys.path.insert(0, sys.argv[1]); import safetensors_io as s', 'd = s.load(sys.argv[2])', line, 's.save(sys.argv[2], d)'].join(
+          '\n',
+        ),
+        path.join(REPO, 'node-runtime/export'),
+        path.join(ck, 'asset', 'DVAE.safetensors'),
+      ]);
+    const run = () => exporter(['--checkpoint', ck, '--spk-stat', path.join(ck, 'spk_stat.txt'), '--out', path.join(tmp, 'bad-dvae')]);
+    edit('d["preprocessor_mel.mel_spec.mel_scale.fb"] = d["preprocessor_mel.mel_spec.mel_scale.fb"] * 1.01');
+    const fb = run();
+    expect(fb.status).not.toBe(0);
+    expect(fb.stderr).toMatch(/mel_scale\.fb is not the HTK filterbank/);
+    edit('d["preprocessor_mel.mel_spec.mel_scale.fb"] = d["preprocessor_mel.mel_spec.mel_scale.fb"] / 1.01; d["vq_layer.quantizer.mystery"] = torch.ones(4)');
+    const unknown = run();
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/dvae: missing keys \[\], unexpected keys \['vq_layer\.quantizer\.mystery'\]/);
   }, 120_000);
 });

@@ -3,9 +3,11 @@
  * models/chattts-tiny/golden/UPSTREAM.md for how they were made): the tiny pack's random weights
  * in the release file layout, run through upstream's Normalizer, Tokenizer, Embed, Speaker, GPT
  * generate loop (refine and code stages, three sentences batched as upstream batches them),
- * repetition penalty, DVAE decoder and infer orchestration, with every multinomial draw forced to
- * a known uniform. Stage by stage: normalised text, refine tokens, code tokens, hidden states and
- * the waveform of each sentence.
+ * repetition penalty, DVAE decoder and encoder and infer orchestration (split_text, so the
+ * sentences after the first are conditioned on its audio: spk_smp / txt_smp), with every
+ * multinomial draw forced to a known uniform. Stage by stage: normalised text, refine tokens, the
+ * first sentence's encoder codes and text sample, code tokens, hidden states and the waveform of
+ * each sentence.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +28,7 @@ interface Segment {
 }
 interface Upstream {
   homophones: Record<string, string>;
-  cases: Record<string, { text: string; segments: Segment[] }>;
+  cases: Record<string, { text: string; segments: Segment[]; audio_prompt?: { txt_smp: string; codes: number[][] } }>;
   tensors: Record<string, { shape: number[]; offset: number; length: number }>;
 }
 
@@ -87,6 +89,13 @@ describe('chattts against upstream golden vectors', () => {
         stream: { chunkTokens: 0 },
       });
       expect(trace.sentences).toHaveLength(c.segments.length);
+      // Several sentences: the first one's refined text and DVAE-encoded audio prompt the rest.
+      if (c.audio_prompt) {
+        expect(trace.audioPrompt?.text).toBe(c.audio_prompt.txt_smp);
+        expect(trace.audioPrompt?.codes, 'DVAE encoder codes').toEqual(c.audio_prompt.codes);
+      } else {
+        expect(trace.audioPrompt).toBeUndefined();
+      }
       let offset = 0;
       const report: string[] = [];
       for (const [i, s] of c.segments.entries()) {
