@@ -67,7 +67,7 @@ try {
   const gwFirst: number[] = [];
   const gwTotal: number[] = [];
   for (let i = 0; i < runs; i++) {
-    nodeFirst.push((await timed(node, { text: t1500, model: 'flite', voice: 'slt', format: 'pcm', stream: true, seed: 1 }, {})).first);
+    nodeFirst.push((await timed(node, { text: t1500, model: 'flite', voice: 'slt', format: 'pcm', stream: true, seed: 1, sample_rate: 24_000 }, {})).first);
     const g = await timed(gw, { text: t1500, format: 'pcm', seed: 1 }, auth('demo-pro'));
     gwFirst.push(g.first);
     gwTotal.push(g.total);
@@ -81,7 +81,7 @@ try {
     // node takes at most 4,000 characters per request).
     const t0 = performance.now();
     for (const seg of segmentText(t5000, { maxChars: 600 }))
-      await timed(node, { text: seg, model: 'flite', voice: 'slt', format: 'pcm', stream: true, seed: 1 }, {});
+      await timed(node, { text: seg, model: 'flite', voice: 'slt', format: 'pcm', stream: true, seed: 1, sample_rate: 24_000 }, {});
     seq.push(performance.now() - t0);
     par.push((await timed(gw, { text: t5000, format: 'pcm', seed: 1 }, auth('demo-enterprise'))).total);
   }
