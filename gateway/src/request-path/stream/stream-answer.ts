@@ -74,6 +74,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
   const seed = a.input.seed ?? randomInt(0, 2 ** 31 - 1);
   const planCfg = a.plan.plan;
   const instructionsUsed = a.input.instructions !== undefined && a.specs.every((s) => s.model.instructions);
+  const runStarted = performance.now();
   const run = new SegmentRun(
     {
       traceId: a.traceId,
@@ -114,18 +115,29 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
     a.rec.attemptLog = failed.length > 0 ? failed : undefined;
     throw err;
   }
+  // Time from the first segment's node request to its first audio: the rest of the first byte's
+  // wait is the gateway's own (Server-Timing, so clients and benchmarks can tell them apart).
+  const upstreamMs = performance.now() - runStarted;
 
   const sse = a.input.streamFormat === 'sse';
-  const codecs = deps.codecs(a.input.format, sse, a.text.length);
   const switches: string[] = [];
   const hook = deps.shadow();
   const capture = !hook.idle?.() && hook.captureStreams?.(a.text, a.plan.planName) === true;
-  const out = audioOut(run, {
-    outputRate: deps.outputRate,
-    codecs,
-    onEvent: (ev) => switches.push(`${ev.segment}:${ev.from}>${ev.to}`),
-    ...(capture ? { capturePcmBytes: SHADOW_CAPTURE_MAX_BYTES } : {}),
-  });
+  let codecs: ResponseCodecs;
+  let out: ReturnType<typeof audioOut>;
+  try {
+    codecs = deps.codecs(a.input.format, sse, a.text.length);
+    out = audioOut(run, {
+      outputRate: deps.outputRate,
+      codecs,
+      onEvent: (ev) => switches.push(`${ev.segment}:${ev.from}>${ev.to}`),
+      ...(capture ? { capturePcmBytes: SHADOW_CAPTURE_MAX_BYTES } : {}),
+    });
+  } catch (err) {
+    // No encoder (a full pool): the answer is an error, and its segments must stop with it.
+    run.cancel(err);
+    throw err;
+  }
 
   const first = run.slots[0]!;
   const rec = a.rec;
@@ -181,6 +193,7 @@ export async function streamAnswer(deps: StreamAnswerDeps, a: StreamAnswerInput)
     'x-segments': String(a.specs.length),
     'x-seed': String(seed),
     'x-sample-rate': String(deps.outputRate),
+    'server-timing': `upstream;dur=${upstreamMs.toFixed(1)};desc="node to first audio", gateway;dur=${(performance.now() - a.started - upstreamMs).toFixed(1)}`,
     trailer: TRAILERS.join(', '),
   };
   if (sse) headers['cache-control'] = 'no-cache';
