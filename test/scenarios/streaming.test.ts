@@ -219,6 +219,10 @@ describe('segments and formats', () => {
     // One node per segment in the trailers, in order (none was resumed here).
     expect(r.trailers['x-node']!.split(',')).toHaveLength(segments);
     expect(r.trailers['x-resumes']).toBe('0');
+    // The first byte's wait, split: the node's time to first audio, and the gateway's own.
+    const timing = /^upstream;dur=([\d.]+);desc="node to first audio", gateway;dur=([\d.]+)$/.exec(String(r.headers['server-timing']));
+    expect(timing).not.toBeNull();
+    expect(Number(timing![1])).toBeGreaterThan(0);
     // 10 ms per character at 8 kHz, resampled to 24 kHz: ≈ 100 s.
     const seconds = r.bytes.length / 2 / OUTPUT_RATE;
     expect(seconds).toBeGreaterThan(input.length * 0.01 * 0.98);
