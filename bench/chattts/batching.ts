@@ -195,7 +195,10 @@ async function gptKit(pack: LoadedPack, precision: Precision): Promise<GptKit> {
   // Parameters read per step: 20 layers × (4·H² + 3·H·I) + 4 code heads; the graph file is these
   // weights plus a few KB (external data included when the exporter split it out).
   const params = d.layers * (4 * d.hidden * d.hidden + 3 * d.hidden * 4 * d.hidden) + 4 * 626 * d.hidden;
-  const graphBytes = statSync(pack.file(file)).size + (existsSync(pack.file(`${file}.data`)) ? statSync(pack.file(`${file}.data`)).size : 0);
+  // The external data file, when the exporter wrote one, sits next to the graph (and is not a
+  // manifest entry of its own, so it is looked up on disk, not through the pack).
+  const external = `${pack.file(file)}.data`;
+  const graphBytes = statSync(pack.file(file)).size + (existsSync(external) ? statSync(external).size : 0);
   return {
     session,
     prompt: embeddings.text(ids),
