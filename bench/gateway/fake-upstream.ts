@@ -1,7 +1,10 @@
 /**
  * A fake node runtime for the gateway benchmarks: node:http, the node-runtime API the gateway
  * relies on (docs/node-runtime-api.md: `POST /v1/synthesize`, `GET /readyz`, `GET /v1/load`,
- * `GET /healthz`), and nothing else. It answers with a preallocated WAV of `size` bytes after
+ * `GET /healthz`), and nothing else. A streaming request (`"stream": true`, what the gateway
+ * sends) gets the framed stream of protocol/frames.ts at the `sample_rate` it asked for, as a
+ * current node answers, with `size − 44` bytes of PCM; any other request gets a preallocated WAV
+ * of `size` bytes (the direct and raw-proxy baselines). Either comes after
  * `delayMs ± jitterMs` (uniform and stratified: see `nextJitter`), fails `failRate` of requests
  * with a retryable 503 `engine_failure`, and can send the body in `chunks` pieces `chunkGapMs`
  * apart (streaming TTS).
@@ -19,6 +22,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
+import { audioFrame, endFrame, FRAMES_CONTENT_TYPE, StreamChecksum } from '../../protocol/frames.ts';
 
 export interface UpstreamKnobs {
   size: number;
@@ -61,6 +65,34 @@ function makeWav(size: number): Buffer {
   buf.writeUInt32LE(data, 40);
   for (let i = 0; i + 1 < data; i += 2) buf.writeInt16LE(Math.round(6000 * Math.sin((2 * Math.PI * 220 * (i / 2)) / SAMPLE_RATE)), 44 + i);
   return buf;
+}
+
+/** The framed answer of `size − 44` PCM bytes at `rate`, in `chunks` audio frames, then its end frame. */
+function makeFrames(size: number, rate: number, chunks: number): Buffer[] {
+  const samples = Math.max(0, Math.floor((size - 44) / 2));
+  const pcm = new Int16Array(samples);
+  for (let i = 0; i < samples; i++) pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * 220 * i) / rate));
+  const step = Math.max(1, Math.ceil(samples / Math.max(1, chunks)));
+  const sum = new StreamChecksum();
+  const frames: Buffer[] = [];
+  for (let at = 0; at < samples; at += step) {
+    const frame = audioFrame(pcm.subarray(at, at + step));
+    sum.add(frame.subarray(5));
+    frames.push(frame);
+  }
+  frames.push(endFrame({ samples: sum.samples, crc32: sum.crc, sample_rate: rate }));
+  return frames;
+}
+
+const framed = new Map<string, Buffer[]>();
+function frames(size: number, rate: number, chunks: number): Buffer[] {
+  const key = `${size}/${rate}/${chunks}`;
+  let f = framed.get(key);
+  if (!f) {
+    f = makeFrames(size, rate, chunks);
+    framed.set(key, f);
+  }
+  return f;
 }
 
 const wavs = new Map<number, Buffer>();
@@ -139,6 +171,45 @@ function sendAudio(res: ServerResponse): void {
   next();
 }
 
+function sendFrames(res: ServerResponse, rate: number): void {
+  const parts = frames(knobs.size, rate, knobs.chunks);
+  res.writeHead(200, {
+    'content-type': FRAMES_CONTENT_TYPE,
+    'x-node': nodeId,
+    'x-model': 'fake',
+    'x-model-version': '1.0.0',
+    'x-engine': 'fake',
+    'x-sample-rate': String(rate),
+    'x-deterministic': 'true',
+    'x-queue-ms': '0',
+  });
+  if (knobs.chunks <= 1) {
+    res.end(Buffer.concat(parts));
+    return;
+  }
+  let i = 0;
+  const next = () => {
+    if (res.destroyed) return;
+    const last = i >= parts.length - 2;
+    if (last) return void res.end(Buffer.concat(parts.slice(i)));
+    res.write(parts[i++]);
+    setTimeout(next, knobs.chunkGapMs);
+  };
+  next();
+}
+
+/** What the request asked for: a framed stream (and at which rate), or a whole WAV. */
+function wants(body: Buffer): { stream: boolean; rate: number } {
+  // A cheap look before a parse: the baselines' bodies never ask for a stream.
+  if (!body.includes('"stream":true')) return { stream: false, rate: SAMPLE_RATE };
+  try {
+    const b = JSON.parse(body.toString('utf8')) as { sample_rate?: number };
+    return { stream: true, rate: typeof b.sample_rate === 'number' ? b.sample_rate : SAMPLE_RATE };
+  } catch {
+    return { stream: false, rate: SAMPLE_RATE };
+  }
+}
+
 function synthesize(req: IncomingMessage, res: ServerResponse): void {
   stats.requests++;
   stats.active++;
@@ -152,8 +223,10 @@ function synthesize(req: IncomingMessage, res: ServerResponse): void {
   };
   res.once('finish', () => settle(false));
   res.once('close', () => settle(!res.writableFinished));
-  req.resume();
+  const body: Buffer[] = [];
+  req.on('data', (c: Buffer) => body.push(c));
   req.once('end', () => {
+    const want = wants(Buffer.concat(body));
     const wait = knobs.delayMs + (knobs.jitterMs > 0 ? nextJitter() * knobs.jitterMs : 0);
     const answer = () => {
       if (res.destroyed) return;
@@ -163,7 +236,8 @@ function synthesize(req: IncomingMessage, res: ServerResponse): void {
         res.end(ENGINE_FAILURE);
         return;
       }
-      sendAudio(res);
+      if (want.stream) sendFrames(res, want.rate);
+      else sendAudio(res);
     };
     if (wait >= 1) setTimeout(answer, wait);
     else answer();
@@ -206,6 +280,8 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
       // The packs the benchmark config names (bench/gateway/config.ts): the gateway routes only to
       // nodes that report the pack loaded.
       models: PACKS,
+      // As a current node: it answers streams at any rate the gateway asks for.
+      output_sample_rates: { min: 8000, max: 48000 },
       memory: { rss: 0, heap_used: 0, heap_total: 0, external: 0, array_buffers: 0 },
     });
   if (req.method === 'POST' && url === '/__bench/config') return control(req, res);
