@@ -128,6 +128,21 @@ export function createChatttsEngine(context: EngineContext): Engine {
     });
   };
 
+  /** The worker's synth message for one request (one-shot or streamed). */
+  const synthMessage = (request: SynthesisRequest, cancel: SharedArrayBuffer, stream: boolean) =>
+    ({
+      type: 'synth',
+      id: nextId++,
+      text: request.text,
+      voice: request.voice,
+      speed: request.speed,
+      seed: request.seed,
+      refineText: request.refineText,
+      firstSentencePrompt: request.firstSentencePrompt,
+      cancel,
+      ...(stream ? { stream: true } : {}),
+    }) as const;
+
   return {
     async load() {
       await start();
@@ -145,20 +160,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
       const onAbort = () => Atomics.store(flag, 0, 1);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        return await call(
-          {
-            type: 'synth',
-            id: nextId++,
-            text: request.text,
-            voice: request.voice,
-            speed: request.speed,
-            seed: request.seed,
-            refineText: request.refineText,
-            firstSentencePrompt: request.firstSentencePrompt,
-            cancel,
-          },
-          signal,
-        );
+        return await call(synthMessage(request, cancel, false), signal);
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
@@ -184,18 +186,7 @@ export function createChatttsEngine(context: EngineContext): Engine {
         finished = true;
         wake?.();
       };
-      const msg = {
-        type: 'synth',
-        id: nextId++,
-        text: request.text,
-        voice: request.voice,
-        speed: request.speed,
-        seed: request.seed,
-        refineText: request.refineText,
-        firstSentencePrompt: request.firstSentencePrompt,
-        cancel,
-        stream: true,
-      } as const;
+      const msg = synthMessage(request, cancel, true);
       call(msg, signal, (pcm) => {
         queue.push(pcm);
         wake?.();
