@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import checkpoint  # noqa: E402
 import golden  # noqa: E402
+import gpt_fused  # noqa: E402
 import onnx_graphs  # noqa: E402
 import speaker_codec  # noqa: E402
 import tokenizer_gen  # noqa: E402
@@ -139,6 +140,9 @@ def main() -> None:
     onnx_graphs.export_decoder(m, out / "decoder.onnx")
     onnx_graphs.export_vocos(m, out / "vocos.onnx")
     graphs = {"gpt": "gpt.onnx", "head_text": "head_text.onnx", "decoder": "decoder.onnx", "vocos": "vocos.onnx"}
+    # The same GPT as onnxruntime's fused operators: what the engine runs when a pack has it.
+    gpt_fused.export_gpt_fused(m, out / "gpt.fused.onnx")
+    graphs["gpt_fused"] = "gpt.fused.onnx"
     if m.dvae_encoder is not None:
         onnx_graphs.export_dvae_encoder(m, out / "dvae_encoder.onnx")
         graphs["dvae_encoder"] = "dvae_encoder.onnx"
@@ -147,6 +151,8 @@ def main() -> None:
         n = quantize_int8.quantize(str(out / "gpt.onnx"), str(out / "gpt.int8.onnx"))
         print(f"int8: {n} MatMuls quantised")
         graphs["gpt_int8"] = "gpt.int8.onnx"
+        quantize_int8.quantize(str(out / "gpt.fused.onnx"), str(out / "gpt.fused.int8.onnx"))
+        graphs["gpt_fused_int8"] = "gpt.fused.int8.onnx"
         # The decoder's and Vocos's pointwise layers too (vocoder_precision int8; off by default).
         for g in ("decoder", "vocos"):
             n = quantize_int8.quantize(str(out / f"{g}.onnx"), str(out / f"{g}.int8.onnx"))

@@ -37,7 +37,7 @@ export interface GptStage {
 }
 
 /** One generation of batched KV tensors and the sequences whose KV lives in it. */
-interface KvBlock {
+export interface KvBlock {
   tensors: ort.Tensor[];
   /** Column count W. */
   width: number;
@@ -46,7 +46,7 @@ interface KvBlock {
   live: number;
 }
 
-interface Seq {
+export interface Seq {
   length: number;
   block: KvBlock | undefined;
   row: number;
@@ -66,8 +66,8 @@ export interface BatchStats {
 }
 
 export class BatchedGpt implements GptStage {
-  private readonly pastNames: string[] = [];
-  private readonly presentNames: string[] = [];
+  protected readonly pastNames: string[] = [];
+  protected readonly presentNames: string[] = [];
   private readonly waiting = new Set<Seq>();
   private readonly active = new Set<Seq>();
   private scheduled = false;
@@ -76,9 +76,10 @@ export class BatchedGpt implements GptStage {
   readonly stats: BatchStats = { forwards: 0, rows: 0, rebuilds: 0, active: 0 };
 
   constructor(
-    private readonly session: ort.InferenceSession,
+    protected readonly session: ort.InferenceSession,
     readonly dims: GptDims,
     private readonly maxBatch: number,
+    requiredInputs: string[] = ['inputs_embeds', 'attention_mask', 'position_ids'],
   ) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
     for (let i = 0; i < dims.layers; i++) {
@@ -87,7 +88,7 @@ export class BatchedGpt implements GptStage {
         this.presentNames.push(`present.${i}.${kv}`);
       }
     }
-    const missing = [...this.pastNames, 'inputs_embeds', 'attention_mask', 'position_ids'].filter((n) => !session.inputNames.includes(n));
+    const missing = [...this.pastNames, ...requiredInputs].filter((n) => !session.inputNames.includes(n));
     if (missing.length > 0) throw new Error(`gpt graph lacks inputs ${missing.slice(0, 4).join(', ')}`);
   }
 
@@ -169,7 +170,7 @@ export class BatchedGpt implements GptStage {
     }
   }
 
-  private async prefill(seq: Seq, embeds: Float32Array, s: number): Promise<GptOutput> {
+  protected async prefill(seq: Seq, embeds: Float32Array, s: number): Promise<GptOutput> {
     const { heads, headDim, hidden } = this.dims;
     const feeds: Record<string, ort.Tensor> = {
       inputs_embeds: new ort.Tensor('float32', embeds, [1, s, hidden]),
@@ -202,7 +203,7 @@ export class BatchedGpt implements GptStage {
   }
 
   /** One decode step for every sequence of `group` (each has a pending single-position input). */
-  private async forward(group: Seq[]): Promise<GptOutput[]> {
+  protected async forward(group: Seq[]): Promise<GptOutput[]> {
     const { hidden } = this.dims;
     const b = group.length;
     const first = group[0]!.block!;
@@ -276,7 +277,7 @@ export class BatchedGpt implements GptStage {
   }
 
   /** Drops a sequence's reference to its block, freeing the block when nobody else uses it. */
-  private detach(s: Seq): void {
+  protected detach(s: Seq): void {
     const old = s.block;
     s.block = undefined;
     if (!old) return;
@@ -284,7 +285,7 @@ export class BatchedGpt implements GptStage {
     if (old.live <= 0) for (const t of old.tensors) t.dispose();
   }
 
-  private take(out: ort.InferenceSession.OnnxValueMapType, group: Seq[]): GptOutput[] {
+  protected take(out: ort.InferenceSession.OnnxValueMapType, group: Seq[]): GptOutput[] {
     const { hidden, numVq, audioVocab } = this.dims;
     const h = out.hidden_last as ort.Tensor;
     const l = out.logits_code as ort.Tensor;

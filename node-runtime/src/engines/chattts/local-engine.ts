@@ -15,6 +15,7 @@ import type * as ort from 'onnxruntime-node';
 import { type Engine, type EngineContext, type EngineDescription, type SynthesisRequest, type SynthesisResult } from '../engine.ts';
 import { loadEmbeddings } from './embeddings.ts';
 import { BatchedGpt } from './batched-gpt.ts';
+import { FusedBatchedGpt } from './fused-gpt.ts';
 import { Gpt } from './gpt.ts';
 import { ChatttsParametersSchema, HomophonesSchema, SpeakersFileSchema, type ChatttsParameters } from './params.ts';
 import { HeadText } from './refine.ts';
@@ -58,6 +59,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
   let params: ChatttsParameters | undefined;
   let loaded: PipelineParts | undefined;
   let owned: ort.InferenceSession[] = [];
+  let gptGraph: 'fused' | 'exported' = 'exported';
 
   const ready = (): PipelineParts => {
     if (!loaded) throw new Error('chattts engine used before load()');
@@ -86,7 +88,9 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         numVq: d.num_vq,
         audioVocab: d.num_audio_tokens,
       });
-      const gptFile = { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
+      const fusedFile = p.gpt_graph === 'fused' ? { fp32: p.graphs.gpt_fused, int8: p.graphs.gpt_fused_int8, int4: undefined }[p.gpt_precision] : undefined;
+      gptGraph = fusedFile ? 'fused' : 'exported';
+      const gptFile = fusedFile ?? { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
       const homophones = p.homophones ? HomophonesSchema.parse(JSON.parse(await readFile(pack.file(p.homophones), 'utf8'))) : undefined;
       const created: ort.InferenceSession[] = [];
       let encoderSession: ort.InferenceSession | undefined;
@@ -110,7 +114,11 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
       loaded = {
         tokenizer,
         embeddings,
-        gpt: maxBatch > 1 ? new BatchedGpt(gptSession, gptDims, maxBatch) : new Gpt(gptSession, gptDims),
+        gpt: fusedFile
+          ? new FusedBatchedGpt(gptSession, gptDims, maxBatch)
+          : maxBatch > 1
+            ? new BatchedGpt(gptSession, gptDims, maxBatch)
+            : new Gpt(gptSession, gptDims),
         vocoder: new Vocoder(decSession, vocSession, d.hidden, maxBatch > 1),
         voices,
         stats: decodeSpeakerStats(speakersFile.spk_stat, d.hidden),
@@ -173,6 +181,7 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         voices: pack.manifest.voices,
         details: {
           gpt_precision: params?.gpt_precision ?? 'fp32',
+          gpt_graph: gptGraph,
           vocoder_precision: params?.vocoder_precision ?? 'fp32',
           layers: params?.dims.layers ?? 0,
           hidden: params?.dims.hidden ?? 0,

@@ -1,0 +1,170 @@
+"""The GPT step as onnxruntime's fused operators, written node by node (spec §10.1 "fused decode graph").
+
+`gpt.onnx` is what torch.onnx.export makes of the trunk: about 1,900 small nodes per step (shape
+arithmetic, rotary slices, a Concat of every layer's whole KV cache), and a KV cache that makes a
+round trip through JavaScript each step. On two CPU cores at batch 8 those cost as much as the
+weight reads themselves. This graph says the same arithmetic with ten nodes per layer:
+
+    SkipSimplifiedLayerNormalization → MatMul(q|k|v) → GroupQueryAttention (rotary, causal)
+    → MatMul(o) → SkipSimplifiedLayerNormalization → MatMul(gate|up) → Split → QuickGelu(α=1, SiLU)
+    → Mul → MatMul(down)
+
+Inputs: `inputs_embeds` (B, S, H); `seqlens_k` (B) int32, each row's total length − 1;
+`total_sequence_length` () int32, the largest total length; `past_key_values.{i}.{key,value}`
+(B, heads, capacity, head_dim), every row *left*-aligned. Outputs: `hidden_last` (B, H),
+`logits_code` (B, 4, 626), `present.{i}.{key,value}` of the same shape as the pasts.
+
+GroupQueryAttention writes the new position's K/V at column `seqlens_k[b]` of the present and
+attends over columns [0, seqlens_k[b]]; when the caller binds each present to the very buffer of
+its past (onnxruntime compares the data pointers), nothing is copied: the cache is written in
+place. Rows need not have equal lengths, so a batch needs no mask. Prefill is S > 1 at batch 1
+with `total_sequence_length` = S.
+
+The weights are the same tensors as `gpt.onnx`'s (q, k and v side by side, gate and up side by
+side, the four code heads side by side), so the int8 quantiser (one scale per output column)
+gives each column the scale it gets in `gpt.int8.onnx`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from onnx import TensorProto, helper, numpy_helper, save
+
+from chattts_arch import NUM_AUDIO_TOKENS, NUM_VQ, Model
+
+OPSET = 17
+MS = "com.microsoft"
+
+
+def _w(linear: torch.nn.Linear) -> np.ndarray:
+    """A Linear's weight as the right operand of MatMul: (in, out)."""
+    return linear.weight.detach().numpy().astype(np.float32).T
+
+
+@torch.no_grad()
+def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
+    d = m.dims
+    h, hd, eps = d.hidden, d.head_dim, d.rms_eps
+    inits: list = []
+    nodes: list = []
+
+    def init(name: str, a: np.ndarray) -> str:
+        inits.append(numpy_helper.from_array(a, name))
+        return name
+
+    inv = 1.0 / (d.rope_theta ** (np.arange(0, hd, 2, dtype=np.float32) / hd))
+    freqs = np.arange(max_positions, dtype=np.float32)[:, None] * inv[None, :]
+    cos = init("cos_cache", np.cos(freqs).astype(np.float32))
+    sin = init("sin_cache", np.sin(freqs).astype(np.float32))
+    split = init("gate_up_split", np.array([d.intermediate, d.intermediate], dtype=np.int64))
+    qkv_split = init("qkv_split", np.array([h, h, h], dtype=np.int64))
+
+    x, resid = "inputs_embeds", None
+    for i, layer in enumerate(m.trunk.layers):
+        a, p = layer.self_attn, f"l{i}"
+        g_in = init(f"{p}.input_norm", layer.input_layernorm.weight.detach().numpy().astype(np.float32))
+        if resid is None:
+            nodes.append(helper.make_node("SimplifiedLayerNormalization", [x, g_in], [f"{p}.n1"], axis=-1, epsilon=eps))
+            resid = x
+        else:
+            nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [x, resid, g_in],
+                                          [f"{p}.n1", "", "", f"{p}.r1"], domain=MS, epsilon=eps))
+            resid = f"{p}.r1"
+        wqkv = init(f"{p}.qkv", np.concatenate([_w(a.q_proj), _w(a.k_proj), _w(a.v_proj)], axis=1))
+        nodes.append(helper.make_node("MatMul", [f"{p}.n1", wqkv], [f"{p}.qkv_out"]))
+        nodes.append(helper.make_node("Split", [f"{p}.qkv_out", qkv_split], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1))
+        for t in ("q", "k"):
+            nodes.append(helper.make_node("RotaryEmbedding", [f"{p}.{t}", "position_ids", cos, sin], [f"{p}.{t}_rot"],
+                                          domain=MS, interleaved=0))
+        nodes.append(helper.make_node("Identity", [f"{p}.k_rot"], [f"new_key.{i}"]))
+        nodes.append(helper.make_node("Identity", [f"{p}.v"], [f"new_value.{i}"]))
+        nodes.append(helper.make_node(
+            "GroupQueryAttention",
+            [f"{p}.q_rot", f"{p}.k_rot", f"{p}.v", f"past_key_values.{i}.key", f"past_key_values.{i}.value",
+             "seqlens_k", "total_sequence_length"],
+            [f"{p}.attn", f"{p}.present_key", f"{p}.present_value"],
+            domain=MS, num_heads=d.heads, kv_num_heads=d.heads))
+        nodes.append(helper.make_node("MatMul", [f"{p}.attn", init(f"{p}.o", _w(a.o_proj))], [f"{p}.o_out"]))
+        g_post = init(f"{p}.post_norm", layer.post_attention_layernorm.weight.detach().numpy().astype(np.float32))
+        nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [f"{p}.o_out", resid, g_post],
+                                      [f"{p}.n2", "", "", f"{p}.r2"], domain=MS, epsilon=eps))
+        resid = f"{p}.r2"
+        mlp = layer.mlp
+        wgu = init(f"{p}.gate_up", np.concatenate([_w(mlp.gate_proj), _w(mlp.up_proj)], axis=1))
+        nodes.append(helper.make_node("MatMul", [f"{p}.n2", wgu], [f"{p}.gu"]))
+        nodes.append(helper.make_node("Split", [f"{p}.gu", split], [f"{p}.gate", f"{p}.up"], axis=-1))
+        nodes.append(helper.make_node("QuickGelu", [f"{p}.gate"], [f"{p}.act"], domain=MS, alpha=1.0))
+        nodes.append(helper.make_node("Mul", [f"{p}.act", f"{p}.up"], [f"{p}.prod"]))
+        nodes.append(helper.make_node("MatMul", [f"{p}.prod", init(f"{p}.down", _w(mlp.down_proj))], [f"{p}.mlp"]))
+        x = f"{p}.mlp"
+
+    g_final = init("final_norm", m.trunk.norm.weight.detach().numpy().astype(np.float32))
+    nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [x, resid, g_final], ["normed"],
+                                  domain=MS, epsilon=eps))
+    nodes.append(helper.make_node("Gather", ["normed", init("last", np.array(-1, dtype=np.int64))], ["hidden_last"], axis=1))
+    heads = np.concatenate([_w(m.embed.head_code[q]) for q in range(NUM_VQ)], axis=1)
+    nodes.append(helper.make_node("MatMul", ["hidden_last", init("code_heads", heads)], ["code_flat"]))
+    shape = init("code_shape", np.array([-1, NUM_VQ, NUM_AUDIO_TOKENS], dtype=np.int64))
+    nodes.append(helper.make_node("Reshape", ["code_flat", shape], ["logits_code"]))
+
+    kv = ["batch", d.heads, "capacity", hd]
+    ins = [helper.make_tensor_value_info("inputs_embeds", TensorProto.FLOAT, ["batch", "seq", h]),
+           helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"]),
+           helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch"]),
+           helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])]
+    outs = [helper.make_tensor_value_info("hidden_last", TensorProto.FLOAT, ["batch", h]),
+            helper.make_tensor_value_info("logits_code", TensorProto.FLOAT, ["batch", NUM_VQ, NUM_AUDIO_TOKENS])]
+    for i in range(d.layers):
+        for k in ("key", "value"):
+            ins.append(helper.make_tensor_value_info(f"past_key_values.{i}.{k}", TensorProto.FLOAT, kv))
+            outs.append(helper.make_tensor_value_info(f"new_{k}.{i}", TensorProto.FLOAT, ["batch", "seq", h]))
+    graph = helper.make_graph(nodes, "chattts_gpt_fused", ins, outs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)])
+    model.ir_version = 8
+    big = sum(t.ByteSize() for t in inits) > 1_800_000_000
+    save(model, str(path), save_as_external_data=big, location=f"{path.name}.data" if big else None)
+
+
+def add_to_pack(pack: Path, m: Model, int8: bool) -> list[str]:
+    """Writes gpt.fused.onnx (and its int8 twin) into a pack and lists them in its manifest."""
+    import hashlib
+    import json
+
+    export_gpt_fused(m, pack / "gpt.fused.onnx")
+    written = {"gpt_fused": "gpt.fused.onnx"}
+    if int8:
+        import quantize_int8
+        quantize_int8.quantize(str(pack / "gpt.fused.onnx"), str(pack / "gpt.fused.int8.onnx"))
+        written["gpt_fused_int8"] = "gpt.fused.int8.onnx"
+    manifest_path = pack / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["parameters"]["graphs"].update(written)
+    files = {f["path"]: f for f in manifest["files"]}
+    for name in written.values():
+        data = (pack / name).read_bytes()
+        files[name] = {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    manifest["files"] = [files[k] for k in sorted(files)]
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return list(written.values())
+
+
+if __name__ == "__main__":
+    # Adds the fused graphs to a pack exported before they existed, from the same random weights
+    # (build_random is seeded): `gpt_fused.py --pack models/chattts-tiny --dims tiny --int8`.
+    import argparse
+
+    import tokenizer_gen
+    from chattts_arch import FULL, build_random, tiny_dims
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pack", required=True)
+    ap.add_argument("--dims", choices=["tiny", "full"], required=True)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--int8", action="store_true")
+    args = ap.parse_args()
+    tok = tokenizer_gen.tokenizer_json(full=args.dims == "full")
+    vocab = max(a["id"] for a in tok["added_tokens"]) + 1
+    model = build_random(FULL if args.dims == "full" else tiny_dims(vocab), args.seed)
+    print("wrote", ", ".join(add_to_pack(Path(args.pack), model, args.int8)))
