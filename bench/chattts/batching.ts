@@ -4,8 +4,9 @@
  *   - the machine's roofline: memory bandwidth (the larger of a 256 MB typed-array copy and a
  *     256 MB fp32 matrix-vector product in onnxruntime, the decode step's access pattern) and the
  *     compute peak of a large MatMul in onnxruntime (fp32 and int8 DynamicQuantizeMatMul);
- *   - aggregate GPT decode tokens/s at 1, 2, 4, 8 and 16 concurrent requests, batched (one forward
- *     for all, BatchedGpt) vs unbatched (one forward per request, interleaved), fp32 and int8, and
+ *   - aggregate GPT decode tokens/s at 1, 2, 4, 8 and 16 concurrent requests, batched on the fused
+ *     graph (the engine's default, FusedBatchedGpt), batched on torch.onnx's graph (BatchedGpt) and
+ *     unbatched (one forward per request, interleaved), fp32 and int8, and
  *     each as a fraction of the roofline min(B × bandwidth ÷ weight bytes, peak ÷ FLOPs per token);
  *   - the whole pipeline (GPT + decoder + Vocos + iSTFT, streamed) at 1, 2, 4 and 8 concurrent
  *     requests with int8 batching: real-time factor per request and time to first audio chunk
@@ -17,6 +18,8 @@
  * Writes bench/results/chattts-batching.json and prints a table.
  *
  *   npx tsx bench/chattts/batching.ts [--threads 2] [--steps 12] [--skip-torch] [--only-seam] [--only-pipeline]
+ *     [--context N --only-sweep]   (prompts repeated to N positions: the KV cache a long sentence
+ *                                   has; the sweep alone, to bench/results/chattts-batching-context-N-sweep.json)
  * @module
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,6 +33,7 @@ import * as ort from 'onnxruntime-node';
 import { BatchedGpt, type GptStage } from '../../node-runtime/src/engines/chattts/batched-gpt.ts';
 import { ChunkedAudio, type StreamShape } from '../../node-runtime/src/engines/chattts/chunked-audio.ts';
 import { loadEmbeddings } from '../../node-runtime/src/engines/chattts/embeddings.ts';
+import { FusedBatchedGpt } from '../../node-runtime/src/engines/chattts/fused-gpt.ts';
 import { Gpt } from '../../node-runtime/src/engines/chattts/gpt.ts';
 import { createLocalChattts, type LocalChattts } from '../../node-runtime/src/engines/chattts/local-engine.ts';
 import { ChatttsParametersSchema } from '../../node-runtime/src/engines/chattts/params.ts';
@@ -56,12 +60,15 @@ const { values: opts } = parseArgs({
     'skip-torch': { type: 'boolean', default: false },
     /** Only the whole-pipeline rows (int8, batched), written to bench/results/chattts-pipeline.json. */
     'only-pipeline': { type: 'boolean', default: false },
+    'only-sweep': { type: 'boolean', default: false },
+    context: { type: 'string' },
     /** Only the float seam (a minute), written to bench/results/chattts-seam.json. */
     'only-seam': { type: 'boolean', default: false },
   },
 });
 const THREADS = Number(opts.threads);
 const STEPS = Number(opts.steps);
+const CONTEXT = opts.context === undefined ? undefined : Number(opts.context);
 const execution: ExecutionSettings = { providers: ['cpu'], deviceId: 0, gpuMemLimitBytes: 0, arenaExtendStrategy: 'kSameAsRequested', intraOpThreads: THREADS };
 
 type Precision = 'fp32' | 'int8';
@@ -172,6 +179,8 @@ async function matmulPeak(file: string): Promise<number> {
 
 interface GptKit {
   session: ort.InferenceSession;
+  /** The same weights as the fused graph (the engine's default); undefined for an older pack. */
+  fused: ort.InferenceSession | undefined;
   prompt: Float32Array;
   codes: (row: number[]) => Float32Array;
   dims: GptStage['dims'];
@@ -184,6 +193,8 @@ async function gptKit(pack: LoadedPack, precision: Precision): Promise<GptKit> {
   const d = p.dims;
   const file = precision === 'fp32' ? p.graphs.gpt : p.graphs.gpt_int8!;
   const session = await createSessionFactory(execution).create(pack.file(file));
+  const fusedFile = precision === 'fp32' ? p.graphs.gpt_fused : p.graphs.gpt_fused_int8;
+  const fused = fusedFile ? await createSessionFactory(execution).create(pack.file(fusedFile)) : undefined;
   const tokenizer = await loadTokenizer(pack.file(p.tokenizer));
   const embeddings = await loadEmbeddings(pack.file(p.embeddings), {
     textVocab: d.text_vocab,
@@ -201,12 +212,20 @@ async function gptKit(pack: LoadedPack, precision: Precision): Promise<GptKit> {
   const graphBytes = statSync(pack.file(file)).size + (existsSync(external) ? statSync(external).size : 0);
   return {
     session,
-    prompt: embeddings.text(ids),
+    fused,
+    prompt: CONTEXT === undefined ? embeddings.text(ids) : repeatTo(embeddings.text(ids), d.hidden, CONTEXT),
     codes: (row) => embeddings.codes(row),
     dims: { hidden: d.hidden, layers: d.layers, heads: d.heads, headDim: d.head_dim, numVq: d.num_vq, audioVocab: d.num_audio_tokens },
     weightBytes: graphBytes,
     flopsPerToken: 2 * params,
   };
+}
+
+/** A prompt's embeddings tiled to `positions` positions (a long sentence's KV cache, for the sweep). */
+function repeatTo(prompt: Float32Array, hidden: number, positions: number): Float32Array {
+  const out = new Float32Array(positions * hidden);
+  for (let p = 0; p < positions; p += prompt.length / hidden) out.set(prompt.subarray(0, Math.min(prompt.length, (positions - p) * hidden)), p * hidden);
+  return out;
 }
 
 /**
@@ -497,9 +516,11 @@ async function main() {
   const sweep: Array<{
     precision: Precision;
     concurrent: number;
+    fused_tok_s: number | null;
     batched_tok_s: number;
     unbatched_tok_s: number;
     roofline_tok_s: number;
+    fused_fraction: number | null;
     batched_fraction: number;
     unbatched_fraction: number;
   }> = [];
@@ -507,31 +528,45 @@ async function main() {
     const kit = kits[precision];
     const batched = new BatchedGpt(kit.session, kit.dims, 16);
     const single = new Gpt(kit.session, kit.dims);
+    const fused = kit.fused ? new FusedBatchedGpt(kit.fused, kit.dims, 16) : undefined;
     await aggregate(kit, single, 1); // warm
+    if (fused) await aggregate(kit, fused, 1);
     for (const c of CONCURRENCY) {
+      const f = fused ? await aggregate(kit, fused, c) : null;
       const b = await aggregate(kit, batched, c);
       const u = await aggregate(kit, single, c);
       const roof = Math.min((c * bandwidth) / kit.weightBytes, peak[precision] / kit.flopsPerToken);
       sweep.push({
         precision,
         concurrent: c,
+        fused_tok_s: f,
         batched_tok_s: b,
         unbatched_tok_s: u,
         roofline_tok_s: roof,
+        fused_fraction: f === null ? null : f / roof,
         batched_fraction: b / roof,
         unbatched_fraction: u / roof,
       });
       console.log(
-        `  ${precision} ×${c}: batched ${b.toFixed(1)} tok/s, unbatched ${u.toFixed(1)} tok/s, roofline ${roof.toFixed(1)} (${((b / roof) * 100).toFixed(0)}% / ${((u / roof) * 100).toFixed(0)}%)`,
+        `  ${precision} ×${c}: fused batched ${f?.toFixed(1) ?? '—'} tok/s, exported batched ${b.toFixed(1)} tok/s, unbatched ${u.toFixed(1)} tok/s, roofline ${roof.toFixed(1)} (${((b / roof) * 100).toFixed(0)}% / ${((u / roof) * 100).toFixed(0)}%)`,
       );
     }
+  }
+  if (opts['only-sweep']) {
+    for (const kit of Object.values(kits)) await Promise.all([kit.session.release(), kit.fused?.release()]);
+    const file = `bench/results/chattts-batching${CONTEXT === undefined ? '' : `-context-${CONTEXT}`}-sweep.json`;
+    writeFileSync(
+      path.join(REPO, file),
+      JSON.stringify({ date: new Date().toISOString(), loadavg_1m: os.loadavg()[0], context: CONTEXT ?? null, steps: STEPS, sweep }, null, 2) + '\n',
+    );
+    console.log(`wrote ${file}`);
+    return;
   }
   const driftResult = await drift(kits.fp32, kits.int8, 16);
   console.log(
     `  int8 drift: logits rel ${driftResult.logits_rel.toExponential(2)}, hidden rel ${driftResult.hidden_rel.toExponential(2)}, greedy ${(driftResult.greedy_agreement * 100).toFixed(0)}%`,
   );
-  await kits.fp32.session.release();
-  await kits.int8.session.release();
+  for (const kit of Object.values(kits)) await Promise.all([kit.session.release(), kit.fused?.release()]);
 
   const engine = await engineWith('int8', 8);
   await engine.warm();
@@ -577,10 +612,10 @@ async function main() {
   };
   mkdirSync(path.join(REPO, 'bench/results'), { recursive: true });
   writeFileSync(path.join(REPO, 'bench/results/chattts-batching.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log('\nprecision  concurrent  batched tok/s  unbatched tok/s  roofline  batched/roof  unbatched/roof');
+  console.log('\nprecision  concurrent  fused tok/s  batched tok/s  unbatched tok/s  roofline  fused/roof  batched/roof  unbatched/roof');
   for (const s of sweep) {
     console.log(
-      `${s.precision.padEnd(9)}  ${String(s.concurrent).padStart(10)}  ${s.batched_tok_s.toFixed(1).padStart(13)}  ${s.unbatched_tok_s.toFixed(1).padStart(15)}  ${s.roofline_tok_s.toFixed(1).padStart(8)}  ${s.batched_fraction.toFixed(2).padStart(12)}  ${s.unbatched_fraction.toFixed(2).padStart(14)}`,
+      `${s.precision.padEnd(9)}  ${String(s.concurrent).padStart(10)}  ${(s.fused_tok_s?.toFixed(1) ?? '—').padStart(11)}  ${s.batched_tok_s.toFixed(1).padStart(13)}  ${s.unbatched_tok_s.toFixed(1).padStart(15)}  ${s.roofline_tok_s.toFixed(1).padStart(8)}  ${(s.fused_fraction?.toFixed(2) ?? '—').padStart(10)}  ${s.batched_fraction.toFixed(2).padStart(12)}  ${s.unbatched_fraction.toFixed(2).padStart(14)}`,
     );
   }
   console.log('wrote bench/results/chattts-batching.json');

@@ -61,6 +61,36 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
     split = init("gate_up_split", np.array([d.intermediate, d.intermediate], dtype=np.int64))
     qkv_split = init("qkv_split", np.array([h, h, h], dtype=np.int64))
 
+    heads_shape = init("heads_shape", np.array([0, 0, d.heads, hd], dtype=np.int64))
+    flat_shape = init("flat_shape", np.array([0, 0, h], dtype=np.int64))
+    neg = init("masked", np.array(np.finfo(np.float32).min, dtype=np.float32))
+    scale = float(1.0 / np.sqrt(hd))
+    one = init("one", np.array([1], dtype=np.int64))
+    two = init("two", np.array([2], dtype=np.int64))
+    three = init("three", np.array([3], dtype=np.int64))
+    zero_s = init("zero_scalar", np.array(0, dtype=np.int64))
+    one_s = init("one_scalar", np.array(1, dtype=np.int64))
+    # past_valid (B, 1, 1, capacity): column c of row b holds a position iff c < position_ids[b, 0]
+    # (the row's past length). causal (S, S): new position j is seen by new position i iff j ≤ i.
+    # score_split: [capacity, S], to part the softmax again.
+    pre = [
+        helper.make_node("Shape", ["past_key_values.0.key"], ["past_shape"]),
+        helper.make_node("Slice", ["past_shape", two, three], ["capacity_1d"]),
+        helper.make_node("Squeeze", ["capacity_1d"], ["capacity"]),
+        helper.make_node("Range", [zero_s, "capacity", one_s], ["columns"]),
+        helper.make_node("Gather", ["position_ids", zero_s], ["past_len"], axis=1),
+        helper.make_node("Reshape", ["past_len", init("col_shape", np.array([-1, 1, 1, 1], dtype=np.int64))], ["past_len_4d"]),
+        helper.make_node("Less", ["columns", "past_len_4d"], ["past_valid"]),
+        helper.make_node("Shape", ["inputs_embeds"], ["embeds_shape"]),
+        helper.make_node("Slice", ["embeds_shape", one, two], ["seq_1d"]),
+        helper.make_node("Squeeze", ["seq_1d"], ["seq"]),
+        helper.make_node("Range", [zero_s, "seq", one_s], ["new_idx"]),
+        helper.make_node("Unsqueeze", ["new_idx", one], ["new_rows"]),
+        helper.make_node("LessOrEqual", ["new_idx", "new_rows"], ["causal"]),
+        helper.make_node("Concat", ["capacity_1d", "seq_1d"], ["score_split"], axis=0),
+    ]
+    nodes.extend(pre)
+
     x, resid = "inputs_embeds", None
     for i, layer in enumerate(m.trunk.layers):
         a, p = layer.self_attn, f"l{i}"
@@ -80,12 +110,24 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
                                           domain=MS, interleaved=0))
         nodes.append(helper.make_node("Identity", [f"{p}.k_rot"], [f"new_key.{i}"]))
         nodes.append(helper.make_node("Identity", [f"{p}.v"], [f"new_value.{i}"]))
-        nodes.append(helper.make_node(
-            "GroupQueryAttention",
-            [f"{p}.q_rot", f"{p}.k_rot", f"{p}.v", f"past_key_values.{i}.key", f"past_key_values.{i}.value",
-             "seqlens_k", "total_sequence_length"],
-            [f"{p}.attn", f"{p}.present_key", f"{p}.present_value"],
-            domain=MS, num_heads=d.heads, kv_num_heads=d.heads))
+        # Attention over the cache as it lies (B, heads, capacity, hd), read once, never copied:
+        # the past columns and the new ones scored apart, one softmax over both.
+        node = lambda op, ins, outs, **kw: nodes.append(helper.make_node(op, ins, outs, **kw))  # noqa: E731
+        for t, src in (("q4", f"{p}.q_rot"), ("k4", f"{p}.k_rot"), ("v4", f"{p}.v")):
+            node("Reshape", [src, heads_shape], [f"{p}.{t}_bsnh"])
+            node("Transpose", [f"{p}.{t}_bsnh"], [f"{p}.{t}"], perm=[0, 2, 1, 3])
+        node("FusedMatMul", [f"{p}.q4", f"past_key_values.{i}.key"], [f"{p}.s_past_raw"], domain=MS, transB=1, alpha=scale)
+        node("FusedMatMul", [f"{p}.q4", f"{p}.k4"], [f"{p}.s_new_raw"], domain=MS, transB=1, alpha=scale)
+        node("Where", ["past_valid", f"{p}.s_past_raw", neg], [f"{p}.s_past"])
+        node("Where", ["causal", f"{p}.s_new_raw", neg], [f"{p}.s_new"])
+        node("Concat", [f"{p}.s_past", f"{p}.s_new"], [f"{p}.scores"], axis=-1)
+        node("Softmax", [f"{p}.scores"], [f"{p}.probs"], axis=-1)
+        node("Split", [f"{p}.probs", "score_split"], [f"{p}.p_past", f"{p}.p_new"], axis=-1)
+        node("MatMul", [f"{p}.p_past", f"past_key_values.{i}.value"], [f"{p}.o_past"])
+        node("MatMul", [f"{p}.p_new", f"{p}.v4"], [f"{p}.o_new"])
+        node("Add", [f"{p}.o_past", f"{p}.o_new"], [f"{p}.o4"])
+        node("Transpose", [f"{p}.o4"], [f"{p}.o_bsnh"], perm=[0, 2, 1, 3])
+        node("Reshape", [f"{p}.o_bsnh", flat_shape], [f"{p}.attn"])
         nodes.append(helper.make_node("MatMul", [f"{p}.attn", init(f"{p}.o", _w(a.o_proj))], [f"{p}.o_out"]))
         g_post = init(f"{p}.post_norm", layer.post_attention_layernorm.weight.detach().numpy().astype(np.float32))
         nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [f"{p}.o_out", resid, g_post],
@@ -112,8 +154,7 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
     kv = ["batch", d.heads, "capacity", hd]
     ins = [helper.make_tensor_value_info("inputs_embeds", TensorProto.FLOAT, ["batch", "seq", h]),
            helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"]),
-           helper.make_tensor_value_info("seqlens_k", TensorProto.INT32, ["batch"]),
-           helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, [])]
+           ]
     outs = [helper.make_tensor_value_info("hidden_last", TensorProto.FLOAT, ["batch", h]),
             helper.make_tensor_value_info("logits_code", TensorProto.FLOAT, ["batch", NUM_VQ, NUM_AUDIO_TOKENS])]
     for i in range(d.layers):

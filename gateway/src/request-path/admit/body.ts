@@ -39,6 +39,18 @@ export interface SynthesisInput {
 
 const StreamFormatSchema = z.enum(['audio', 'sse']).optional();
 const InstructionsSchema = z.string().max(4096).optional();
+/** ChatTTS switches, on both bodies (OpenAI's SDKs send them as extra body fields). */
+const ChatttsSwitches = { refine_text: z.boolean().optional(), first_sentence_prompt: z.boolean().optional() };
+
+function chatttsSwitches(d: {
+  refine_text?: boolean | undefined;
+  first_sentence_prompt?: boolean | undefined;
+}): Pick<SynthesisInput, 'refineText' | 'firstSentencePrompt'> {
+  return {
+    ...(d.refine_text !== undefined ? { refineText: d.refine_text } : {}),
+    ...(d.first_sentence_prompt !== undefined ? { firstSentencePrompt: d.first_sentence_prompt } : {}),
+  };
+}
 
 export const NativeBodySchema = z.object({
   text: z.string().refine((t) => t.trim().length > 0, 'text must not be empty'),
@@ -53,8 +65,7 @@ export const NativeBodySchema = z.object({
     .max(2 ** 31 - 1)
     .optional(),
   instructions: InstructionsSchema,
-  refine_text: z.boolean().optional(),
-  first_sentence_prompt: z.boolean().optional(),
+  ...ChatttsSwitches,
 });
 
 export const OpenAiBodySchema = z.object({
@@ -66,6 +77,7 @@ export const OpenAiBodySchema = z.object({
   stream_format: StreamFormatSchema,
   speed: z.number().min(0.25).max(4).optional(),
   instructions: InstructionsSchema,
+  ...ChatttsSwitches,
 });
 
 /** `application/json` or `application/<x>+json`, parameters allowed; `json-seq` and friends are not JSON. */
@@ -197,8 +209,7 @@ export function parseNative(json: unknown): SynthesisInput {
     speed: d.speed,
     seed: d.seed,
     instructions: d.instructions,
-    ...(d.refine_text !== undefined ? { refineText: d.refine_text } : {}),
-    ...(d.first_sentence_prompt !== undefined ? { firstSentencePrompt: d.first_sentence_prompt } : {}),
+    ...chatttsSwitches(d),
     role: undefined,
   };
 }
@@ -223,6 +234,7 @@ export function parseOpenAi(json: unknown, models: Record<string, 'primary' | 'f
     speed: d.speed,
     seed: undefined,
     instructions: d.instructions,
+    ...chatttsSwitches(d),
     role,
   };
 }

@@ -25,7 +25,7 @@ export class FusedBatchedGpt extends BatchedGpt {
   private readonly newNames: string[] = [];
 
   constructor(session: ort.InferenceSession, dims: GptDims, maxBatch: number) {
-    super(session, dims, maxBatch, ['inputs_embeds', 'position_ids', 'seqlens_k', 'total_sequence_length']);
+    super(session, dims, maxBatch, ['inputs_embeds', 'position_ids']);
     for (let i = 0; i < dims.layers; i++) this.newNames.push(`new_key.${i}`, `new_value.${i}`);
     const missing = this.newNames.filter((n) => !session.outputNames.includes(n));
     if (missing.length > 0) throw new Error(`fused gpt graph lacks outputs ${missing.slice(0, 4).join(', ')}`);
@@ -85,7 +85,11 @@ export class FusedBatchedGpt extends BatchedGpt {
         BigInt64Array.from({ length: b * s }, (_, k) => BigInt(lengths[Math.floor(k / s)]! + (k % s))),
         [b, s],
       ),
-      seqlens_k: new ort.Tensor('int32', Int32Array.from(lengths, (l) => l + s - 1), [b]),
+      seqlens_k: new ort.Tensor(
+        'int32',
+        Int32Array.from(lengths, (l) => l + s - 1),
+        [b],
+      ),
       total_sequence_length: new ort.Tensor('int32', Int32Array.of(Math.max(...lengths) + s), []),
     };
     this.pastNames.forEach((n, i) => (feeds[n] = block.tensors[i]!));

@@ -88,7 +88,8 @@ export function createLocalChattts(context: EngineContext): LocalChattts {
         numVq: d.num_vq,
         audioVocab: d.num_audio_tokens,
       });
-      const fusedFile = p.gpt_graph === 'fused' ? { fp32: p.graphs.gpt_fused, int8: p.graphs.gpt_fused_int8, int4: undefined }[p.gpt_precision] : undefined;
+      const graph = p.gpt_graph ?? (execution.providers[0] === 'cuda' ? 'exported' : 'fused');
+      const fusedFile = graph === 'fused' ? { fp32: p.graphs.gpt_fused, int8: p.graphs.gpt_fused_int8, int4: undefined }[p.gpt_precision] : undefined;
       gptGraph = fusedFile ? 'fused' : 'exported';
       const gptFile = fusedFile ?? { fp32: p.graphs.gpt, int8: p.graphs.gpt_int8, int4: p.graphs.gpt_int4 }[p.gpt_precision]!;
       const homophones = p.homophones ? HomophonesSchema.parse(JSON.parse(await readFile(pack.file(p.homophones), 'utf8'))) : undefined;

@@ -98,11 +98,12 @@ export const ChatttsParametersSchema = z
     /** Which GPT graph to run: `fp32` (reference), `int8` or `int4` (weight-quantised, faster on CPU). */
     gpt_precision: z.enum(['fp32', 'int8', 'int4']).default('fp32'),
     /**
-     * `fused` (default where the pack has the fused graph of that precision): GroupQueryAttention,
-     * KV cache written in place, 1.4–2× the decode rate of `exported` (torch.onnx's graph, which
-     * copies the whole cache twice a step); docs/chattts.md.
+     * `fused`: the pack's fused graph of that precision (GroupQueryAttention, KV cache written in
+     * place; faster on a CPU, docs/chattts.md); `exported`: torch.onnx's graph. Absent: fused on a
+     * CPU, exported on CUDA (onnxruntime's CUDA GroupQueryAttention takes fp16 only, so an fp32
+     * fused graph would run its attention on the CPU there).
      */
-    gpt_graph: z.enum(['fused', 'exported']).default('fused'),
+    gpt_graph: z.enum(['fused', 'exported']).optional(),
     /**
      * Decoder and Vocos graphs: `fp32`, or `int8` (their MatMuls weight-quantised: ~1.6× faster on
      * a CPU, waveform drift ~2% RMS on random full-size weights; docs/chattts.md).

@@ -113,8 +113,8 @@ describe('fused GPT in the engine', () => {
   });
 
   it('is the default, and speaks the exported graph’s tokens and samples', async () => {
-    expect(fused.describe().details.gpt_graph).toBe('fused');
-    expect(exported.describe().details.gpt_graph).toBe('exported');
+    expect(fused.describe().details?.gpt_graph).toBe('fused');
+    expect(exported.describe().details?.gpt_graph).toBe('exported');
     const request = { text: 'hello world. 你好，世界。', seed: 5, sampling: { max_new_tokens: 40, min_new_tokens: 40 } };
     const [a, b] = await Promise.all([fused, exported].map((e) => e.run({ ...request, signal: new AbortController().signal })));
     expect(a!.stats.tokens).toBe(b!.stats.tokens);

@@ -98,6 +98,31 @@ describe('refine_text per request', () => {
     expect((await viaGateway(true)).equals(await node(true))).toBe(true);
   });
 
+  it('the OpenAI endpoint takes refine_text too (an SDK’s extra body field)', async () => {
+    const speech = async (refine: boolean) => {
+      const res = await fetch(`${cluster.gateway.url}/v1/audio/speech`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer demo-enterprise' },
+        body: JSON.stringify({ model: 'tts-1-hd', voice: 'alloy', input: TEXT, response_format: 'pcm', refine_text: refine }),
+      });
+      expect(res.status).toBe(200);
+      // OpenAI bodies carry no seed: the gateway draws one and says which.
+      const seed = Number(res.headers.get('x-seed'));
+      return { pcm: Buffer.from(await res.arrayBuffer()), seed };
+    };
+    for (const refine of [false, true]) {
+      const { pcm, seed } = await speech(refine);
+      const direct = await samples(`${cluster.nodes[0]!.directUrl}/v1/synthesize`, {
+        model: 'chattts-tiny',
+        text: TEXT,
+        seed,
+        refine_text: refine,
+        format: 'pcm',
+      });
+      expect(pcm.equals(direct)).toBe(true);
+    }
+  });
+
   it('first_sentence_prompt: on by default for several sentences, off on request, resumable at an offset, forwarded', async () => {
     const url = `${cluster.nodes[0]!.directUrl}/v1/synthesize`;
     const body = { model: 'chattts-tiny', text: THREE, seed: SEED, format: 'pcm' };
