@@ -89,11 +89,13 @@ describe('audio cache', () => {
     const res = await post([
       { text: 'Prepared overnight.', format: 'wav' },
       { text: 'The cache keeps this sentence.', format: 'wav' },
+      // Never read from the cache interactively, so never written to it either.
+      { text: 'Refined overnight.', format: 'wav', refine_text: false },
     ]);
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { added: number; cached: number; items: { status: string }[] };
-    expect(report).toMatchObject({ added: 1, cached: 1 });
-    expect(report.items.map((i) => i.status)).toEqual(['added', 'cached']);
+    const report = (await res.json()) as { added: number; cached: number; skipped: number; items: { status: string }[] };
+    expect(report).toMatchObject({ added: 1, cached: 1, skipped: 1 });
+    expect(report.items.map((i) => i.status)).toEqual(['added', 'cached', 'skipped']);
     const hit = await speak('Prepared overnight.');
     expect(hit.res.headers.get('x-cache')).toBe('hit');
     expect(hit.res.headers.get('content-type')).toBe('audio/wav');

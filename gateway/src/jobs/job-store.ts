@@ -29,6 +29,9 @@ export const JobRequestSchema = z.object({
   format: z.string(),
   speed: z.number(),
   seed: z.number().int(),
+  /** ChatTTS switches, as on /v1/synthesize (absent: the pack's defaults). */
+  refine_text: z.boolean().optional(),
+  first_sentence_prompt: z.boolean().optional(),
 });
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 

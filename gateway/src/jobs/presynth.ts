@@ -92,6 +92,10 @@ async function one(deps: PresynthDeps, tenant: string, planName: string, index: 
   try {
     const config = deps.config();
     const input = parseNative(raw);
+    // The interactive path neither reads nor stores such answers: pre-synthesising one would fill
+    // the cache with audio nobody can hit.
+    if (input.refineText !== undefined || input.firstSentencePrompt !== undefined)
+      return { index, status: 'skipped', reason: 'answers with refine_text or first_sentence_prompt are not cached' };
     const models = deps.models();
     const { parts, specs } = planBatch(deps, input, planName);
     if (parts.length !== 1 || specs.length !== 1) return { index, status: 'skipped', reason: 'only one-segment texts are cached' };

@@ -119,6 +119,8 @@ export function mountJobRoutes(app: RouteMount, deps: JobRoutesDeps): void {
           speed: input.speed ?? 1,
           // Pinned at submission: a resumed job renders its remaining segments like the first ones.
           seed: input.seed ?? randomInt(0, 2 ** 31 - 1),
+          ...(input.refineText !== undefined ? { refine_text: input.refineText } : {}),
+          ...(input.firstSentencePrompt !== undefined ? { first_sentence_prompt: input.firstSentencePrompt } : {}),
         },
         createdAt: now,
         updatedAt: now,

@@ -271,6 +271,8 @@ export class JobRunner {
         regions,
         seed: job.request.seed,
         speed: job.request.speed,
+        ...(job.request.refine_text !== undefined ? { refineText: job.request.refine_text } : {}),
+        ...(job.request.first_sentence_prompt !== undefined ? { firstSentencePrompt: job.request.first_sentence_prompt } : {}),
         priority: 'batch',
         parallel: 1,
         deadlineAt: deadline.at,

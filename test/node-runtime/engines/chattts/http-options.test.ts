@@ -7,6 +7,9 @@
  * (how a gateway resumes a stream on another node) is the same samples. The gateway's answers are
  * the node's.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../../../node-runtime/src/audio/wav.ts';
 import type { LocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
@@ -20,6 +23,7 @@ const SEED = 21;
 
 let cluster: Cluster;
 let local: LocalChattts;
+const jobsDir = mkdtempSync(join(tmpdir(), 'voxgate-chattts-jobs-'));
 
 beforeAll(async () => {
   cluster = await startCluster({
@@ -42,9 +46,11 @@ beforeAll(async () => {
           rate_limit: { rps: 1000, burst: 1000 },
           load_share: 1,
           timeout_ms: 30_000,
+          jobs: { max_chars: 10_000, max_pending: 4, chars_per_day: 100_000 },
         },
       },
       timeouts: { attempt_ms: 20_000 },
+      jobs: { store_path: join(jobsDir, 'jobs.sqlite'), audio_dir: join(jobsDir, 'audio'), poll_ms: 50 },
     },
   });
   local = await loadTinyEngine();
@@ -52,6 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.dispose();
   await cluster?.close();
+  rmSync(jobsDir, { recursive: true, force: true });
 });
 
 async function samples(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Buffer> {
@@ -96,6 +103,27 @@ describe('refine_text per request', () => {
       );
     expect((await viaGateway(false)).equals(await node(false))).toBe(true);
     expect((await viaGateway(true)).equals(await node(true))).toBe(true);
+  });
+
+  it('a job keeps refine_text: its audio is the node’s with the same seed and switch', async () => {
+    const auth = { 'content-type': 'application/json', authorization: 'Bearer demo-enterprise' };
+    const created = await fetch(`${cluster.gateway.url}/v1/jobs`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ text: TEXT, seed: SEED, format: 'wav', refine_text: false }),
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    let status = '';
+    for (let i = 0; i < 300 && status !== 'succeeded' && status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = ((await (await fetch(`${cluster.gateway.url}/v1/jobs/${id}`, { headers: auth })).json()) as { status: string }).status;
+    }
+    expect(status).toBe('succeeded');
+    const wav = decodeWav(new Uint8Array(await (await fetch(`${cluster.gateway.url}/v1/jobs/${id}/audio`, { headers: auth })).arrayBuffer()));
+    const job = Buffer.from(wav.samples.buffer, wav.samples.byteOffset, wav.samples.byteLength);
+    expect(job.equals(await node(false))).toBe(true);
+    expect(job.equals(await node(true))).toBe(false);
   });
 
   it('the OpenAI endpoint takes refine_text too (an SDK’s extra body field)', async () => {
