@@ -1,24 +1,24 @@
-"""The GPT step as onnxruntime's fused operators, written node by node (spec §10.1 "fused decode graph").
+"""The GPT step written node by node with onnxruntime's fused operators (docs/chattts.md, "The
+fused GPT graph").
 
 `gpt.onnx` is what torch.onnx.export makes of the trunk: about 1,900 small nodes per step (shape
-arithmetic, rotary slices, a Concat of every layer's whole KV cache), and a KV cache that makes a
-round trip through JavaScript each step. On two CPU cores at batch 8 those cost as much as the
-weight reads themselves. This graph says the same arithmetic with ten nodes per layer:
+arithmetic, rotary slices, a Concat of every layer's whole KV cache) and a cache that makes a round
+trip through JavaScript each step. On two CPU cores at batch 8 those cost as much as the weight
+reads. Per layer this graph has:
 
-    SkipSimplifiedLayerNormalization → MatMul(q|k|v) → GroupQueryAttention (rotary, causal)
-    → MatMul(o) → SkipSimplifiedLayerNormalization → MatMul(gate|up) → Split → QuickGelu(α=1, SiLU)
-    → Mul → MatMul(down)
+    SkipSimplifiedLayerNormalization → MatMul(q|k|v) → Split → RotaryEmbedding(q), (k)
+    → attention over the cache in place → MatMul(o) → SkipSimplifiedLayerNormalization
+    → MatMul(gate|up) → Split → QuickGelu(α = 1: SiLU) → Mul → MatMul(down)
 
-Inputs: `inputs_embeds` (B, S, H); `seqlens_k` (B) int32, each row's total length − 1;
-`total_sequence_length` () int32, the largest total length; `past_key_values.{i}.{key,value}`
-(B, heads, capacity, head_dim), every row *left*-aligned. Outputs: `hidden_last` (B, H),
-`logits_code` (B, 4, 626), `present.{i}.{key,value}` of the same shape as the pasts.
+Inputs: `inputs_embeds` (B, S, H); `position_ids` (B, S), row b's positions, starting at its past
+length; `past_key_values.{i}.{key,value}` (B, heads, capacity, head_dim), each row *left*-aligned.
+Outputs: `hidden_last` (B, H), `logits_code` (B, 4, 626), and `new_key.{i}`, `new_value.{i}`
+(B, S, H): only the new positions' K (rotated) and V, which the caller writes into its cache.
 
-GroupQueryAttention writes the new position's K/V at column `seqlens_k[b]` of the present and
-attends over columns [0, seqlens_k[b]]; when the caller binds each present to the very buffer of
-its past (onnxruntime compares the data pointers), nothing is copied: the cache is written in
-place. Rows need not have equal lengths, so a batch needs no mask. Prefill is S > 1 at batch 1
-with `total_sequence_length` = S.
+The attention scores the past columns with one batched MatMul against the cache as it lies, masked
+from column `position_ids[b, 0]` on (so rows of unequal length share a batch), scores the new
+positions among themselves (causal), and takes one softmax over both: the cache is read once and
+never copied. Prefill is the same graph at S > 1 with an empty (all-masked) cache.
 
 The weights are the same tensors as `gpt.onnx`'s (q, k and v side by side, gate and up side by
 side, the four code heads side by side), so the int8 quantiser (one scale per output column)

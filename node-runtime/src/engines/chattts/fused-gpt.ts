@@ -1,17 +1,16 @@
 /**
  * Continuous batching on the fused GPT graph (`gpt.fused.onnx`, node-runtime/export/gpt_fused.py):
- * the same scheduling as BatchedGpt, another KV layout.
+ * BatchedGpt's scheduling, another KV layout.
  *
  * A block's KV tensors are (B, heads, capacity, headDim) with every row *left*-aligned: sequence i
- * holds its `length_i` columns at [0, length_i) and the columns after them are never read
- * (GroupQueryAttention attends over [0, seqlens_k[i]] of each row, so rows of unequal length need
- * no mask). A step returns only the new position's K/V (`new_key.{i}`, B × 1 × H), which is written
- * into column length_i here: the cache stays in JavaScript memory and is never copied whole, where
- * `gpt.onnx` concatenated it in the graph and returned it (one copy out of onnxruntime per step —
- * onnxruntime-node 1.30 copies every output, preallocated or not). Capacity grows in steps of
- * CAPACITY_STEP columns; growing, like a change of members, copies the members' columns into a new
- * block. GroupQueryAttention still fills an internal present of `capacity` columns each step, which
- * is why the step is small.
+ * holds its `length_i` positions at columns [0, length_i); the graph masks every column from
+ * `position_ids[i, 0]` (= length_i) on, so rows of unequal length share a block and the columns past
+ * a row's end are never read. A step returns only the new position's K/V (`new_key.{i}`,
+ * B × S × H), written here into columns [length_i, length_i + S): the cache stays in JavaScript
+ * memory and the graph reads it where it lies. `gpt.onnx` instead concatenated the whole cache in
+ * the graph and returned it, and onnxruntime-node 1.30 copies every output (pre-allocated ones too):
+ * two copies of the cache per step. Capacity grows in steps of CAPACITY_STEP columns; growing, like
+ * a change of members, copies the members' columns into a new block.
  * @module
  */
 import * as ort from 'onnxruntime-node';
@@ -37,7 +36,7 @@ export class FusedBatchedGpt extends BatchedGpt {
     block.live = 1;
     const out = await this.run(block, [0], embeds, s, 'gpt prefill');
     if (seq.disposed) {
-      this.free(block);
+      for (const t of block.tensors) t.dispose();
       return this.take(out, [seq])[0]!;
     }
     seq.block = block;
@@ -85,12 +84,6 @@ export class FusedBatchedGpt extends BatchedGpt {
         BigInt64Array.from({ length: b * s }, (_, k) => BigInt(lengths[Math.floor(k / s)]! + (k % s))),
         [b, s],
       ),
-      seqlens_k: new ort.Tensor(
-        'int32',
-        Int32Array.from(lengths, (l) => l + s - 1),
-        [b],
-      ),
-      total_sequence_length: new ort.Tensor('int32', Int32Array.of(Math.max(...lengths) + s), []),
     };
     this.pastNames.forEach((n, i) => (feeds[n] = block.tensors[i]!));
     try {
@@ -124,10 +117,6 @@ export class FusedBatchedGpt extends BatchedGpt {
     const width = Math.ceil(columns / CAPACITY_STEP) * CAPACITY_STEP;
     const tensors = this.pastNames.map(() => new ort.Tensor('float32', new Float32Array(rows * heads * width * headDim), [rows, heads, width, headDim]));
     return { tensors, width, rows: [], live: 0 };
-  }
-
-  private free(block: KvBlock): void {
-    for (const t of block.tensors) t.dispose();
   }
 
   /** Copies the group's columns into a new block of at least `columns` capacity. */

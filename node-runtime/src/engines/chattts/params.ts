@@ -98,10 +98,9 @@ export const ChatttsParametersSchema = z
     /** Which GPT graph to run: `fp32` (reference), `int8` or `int4` (weight-quantised, faster on CPU). */
     gpt_precision: z.enum(['fp32', 'int8', 'int4']).default('fp32'),
     /**
-     * `fused`: the pack's fused graph of that precision (GroupQueryAttention, KV cache written in
-     * place; faster on a CPU, docs/chattts.md); `exported`: torch.onnx's graph. Absent: fused on a
-     * CPU, exported on CUDA (onnxruntime's CUDA GroupQueryAttention takes fp16 only, so an fp32
-     * fused graph would run its attention on the CPU there).
+     * `fused`: the pack's fused graph of that precision (fused operators, KV cache read in place;
+     * faster on a CPU, docs/chattts.md); `exported`: torch.onnx's graph. Absent: fused on a CPU,
+     * exported on CUDA (the fused graph's contrib operators have not been measured on a GPU).
      */
     gpt_graph: z.enum(['fused', 'exported']).optional(),
     /**

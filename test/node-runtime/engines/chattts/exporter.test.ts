@@ -11,8 +11,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createChatttsEngine } from '../../../../node-runtime/src/engines/chattts/chattts-engine.ts';
+import { FusedBatchedGpt } from '../../../../node-runtime/src/engines/chattts/fused-gpt.ts';
 import { createLocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
 import { verifyPack } from '../../../../node-runtime/src/packs/verify.ts';
 import { CPU, REPO, TINY_PACK } from './helpers.ts';
@@ -111,13 +113,33 @@ describe.skipIf(!hasTorch)('exporter checkpoint mode', () => {
     }
     expect(codes[0]).toHaveLength(30);
     expect(codes[1]).toEqual(codes[0]);
-    // The checkpoint pack is a valid pack the engine serves.
+    // The checkpoint pack is a valid pack the engine serves, on its fused GPT graph.
+    expect((manifest.parameters.graphs as Record<string, string>).gpt_fused).toBe('gpt.fused.onnx');
     const engine = createChatttsEngine({ pack: await verifyPack(packCkpt), execution: CPU });
     await engine.load();
     const out = await engine.synthesize({ text: '你好，世界。', seed: 1, signal: new AbortController().signal });
     expect(out.pcm.length % 512).toBe(0);
     expect(engine.describe().details?.homophones).toBe(true);
+    expect(engine.describe().details?.gpt_graph).toBe('fused');
     await engine.dispose();
+    // Its fused graph computes the committed one's logits (weight-norm folding rounds by ~1e-7).
+    const logits = await Promise.all(
+      [TINY_PACK, packCkpt].map(async (dir) => {
+        const session = await ort.InferenceSession.create(path.join(dir, 'gpt.fused.onnx'));
+        const seq = new FusedBatchedGpt(session, { hidden: 64, layers: 2, heads: 4, headDim: 16, numVq: 4, audioVocab: 626 }, 1).begin();
+        const prompt = Float32Array.from({ length: 7 * 64 }, (_, i) => Math.sin(i) * 0.5);
+        const steps = [(await seq.step(prompt)).logits, (await seq.step(prompt.subarray(0, 64))).logits];
+        seq.dispose();
+        await session.release();
+        return steps;
+      }),
+    );
+    for (let k = 0; k < 2; k++) {
+      const [a, b] = [logits[0]![k]!, logits[1]![k]!];
+      let d = 0;
+      for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+      expect(d / Math.max(...a.map(Math.abs))).toBeLessThan(1e-4);
+    }
   }, 240_000);
 
   it('fails loudly, naming the keys, on an unexpected and a missing key', () => {
