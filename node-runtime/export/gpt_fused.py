@@ -54,6 +54,9 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
         inits.append(numpy_helper.from_array(a, name))
         return name
 
+    def node(op: str, ins: list[str], outs: list[str], **attrs) -> None:
+        nodes.append(helper.make_node(op, ins, outs, **attrs))
+
     inv = 1.0 / (d.rope_theta ** (np.arange(0, hd, 2, dtype=np.float32) / hd))
     freqs = np.arange(max_positions, dtype=np.float32)[:, None] * inv[None, :]
     cos = init("cos_cache", np.cos(freqs).astype(np.float32))
@@ -73,46 +76,40 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
     # past_valid (B, 1, 1, capacity): column c of row b holds a position iff c < position_ids[b, 0]
     # (the row's past length). causal (S, S): new position j is seen by new position i iff j ≤ i.
     # score_split: [capacity, S], to part the softmax again.
-    pre = [
-        helper.make_node("Shape", ["past_key_values.0.key"], ["past_shape"]),
-        helper.make_node("Slice", ["past_shape", two, three], ["capacity_1d"]),
-        helper.make_node("Squeeze", ["capacity_1d"], ["capacity"]),
-        helper.make_node("Range", [zero_s, "capacity", one_s], ["columns"]),
-        helper.make_node("Gather", ["position_ids", zero_s], ["past_len"], axis=1),
-        helper.make_node("Reshape", ["past_len", init("col_shape", np.array([-1, 1, 1, 1], dtype=np.int64))], ["past_len_4d"]),
-        helper.make_node("Less", ["columns", "past_len_4d"], ["past_valid"]),
-        helper.make_node("Shape", ["inputs_embeds"], ["embeds_shape"]),
-        helper.make_node("Slice", ["embeds_shape", one, two], ["seq_1d"]),
-        helper.make_node("Squeeze", ["seq_1d"], ["seq"]),
-        helper.make_node("Range", [zero_s, "seq", one_s], ["new_idx"]),
-        helper.make_node("Unsqueeze", ["new_idx", one], ["new_rows"]),
-        helper.make_node("LessOrEqual", ["new_idx", "new_rows"], ["causal"]),
-        helper.make_node("Concat", ["capacity_1d", "seq_1d"], ["score_split"], axis=0),
-    ]
-    nodes.extend(pre)
+    node("Shape", ["past_key_values.0.key"], ["past_shape"])
+    node("Slice", ["past_shape", two, three], ["capacity_1d"])
+    node("Squeeze", ["capacity_1d"], ["capacity"])
+    node("Range", [zero_s, "capacity", one_s], ["columns"])
+    node("Gather", ["position_ids", zero_s], ["past_len"], axis=1)
+    node("Reshape", ["past_len", init("col_shape", np.array([-1, 1, 1, 1], dtype=np.int64))], ["past_len_4d"])
+    node("Less", ["columns", "past_len_4d"], ["past_valid"])
+    node("Shape", ["inputs_embeds"], ["embeds_shape"])
+    node("Slice", ["embeds_shape", one, two], ["seq_1d"])
+    node("Squeeze", ["seq_1d"], ["seq"])
+    node("Range", [zero_s, "seq", one_s], ["new_idx"])
+    node("Unsqueeze", ["new_idx", one], ["new_rows"])
+    node("LessOrEqual", ["new_idx", "new_rows"], ["causal"])
+    node("Concat", ["capacity_1d", "seq_1d"], ["score_split"], axis=0)
 
     x, resid = "inputs_embeds", None
     for i, layer in enumerate(m.trunk.layers):
         a, p = layer.self_attn, f"l{i}"
         g_in = init(f"{p}.input_norm", layer.input_layernorm.weight.detach().numpy().astype(np.float32))
         if resid is None:
-            nodes.append(helper.make_node("SimplifiedLayerNormalization", [x, g_in], [f"{p}.n1"], axis=-1, epsilon=eps))
+            node("SimplifiedLayerNormalization", [x, g_in], [f"{p}.n1"], axis=-1, epsilon=eps)
             resid = x
         else:
-            nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [x, resid, g_in],
-                                          [f"{p}.n1", "", "", f"{p}.r1"], domain=MS, epsilon=eps))
+            node("SkipSimplifiedLayerNormalization", [x, resid, g_in], [f"{p}.n1", "", "", f"{p}.r1"], domain=MS, epsilon=eps)
             resid = f"{p}.r1"
         wqkv = init(f"{p}.qkv", np.concatenate([_w(a.q_proj), _w(a.k_proj), _w(a.v_proj)], axis=1))
-        nodes.append(helper.make_node("MatMul", [f"{p}.n1", wqkv], [f"{p}.qkv_out"]))
-        nodes.append(helper.make_node("Split", [f"{p}.qkv_out", qkv_split], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1))
+        node("MatMul", [f"{p}.n1", wqkv], [f"{p}.qkv_out"])
+        node("Split", [f"{p}.qkv_out", qkv_split], [f"{p}.q", f"{p}.k", f"{p}.v"], axis=-1)
         for t in ("q", "k"):
-            nodes.append(helper.make_node("RotaryEmbedding", [f"{p}.{t}", "position_ids", cos, sin], [f"{p}.{t}_rot"],
-                                          domain=MS, interleaved=0))
-        nodes.append(helper.make_node("Identity", [f"{p}.k_rot"], [f"new_key.{i}"]))
-        nodes.append(helper.make_node("Identity", [f"{p}.v"], [f"new_value.{i}"]))
+            node("RotaryEmbedding", [f"{p}.{t}", "position_ids", cos, sin], [f"{p}.{t}_rot"], domain=MS, interleaved=0)
+        node("Identity", [f"{p}.k_rot"], [f"new_key.{i}"])
+        node("Identity", [f"{p}.v"], [f"new_value.{i}"])
         # Attention over the cache as it lies (B, heads, capacity, hd), read once, never copied:
         # the past columns and the new ones scored apart, one softmax over both.
-        node = lambda op, ins, outs, **kw: nodes.append(helper.make_node(op, ins, outs, **kw))  # noqa: E731
         for t, src in (("q4", f"{p}.q_rot"), ("k4", f"{p}.k_rot"), ("v4", f"{p}.v")):
             node("Reshape", [src, heads_shape], [f"{p}.{t}_bsnh"])
             node("Transpose", [f"{p}.{t}_bsnh"], [f"{p}.{t}"], perm=[0, 2, 1, 3])
@@ -128,33 +125,30 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
         node("Add", [f"{p}.o_past", f"{p}.o_new"], [f"{p}.o4"])
         node("Transpose", [f"{p}.o4"], [f"{p}.o_bsnh"], perm=[0, 2, 1, 3])
         node("Reshape", [f"{p}.o_bsnh", flat_shape], [f"{p}.attn"])
-        nodes.append(helper.make_node("MatMul", [f"{p}.attn", init(f"{p}.o", _w(a.o_proj))], [f"{p}.o_out"]))
+        node("MatMul", [f"{p}.attn", init(f"{p}.o", _w(a.o_proj))], [f"{p}.o_out"])
         g_post = init(f"{p}.post_norm", layer.post_attention_layernorm.weight.detach().numpy().astype(np.float32))
-        nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [f"{p}.o_out", resid, g_post],
-                                      [f"{p}.n2", "", "", f"{p}.r2"], domain=MS, epsilon=eps))
+        node("SkipSimplifiedLayerNormalization", [f"{p}.o_out", resid, g_post], [f"{p}.n2", "", "", f"{p}.r2"], domain=MS, epsilon=eps)
         resid = f"{p}.r2"
         mlp = layer.mlp
         wgu = init(f"{p}.gate_up", np.concatenate([_w(mlp.gate_proj), _w(mlp.up_proj)], axis=1))
-        nodes.append(helper.make_node("MatMul", [f"{p}.n2", wgu], [f"{p}.gu"]))
-        nodes.append(helper.make_node("Split", [f"{p}.gu", split], [f"{p}.gate", f"{p}.up"], axis=-1))
-        nodes.append(helper.make_node("QuickGelu", [f"{p}.gate"], [f"{p}.act"], domain=MS, alpha=1.0))
-        nodes.append(helper.make_node("Mul", [f"{p}.act", f"{p}.up"], [f"{p}.prod"]))
-        nodes.append(helper.make_node("MatMul", [f"{p}.prod", init(f"{p}.down", _w(mlp.down_proj))], [f"{p}.mlp"]))
+        node("MatMul", [f"{p}.n2", wgu], [f"{p}.gu"])
+        node("Split", [f"{p}.gu", split], [f"{p}.gate", f"{p}.up"], axis=-1)
+        node("QuickGelu", [f"{p}.gate"], [f"{p}.act"], domain=MS, alpha=1.0)
+        node("Mul", [f"{p}.act", f"{p}.up"], [f"{p}.prod"])
+        node("MatMul", [f"{p}.prod", init(f"{p}.down", _w(mlp.down_proj))], [f"{p}.mlp"])
         x = f"{p}.mlp"
 
     g_final = init("final_norm", m.trunk.norm.weight.detach().numpy().astype(np.float32))
-    nodes.append(helper.make_node("SkipSimplifiedLayerNormalization", [x, resid, g_final], ["normed"],
-                                  domain=MS, epsilon=eps))
-    nodes.append(helper.make_node("Gather", ["normed", init("last", np.array(-1, dtype=np.int64))], ["hidden_last"], axis=1))
+    node("SkipSimplifiedLayerNormalization", [x, resid, g_final], ["normed"], domain=MS, epsilon=eps)
+    node("Gather", ["normed", init("last", np.array(-1, dtype=np.int64))], ["hidden_last"], axis=1)
     heads = np.concatenate([_w(m.embed.head_code[q]) for q in range(NUM_VQ)], axis=1)
-    nodes.append(helper.make_node("MatMul", ["hidden_last", init("code_heads", heads)], ["code_flat"]))
+    node("MatMul", ["hidden_last", init("code_heads", heads)], ["code_flat"])
     shape = init("code_shape", np.array([-1, NUM_VQ, NUM_AUDIO_TOKENS], dtype=np.int64))
-    nodes.append(helper.make_node("Reshape", ["code_flat", shape], ["logits_code"]))
+    node("Reshape", ["code_flat", shape], ["logits_code"])
 
     kv = ["batch", d.heads, "capacity", hd]
     ins = [helper.make_tensor_value_info("inputs_embeds", TensorProto.FLOAT, ["batch", "seq", h]),
-           helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"]),
-           ]
+           helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "seq"])]
     outs = [helper.make_tensor_value_info("hidden_last", TensorProto.FLOAT, ["batch", h]),
             helper.make_tensor_value_info("logits_code", TensorProto.FLOAT, ["batch", NUM_VQ, NUM_AUDIO_TOKENS])]
     for i in range(d.layers):
@@ -170,8 +164,9 @@ def export_gpt_fused(m: Model, path: Path, max_positions: int = 4096) -> None:
 
 def add_to_pack(pack: Path, m: Model, int8: bool) -> list[str]:
     """Writes gpt.fused.onnx (and its int8 twin) into a pack and lists them in its manifest."""
-    import hashlib
     import json
+
+    from export_chattts import sha256
 
     export_gpt_fused(m, pack / "gpt.fused.onnx")
     written = {"gpt_fused": "gpt.fused.onnx"}
@@ -184,8 +179,7 @@ def add_to_pack(pack: Path, m: Model, int8: bool) -> list[str]:
     manifest["parameters"]["graphs"].update(written)
     files = {f["path"]: f for f in manifest["files"]}
     for name in written.values():
-        data = (pack / name).read_bytes()
-        files[name] = {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        files[name] = {"path": name, "sha256": sha256(pack / name), "bytes": (pack / name).stat().st_size}
     manifest["files"] = [files[k] for k in sorted(files)]
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return list(written.values())

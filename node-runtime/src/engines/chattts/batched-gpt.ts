@@ -67,7 +67,7 @@ export interface BatchStats {
 
 export class BatchedGpt implements GptStage {
   protected readonly pastNames: string[] = [];
-  protected readonly presentNames: string[] = [];
+  private readonly presentNames: string[] = [];
   private readonly waiting = new Set<Seq>();
   private readonly active = new Set<Seq>();
   private scheduled = false;

@@ -37,12 +37,12 @@ export class FusedBatchedGpt extends BatchedGpt {
     const out = await this.run(block, [0], embeds, s, 'gpt prefill');
     if (seq.disposed) {
       for (const t of block.tensors) t.dispose();
-      return this.take(out, [seq])[0]!;
+    } else {
+      seq.block = block;
+      seq.row = 0;
+      this.append(out, block, [seq], s);
+      seq.length = s;
     }
-    seq.block = block;
-    seq.row = 0;
-    this.append(out, block, [seq], s);
-    seq.length = s;
     return this.take(out, [seq])[0]!;
   }
 
