@@ -13,12 +13,22 @@
  *
  * A text of at most `maxChars` stays one segment: nodes stream each sentence as it is made, so
  * splitting a short text would only add requests.
+ *
+ * Segments of a longer text are balanced, not filled to the limit one after another: the
+ * segments run `parallel` at a time, and the answer ends when its last segment does. Greedy
+ * filling leaves a short last segment, and a count that is not a multiple of `parallel` leaves a
+ * last round with idle slots, both a tail where the answer waits on one node. So the count is the
+ * fewest segments of at most `maxChars`, rounded up to a multiple of `parallel` once there are
+ * more than `parallel`, and the sentences are packed to the smallest length that still gives that
+ * count (the longest segment as short as it can be).
  * @module
  */
 
 export interface SegmentOptions {
   /** The longest segment, in UTF-16 code units (the node's per-request limit applies to it). */
   maxChars: number;
+  /** Segments synthesised at once (the plan's `parallel_segments`; default 1). */
+  parallel?: number;
 }
 
 /** Spans a boundary must not cut. */
@@ -44,25 +54,42 @@ const CLAUSE_END = /[,，、:：]+(?=\s|[^\d]|$)|\s+/gu;
 export function segmentText(text: string, options: SegmentOptions): string[] {
   const max = Math.max(1, Math.floor(options.maxChars));
   if (text.length <= max) return [text];
+  const units = sentenceUnits(text, max);
+  const fewest = pack(units, max).length;
+  const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
+  const count = fewest <= parallel ? fewest : Math.ceil(fewest / parallel) * parallel;
+  // The greedy count only falls as the limit grows: the smallest limit giving `count` segments.
+  let lo = Math.ceil(text.length / count);
+  let hi = max;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pack(units, mid).length <= count) hi = mid;
+    else lo = mid + 1;
+  }
+  return mergeBlank(pack(units, lo));
+}
+
+/** The text's sentences, each over `max` split further (clause, space, hard cut). */
+function sentenceUnits(text: string, max: number): string[] {
   const blocked = protectedMask(text);
+  return cutAt(text, boundaries(text, SENTENCE_END, blocked, true)).flatMap(({ text: sentence, start }) =>
+    sentence.length <= max ? [sentence] : splitLong(sentence, max, blocked.subarray(start, start + sentence.length + 1)),
+  );
+}
+
+/** Units packed greedily into segments of at most `limit` (a longer unit stands alone). */
+function pack(units: readonly string[], limit: number): string[] {
   const out: string[] = [];
   let current = '';
-  for (const { text: sentence, start } of cutAt(text, boundaries(text, SENTENCE_END, blocked, true))) {
-    if (current.length + sentence.length <= max) {
-      current += sentence;
-      continue;
+  for (const unit of units) {
+    if (current && current.length + unit.length > limit) {
+      out.push(current);
+      current = '';
     }
-    if (current) out.push(current);
-    current = '';
-    if (sentence.length <= max) current = sentence;
-    else {
-      const pieces = splitLong(sentence, max, blocked.subarray(start, start + sentence.length + 1));
-      out.push(...pieces.slice(0, -1));
-      current = pieces[pieces.length - 1] ?? '';
-    }
+    current += unit;
   }
   if (current) out.push(current);
-  return mergeBlank(out);
+  return out;
 }
 
 /** One flag per code unit: true where a boundary may not fall (inside a protected span). */

@@ -33,6 +33,26 @@ describe('segmentText', () => {
       expect(got.join('')).toBe(c.text);
     });
 
+  it('balances a long text: no short last segment, the longest as short as the count allows', () => {
+    // 20 sentences of 30 characters, limit 250: greedy filling gives 240, 240, 120.
+    const text = Array.from({ length: 20 }, (_, i) => `Sentence ${String(i).padStart(2, '0')} says a few words. `).join('');
+    const got = segmentText(text, { maxChars: 250 });
+    expect(got.join('')).toBe(text);
+    expect(got.map((s) => s.length)).toEqual([210, 210, 180]);
+  });
+
+  it('rounds the count up to a multiple of `parallel` once there are more segments than slots', () => {
+    const text = Array.from({ length: 90 }, (_, i) => `Sentence ${String(i).padStart(2, '0')} says a few words. `).join('');
+    // 2,700 characters at 600: five segments at the least; four at once → eight of about 340.
+    const got = segmentText(text, { maxChars: 600, parallel: 4 });
+    expect(got.join('')).toBe(text);
+    expect(got).toHaveLength(8);
+    for (const s of got) expect(s.length).toBeLessThanOrEqual(360);
+    // Fewer segments than slots: all run at once, so the count stays the fewest.
+    expect(segmentText(text.slice(0, 900), { maxChars: 600, parallel: 4 })).toHaveLength(2);
+    expect(segmentText(text, { maxChars: 600 })).toHaveLength(5);
+  });
+
   it('a hard cut never splits a surrogate pair', () => {
     const text = '😀'.repeat(20);
     const got = segmentText(text, { maxChars: 7 });
@@ -46,8 +66,9 @@ describe('segmentText', () => {
       fc.property(
         fc.array(piece, { maxLength: 60 }).map((p) => p.join('')),
         fc.integer({ min: 1, max: 120 }),
-        (text, max) => {
-          const got = segmentText(text, { maxChars: max });
+        fc.integer({ min: 1, max: 8 }),
+        (text, max, parallel) => {
+          const got = segmentText(text, { maxChars: max, parallel });
           expect(got.join('')).toBe(text);
           if (text.length > 0) for (const s of got) expect(s.length).toBeGreaterThan(0);
           // Over the limit only by trailing spaces/punctuation, or by a protected span (a URL here

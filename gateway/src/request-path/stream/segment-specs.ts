@@ -1,7 +1,7 @@
 /**
  * Plan → the segments of one streamed answer and who speaks each: the text split at sentence
  * boundaries into pieces one node request takes (the model's `max_segment_chars`, else
- * `stream.max_segment_chars`), each for the planned model and voice, with the plan's other model
+ * `stream.max_segment_chars`), balanced over the plan's `parallel_segments`, each for the planned model and voice, with the plan's other model
  * as its fallback when that one speaks the text's language too. Pure.
  * @module
  */
@@ -45,7 +45,7 @@ export function fallbackFor(
 export function segmentSpecs(s: SpecInput): SegmentSpec[] {
   const model = s.plan.model;
   const fallback = fallbackFor(model, s.plan, s.models, s.plan.language, s.voice);
-  return segmentText(s.text, { maxChars: maxSegmentChars(model, s.stream) }).map((text) => ({
+  return segmentText(s.text, { maxChars: maxSegmentChars(model, s.stream), parallel: s.plan.plan.parallel_segments }).map((text) => ({
     text,
     model,
     voice: s.plan.voice,
