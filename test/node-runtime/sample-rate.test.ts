@@ -44,8 +44,14 @@ describe('sample_rate: the node answers at the rate asked for', () => {
     const nativeSamples = nativeRead.pcm.length / 2;
     expect(read.pcm.length / 2).toBe(Math.ceil((nativeSamples * 24_000) / native));
     expect(read.pcm.equals(resampled(nativeRead.pcm, native, 24_000))).toBe(true);
-    // Sentence-long engine chunks go out in slices: more frames than sentences.
+    // Sentence-long engine chunks go out in slices: more frames than sentences. The stream's first
+    // after a quarter second of engine audio (4,096 samples at 16 kHz), the rest in larger slices
+    // (up to 32,768 engine samples): fewer frames to write, read and check.
     expect(read.audioFrames).toBeGreaterThan(nativeRead.audioFrames);
+    const at24k = (engineSamples: number) => Math.ceil((engineSamples * 24_000) / native);
+    expect(read.frameSamples[0]!).toBeLessThanOrEqual(at24k(4096));
+    expect(Math.max(...read.frameSamples)).toBeGreaterThan(at24k(4096));
+    expect(Math.max(...read.frameSamples)).toBeLessThanOrEqual(at24k(32_768) + 64);
   });
 
   it('a stream cut after its first frame and resumed at the delivered offset is byte-identical to the uninterrupted one', async () => {
