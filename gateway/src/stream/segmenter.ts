@@ -58,8 +58,9 @@ export function segmentText(text: string, options: SegmentOptions): string[] {
   const fewest = pack(units, max).length;
   const parallel = Math.max(1, Math.floor(options.parallel ?? 1));
   const count = fewest <= parallel ? fewest : Math.ceil(fewest / parallel) * parallel;
-  // The greedy count only falls as the limit grows: the smallest limit giving `count` segments.
-  let lo = Math.ceil(text.length / count);
+  // The greedy count only falls as the limit grows: the smallest limit giving `count` segments
+  // (never above `max`: a protected span longer than it must not pull its neighbours past it).
+  let lo = Math.min(max, Math.ceil(text.length / count));
   let hi = max;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;

@@ -53,6 +53,15 @@ describe('segmentText', () => {
     expect(segmentText(text, { maxChars: 600 })).toHaveLength(5);
   });
 
+  it('a protected span longer than the limit stands alone and pulls no neighbour past the limit', () => {
+    const url = `https://example.com/${'a'.repeat(200)}`;
+    const text = `${url} ${'Short words here. '.repeat(6)}`;
+    const got = segmentText(text, { maxChars: 60 });
+    expect(got.join('')).toBe(text);
+    expect(got[0]!.trimEnd()).toBe(url);
+    for (const s of got.slice(1)) expect(s.length).toBeLessThanOrEqual(60);
+  });
+
   it('a hard cut never splits a surrogate pair', () => {
     const text = '😀'.repeat(20);
     const got = segmentText(text, { maxChars: 7 });

@@ -1,8 +1,9 @@
 /**
  * Plan → the segments of one streamed answer and who speaks each: the text split at sentence
  * boundaries into pieces one node request takes (the model's `max_segment_chars`, else
- * `stream.max_segment_chars`), balanced over the plan's `parallel_segments`, each for the planned model and voice, with the plan's other model
- * as its fallback when that one speaks the text's language too. Pure.
+ * `stream.max_segment_chars`), balanced over the plan's `parallel_segments`, each for the planned
+ * model and voice, with the plan's other model as its fallback when that one speaks the text's
+ * language too. Pure.
  * @module
  */
 import type { Config, Language, ModelConfig } from '../../config/schema.ts';
