@@ -1,15 +1,16 @@
 /**
  * Splits a text into segments that the gateway synthesises as separate node requests (in
  * parallel, resumed elsewhere when a node dies). Segments end at sentence boundaries — Latin
- * `. ! ? ;` followed by a space, Chinese/Japanese `。！？；…` anywhere, line breaks — and are
- * packed greedily up to `maxChars`; a sentence longer than that is split at a clause boundary
+ * `. ! ? ;` followed by a space, Chinese/Japanese `。！？；…` anywhere, line breaks — and hold
+ * at most `maxChars` (balanced, below); a sentence longer than that is split at a clause boundary
  * (`, ， 、 : ：`), then at a space, and only then hard. A boundary never falls inside a number
  * (`3.14`, `1,000`), a URL or e-mail address, or a tag (`<break/>`, `[uv_break]`), since the
  * node's text front end reads those as one unit. Joining the segments gives back the text
  * exactly (whitespace included): the segmenter never drops or adds a character.
  *
- * A segment exceeds `maxChars` only by the spaces after its last stop, or when it is whitespace
- * and punctuation alone (joined to its neighbour: it has nothing to say on its own).
+ * A segment exceeds `maxChars` only by the spaces after its last stop, when it is whitespace
+ * and punctuation alone (joined to its neighbour: it has nothing to say on its own), or when it
+ * is a protected span longer than `maxChars` (standing alone).
  *
  * A text of at most `maxChars` stays one segment: nodes stream each sentence as it is made, so
  * splitting a short text would only add requests.
