@@ -96,9 +96,8 @@ describe('failover', () => {
     // north node not yet seen failing); every request started after it went straight to the south.
     const retriedAfter = after.filter((r) => r.headers['x-attempts'] !== '1');
     const settledAt = Math.max(killedAt, ...retriedAfter.map((r) => r.start));
-    const direct = after.filter((r) => r.start > settledAt);
-    expect(direct.length).toBeGreaterThan(0);
-    expect(direct.every((r) => r.headers['x-attempts'] === '1')).toBe(true);
+    // Some requests went straight to the south after it (the bound on when is `moved_ms` below).
+    expect(after.filter((r) => r.start > settledAt).length).toBeGreaterThan(0);
     // Recovered: when the last request caught in flight by the kill was answered from the south.
     const caught = results.filter((r) => r.start < killingAt && r.end >= killedAt);
     const movedMs = settledAt - killedAt;
