@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createResampler } from '../../protocol/resampler.ts';
+import { readFileSync } from 'node:fs';
+import { createResampler, phaseTables } from '../../protocol/resampler.ts';
+import { compileKernel, kernelModule } from '../../tools/resampler-kernel.ts';
 
 function runChunked(from: number, to: number, input: Int16Array, cuts: number[]): Int16Array {
   const r = createResampler(from, to);
@@ -38,9 +40,41 @@ const RATE_PAIRS: Array<[number, number]> = [
   [22050, 24000],
   [48000, 24000],
   [44100, 24000],
+  // 46 taps a phase: the kernel's last pair after its four-tap steps
+  [22050, 16000],
 ];
 
+/** Output n straight from the definition: Σ_j x[⌊nM/L⌋ − H + 1 + j] · taps[nM mod L][j], in order. */
+function definition(from: number, to: number, input: Int16Array): Int16Array {
+  const { l, m, h, taps } = phaseTables(from, to);
+  const out = new Int16Array(Math.ceil((input.length * to) / from));
+  for (let n = 0; n < out.length; n++) {
+    const base = Math.floor((n * m) / l);
+    const row = ((n * m) % l) * 2 * h;
+    let acc = 0;
+    for (let j = 0; j < 2 * h; j++) acc += (input[base - h + 1 + j] ?? 0) * taps[row + j]!;
+    out[n] = Math.max(-32768, Math.min(32767, Math.round(acc)));
+  }
+  return out;
+}
+
 describe('createResampler', () => {
+  it.each(RATE_PAIRS)('%i → %i Hz: the SIMD kernel computes the definition (at most 1 LSB of summation order)', (from, to) => {
+    const input = noise(4000, from + 1);
+    const got = runChunked(from, to, input, [1234]);
+    const want = definition(from, to, input);
+    let differing = 0;
+    for (let i = 0; i < want.length; i++) {
+      expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1);
+      if (got[i] !== want[i]) differing++;
+    }
+    expect(differing).toBeLessThan(want.length / 1000);
+  });
+
+  it('runs the kernel compiled from the committed WAT (after editing it: npx tsx tools/resampler-kernel.ts)', async () => {
+    expect(readFileSync(new URL('../../protocol/resampler-kernel.ts', import.meta.url), 'utf8')).toBe(kernelModule(await compileKernel()));
+  });
+
   it.each(RATE_PAIRS)('%i → %i Hz gives bit-identical output for any chunking', (from, to) => {
     const input = noise(3000, from);
     const whole = runChunked(from, to, input, []);
