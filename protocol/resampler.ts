@@ -126,7 +126,7 @@ class PolyphaseResampler implements Resampler {
         this.#buf = grown;
       }
     }
-    for (let i = 0; i < pcm.length; i++) this.#buf[filled + i] = pcm[i]!;
+    this.#buf.set(pcm, filled);
     this.#received += pcm.length;
   }
 
