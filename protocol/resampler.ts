@@ -143,12 +143,17 @@ class PolyphaseResampler implements Resampler {
     const last = end - 1;
     const count = Math.max(0, last - this.#next + 1);
     if (count === 0) return EMPTY;
-    // Output n's first input and phase; the kernel steps both by M per output.
-    const nm = this.#next * m;
-    const base = Math.floor(nm / l);
-    const from = base - h + 1 - this.#start;
-    const lastFrom = Math.floor(((this.#next + count - 1) * m) / l) - h + 1 - this.#start;
-    const out = kernel().run(this.t, this.#buf.subarray(from, lastFrom + width), count, nm - base * l);
+    const out = new Int16Array(count);
+    // In blocks, so the kernel's memory stays small however long a one-shot clip is.
+    for (let done = 0; done < count; done += KERNEL_BLOCK) {
+      const n = Math.min(KERNEL_BLOCK, count - done);
+      // The block's first input and phase; the kernel steps both by M per output.
+      const nm = (this.#next + done) * m;
+      const base = Math.floor(nm / l);
+      const from = base - h + 1 - this.#start;
+      const lastFrom = Math.floor(((this.#next + done + n - 1) * m) / l) - h + 1 - this.#start;
+      kernel().run(this.t, this.#buf.subarray(from, lastFrom + width), out.subarray(done, done + n), nm - base * l);
+    }
     this.#next += count;
     return out;
   }
@@ -157,7 +162,8 @@ class PolyphaseResampler implements Resampler {
 /**
  * The WebAssembly SIMD inner loop (resampler-kernel.wat), one instance per thread: each table's
  * taps are copied into its memory once, and each call copies in the input window it reads and
- * copies out the samples it wrote (the memory is reused by the next call).
+ * copies out the samples it wrote (the memory is reused by the next call, and holds at most one
+ * block's window: `KERNEL_BLOCK` outputs).
  */
 class Kernel {
   readonly #memory: WebAssembly.Memory;
@@ -171,7 +177,8 @@ class Kernel {
     this.#produce = instance.exports['produce'] as ProduceExport;
   }
 
-  run(t: PhaseTables, input: Float64Array, count: number, phase: number): Int16Array {
+  /** Fills `out` with the outputs whose windows start `input` (the first at filter phase `phase`). */
+  run(t: PhaseTables, input: Float64Array, out: Int16Array, phase: number): void {
     let tapsAt = this.#tapsAt.get(t);
     if (tapsAt === undefined) {
       tapsAt = this.#end;
@@ -182,10 +189,10 @@ class Kernel {
     }
     const inputAt = this.#end;
     const outAt = align16(inputAt + input.byteLength);
-    this.#reserve(outAt + 2 * count);
+    this.#reserve(outAt + out.byteLength);
     new Float64Array(this.#memory.buffer, inputAt, input.length).set(input);
-    this.#produce(tapsAt, inputAt, outAt, count, phase, t.l, t.m, 2 * t.h);
-    return new Int16Array(this.#memory.buffer, outAt, count).slice();
+    this.#produce(tapsAt, inputAt, outAt, out.length, phase, t.l, t.m, 2 * t.h);
+    out.set(new Int16Array(this.#memory.buffer, outAt, out.length));
   }
 
   #reserve(bytes: number): void {
@@ -198,6 +205,8 @@ class Kernel {
 type ProduceExport = (taps: number, input: number, out: number, count: number, phase: number, l: number, m: number, width: number) => void;
 
 const WASM_PAGE = 65_536;
+/** Outputs per kernel call: its input window stays under 1 MB even when downsampling 6:1. */
+const KERNEL_BLOCK = 16_384;
 let shared: Kernel | undefined;
 
 function kernel(): Kernel {
