@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav } from '../../../../node-runtime/src/audio/wav.ts';
 import type { LocalChattts } from '../../../../node-runtime/src/engines/chattts/local-engine.ts';
 import { startRuntime, synthesize, type RuntimeProcess } from '../../support/runtime-process.ts';
+import { waitFor } from '../../../harness/index.ts';
 import { loadTinyEngine } from './helpers.ts';
 
 let node: RuntimeProcess;
@@ -73,10 +74,19 @@ describe('chattts over HTTP', () => {
     };
     const idle = await probe();
     const long = synthesize(node.url, { model: 'chattts-tiny', text: MANY_SENTENCES, seed: 1 });
-    const busy = await probe();
-    // /v1/load: the decode batch (= the slots) is full while the one request decodes.
-    const load = (await (await fetch(`${node.url}/v1/load`)).json()) as { slots: number; inflight: number; batch_occupancy: number };
+    // /v1/load: the decode batch (= the slots) is full while the one request decodes. Read as soon
+    // as the request holds its slot: on a quick machine it is over before the probes below are.
+    let load: { slots: number; inflight: number; batch_occupancy: number } | undefined;
+    await waitFor(
+      async () => {
+        load = (await (await fetch(`${node.url}/v1/load`)).json()) as NonNullable<typeof load>;
+        return load.inflight > 0;
+      },
+      5_000,
+      5,
+    );
     expect(load).toMatchObject({ slots: 1, inflight: 1, batch_occupancy: 1 });
+    const busy = await probe();
     expect((await long).status).toBe(200);
     console.log(`/healthz median: idle ${idle.toFixed(1)} ms, during synthesis ${busy.toFixed(1)} ms`);
     expect(busy).toBeLessThan(Math.max(50, 3 * idle));
