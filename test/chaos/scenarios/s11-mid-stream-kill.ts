@@ -123,9 +123,11 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const reference = new Map<string, Buffer | undefined>();
+    const referenceBytes = new Map<string, number>();
     for (const f of FORMATS) {
       const r = await stream(base, f);
       reference.set(f, r.complete && r.status === 200 ? decode(r.bytes, f) : undefined);
+      referenceBytes.set(f, r.bytes.length);
     }
     const results: (Streamed & { format: string; identical: boolean; decodable: boolean; victim: string })[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -133,9 +135,11 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       let killing: Promise<void> | undefined;
       let victim = '';
       const started = Date.now();
-      // Once about a second of audio is through (≈ 48 KB of PCM; compressed formats less), the
-      // first segment is mid-stream on its node: kill that node.
-      const threshold = format === 'pcm' || format === 'wav' ? 48_000 : format === 'flac' ? 20_000 : 3_000;
+      // The first of the answer's four segments is a quarter of its audio: once 5 % of the
+      // answer's bytes are through, that segment is still mid-stream on its node — kill that node.
+      // (A threshold in bytes per format went stale: flac of the sim's tone compressed so well
+      // that 20 KB arrived only after the first segment had ended, and nothing was left to resume.)
+      const threshold = Math.max(1, Math.floor((referenceBytes.get(format) ?? 0) * 0.05));
       const r = await stream(base, format, (got, node) => {
         if (killing || got < threshold) return;
         victim = node;
