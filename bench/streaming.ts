@@ -19,22 +19,16 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { segmentText } from '../gateway/src/stream/segmenter.ts';
 import { simOverrides, startCluster } from '../test/harness/index.ts';
+import { cpuMs } from './lib/proc.ts';
+import { median, percentile } from './lib/stats.ts';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 8;
 const sentence = 'The gateway streams audio as it is made, one sentence after another. ';
 const textOf = (n: number) => sentence.repeat(Math.ceil(n / sentence.length)).slice(0, n);
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux, 100 ticks per second). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * q))]!;
-}
-const median = (xs: number[]) => quantile(xs, 0.5);
+// The shipped health-check interval (config/local.yaml), not the tests' 200 ms: probes cost
+// every process CPU on the same two cores the figures are about.
+const SHIPPED_HEALTH = { interval_ms: 500, timeout_ms: 400, healthy_threshold: 2, unhealthy_threshold: 2 };
 
 /** Both requests of a pair, which goes first alternating with `i`: neither always meets the calmer machine. */
 async function alternate<A, B>(i: number, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
@@ -102,7 +96,7 @@ async function simulatorFirstByte(
   const sim = await startCluster({
     regions: [{ name: 'north', nodes: 2 }],
     node: { slots: 2, queue: 8, modelsDir: dir, packs: ['sim-fallback'] },
-    gateway: { ...simOverrides(), health: { interval_ms: 500, timeout_ms: 400, healthy_threshold: 2, unhealthy_threshold: 2 } },
+    gateway: { ...simOverrides(), health: SHIPPED_HEALTH },
   });
   try {
     const t500 = textOf(500);
@@ -131,7 +125,7 @@ async function simulatorFirstByte(
       node_p50_ms: ms(median(node)),
       gateway_p50_ms: ms(median(gateway)),
       paired_difference_p50_ms: ms(median(paired)),
-      paired_difference_iqr_ms: [ms(quantile(paired, 0.25)), ms(quantile(paired, 0.75))],
+      paired_difference_iqr_ms: [ms(percentile(paired, 25)), ms(percentile(paired, 75))],
     };
   } finally {
     await sim.close();
@@ -149,9 +143,7 @@ const cluster = await startCluster({
       enterprise: { long_text: 'segment', max_text_chars: 20_000, parallel_segments: 4, timeout_ms: 60_000 },
     },
     timeouts: { attempt_ms: 10_000 },
-    // The shipped health-check interval (config/local.yaml), not the tests' 200 ms: probes cost
-    // every process CPU on the same two cores the figures are about.
-    health: { interval_ms: 500, timeout_ms: 400, healthy_threshold: 2, unhealthy_threshold: 2 },
+    health: SHIPPED_HEALTH,
   },
 });
 try {
@@ -193,9 +185,9 @@ try {
   const pairRatio: number[] = [];
   const floorRatio: number[] = [];
   let segments = 0;
-  // CPU seconds of every process of the run: the cluster's and this one (the client's reads).
+  // CPU ms of every process of the run: the cluster's and this one (the client's reads).
   const pids = [cluster.gateway.proc.pid, ...cluster.nodes.map((n) => n.proc.pid)];
-  const allCpu = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6);
+  const allCpu = () => pids.reduce((sum, pid) => sum + cpuMs(pid), cpuMs(process.pid));
   const cores = availableParallelism();
   // Each pair takes ~12 s; the ratio moves by ±0.05 from pair to pair on this shared machine.
   for (let i = 0; i < runs; i++) {
@@ -210,19 +202,18 @@ try {
     par.push(g.total);
     pairRatio.push(g.total / seq.at(-1)!);
     // With every core busy for the whole answer, it could take no less than its CPU / cores.
-    floorRatio.push((((allCpu() - cpu0) / cores) * 1000) / seq.at(-1)!);
+    floorRatio.push((allCpu() - cpu0) / cores / seq.at(-1)!);
     segments = g.segments;
   }
 
   // Gateway CPU per request at a paced rate (one request every 250 ms), mp3 vs wav.
   const cpuPer = async (format: string): Promise<number> => {
     const n = runs * 2;
-    const before = cpuSeconds(cluster.gateway.proc.pid);
+    const before = cpuMs(cluster.gateway.proc.pid);
     for (let i = 0; i < n; i++) {
       await Promise.all([timed(gw, { text: textOf(300), format, seed: 1 }, auth('demo-pro')), new Promise((r) => setTimeout(r, 250))]);
     }
-    const after = cpuSeconds(cluster.gateway.proc.pid);
-    return ((after - before) * 1000) / n;
+    return (cpuMs(cluster.gateway.proc.pid) - before) / n;
   };
   const cpuWav = await cpuPer('wav');
   const cpuMp3 = await cpuPer('mp3');
@@ -233,7 +224,7 @@ try {
       gateway_first_byte_p50_ms: Math.round(median(gwFirst)),
       difference_p50_ms: Math.round(median(gwFirst) - median(nodeFirst)),
       paired_difference_p50_ms: Math.round(median(pairedFirst)),
-      paired_difference_iqr_ms: [Math.round(quantile(pairedFirst, 0.25)), Math.round(quantile(pairedFirst, 0.75))],
+      paired_difference_iqr_ms: [Math.round(percentile(pairedFirst, 25)), Math.round(percentile(pairedFirst, 75))],
       // Client's first byte minus the node's time to first audio as the gateway saw it: what the
       // gateway itself adds (both loopback hops, admission, planning, framing, encoding).
       gateway_own_p50_ms: Number(median(gwOwn).toFixed(1)),

@@ -122,12 +122,11 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       if (res.headers['x-model'] === 'sim-hd') break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    const reference = new Map<string, Buffer | undefined>();
-    const referenceBytes = new Map<string, number>();
+    // Per format: the uninterrupted stream's decoded PCM and its size on the wire.
+    const reference = new Map<string, { pcm: Buffer | undefined; bytes: number }>();
     for (const f of FORMATS) {
       const r = await stream(base, f);
-      reference.set(f, r.complete && r.status === 200 ? decode(r.bytes, f) : undefined);
-      referenceBytes.set(f, r.bytes.length);
+      reference.set(f, { pcm: r.complete && r.status === 200 ? decode(r.bytes, f) : undefined, bytes: r.bytes.length });
     }
     const results: (Streamed & { format: string; identical: boolean; decodable: boolean; victim: string })[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -139,7 +138,7 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       // answer's bytes are through, that segment is still mid-stream on its node — kill that node.
       // (A threshold in bytes per format went stale: flac of the sim's tone compressed so well
       // that 20 KB arrived only after the first segment had ended, and nothing was left to resume.)
-      const threshold = Math.max(1, Math.floor((referenceBytes.get(format) ?? 0) * 0.05));
+      const threshold = Math.max(1, Math.floor((reference.get(format)?.bytes ?? 0) * 0.05));
       const r = await stream(base, format, (got, node) => {
         if (killing || got < threshold) return;
         victim = node;
@@ -148,7 +147,7 @@ export async function midStreamKill(profile: Profile): Promise<ScenarioResult> {
       });
       await killing;
       const pcm = r.complete ? decode(r.bytes, format) : undefined;
-      const ref = reference.get(format);
+      const ref = reference.get(format)?.pcm;
       results.push({ ...r, format, victim, decodable: pcm !== undefined, identical: pcm !== undefined && ref !== undefined && pcm.equals(ref) });
       records.push({
         t: started - epochMs,
